@@ -87,3 +87,14 @@ export class InvalidPathError extends StorageError {
     super(`invalid storage path: ${JSON.stringify(path)}`);
   }
 }
+
+/** Whether a path exists (any other storage error propagates). */
+export async function pathExists(driver: StorageDriver, path: string): Promise<boolean> {
+  try {
+    await driver.stat(path);
+    return true;
+  } catch (e) {
+    if (e instanceof PathNotFoundError) return false;
+    throw e;
+  }
+}

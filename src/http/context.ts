@@ -1,0 +1,42 @@
+/** The per-request context handed to every handler, and the handler signature. */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { Registry } from '../registry/registry.ts';
+import type { RouteName } from './routes.ts';
+
+export interface HttpOptions {
+  /** Absolute base URL for Location headers (http.host); derived from the request when unset. */
+  host?: string;
+  /** Emit relative Location headers (http.relativeurls). */
+  relativeUrls: boolean;
+  /** Extra response headers (http.headers). */
+  headers: Record<string, string[]>;
+  /** Never redirect blob GETs to the storage backend (storage.redirect.disable). */
+  redirectDisabled: boolean;
+  /** Write an access log line per request. */
+  accessLog: boolean;
+  /** The most repositories one catalog page returns (catalog.maxentries). */
+  catalogMaxEntries: number;
+}
+
+export interface RequestContext {
+  req: IncomingMessage;
+  res: ServerResponse;
+  route: RouteName;
+  params: Record<string, string>;
+  query: URLSearchParams;
+  /** The repository name, validated; '' for routes without one. */
+  name: string;
+  id: string;
+  log: Logger;
+  /** An absolute (or, with relativeurls, relative) URL for a path of this registry. */
+  url(path: string): string;
+}
+
+export interface App {
+  registry: Registry;
+  options: HttpOptions;
+  log: Logger;
+}
+
+export type Handler = (ctx: RequestContext, app: App) => Promise<void>;

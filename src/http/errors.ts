@@ -1,0 +1,77 @@
+/**
+ * The one mapper from errors to HTTP: domain errors (src/registry/errors.ts), storage errors and
+ * protocol errors (HttpError) become the registry's OCI error codes; anything else is a 500
+ * UNKNOWN, logged with the request id. Handlers never pick a status for an error.
+ */
+import type { ServerResponse } from 'node:http';
+import { RegistryError } from '../registry/errors.ts';
+import { ErrorCodes, errorBody, type ErrorCode } from './errcodes.ts';
+
+/** A protocol-level error raised by the HTTP layer itself (bad header, unsupported method). */
+export class HttpError extends Error {
+  readonly code = 'BERTH_HTTP';
+  constructor(
+    readonly errorCode: ErrorCode,
+    message?: string,
+    readonly detail?: Record<string, unknown>,
+    readonly headers?: Record<string, string>,
+  ) {
+    super(message ?? ErrorCodes[errorCode].message);
+  }
+}
+
+const DOMAIN_CODES: Record<string, ErrorCode> = {
+  BERTH_NAME_INVALID: 'NAME_INVALID',
+  BERTH_NAME_UNKNOWN: 'NAME_UNKNOWN',
+  BERTH_REFERENCE_INVALID: 'TAG_INVALID',
+  BERTH_DIGEST_INVALID: 'DIGEST_INVALID',
+  BERTH_BLOB_UNKNOWN: 'BLOB_UNKNOWN',
+  BERTH_UPLOAD_UNKNOWN: 'BLOB_UPLOAD_UNKNOWN',
+  BERTH_UPLOAD_INVALID: 'BLOB_UPLOAD_INVALID',
+  BERTH_UPLOAD_RANGE: 'RANGE_INVALID',
+  BERTH_SIZE_INVALID: 'SIZE_INVALID',
+  BERTH_MANIFEST_INVALID: 'MANIFEST_INVALID',
+  BERTH_MANIFEST_TOO_LARGE: 'SIZE_EXCEEDED',
+  BERTH_MANIFEST_UNKNOWN: 'MANIFEST_UNKNOWN',
+  BERTH_MANIFEST_BLOB_UNKNOWN: 'MANIFEST_BLOB_UNKNOWN',
+  BERTH_PAGINATION_INVALID: 'PAGINATION_NUMBER_INVALID',
+  BERTH_UNSUPPORTED: 'UNSUPPORTED',
+};
+
+export interface MappedError {
+  code: ErrorCode;
+  status: number;
+  message: string;
+  detail?: Record<string, unknown>;
+  headers?: Record<string, string>;
+  /** True for errors that are the server's fault (logged at error level). */
+  internal: boolean;
+}
+
+export function mapError(err: unknown): MappedError {
+  if (err instanceof HttpError) {
+    const d = ErrorCodes[err.errorCode];
+    return { code: err.errorCode, status: d.status, message: err.message, detail: err.detail, headers: err.headers, internal: false };
+  }
+  if (err instanceof RegistryError) {
+    const code = DOMAIN_CODES[err.code];
+    if (code !== undefined) {
+      return { code, status: ErrorCodes[code].status, message: err.message, detail: err.detail, internal: false };
+    }
+  }
+  return { code: 'UNKNOWN', status: 500, message: ErrorCodes.UNKNOWN.message, internal: true };
+}
+
+/** Write the error envelope (headers permitting: a response already streaming is destroyed instead). */
+export function sendError(res: ServerResponse, mapped: MappedError): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = JSON.stringify(errorBody(mapped.code, mapped.message, mapped.detail));
+  res.statusCode = mapped.status;
+  if (mapped.headers) for (const [k, v] of Object.entries(mapped.headers)) res.setHeader(k, v);
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.end(body);
+}

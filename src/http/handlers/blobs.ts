@@ -1,0 +1,52 @@
+/** Blobs: HEAD and GET (whole or a byte range, or a redirect to the backend) and DELETE. */
+import { pipeline } from 'node:stream/promises';
+import type { Handler } from '../context.ts';
+import { parseRange } from '../headers.ts';
+import { sendEmpty } from './json.ts';
+
+function blobHeaders(digest: string, size: number): Record<string, string | number> {
+  return {
+    'Content-Type': 'application/octet-stream',
+    'Content-Length': size,
+    'Docker-Content-Digest': digest,
+    'Accept-Ranges': 'bytes',
+    ETag: `"${digest}"`,
+    'Cache-Control': 'max-age=31536000',
+  };
+}
+
+export const headBlob: Handler = async (ctx, app) => {
+  const digest = ctx.params['digest'] ?? '';
+  const blob = await app.registry.blobs.stat(ctx.name, digest);
+  sendEmpty(ctx.res, 200, blobHeaders(blob.digest, blob.size));
+};
+
+export const getBlob: Handler = async (ctx, app) => {
+  const digest = ctx.params['digest'] ?? '';
+  const { registry } = app;
+  const stat = await registry.blobs.stat(ctx.name, digest);
+  if (!app.options.redirectDisabled) {
+    const url = await registry.blobs.redirectURL(stat.digest, 'GET');
+    if (url !== undefined) {
+      sendEmpty(ctx.res, 307, { Location: url, 'Docker-Content-Digest': stat.digest });
+      return;
+    }
+  }
+  const range = parseRange(ctx.req.headers.range, stat.size);
+  const blob = await registry.blobs.open(stat, range);
+  const { res } = ctx;
+  if (range === undefined) {
+    res.writeHead(200, blobHeaders(blob.digest, blob.size));
+  } else {
+    res.writeHead(206, {
+      ...blobHeaders(blob.digest, range.end - range.start + 1),
+      'Content-Range': `bytes ${range.start}-${range.end}/${blob.size}`,
+    });
+  }
+  await pipeline(blob.stream, res);
+};
+
+export const deleteBlob: Handler = async (ctx, app) => {
+  await app.registry.blobs.delete(ctx.name, ctx.params['digest'] ?? '');
+  sendEmpty(ctx.res, 202);
+};

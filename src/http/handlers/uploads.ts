@@ -1,0 +1,98 @@
+/** Blob uploads: start (plain, monolithic, cross-repository mount), chunk, status, finish, cancel. */
+import type { Handler, RequestContext } from '../context.ts';
+import { hasBody } from '../body.ts';
+import { HttpError } from '../errors.ts';
+import { parseContentRange, uploadRange } from '../headers.ts';
+import { paths } from '../routes.ts';
+import { UploadRangeError } from '../../registry/errors.ts';
+import { validateName } from '../../registry/reference.ts';
+import type { BlobRecord } from '../../meta/store.ts';
+import type { UploadStatus } from '../../registry/uploads.ts';
+import { sendEmpty } from './json.ts';
+
+function sendCreated(ctx: RequestContext, blob: BlobRecord): void {
+  sendEmpty(ctx.res, 201, { Location: ctx.url(paths.blob(ctx.name, blob.digest)), 'Docker-Content-Digest': blob.digest });
+}
+
+function sendProgress(ctx: RequestContext, status: number, upload: UploadStatus): void {
+  sendEmpty(ctx.res, status, {
+    Location: ctx.url(paths.upload(ctx.name, upload.id)),
+    Range: uploadRange(upload.size),
+    'Docker-Upload-UUID': upload.id,
+  });
+}
+
+/** A chunk's declared range, checked against its Content-Length before any byte is written. */
+function chunkRange(ctx: RequestContext): { start: number; end: number } | undefined {
+  const range = parseContentRange(ctx.req.headers['content-range']);
+  const cl = ctx.req.headers['content-length'];
+  if (range !== undefined && cl !== undefined && Number(cl) !== range.end - range.start + 1) {
+    throw new HttpError('RANGE_INVALID', `Content-Range ${range.start}-${range.end} does not match Content-Length ${cl}`);
+  }
+  return range;
+}
+
+/** Out-of-order chunks are 416 with the upload's current Range, so the client can resume. */
+async function withRangeHeaders<T>(ctx: RequestContext, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof UploadRangeError) {
+      throw new HttpError('RANGE_INVALID', e.message, e.detail, {
+        Location: ctx.url(paths.upload(ctx.name, ctx.params['uuid'] ?? '')),
+        Range: uploadRange(e.currentSize),
+      });
+    }
+    throw e;
+  }
+}
+
+export const startUpload: Handler = async (ctx, app) => {
+  const { uploads, blobs } = app.registry;
+  const mount = ctx.query.get('mount');
+  if (mount !== null) {
+    const from = ctx.query.get('from');
+    const mounted = await blobs.mount(ctx.name, mount, from === null ? undefined : validateName(from));
+    if (mounted !== undefined) {
+      ctx.req.resume();
+      sendCreated(ctx, mounted);
+      return;
+    }
+  }
+  const digest = ctx.query.get('digest');
+  const upload = await uploads.start(ctx.name);
+  if (digest !== null) {
+    const blob = await uploads.finish(ctx.name, upload.id, digest, ctx.req);
+    sendCreated(ctx, blob);
+    return;
+  }
+  ctx.req.resume();
+  sendProgress(ctx, 202, upload);
+};
+
+export const patchUpload: Handler = async (ctx, app) => {
+  const id = ctx.params['uuid'] ?? '';
+  const range = chunkRange(ctx);
+  const upload = await withRangeHeaders(ctx, () => app.registry.uploads.append(ctx.name, id, ctx.req, range));
+  sendProgress(ctx, 202, upload);
+};
+
+export const putUpload: Handler = async (ctx, app) => {
+  const id = ctx.params['uuid'] ?? '';
+  const digest = ctx.query.get('digest') ?? undefined;
+  const body = hasBody(ctx.req) ? ctx.req : undefined;
+  const range = body === undefined ? undefined : chunkRange(ctx);
+  if (body === undefined) ctx.req.resume();
+  const blob = await withRangeHeaders(ctx, () => app.registry.uploads.finish(ctx.name, id, digest, body, range));
+  sendCreated(ctx, blob);
+};
+
+export const getUpload: Handler = async (ctx, app) => {
+  const upload = await app.registry.uploads.status(ctx.name, ctx.params['uuid'] ?? '');
+  sendProgress(ctx, 204, upload);
+};
+
+export const deleteUpload: Handler = async (ctx, app) => {
+  await app.registry.uploads.cancel(ctx.name, ctx.params['uuid'] ?? '');
+  sendEmpty(ctx.res, 204);
+};

@@ -1,0 +1,100 @@
+/**
+ * The HTTP front: a plain node:http server (the hot path wants no framework in the way) that
+ * matches the route table, builds the request context (validated repository name, request id,
+ * URL builder), runs the handler, maps any error through http/errors.ts, and logs the request.
+ */
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { App, Handler, RequestContext } from './context.ts';
+import { HttpError, mapError, sendError } from './errors.ts';
+import { HANDLERS } from './handlers/index.ts';
+import { matchRoute, type Method } from './routes.ts';
+import { validateName } from '../registry/reference.ts';
+
+const API_VERSION_HEADER = 'Docker-Distribution-API-Version';
+let requestCounter = 0;
+const idPrefix = `${process.pid.toString(36)}${Date.now().toString(36)}`;
+
+function baseUrl(req: IncomingMessage, app: App): string {
+  if (app.options.relativeUrls) return '';
+  if (app.options.host) return app.options.host.replace(/\/$/, '');
+  const forwarded = req.headers['x-forwarded-proto'];
+  const proto = (Array.isArray(forwarded) ? forwarded[0] : forwarded?.split(',')[0])?.trim() || 'http';
+  const host = req.headers['x-forwarded-host'] ?? req.headers.host ?? 'localhost';
+  return `${proto}://${Array.isArray(host) ? host[0] : host}`;
+}
+
+async function dispatch(req: IncomingMessage, app: App, ctx: RequestContext): Promise<void> {
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  const path = q === -1 ? url : url.slice(0, q);
+  const match = matchRoute(path);
+  if (match === undefined) throw new HttpError('NOT_FOUND', `no route for ${path}`);
+  const handler: Handler | undefined = HANDLERS[match.route.name][req.method as Method];
+  if (handler === undefined) {
+    throw new HttpError('METHOD_UNKNOWN', `${req.method} is not allowed on ${match.route.name}`, undefined, {
+      Allow: match.route.methods.join(', '),
+    });
+  }
+  ctx.route = match.route.name;
+  ctx.params = match.params;
+  ctx.query = new URLSearchParams(q === -1 ? '' : url.slice(q + 1));
+  const name = match.params['name'];
+  if (name !== undefined) ctx.name = validateName(name);
+  await handler(ctx, app);
+}
+
+export function createRequestListener(app: App): (req: IncomingMessage, res: ServerResponse) => void {
+  const extraHeaders = Object.entries(app.options.headers);
+  return (req, res) => {
+    const started = process.hrtime.bigint();
+    const header = req.headers['x-request-id'];
+    const id = typeof header === 'string' && header.length <= 128 ? header : `${idPrefix}-${(++requestCounter).toString(36)}`;
+    res.setHeader(API_VERSION_HEADER, 'registry/2.0');
+    res.setHeader('X-Request-Id', id);
+    for (const [k, v] of extraHeaders) res.setHeader(k, v);
+    let base: string | undefined;
+    const ctx: RequestContext = {
+      req,
+      res,
+      route: 'base',
+      params: {},
+      query: new URLSearchParams(),
+      name: '',
+      id,
+      log: app.log,
+      url: (p) => (base ??= baseUrl(req, app)) + p,
+    };
+    if (app.options.accessLog) {
+      res.on('close', () => {
+        const ms = Number(process.hrtime.bigint() - started) / 1e6;
+        app.log.info(
+          { reqId: id, method: req.method, route: ctx.route, repo: ctx.name || undefined, status: res.statusCode, ms: Math.round(ms * 100) / 100, aborted: !res.writableFinished || undefined },
+          'request',
+        );
+      });
+    }
+    dispatch(req, app, ctx).catch((err: unknown) => {
+      const mapped = mapError(err);
+      if (mapped.internal) {
+        if (req.destroyed || res.destroyed) {
+          app.log.warn({ reqId: id, err }, 'request aborted by the client');
+          return;
+        }
+        app.log.error({ reqId: id, err, method: req.method, url: req.url }, 'unhandled error');
+      }
+      sendError(res, mapped);
+    });
+  };
+}
+
+export interface ServerLimits {
+  /** Time allowed to receive a request's headers. */
+  headersTimeoutMs: number;
+  /** Idle keep-alive connections are closed after this. */
+  keepAliveTimeoutMs: number;
+}
+
+export function createHttpServer(app: App, limits: ServerLimits = { headersTimeoutMs: 60_000, keepAliveTimeoutMs: 75_000 }): http.Server {
+  const server = http.createServer({ requestTimeout: 0, headersTimeout: limits.headersTimeoutMs, keepAliveTimeout: limits.keepAliveTimeoutMs }, createRequestListener(app));
+  return server;
+}

@@ -1,0 +1,65 @@
+/**
+ * Versioned schema migrations. Each entry runs once, in order, in a transaction; the applied
+ * version is kept in schema_migrations. The SQL is kept portable (it must also run on PostgreSQL).
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'core registry',
+    sql: `
+CREATE TABLE repositories (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE TABLE blobs (
+  digest TEXT PRIMARY KEY,
+  size BIGINT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE TABLE repository_blobs (
+  repository_id INTEGER NOT NULL REFERENCES repositories(id) ON DELETE CASCADE,
+  digest TEXT NOT NULL REFERENCES blobs(digest),
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (repository_id, digest)
+);
+CREATE INDEX repository_blobs_digest ON repository_blobs(digest);
+CREATE TABLE manifests (
+  repository_id INTEGER NOT NULL REFERENCES repositories(id) ON DELETE CASCADE,
+  digest TEXT NOT NULL REFERENCES blobs(digest),
+  media_type TEXT NOT NULL,
+  artifact_type TEXT,
+  size BIGINT NOT NULL,
+  subject_digest TEXT,
+  annotations TEXT,
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (repository_id, digest)
+);
+CREATE INDEX manifests_subject ON manifests(repository_id, subject_digest);
+CREATE TABLE manifest_references (
+  repository_id INTEGER NOT NULL,
+  manifest_digest TEXT NOT NULL,
+  child_digest TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  PRIMARY KEY (repository_id, manifest_digest, child_digest),
+  FOREIGN KEY (repository_id, manifest_digest) REFERENCES manifests(repository_id, digest) ON DELETE CASCADE
+);
+CREATE INDEX manifest_references_child ON manifest_references(child_digest);
+CREATE TABLE tags (
+  repository_id INTEGER NOT NULL REFERENCES repositories(id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  manifest_digest TEXT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  PRIMARY KEY (repository_id, name),
+  FOREIGN KEY (repository_id, manifest_digest) REFERENCES manifests(repository_id, digest) ON DELETE CASCADE
+);
+`,
+  },
+];

@@ -1,0 +1,163 @@
+/**
+ * The embedded meta store on SQLite (better-sqlite3: synchronous, prepared statements, the
+ * fastest way to answer the registry's hot lookups). WAL journal with synchronous=FULL so a
+ * committed transaction survives a crash: metadata is only ever written after the bytes it
+ * describes are durable, and a push is acknowledged only after both.
+ */
+import Database from 'better-sqlite3';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { BlobRecord, ManifestRecord, MetaStore, NewManifest, Page } from '../store.ts';
+import { MIGRATIONS } from './migrations.ts';
+import { prepareStatements, type Statements, type ManifestRow } from './statements.ts';
+
+function toManifest(row: ManifestRow): ManifestRecord {
+  return {
+    digest: row.digest,
+    mediaType: row.media_type,
+    size: row.size,
+    artifactType: row.artifact_type,
+    subject: row.subject_digest,
+    annotations: row.annotations === null ? null : (JSON.parse(row.annotations) as Record<string, string>),
+    createdAt: row.created_at,
+  };
+}
+
+/** A limit SQLite understands for "no limit". */
+function limitOf(page: Page): number {
+  return page.n === undefined ? -1 : page.n;
+}
+
+export class SqliteMetaStore implements MetaStore {
+  private readonly db: Database.Database;
+  private readonly st: Statements;
+
+  constructor(file: string) {
+    if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+    migrate(this.db);
+    this.st = prepareStatements(this.db);
+  }
+
+  private repoId(name: string): number | undefined {
+    return this.st.repoId.get(name)?.id;
+  }
+
+  private ensureRepo(name: string, now: number): number {
+    this.st.upsertRepo.run(name, now, now);
+    const id = this.repoId(name);
+    if (id === undefined) throw new Error(`repository ${name} vanished`);
+    return id;
+  }
+
+  async getRepositoryBlob(repo: string, digest: string): Promise<BlobRecord | undefined> {
+    return this.st.repoBlob.get(repo, digest);
+  }
+
+  async getBlob(digest: string): Promise<BlobRecord | undefined> {
+    return this.st.blob.get(digest);
+  }
+
+  async linkBlob(repo: string, blob: BlobRecord): Promise<void> {
+    const now = Date.now();
+    this.db.transaction(() => {
+      const id = this.ensureRepo(repo, now);
+      this.st.insertBlob.run(blob.digest, blob.size, now);
+      this.st.linkBlob.run(id, blob.digest, now);
+    })();
+  }
+
+  async unlinkBlob(repo: string, digest: string): Promise<boolean> {
+    const id = this.repoId(repo);
+    if (id === undefined) return false;
+    return this.st.unlinkBlob.run(id, digest).changes > 0;
+  }
+
+  async putManifest(repo: string, m: NewManifest, tag?: string): Promise<void> {
+    const now = Date.now();
+    this.db.transaction(() => {
+      const id = this.ensureRepo(repo, now);
+      this.st.insertBlob.run(m.digest, m.size, now);
+      this.st.linkBlob.run(id, m.digest, now);
+      const annotations = m.annotations === null ? null : JSON.stringify(m.annotations);
+      this.st.insertManifest.run(id, m.digest, m.mediaType, m.artifactType, m.size, m.subject, annotations, m.createdAt);
+      for (const b of m.blobs) this.st.insertReference.run(id, m.digest, b, 'blob');
+      for (const c of m.children) this.st.insertReference.run(id, m.digest, c, 'manifest');
+      if (tag !== undefined) this.st.upsertTag.run(id, tag, m.digest, now);
+      this.st.touchRepo.run(now, id);
+    })();
+  }
+
+  async getManifest(repo: string, digest: string): Promise<ManifestRecord | undefined> {
+    const row = this.st.manifest.get(repo, digest);
+    return row && toManifest(row);
+  }
+
+  async resolveTag(repo: string, tag: string): Promise<ManifestRecord | undefined> {
+    const row = this.st.tagManifest.get(repo, tag);
+    return row && toManifest(row);
+  }
+
+  async deleteManifest(repo: string, digest: string): Promise<boolean> {
+    const id = this.repoId(repo);
+    if (id === undefined) return false;
+    return this.db.transaction(() => {
+      this.st.deleteTagsOf.run(id, digest);
+      const gone = this.st.deleteManifest.run(id, digest).changes > 0;
+      this.st.touchRepo.run(Date.now(), id);
+      return gone;
+    })();
+  }
+
+  async deleteTag(repo: string, tag: string): Promise<boolean> {
+    const id = this.repoId(repo);
+    if (id === undefined) return false;
+    return this.st.deleteTag.run(id, tag).changes > 0;
+  }
+
+  async listTags(repo: string, page: Page): Promise<string[] | undefined> {
+    const id = this.repoId(repo);
+    if (id === undefined) return undefined;
+    return this.st.tags.all(id, page.last ?? '', limitOf(page)).map((r) => r.name);
+  }
+
+  async listRepositories(page: Page): Promise<string[]> {
+    return this.st.repositories.all(page.last ?? '', limitOf(page)).map((r) => r.name);
+  }
+
+  async listReferrers(repo: string, subject: string, artifactType?: string): Promise<ManifestRecord[]> {
+    const rows =
+      artifactType === undefined ? this.st.referrers.all(repo, subject) : this.st.referrersOfType.all(repo, subject, artifactType);
+    return rows.map(toManifest);
+  }
+
+  async repositoryExists(repo: string): Promise<boolean> {
+    return this.repoId(repo) !== undefined;
+  }
+
+  async ping(): Promise<void> {
+    this.db.prepare('SELECT 1').get();
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+}
+
+function migrate(db: Database.Database): void {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)');
+  const applied = new Set(
+    (db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version),
+  );
+  for (const m of MIGRATIONS) {
+    if (applied.has(m.version)) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
+    })();
+  }
+}

@@ -1,0 +1,79 @@
+/** The prepared statements of the SQLite meta store, typed. */
+import type Database from 'better-sqlite3';
+import type { BlobRecord } from '../store.ts';
+
+export interface ManifestRow {
+  digest: string;
+  media_type: string;
+  artifact_type: string | null;
+  size: number;
+  subject_digest: string | null;
+  annotations: string | null;
+  created_at: number;
+}
+
+const MANIFEST_COLUMNS = 'm.digest, m.media_type, m.artifact_type, m.size, m.subject_digest, m.annotations, m.created_at';
+
+export function prepareStatements(db: Database.Database) {
+  return {
+    repoId: db.prepare<[string], { id: number }>('SELECT id FROM repositories WHERE name = ?'),
+    upsertRepo: db.prepare<[string, number, number]>(
+      'INSERT INTO repositories (name, created_at, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING',
+    ),
+    touchRepo: db.prepare<[number, number]>('UPDATE repositories SET updated_at = ? WHERE id = ?'),
+    blob: db.prepare<[string], BlobRecord>('SELECT digest, size FROM blobs WHERE digest = ?'),
+    repoBlob: db.prepare<[string, string], BlobRecord>(
+      `SELECT b.digest, b.size FROM repository_blobs rb
+       JOIN repositories r ON r.id = rb.repository_id JOIN blobs b ON b.digest = rb.digest
+       WHERE r.name = ? AND rb.digest = ?`,
+    ),
+    insertBlob: db.prepare<[string, number, number]>(
+      'INSERT INTO blobs (digest, size, created_at) VALUES (?, ?, ?) ON CONFLICT (digest) DO NOTHING',
+    ),
+    linkBlob: db.prepare<[number, string, number]>(
+      'INSERT INTO repository_blobs (repository_id, digest, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+    ),
+    unlinkBlob: db.prepare<[number, string]>('DELETE FROM repository_blobs WHERE repository_id = ? AND digest = ?'),
+    insertManifest: db.prepare<[number, string, string, string | null, number, string | null, string | null, number]>(
+      `INSERT INTO manifests (repository_id, digest, media_type, artifact_type, size, subject_digest, annotations, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (repository_id, digest) DO NOTHING`,
+    ),
+    insertReference: db.prepare<[number, string, string, string]>(
+      `INSERT INTO manifest_references (repository_id, manifest_digest, child_digest, kind) VALUES (?, ?, ?, ?)
+       ON CONFLICT DO NOTHING`,
+    ),
+    upsertTag: db.prepare<[number, string, string, number]>(
+      `INSERT INTO tags (repository_id, name, manifest_digest, updated_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (repository_id, name) DO UPDATE SET manifest_digest = excluded.manifest_digest, updated_at = excluded.updated_at`,
+    ),
+    manifest: db.prepare<[string, string], ManifestRow>(
+      `SELECT ${MANIFEST_COLUMNS} FROM manifests m JOIN repositories r ON r.id = m.repository_id
+       WHERE r.name = ? AND m.digest = ?`,
+    ),
+    tagManifest: db.prepare<[string, string], ManifestRow>(
+      `SELECT ${MANIFEST_COLUMNS} FROM tags t JOIN repositories r ON r.id = t.repository_id
+       JOIN manifests m ON m.repository_id = t.repository_id AND m.digest = t.manifest_digest
+       WHERE r.name = ? AND t.name = ?`,
+    ),
+    deleteTagsOf: db.prepare<[number, string]>('DELETE FROM tags WHERE repository_id = ? AND manifest_digest = ?'),
+    deleteManifest: db.prepare<[number, string]>('DELETE FROM manifests WHERE repository_id = ? AND digest = ?'),
+    deleteTag: db.prepare<[number, string]>('DELETE FROM tags WHERE repository_id = ? AND name = ?'),
+    tags: db.prepare<[number, string, number], { name: string }>(
+      'SELECT name FROM tags WHERE repository_id = ? AND name > ? ORDER BY name LIMIT ?',
+    ),
+    repositories: db.prepare<[string, number], { name: string }>(
+      `SELECT r.name FROM repositories r WHERE r.name > ?
+       AND EXISTS (SELECT 1 FROM manifests m WHERE m.repository_id = r.id) ORDER BY r.name LIMIT ?`,
+    ),
+    referrers: db.prepare<[string, string], ManifestRow>(
+      `SELECT ${MANIFEST_COLUMNS} FROM manifests m JOIN repositories r ON r.id = m.repository_id
+       WHERE r.name = ? AND m.subject_digest = ? ORDER BY m.created_at, m.digest`,
+    ),
+    referrersOfType: db.prepare<[string, string, string], ManifestRow>(
+      `SELECT ${MANIFEST_COLUMNS} FROM manifests m JOIN repositories r ON r.id = m.repository_id
+       WHERE r.name = ? AND m.subject_digest = ? AND m.artifact_type = ? ORDER BY m.created_at, m.digest`,
+    ),
+  };
+}
+
+export type Statements = ReturnType<typeof prepareStatements>;

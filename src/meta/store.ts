@@ -1,0 +1,67 @@
+/**
+ * The meta store: what the registry knows about repositories, blobs, manifests, tags and the
+ * references between them. Bytes live in the storage driver; this is the index over them, so
+ * that tags, catalog, referrers, garbage collection, search and access control never walk
+ * storage. Implementations: sqlite/ (embedded default); PostgreSQL later, so SQL stays portable.
+ */
+
+export interface BlobRecord {
+  digest: string;
+  size: number;
+}
+
+export interface ManifestRecord {
+  digest: string;
+  mediaType: string;
+  size: number;
+  /** artifactType of the manifest, or its config media type for image manifests. */
+  artifactType: string | null;
+  /** Digest of the manifest this one refers to (OCI `subject`). */
+  subject: string | null;
+  annotations: Record<string, string> | null;
+  createdAt: number;
+}
+
+export interface NewManifest extends ManifestRecord {
+  /** Blobs (config, layers) the manifest references. */
+  blobs: string[];
+  /** Child manifests (of an index / manifest list). */
+  children: string[];
+}
+
+export interface Page {
+  /** Return entries strictly after this one, in lexical order. */
+  last?: string;
+  /** At most this many entries. */
+  n?: number;
+}
+
+export interface MetaStore {
+  /** A blob linked to the repository, or undefined. */
+  getRepositoryBlob(repo: string, digest: string): Promise<BlobRecord | undefined>;
+  /** A blob known anywhere in the registry, or undefined. */
+  getBlob(digest: string): Promise<BlobRecord | undefined>;
+  /** Record a committed blob and link it to the repository (creating the repository). */
+  linkBlob(repo: string, blob: BlobRecord): Promise<void>;
+  /** Remove a blob's link from a repository; false if it was not linked. */
+  unlinkBlob(repo: string, digest: string): Promise<boolean>;
+
+  /** Record a manifest (its bytes already committed as a blob), its references, and optionally a tag, in one transaction. */
+  putManifest(repo: string, manifest: NewManifest, tag?: string): Promise<void>;
+  getManifest(repo: string, digest: string): Promise<ManifestRecord | undefined>;
+  resolveTag(repo: string, tag: string): Promise<ManifestRecord | undefined>;
+  /** Remove a manifest from a repository with every tag that points at it; false if absent. */
+  deleteManifest(repo: string, digest: string): Promise<boolean>;
+  /** Remove a tag; false if absent. */
+  deleteTag(repo: string, tag: string): Promise<boolean>;
+  /** Tags of a repository in lexical order; undefined when the repository is unknown. */
+  listTags(repo: string, page: Page): Promise<string[] | undefined>;
+  /** Repositories holding at least one manifest, in lexical order. */
+  listRepositories(page: Page): Promise<string[]>;
+  /** Manifests of the repository whose subject is the given digest, optionally of one artifactType. */
+  listReferrers(repo: string, subject: string, artifactType?: string): Promise<ManifestRecord[]>;
+  repositoryExists(repo: string): Promise<boolean>;
+  /** Check the store answers (for readiness). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

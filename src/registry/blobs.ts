@@ -1,0 +1,84 @@
+/**
+ * Blobs as a repository sees them: content-addressed bytes in storage, linked to repositories in
+ * the meta store. A blob is served only once its bytes are committed and its digest verified.
+ */
+import type { Readable } from 'node:stream';
+import type { MetaStore, BlobRecord } from '../meta/store.ts';
+import { PathNotFoundError, pathExists, type StorageDriver } from '../storage/driver.ts';
+import { blobDataPath } from '../storage/paths.ts';
+import { BlobUnknownError } from './errors.ts';
+import { parseDigest } from './reference.ts';
+import type { RegistryPolicy } from './policy.ts';
+
+export interface BlobRange {
+  start: number;
+  /** Inclusive. */
+  end: number;
+}
+
+export interface OpenedBlob extends BlobRecord {
+  stream: Readable;
+}
+
+export class BlobService {
+  constructor(
+    private readonly driver: StorageDriver,
+    private readonly meta: MetaStore,
+    private readonly policy: RegistryPolicy,
+  ) {}
+
+  /** The blob as linked to this repository; BlobUnknownError when it is not. */
+  async stat(repo: string, digest: string): Promise<BlobRecord> {
+    parseDigest(digest);
+    const blob = await this.meta.getRepositoryBlob(repo, digest);
+    if (blob === undefined) throw new BlobUnknownError(digest);
+    return blob;
+  }
+
+  /** A stream of a blob's bytes (as returned by stat), whole or a range within it. */
+  async open(blob: BlobRecord, range?: BlobRange): Promise<OpenedBlob> {
+    const { digest } = blob;
+    const { algorithm, hex } = parseDigest(digest);
+    try {
+      const opts = range === undefined ? undefined : { offset: range.start, end: range.end };
+      const stream = await this.driver.reader(blobDataPath(algorithm, hex), opts);
+      return { ...blob, stream };
+    } catch (e) {
+      if (e instanceof PathNotFoundError) throw new BlobUnknownError(digest);
+      throw e;
+    }
+  }
+
+  /** A URL the client may fetch the blob from directly (object storage), if the driver has one. */
+  async redirectURL(digest: string, method: 'GET' | 'HEAD'): Promise<string | undefined> {
+    const { algorithm, hex } = parseDigest(digest);
+    return this.driver.redirectURL(blobDataPath(algorithm, hex), method);
+  }
+
+  /**
+   * Link an existing blob into a repository (cross-repository mount). With `from`, the blob must
+   * be linked to that repository; without it, anywhere in the registry. Returns undefined when
+   * the blob is not there to mount, so that the caller starts a normal upload instead.
+   */
+  async mount(repo: string, digest: string, from?: string): Promise<BlobRecord | undefined> {
+    this.policy.assertWritable();
+    parseDigest(digest);
+    const blob = from === undefined ? await this.meta.getBlob(digest) : await this.meta.getRepositoryBlob(from, digest);
+    if (blob === undefined) return undefined;
+    if (!(await this.bytesPresent(digest))) return undefined;
+    await this.meta.linkBlob(repo, blob);
+    return blob;
+  }
+
+  /** Unlink a blob from a repository; its bytes go when garbage collection finds them unreferenced. */
+  async delete(repo: string, digest: string): Promise<void> {
+    this.policy.assertDeletable();
+    parseDigest(digest);
+    if (!(await this.meta.unlinkBlob(repo, digest))) throw new BlobUnknownError(digest);
+  }
+
+  async bytesPresent(digest: string): Promise<boolean> {
+    const { algorithm, hex } = parseDigest(digest);
+    return pathExists(this.driver, blobDataPath(algorithm, hex));
+  }
+}

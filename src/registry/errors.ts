@@ -1,0 +1,110 @@
+/**
+ * Errors of the registry domain. They carry a stable `code` and what went wrong, never an
+ * HTTP status: http/errors.ts is the one place that maps them onto the OCI error registry.
+ */
+
+export abstract class RegistryError extends Error {
+  abstract readonly code: string;
+  /** Structured detail for the client (digest, name, ...). */
+  readonly detail: Record<string, unknown> | undefined;
+  constructor(message: string, detail?: Record<string, unknown>) {
+    super(message);
+    this.detail = detail;
+  }
+}
+
+export class NameInvalidError extends RegistryError {
+  readonly code = 'BERTH_NAME_INVALID';
+  constructor(name: string, reason = 'invalid repository name') {
+    super(reason, { name });
+  }
+}
+
+export class NameUnknownError extends RegistryError {
+  readonly code = 'BERTH_NAME_UNKNOWN';
+  constructor(name: string) {
+    super('repository name not known to registry', { name });
+  }
+}
+
+export class ReferenceInvalidError extends RegistryError {
+  readonly code = 'BERTH_REFERENCE_INVALID';
+  constructor(reference: string) {
+    super('invalid tag or digest', { reference });
+  }
+}
+
+export class DigestInvalidError extends RegistryError {
+  readonly code = 'BERTH_DIGEST_INVALID';
+  constructor(reason: string, detail?: Record<string, unknown>) {
+    super(reason, detail);
+  }
+}
+
+export class BlobUnknownError extends RegistryError {
+  readonly code = 'BERTH_BLOB_UNKNOWN';
+  constructor(digest: string) {
+    super('blob unknown to registry', { digest });
+  }
+}
+
+export class UploadUnknownError extends RegistryError {
+  readonly code = 'BERTH_UPLOAD_UNKNOWN';
+  constructor(id: string) {
+    super('blob upload unknown to registry', { uuid: id });
+  }
+}
+
+export class UploadInvalidError extends RegistryError {
+  readonly code = 'BERTH_UPLOAD_INVALID';
+}
+
+/** A chunk that does not start where the upload ends (out of order or repeated). */
+export class UploadRangeError extends RegistryError {
+  readonly code = 'BERTH_UPLOAD_RANGE';
+  constructor(
+    readonly currentSize: number,
+    reason: string,
+  ) {
+    super(reason, { size: currentSize });
+  }
+}
+
+export class SizeInvalidError extends RegistryError {
+  readonly code = 'BERTH_SIZE_INVALID';
+}
+
+export class ManifestInvalidError extends RegistryError {
+  readonly code = 'BERTH_MANIFEST_INVALID';
+}
+
+export class ManifestTooLargeError extends RegistryError {
+  readonly code = 'BERTH_MANIFEST_TOO_LARGE';
+  constructor(limit: number) {
+    super(`manifest exceeds the ${limit} byte limit`, { limit });
+  }
+}
+
+export class ManifestUnknownError extends RegistryError {
+  readonly code = 'BERTH_MANIFEST_UNKNOWN';
+  constructor(reference: string) {
+    super('manifest unknown to registry', { reference });
+  }
+}
+
+/** A manifest names a blob or child manifest that the repository does not hold. */
+export class ManifestBlobUnknownError extends RegistryError {
+  readonly code = 'BERTH_MANIFEST_BLOB_UNKNOWN';
+  constructor(digest: string, kind: 'blob' | 'manifest') {
+    super(`manifest references a ${kind} unknown to the repository`, { digest });
+  }
+}
+
+export class PaginationInvalidError extends RegistryError {
+  readonly code = 'BERTH_PAGINATION_INVALID';
+}
+
+/** The operation is switched off by configuration (deletes disabled, read-only mode). */
+export class UnsupportedError extends RegistryError {
+  readonly code = 'BERTH_UNSUPPORTED';
+}

@@ -1,0 +1,160 @@
+/**
+ * Manifests of a repository: push with validation of every reference, pull by tag or digest,
+ * delete, tags, catalog and referrers. Manifest bytes are stored as content-addressed blobs and
+ * kept in a bounded in-memory cache, since manifest GET is the registry's hottest request.
+ */
+import { LRUCache } from 'lru-cache';
+import type { ManifestRecord, MetaStore, Page } from '../meta/store.ts';
+import { pathExists, type StorageDriver } from '../storage/driver.ts';
+import { blobDataPath } from '../storage/paths.ts';
+import { digestOf } from './digest.ts';
+import {
+  DigestInvalidError,
+  ManifestBlobUnknownError,
+  ManifestInvalidError,
+  ManifestTooLargeError,
+  ManifestUnknownError,
+  NameUnknownError,
+} from './errors.ts';
+import { parseManifest } from './manifest-parse.ts';
+import { OCI_INDEX } from './media-types.ts';
+import { parseDigest, parseReference } from './reference.ts';
+import type { RegistryPolicy } from './policy.ts';
+
+/** The largest manifest accepted, as distribution and the OCI spec's guidance: 4 MiB. */
+export const MANIFEST_SIZE_LIMIT = 4 * 1024 * 1024;
+
+export interface StoredManifest {
+  record: ManifestRecord;
+  content: Buffer;
+}
+
+export interface PushedManifest {
+  digest: string;
+  /** The subject's digest when the manifest has one (the OCI-Subject header). */
+  subject: string | null;
+}
+
+export interface ReferrersIndex {
+  schemaVersion: 2;
+  mediaType: string;
+  manifests: {
+    mediaType: string;
+    digest: string;
+    size: number;
+    artifactType?: string;
+    annotations?: Record<string, string>;
+  }[];
+}
+
+export class ManifestService {
+  private readonly cache: LRUCache<string, Buffer>;
+
+  constructor(
+    private readonly driver: StorageDriver,
+    private readonly meta: MetaStore,
+    private readonly policy: RegistryPolicy,
+    cacheBytes = 64 * 1024 * 1024,
+  ) {
+    this.cache = new LRUCache<string, Buffer>({ maxSize: cacheBytes, sizeCalculation: (b) => Math.max(1, b.length) });
+  }
+
+  async put(repo: string, reference: string, content: Buffer, contentType: string | undefined): Promise<PushedManifest> {
+    this.policy.assertWritable();
+    if (content.length > MANIFEST_SIZE_LIMIT) throw new ManifestTooLargeError(MANIFEST_SIZE_LIMIT);
+    const ref = parseReference(reference);
+    const parsed = parseManifest(content, contentType);
+    const algorithm = ref.kind === 'digest' ? parseDigest(ref.digest).algorithm : 'sha256';
+    const digest = digestOf(content, algorithm);
+    if (ref.kind === 'digest' && ref.digest !== digest) {
+      throw new DigestInvalidError('manifest digest does not match the reference', { expected: ref.digest, actual: digest });
+    }
+    for (const blob of parsed.blobs) {
+      const known = await this.meta.getRepositoryBlob(repo, blob.digest);
+      if (known === undefined) throw new ManifestBlobUnknownError(blob.digest, 'blob');
+      if (known.size !== blob.size) {
+        throw new ManifestInvalidError(`descriptor size ${blob.size} does not match blob ${blob.digest} (${known.size} bytes)`);
+      }
+    }
+    for (const child of parsed.children) {
+      if ((await this.meta.getManifest(repo, child.digest)) === undefined) throw new ManifestBlobUnknownError(child.digest, 'manifest');
+    }
+    const { hex } = parseDigest(digest);
+    const path = blobDataPath(algorithm, hex);
+    if (!(await pathExists(this.driver, path))) await this.driver.putContent(path, content);
+    await this.meta.putManifest(
+      repo,
+      {
+        digest,
+        mediaType: parsed.mediaType,
+        size: content.length,
+        artifactType: parsed.artifactType,
+        subject: parsed.subject?.digest ?? null,
+        annotations: parsed.annotations,
+        createdAt: Date.now(),
+        blobs: parsed.blobs.map((b) => b.digest),
+        children: parsed.children.map((c) => c.digest),
+      },
+      ref.kind === 'tag' ? ref.tag : undefined,
+    );
+    this.cache.set(digest, content);
+    return { digest, subject: parsed.subject?.digest ?? null };
+  }
+
+  /** The manifest's record without its bytes (HEAD). */
+  async stat(repo: string, reference: string): Promise<ManifestRecord> {
+    const ref = parseReference(reference);
+    const record =
+      ref.kind === 'tag' ? await this.meta.resolveTag(repo, ref.tag) : await this.meta.getManifest(repo, ref.digest);
+    if (record === undefined) throw new ManifestUnknownError(reference);
+    return record;
+  }
+
+  async get(repo: string, reference: string): Promise<StoredManifest> {
+    const record = await this.stat(repo, reference);
+    return { record, content: await this.content(record.digest) };
+  }
+
+  async delete(repo: string, reference: string): Promise<void> {
+    this.policy.assertDeletable();
+    const ref = parseReference(reference);
+    const gone = ref.kind === 'tag' ? await this.meta.deleteTag(repo, ref.tag) : await this.meta.deleteManifest(repo, ref.digest);
+    if (!gone) throw new ManifestUnknownError(reference);
+  }
+
+  async tags(repo: string, page: Page): Promise<string[]> {
+    const tags = await this.meta.listTags(repo, page);
+    if (tags === undefined) throw new NameUnknownError(repo);
+    return tags;
+  }
+
+  async catalog(page: Page): Promise<string[]> {
+    return this.meta.listRepositories(page);
+  }
+
+  /** The image index of manifests whose subject is `digest`, optionally of one artifactType. */
+  async referrers(repo: string, digest: string, artifactType?: string): Promise<ReferrersIndex> {
+    parseDigest(digest);
+    const records = await this.meta.listReferrers(repo, digest, artifactType);
+    return {
+      schemaVersion: 2,
+      mediaType: OCI_INDEX,
+      manifests: records.map((r) => ({
+        mediaType: r.mediaType,
+        digest: r.digest,
+        size: r.size,
+        ...(r.artifactType === null ? {} : { artifactType: r.artifactType }),
+        ...(r.annotations === null ? {} : { annotations: r.annotations }),
+      })),
+    };
+  }
+
+  private async content(digest: string): Promise<Buffer> {
+    const cached = this.cache.get(digest);
+    if (cached !== undefined) return cached;
+    const { algorithm, hex } = parseDigest(digest);
+    const content = await this.driver.getContent(blobDataPath(algorithm, hex));
+    this.cache.set(digest, content);
+    return content;
+  }
+}
