@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseManifest } from './manifest-parse.ts';
+import { ManifestInvalidError } from './errors.ts';
+import { DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST } from './media-types.ts';
+
+const dg = (c: string) => `sha256:${c.repeat(64)}`;
+const config = { mediaType: 'application/vnd.oci.image.config.v1+json', digest: dg('c'), size: 2 };
+const layer = { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: dg('1'), size: 3 };
+const buf = (o: unknown) => Buffer.from(JSON.stringify(o));
+
+describe('parseManifest', () => {
+  it('parses an image manifest: blobs, artifactType from config, subject', () => {
+    const p = parseManifest(buf({ schemaVersion: 2, mediaType: OCI_MANIFEST, config, layers: [layer], subject: { ...config, digest: dg('e') } }), OCI_MANIFEST);
+    assert.equal(p.kind, 'image');
+    assert.deepEqual(p.blobs.map((b) => b.digest), [dg('c'), dg('1')]);
+    assert.equal(p.artifactType, config.mediaType);
+    assert.equal(p.subject?.digest, dg('e'));
+  });
+  it('takes the media type from Content-Type when the body omits it, and guesses OCI otherwise', () => {
+    assert.equal(parseManifest(buf({ schemaVersion: 2, config, layers: [] }), DOCKER_MANIFEST).mediaType, DOCKER_MANIFEST);
+    assert.equal(parseManifest(buf({ schemaVersion: 2, manifests: [] }), undefined).mediaType, OCI_INDEX);
+  });
+  it('skips foreign layers with urls', () => {
+    const foreign = { mediaType: 'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip', digest: dg('f'), size: 9, urls: ['https://example/x'] };
+    const p = parseManifest(buf({ schemaVersion: 2, mediaType: DOCKER_MANIFEST, config, layers: [foreign, layer] }), DOCKER_MANIFEST);
+    assert.deepEqual(p.blobs.map((b) => b.digest), [dg('c'), dg('1')]);
+  });
+  it('parses an index into children', () => {
+    const p = parseManifest(buf({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [{ mediaType: OCI_MANIFEST, digest: dg('a'), size: 10, platform: { os: 'linux', architecture: 'amd64' } }] }), OCI_INDEX);
+    assert.equal(p.kind, 'index');
+    assert.deepEqual(p.children.map((c) => c.digest), [dg('a')]);
+  });
+  it('refuses mismatched types, bad descriptors and schema1', () => {
+    const bad = [
+      [buf({ schemaVersion: 2, mediaType: OCI_MANIFEST, config, layers: [] }), DOCKER_MANIFEST],
+      [buf({ schemaVersion: 2, mediaType: OCI_MANIFEST, config: { ...config, digest: 'sha256:zz' }, layers: [] }), OCI_MANIFEST],
+      [buf({ schemaVersion: 2, mediaType: OCI_MANIFEST, config: { ...config, size: -1 }, layers: [] }), OCI_MANIFEST],
+      [buf({ schemaVersion: 3, mediaType: OCI_MANIFEST, config, layers: [] }), OCI_MANIFEST],
+      [buf({ schemaVersion: 1, fsLayers: [] }), undefined],
+      [buf({ schemaVersion: 2 }), undefined],
+      [Buffer.from('{'), OCI_MANIFEST],
+    ] as const;
+    for (const [body, type] of bad) assert.throws(() => parseManifest(body, type), ManifestInvalidError, body.toString());
+  });
+});
