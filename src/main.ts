@@ -98,8 +98,13 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
   };
 }
 
+// Run as a script: hand argv to the CLI. Not a top-level await: the CLI imports this module,
+// which must finish evaluating first.
 const entry = process.argv[1];
 if (entry !== undefined && import.meta.url === pathToFileURL(path.resolve(entry)).href) {
-  const { runCli } = await import('./cli/index.ts');
-  process.exitCode = await runCli(process.argv.slice(2));
+  void import('./cli/index.ts')
+    .then(({ runCli }) => runCli(process.argv.slice(2)))
+    .then((code) => {
+      process.exitCode = code;
+    });
 }
