@@ -4,32 +4,40 @@
  * Durability: nothing is acknowledged as durable before it is. putContent writes a `.tmp-`
  * sibling, fdatasyncs it, renames it over the target and fsyncs the directory; move fsyncs
  * both directories; directories created on the way are fsynced into their parents; writers
- * (FilesystemWriter, below) fdatasync on commit. Directories exist only while they lead to a file:
+ * (FilesystemWriter, fs-writer.ts) fdatasync on commit. Directories exist only while they lead to a file:
  * delete, move and cancel prune parents that became empty (never the root), and creating a
  * file retries if a concurrent prune removed its directory in the meantime.
  * Missing paths always surface as PathNotFoundError. Paths are validated once by
  * withPathValidation (../base.ts), not here.
  */
-import fs, { type FileHandle } from 'node:fs/promises';
+import fs from 'node:fs/promises';
 import type { Dirent } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import nodePath from 'node:path';
 import { Readable } from 'node:stream';
 import type { FileInfo, FileWriter, ReadOptions, StorageDriver } from '../driver.ts';
 import { InvalidOffsetError, PathNotFoundError, StorageError } from '../driver.ts';
 import { TEMP_PREFIX } from '../base.ts';
+import { FilesystemWriter, type WriterTuning } from './fs-writer.ts';
+import {
+  childPath,
+  copyAcross,
+  errnoOf,
+  ifMissing,
+  inTheWay,
+  makeDirectories,
+  notFound,
+  syncDirectory,
+  tempSibling,
+  throwInTheWay,
+  writeDurably,
+} from './fs-util.ts';
 
 const MiB = 1024 * 1024;
 const CREATE_ATTEMPTS = 4;
 const APPEND = fs.constants.O_WRONLY | fs.constants.O_APPEND;
 const CREATE = APPEND | fs.constants.O_CREAT | fs.constants.O_TRUNC;
 
-export interface WriterTuning {
-  /** Bytes coalesced before a write syscall (default 1 MiB). */
-  bufferSize: number;
-  /** Bytes written between background fdatasyncs (default 32 MiB). */
-  syncInterval: number;
-}
+export type { WriterTuning };
 
 export type FilesystemDriverOptions = Partial<WriterTuning>;
 
@@ -186,247 +194,5 @@ export class FilesystemDriver implements StorageDriver {
   private async removeFile(full: string): Promise<void> {
     await fs.rm(full, { force: true });
     await this.prune(nodePath.dirname(full));
-  }
-}
-
-function childPath(dir: string, name: string): string {
-  return dir === '/' ? `/${name}` : `${dir}/${name}`;
-}
-
-function tempSibling(full: string): string {
-  return nodePath.join(nodePath.dirname(full), TEMP_PREFIX + randomBytes(8).toString('hex'));
-}
-
-function errnoOf(err: unknown): string | undefined {
-  return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string' ? err.code : undefined;
-}
-
-/** For reads, a .catch handler: nothing (or a directory where a file should be) at `path`. */
-function notFound(path: string): (err: unknown) => never {
-  return (err) => {
-    const code = errnoOf(err);
-    throw code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR' ? new PathNotFoundError(path) : err;
-  };
-}
-
-/** A .catch handler for entries that may vanish concurrently: missing yields `fallback`. */
-function ifMissing<T>(fallback: T): (err: unknown) => T {
-  return (err) => {
-    if (errnoOf(err) === 'ENOENT' || errnoOf(err) === 'ENOTDIR') return fallback;
-    throw err;
-  };
-}
-
-/** For writes: a file or directory blocks the path. */
-function inTheWay(err: unknown, path: string): unknown {
-  const code = errnoOf(err);
-  if (code === 'EISDIR' || code === 'ENOTDIR' || code === 'EEXIST' || code === 'ENOTEMPTY') {
-    return new StorageError(`${path}: a file or directory is in the way`, { cause: err });
-  }
-  return code === 'ENOENT' ? new PathNotFoundError(path) : err;
-}
-
-function throwInTheWay(path: string): (err: unknown) => never {
-  return (err) => {
-    throw inTheWay(err, path);
-  };
-}
-
-async function withHandle<T>(full: string, flags: string | number, use: (handle: FileHandle) => Promise<T>): Promise<T> {
-  const handle = await fs.open(full, flags);
-  try {
-    return await use(handle);
-  } finally {
-    await handle.close();
-  }
-}
-
-/** fsync a directory so the entries created, renamed or removed in it survive a crash. */
-async function syncDirectory(dir: string): Promise<void> {
-  await withHandle(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY, (handle) => handle.sync());
-}
-
-/** mkdir -p, then fsync the parent of every directory it created so they survive a crash. */
-async function makeDirectories(dir: string): Promise<void> {
-  const first = await fs.mkdir(dir, { recursive: true }).catch(ifMissing(undefined)); // pruned: caller retries
-  if (first === undefined) return;
-  for (let created = dir; created.length >= first.length; created = nodePath.dirname(created)) {
-    await syncDirectory(nodePath.dirname(created)).catch(ifMissing(undefined));
-  }
-}
-
-async function writeDurably(full: string, content: Buffer): Promise<void> {
-  await withHandle(full, 'wx', async (handle) => {
-    await handle.writeFile(content);
-    await handle.datasync();
-  });
-}
-
-/** Rename across filesystems: copy to a temp sibling of `to`, fdatasync, rename, unlink `from`. */
-async function copyAcross(from: string, to: string): Promise<void> {
-  const temp = tempSibling(to);
-  try {
-    await fs.copyFile(from, temp, fs.constants.COPYFILE_EXCL);
-    await withHandle(temp, 'r+', (handle) => handle.datasync());
-    await fs.rename(temp, to);
-  } catch (err) {
-    await fs.rm(temp, { force: true }).catch(() => undefined); // keep the original error
-    throw err;
-  }
-  await fs.rm(from, { force: true });
-}
-
-type WriterState = 'open' | 'finishing' | 'closed' | 'committed' | 'cancelled';
-
-/**
- * An append-only writer on an O_APPEND FileHandle. Small writes are coalesced into one buffer
- * of `bufferSize` bytes per write syscall; every `syncInterval` bytes an fdatasync starts in
- * the background (at most one at a time) so that commit() only has a short tail to sync.
- * Calls run one after another, so `size` is exact: bytes in the file plus bytes buffered.
- */
-class FilesystemWriter implements FileWriter {
-  private state: WriterState = 'open';
-  private buffer: Buffer | undefined;
-  private buffered = 0;
-  private written: number;
-  private unsynced = 0;
-  private syncing: Promise<void> | undefined;
-  private syncFailure: { error: unknown } | undefined;
-  private queue: Promise<void> = Promise.resolve();
-  private handleOpen = true;
-
-  constructor(
-    private readonly handle: FileHandle,
-    private readonly full: string,
-    initialSize: number,
-    private readonly tuning: WriterTuning,
-    private readonly discard: () => Promise<void>,
-  ) {
-    this.written = initialSize;
-  }
-
-  get size(): number {
-    return this.written + this.buffered;
-  }
-
-  async write(chunk: Buffer): Promise<void> {
-    this.expectOpen();
-    return this.serialized(() => this.append(chunk));
-  }
-
-  async commit(): Promise<void> {
-    this.expectOpen();
-    this.state = 'finishing';
-    try {
-      await this.release(async () => {
-        await this.flush();
-        await this.settleSync();
-        await this.handle.datasync();
-      });
-      await syncDirectory(nodePath.dirname(this.full)); // the entry of a file created by writer()
-    } catch (err) {
-      this.state = 'closed'; // the bytes stay for a later append-open or cancel
-      throw err;
-    }
-    this.state = 'committed';
-  }
-
-  async close(): Promise<void> {
-    this.expectOpen();
-    this.state = 'closed';
-    await this.release(async () => {
-      await this.flush();
-      await this.settleSync();
-    });
-  }
-
-  async cancel(): Promise<void> {
-    if (this.state !== 'open' && this.state !== 'closed') throw new StorageError(`writer already ${this.state}`);
-    this.state = 'cancelled';
-    if (this.handleOpen) await this.release(async () => this.syncing).catch(() => undefined);
-    await this.discard();
-  }
-
-  private expectOpen(): void {
-    if (this.state !== 'open') throw new StorageError(`writer already ${this.state}`);
-  }
-
-  /** Queue `task` after every earlier call; once one fails, all later ones fail with it. */
-  private serialized(task: () => Promise<void>): Promise<void> {
-    const run = this.queue.then(task);
-    this.queue = run;
-    return run;
-  }
-
-  /** Run `last` after the queued writes, then close the handle whatever happened. */
-  private async release(last: () => Promise<void>): Promise<void> {
-    try {
-      await this.serialized(last);
-    } finally {
-      this.handleOpen = false;
-      this.buffer = undefined;
-      this.buffered = 0;
-      await this.handle.close();
-    }
-  }
-
-  private async append(chunk: Buffer): Promise<void> {
-    if (this.syncFailure) throw this.syncFailure.error;
-    const capacity = this.tuning.bufferSize;
-    if (this.buffered + chunk.length < capacity) {
-      chunk.copy(this.pending(), this.buffered);
-      this.buffered += chunk.length;
-    } else if (chunk.length >= capacity) {
-      await this.writeOut(this.buffered > 0 ? [this.pending().subarray(0, this.buffered), chunk] : [chunk]);
-    } else {
-      const room = capacity - this.buffered;
-      chunk.copy(this.pending(), this.buffered, 0, room);
-      this.buffered = capacity;
-      await this.flush();
-      chunk.copy(this.pending(), 0, room);
-      this.buffered = chunk.length - room;
-    }
-  }
-
-  private pending(): Buffer {
-    this.buffer ??= Buffer.allocUnsafe(this.tuning.bufferSize);
-    return this.buffer;
-  }
-
-  private async flush(): Promise<void> {
-    if (this.buffered > 0) await this.writeOut([this.pending().subarray(0, this.buffered)]);
-  }
-
-  /** One writev of `buffers` (finishing a short write), then maybe a background fdatasync. */
-  private async writeOut(buffers: Buffer[]): Promise<void> {
-    let skip = (await this.handle.writev(buffers)).bytesWritten;
-    let total = 0;
-    for (const buffer of buffers) {
-      total += buffer.length;
-      for (let at = Math.min(skip, buffer.length); at < buffer.length; ) {
-        at += (await this.handle.write(buffer, at, buffer.length - at)).bytesWritten;
-      }
-      skip = Math.max(0, skip - buffer.length);
-    }
-    this.written += total;
-    this.buffered = 0;
-    this.unsynced += total;
-    if (this.unsynced >= this.tuning.syncInterval && this.syncing === undefined) {
-      this.unsynced = 0;
-      this.syncing = this.handle.datasync().then(
-        () => {
-          this.syncing = undefined;
-        },
-        (error: unknown) => {
-          this.syncing = undefined;
-          this.syncFailure = { error };
-        },
-      );
-    }
-  }
-
-  private async settleSync(): Promise<void> {
-    await this.syncing;
-    if (this.syncFailure) throw this.syncFailure.error;
   }
 }
