@@ -100,6 +100,20 @@ export function runMetaStoreConformance(name: string, make: () => Promise<{ stor
       assert.deepEqual(await store.listReferrers('r/app', d('x')), []);
     });
 
+    it('keeps upload sessions, and removes one with the blob that completes it', async () => {
+      await store.createUpload({ id: 'u1', repo: 'r/app', startedAt: 10 });
+      await store.createUpload({ id: 'u2', repo: 'r/app', startedAt: 20 });
+      assert.deepEqual(await store.getUpload('u1'), { id: 'u1', repo: 'r/app', startedAt: 10 });
+      assert.equal(await store.getUpload('nope'), undefined);
+      assert.deepEqual((await store.listUploads(15)).map((u) => u.id), ['u1']);
+      assert.deepEqual((await store.listUploads(25)).map((u) => u.id), ['u1', 'u2']);
+      await store.linkBlob('r/app', { digest: d('b'), size: 3 }, 'u1');
+      assert.equal(await store.getUpload('u1'), undefined);
+      assert.ok(await store.getRepositoryBlob('r/app', d('b')));
+      assert.equal(await store.deleteUpload('u2'), true);
+      assert.equal(await store.deleteUpload('u2'), false);
+    });
+
     it('answers ping', async () => {
       await store.ping();
     });

@@ -29,6 +29,13 @@ export interface NewManifest extends ManifestRecord {
   children: string[];
 }
 
+/** An upload session: bytes arrive in storage, the session itself is recorded here. */
+export interface UploadSession {
+  id: string;
+  repo: string;
+  startedAt: number;
+}
+
 export interface Page {
   /** Return entries strictly after this one, in lexical order. */
   last?: string;
@@ -41,8 +48,11 @@ export interface MetaStore {
   getRepositoryBlob(repo: string, digest: string): Promise<BlobRecord | undefined>;
   /** A blob known anywhere in the registry, or undefined. */
   getBlob(digest: string): Promise<BlobRecord | undefined>;
-  /** Record a committed blob and link it to the repository (creating the repository). */
-  linkBlob(repo: string, blob: BlobRecord): Promise<void>;
+  /**
+   * Record a committed blob and link it to the repository (creating the repository); when the blob
+   * completes an upload session, the session is removed in the same transaction.
+   */
+  linkBlob(repo: string, blob: BlobRecord, completedUpload?: string): Promise<void>;
   /** Remove a blob's link from a repository; false if it was not linked. */
   unlinkBlob(repo: string, digest: string): Promise<boolean>;
 
@@ -61,6 +71,13 @@ export interface MetaStore {
   /** Manifests of the repository whose subject is the given digest, optionally of one artifactType. */
   listReferrers(repo: string, subject: string, artifactType?: string): Promise<ManifestRecord[]>;
   repositoryExists(repo: string): Promise<boolean>;
+
+  createUpload(session: UploadSession): Promise<void>;
+  getUpload(id: string): Promise<UploadSession | undefined>;
+  /** False when there was no such session. */
+  deleteUpload(id: string): Promise<boolean>;
+  /** Sessions started before the given time (ms since epoch), oldest first. */
+  listUploads(startedBefore: number): Promise<UploadSession[]>;
   /** Check the store answers (for readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;

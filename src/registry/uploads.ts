@@ -1,30 +1,23 @@
 /**
- * Blob upload sessions: monolithic, chunked and resumable. Bytes are appended to a session file
- * in storage and made durable at the end of every request, hashed while they stream in (the hash
- * state is kept in memory; a session resumed by another process is re-hashed from storage), and
- * moved into the content-addressed blob store only once the client's digest is verified.
+ * Blob upload sessions: monolithic, chunked and resumable. The session is a row in the meta store;
+ * its bytes are appended to a file in storage and made durable at the end of every request, hashed
+ * while they stream in (the hash state is kept in memory; a session resumed by another process is
+ * re-hashed from storage), and moved into the content-addressed blob store only once the client's
+ * digest is verified.
  */
 import { randomUUID, type Hash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import type { MetaStore, BlobRecord } from '../meta/store.ts';
+import type { MetaStore, BlobRecord, UploadSession } from '../meta/store.ts';
 import { PathNotFoundError, pathExists, type StorageDriver } from '../storage/driver.ts';
-import { blobDataPath, uploadDataPath, uploadDir, uploadInfoPath, UPLOADS_ROOT } from '../storage/paths.ts';
-import { digestOfStream, newHash } from './digest.ts';
+import { blobDataPath, uploadDataPath, UPLOADS_ROOT } from '../storage/paths.ts';
+import { digestOf, digestOfStream, newHash } from './digest.ts';
 import { DigestInvalidError, SizeInvalidError, UploadInvalidError, UploadRangeError, UploadUnknownError } from './errors.ts';
 import { parseDigest } from './reference.ts';
 import type { RegistryPolicy } from './policy.ts';
 
-export interface UploadStatus {
-  id: string;
-  repo: string;
+export interface UploadStatus extends UploadSession {
   /** Bytes received so far. */
   size: number;
-  startedAt: number;
-}
-
-interface UploadInfo {
-  repo: string;
-  startedAt: number;
 }
 
 /** Where a chunk claims to go: `start` must be the current size. */
@@ -55,28 +48,21 @@ export class UploadService {
 
   async start(repo: string): Promise<UploadStatus> {
     this.policy.assertWritable();
-    const id = randomUUID();
-    const info: UploadInfo = { repo, startedAt: Date.now() };
-    await this.driver.putContent(uploadInfoPath(id), Buffer.from(JSON.stringify(info)));
-    const w = await this.driver.writer(uploadDataPath(id), false);
-    await w.commit();
-    this.hashes.set(id, { hash: newHash('sha256'), offset: 0 });
-    return { id, repo, size: 0, startedAt: info.startedAt };
+    const session: UploadSession = { id: randomUUID(), repo, startedAt: Date.now() };
+    await this.meta.createUpload(session);
+    this.hashes.set(session.id, { hash: newHash('sha256'), offset: 0 });
+    return { ...session, size: 0 };
   }
 
   async status(repo: string, id: string): Promise<UploadStatus> {
-    const info = await this.info(repo, id);
-    const size = await this.sizeOf(id);
-    return { id, repo, size, startedAt: info.startedAt };
+    const session = await this.session(repo, id);
+    return { ...session, size: await this.sizeOf(id) };
   }
 
   /** Append a request body. Out-of-order chunks (start != current size) are UploadRangeError. */
   async append(repo: string, id: string, body: Readable, range?: ChunkRange): Promise<UploadStatus> {
-    const info = await this.info(repo, id);
-    return this.exclusive(id, async () => {
-      const size = await this.write(id, body, range);
-      return { id, repo, size, startedAt: info.startedAt };
-    });
+    const session = await this.session(repo, id);
+    return this.exclusive(id, async () => ({ ...session, size: await this.write(id, body, range) }));
   }
 
   /**
@@ -84,7 +70,7 @@ export class UploadService {
    * it to the repository. On a digest mismatch the session is discarded and nothing is stored.
    */
   async finish(repo: string, id: string, digest: string | undefined, body?: Readable, range?: ChunkRange): Promise<BlobRecord> {
-    await this.info(repo, id);
+    await this.session(repo, id);
     if (digest === undefined) throw new DigestInvalidError('digest parameter missing');
     const parsed = parseDigest(digest);
     return this.exclusive(id, async () => {
@@ -95,51 +81,57 @@ export class UploadService {
         throw new DigestInvalidError('provided digest did not match uploaded content', { expected: digest, actual });
       }
       const target = blobDataPath(parsed.algorithm, parsed.hex);
-      if (await pathExists(this.driver, target)) {
-        await this.discard(id);
-      } else {
-        await this.driver.move(uploadDataPath(id), target);
-        await this.discard(id);
+      const data = uploadDataPath(id);
+      if (!(await pathExists(this.driver, target))) {
+        if (size === 0 && !(await pathExists(this.driver, data))) await this.driver.putContent(target, Buffer.alloc(0));
+        else await this.driver.move(data, target);
       }
       const blob = { digest, size };
-      await this.meta.linkBlob(repo, blob);
+      await this.meta.linkBlob(repo, blob, id);
+      await this.removeData(id);
       return blob;
     });
   }
 
   async cancel(repo: string, id: string): Promise<void> {
-    await this.info(repo, id);
+    await this.session(repo, id);
     await this.exclusive(id, () => this.discard(id));
   }
 
-  /** Remove sessions started before `olderThan` (ms since epoch). Returns the ids removed. */
+  /**
+   * Remove sessions started before `olderThan` (ms since epoch), and session files that no
+   * session owns (left by a crash) as old. Returns the ids removed.
+   */
   async purge(olderThan: number, dryRun = false): Promise<string[]> {
-    let dirs: string[];
+    const removed: string[] = [];
+    for (const session of await this.meta.listUploads(olderThan)) {
+      if (this.busy.has(session.id)) continue;
+      removed.push(session.id);
+      if (!dryRun) await this.discard(session.id);
+    }
+    let files: string[];
     try {
-      dirs = await this.driver.list(UPLOADS_ROOT);
+      files = await this.driver.list(UPLOADS_ROOT);
     } catch (e) {
-      if (e instanceof PathNotFoundError) return [];
+      if (e instanceof PathNotFoundError) return removed;
       throw e;
     }
-    const removed: string[] = [];
-    for (const dir of dirs) {
-      const id = dir.slice(UPLOADS_ROOT.length + 1);
-      if (this.busy.has(id)) continue;
-      let startedAt: number;
-      try {
-        startedAt = (JSON.parse((await this.driver.getContent(uploadInfoPath(id))).toString()) as UploadInfo).startedAt;
-      } catch {
-        startedAt = (await this.driver.stat(dir)).modTime.getTime();
-      }
-      if (startedAt >= olderThan) continue;
+    for (const file of files) {
+      const id = file.slice(UPLOADS_ROOT.length + 1);
+      if (this.busy.has(id) || removed.includes(id) || (await this.meta.getUpload(id)) !== undefined) continue;
+      if ((await this.driver.stat(file)).modTime.getTime() >= olderThan) continue;
       removed.push(id);
-      if (!dryRun) await this.discard(id);
+      if (!dryRun) await this.removeData(id);
     }
     return removed;
   }
 
   private async write(id: string, body: Readable, range?: ChunkRange): Promise<number> {
-    const writer = await this.driver.writer(uploadDataPath(id), true);
+    const path = uploadDataPath(id);
+    const writer = await this.driver.writer(path, true).catch((e: unknown) => {
+      if (e instanceof PathNotFoundError) return this.driver.writer(path, false);
+      throw e;
+    });
     const start = writer.size;
     if (range !== undefined && range.start !== start) {
       await writer.close();
@@ -173,6 +165,7 @@ export class UploadService {
 
   private async computedDigest(id: string, algorithm: 'sha256' | 'sha512', size: number): Promise<string> {
     const state = this.hashes.get(id);
+    if (size === 0) return digestOf(Buffer.alloc(0), algorithm);
     if (algorithm === 'sha256' && state !== undefined && state.offset === size) {
       this.hashes.delete(id);
       return `sha256:${state.hash.digest('hex')}`;
@@ -182,31 +175,31 @@ export class UploadService {
 
   private async discard(id: string): Promise<void> {
     this.hashes.delete(id);
+    await this.meta.deleteUpload(id);
+    await this.removeData(id);
+  }
+
+  private async removeData(id: string): Promise<void> {
     try {
-      await this.driver.delete(uploadDir(id));
+      await this.driver.delete(uploadDataPath(id));
     } catch (e) {
       if (!(e instanceof PathNotFoundError)) throw e;
     }
   }
 
-  private async info(repo: string, id: string): Promise<UploadInfo> {
+  private async session(repo: string, id: string): Promise<UploadSession> {
     if (!UUID_RE.test(id)) throw new UploadUnknownError(id);
-    let info: UploadInfo;
-    try {
-      info = JSON.parse((await this.driver.getContent(uploadInfoPath(id))).toString()) as UploadInfo;
-    } catch (e) {
-      if (e instanceof PathNotFoundError) throw new UploadUnknownError(id);
-      throw e;
-    }
-    if (info.repo !== repo) throw new UploadUnknownError(id);
-    return info;
+    const session = await this.meta.getUpload(id);
+    if (session === undefined || session.repo !== repo) throw new UploadUnknownError(id);
+    return session;
   }
 
+  /** Bytes received; a session whose first byte has not arrived has no file yet. */
   private async sizeOf(id: string): Promise<number> {
     try {
       return (await this.driver.stat(uploadDataPath(id))).size;
     } catch (e) {
-      if (e instanceof PathNotFoundError) throw new UploadUnknownError(id);
+      if (e instanceof PathNotFoundError) return 0;
       throw e;
     }
   }

@@ -159,4 +159,23 @@ describe('uploads', () => {
     const status = await c.fetch(location);
     assert.equal(status.headers.get('range'), '0-0');
   });
+
+  it('purges abandoned sessions and orphaned session files', async () => {
+    const location = await start(c, 'up/purge');
+    await c.fetch(location, { method: 'PATCH', body: 'abandoned bytes' });
+    const id = location.split('/').pop() ?? '';
+    const root = reg.root ?? '';
+    const orphan = path.join(root, 'uploads', '00000000-0000-4000-8000-000000000000');
+    await fs.writeFile(orphan, 'left by a crash');
+    const uploads = reg.running.registry.uploads;
+    assert.deepEqual(await uploads.purge(Date.now() - 60_000), [], 'nothing is that old');
+    const dry = await uploads.purge(Date.now() + 1000, true);
+    assert.ok(dry.includes(id));
+    assert.equal((await c.fetch(location)).status, 204, 'a dry run removes nothing');
+    const removed = await uploads.purge(Date.now() + 1000);
+    assert.ok(removed.includes(id) && removed.includes(path.basename(orphan)));
+    assert.equal((await c.fetch(location)).status, 404);
+    await assert.rejects(fs.stat(path.join(root, 'uploads', id)));
+    await assert.rejects(fs.stat(orphan));
+  });
 });

@@ -52,6 +52,12 @@ CREATE TABLE manifest_references (
   FOREIGN KEY (repository_id, manifest_digest) REFERENCES manifests(repository_id, digest) ON DELETE CASCADE
 );
 CREATE INDEX manifest_references_child ON manifest_references(child_digest);
+CREATE TABLE uploads (
+  id TEXT PRIMARY KEY,
+  repository TEXT NOT NULL,
+  started_at BIGINT NOT NULL
+);
+CREATE INDEX uploads_started ON uploads(started_at);
 CREATE TABLE tags (
   repository_id INTEGER NOT NULL REFERENCES repositories(id) ON DELETE CASCADE,
   name TEXT NOT NULL,

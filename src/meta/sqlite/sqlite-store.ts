@@ -7,7 +7,7 @@
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { BlobRecord, ManifestRecord, MetaStore, NewManifest, Page } from '../store.ts';
+import type { BlobRecord, ManifestRecord, MetaStore, NewManifest, Page, UploadSession } from '../store.ts';
 import { MIGRATIONS } from './migrations.ts';
 import { prepareStatements, type Statements, type ManifestRow } from './statements.ts';
 
@@ -62,12 +62,13 @@ export class SqliteMetaStore implements MetaStore {
     return this.st.blob.get(digest);
   }
 
-  async linkBlob(repo: string, blob: BlobRecord): Promise<void> {
+  async linkBlob(repo: string, blob: BlobRecord, completedUpload?: string): Promise<void> {
     const now = Date.now();
     this.db.transaction(() => {
       const id = this.ensureRepo(repo, now);
       this.st.insertBlob.run(blob.digest, blob.size, now);
       this.st.linkBlob.run(id, blob.digest, now);
+      if (completedUpload !== undefined) this.st.deleteUpload.run(completedUpload);
     })();
   }
 
@@ -137,6 +138,22 @@ export class SqliteMetaStore implements MetaStore {
 
   async repositoryExists(repo: string): Promise<boolean> {
     return this.repoId(repo) !== undefined;
+  }
+
+  async createUpload(session: UploadSession): Promise<void> {
+    this.st.insertUpload.run(session.id, session.repo, session.startedAt);
+  }
+
+  async getUpload(id: string): Promise<UploadSession | undefined> {
+    return this.st.upload.get(id);
+  }
+
+  async deleteUpload(id: string): Promise<boolean> {
+    return this.st.deleteUpload.run(id).changes > 0;
+  }
+
+  async listUploads(startedBefore: number): Promise<UploadSession[]> {
+    return this.st.uploadsBefore.all(startedBefore);
   }
 
   async ping(): Promise<void> {

@@ -1,6 +1,6 @@
 /** The prepared statements of the SQLite meta store, typed. */
 import type Database from 'better-sqlite3';
-import type { BlobRecord } from '../store.ts';
+import type { BlobRecord, UploadSession } from '../store.ts';
 
 export interface ManifestRow {
   digest: string;
@@ -72,6 +72,12 @@ export function prepareStatements(db: Database.Database) {
     referrersOfType: db.prepare<[string, string, string], ManifestRow>(
       `SELECT ${MANIFEST_COLUMNS} FROM manifests m JOIN repositories r ON r.id = m.repository_id
        WHERE r.name = ? AND m.subject_digest = ? AND m.artifact_type = ? ORDER BY m.created_at, m.digest`,
+    ),
+    insertUpload: db.prepare<[string, string, number]>('INSERT INTO uploads (id, repository, started_at) VALUES (?, ?, ?)'),
+    upload: db.prepare<[string], UploadSession>('SELECT id, repository AS repo, started_at AS startedAt FROM uploads WHERE id = ?'),
+    deleteUpload: db.prepare<[string]>('DELETE FROM uploads WHERE id = ?'),
+    uploadsBefore: db.prepare<[number], UploadSession>(
+      'SELECT id, repository AS repo, started_at AS startedAt FROM uploads WHERE started_at < ? ORDER BY started_at',
     ),
   };
 }

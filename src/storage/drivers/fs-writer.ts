@@ -37,6 +37,8 @@ export class FilesystemWriter implements FileWriter {
     initialSize: number,
     private readonly tuning: WriterTuning,
     private readonly discard: () => Promise<void>,
+    /** The writer created the file: its directory entry must be made durable once. */
+    private entryUnsynced: boolean,
   ) {
     this.written = initialSize;
   }
@@ -59,7 +61,7 @@ export class FilesystemWriter implements FileWriter {
         await this.settleSync();
         await this.handle.datasync();
       });
-      await syncDirectory(nodePath.dirname(this.full)); // the entry of a file created by writer()
+      await this.syncEntry();
     } catch (err) {
       this.state = 'closed'; // the bytes stay for a later append-open or cancel
       throw err;
@@ -74,6 +76,9 @@ export class FilesystemWriter implements FileWriter {
       await this.flush();
       await this.settleSync();
     });
+    // A later append-open does not know this writer created the file: make its entry durable now,
+    // so that a commit through that later writer covers everything.
+    await this.syncEntry();
   }
 
   async cancel(): Promise<void> {
@@ -81,6 +86,13 @@ export class FilesystemWriter implements FileWriter {
     this.state = 'cancelled';
     if (this.handleOpen) await this.release(async () => this.syncing).catch(() => undefined);
     await this.discard();
+  }
+
+  /** fsync the directory once for the entry of a file this writer created. */
+  private async syncEntry(): Promise<void> {
+    if (!this.entryUnsynced) return;
+    await syncDirectory(nodePath.dirname(this.full));
+    this.entryUnsynced = false;
   }
 
   private expectOpen(): void {

@@ -114,15 +114,20 @@ describe('filesystem driver specifics', () => {
     const w = await d.writer('/w/f', false);
     await w.write(Buffer.from('kept, not durable'));
     await w.close();
-    assert.deepEqual(counts(), [0, 1], 'only the fsync of the directory created for the file');
+    assert.deepEqual(counts(), [0, 2], 'no fdatasync; fsync of the directory made for the file and of its new entry');
 
     const again = await d.writer('/w/f', true);
     await again.write(Buffer.from('!'));
     await again.commit();
-    assert.deepEqual(counts(), [1, 2], 'commit: fdatasync the file, fsync its directory');
+    assert.deepEqual(counts(), [1, 2], 'commit of an append: fdatasync the file only');
+
+    const created = await d.writer('/w/h', false);
+    await created.write(Buffer.from('new'));
+    await created.commit();
+    assert.deepEqual(counts(), [2, 3], 'commit of a created file: fdatasync it, fsync its directory');
 
     await d.putContent('/w/g', Buffer.from('small'));
-    assert.deepEqual(counts(), [2, 3], 'putContent: fdatasync the temp file, fsync the directory');
+    assert.deepEqual(counts(), [3, 4], 'putContent: fdatasync the temp file, fsync the directory');
   });
 
   it('fdatasyncs in the background while writing, one at a time', async (t) => {

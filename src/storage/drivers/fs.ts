@@ -95,7 +95,7 @@ export class FilesystemDriver implements StorageDriver {
       : await this.createIn(nodePath.dirname(full), () => fs.open(full, CREATE)).catch(throwInTheWay(path));
     try {
       const { size } = await handle.stat();
-      return new FilesystemWriter(handle, full, size, this.tuning, () => this.removeFile(full));
+      return new FilesystemWriter(handle, full, size, this.tuning, () => this.removeFile(full), !append);
     } catch (err) {
       await handle.close();
       throw err;
@@ -125,8 +125,10 @@ export class FilesystemDriver implements StorageDriver {
       if (errnoOf(err) !== 'EXDEV') throw errnoOf(err) === 'ENOENT' ? new PathNotFoundError(src) : inTheWay(err, dst);
       await copyAcross(from, to);
     }
+    // Syncing the destination directory makes the new name durable. The source directory is not
+    // synced: at worst a crash brings back the old name of a file that is also at the new one,
+    // an orphan the upload purger removes, and a sync per move costs small pushes dearly.
     await syncDirectory(nodePath.dirname(to));
-    if (nodePath.dirname(from) !== nodePath.dirname(to)) await syncDirectory(nodePath.dirname(from));
     await this.prune(nodePath.dirname(from));
   }
 

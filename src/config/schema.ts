@@ -1,0 +1,178 @@
+/**
+ * The configuration schema: distribution's `config.yml` format (version 0.1) as far as berth
+ * implements it, plus berth's own `meta` section, with every default in one place.
+ *
+ * The schema is also the map that REGISTRY_* environment variables and unknown-key warnings are
+ * resolved against (see shape.ts), so every key accepted here must be lowercase and contain no
+ * underscore. Sections of distribution's format that berth does not implement are not declared
+ * here: they are listed in ignored.ts and dropped with a warning before validation.
+ *
+ * Differences from distribution, on purpose: `storage.delete.enabled` defaults to true, and the
+ * storage section yields a tagged `driver` field next to the driver's own section.
+ */
+import { join } from 'node:path';
+import { z } from 'zod';
+import { addrProblem } from './addr.ts';
+import { parseDuration } from './duration.ts';
+
+export const STORAGE_DRIVERS = ['filesystem', 'inmemory'] as const;
+export type StorageDriverName = (typeof STORAGE_DRIVERS)[number];
+
+export const DEFAULT_ROOTDIRECTORY = './data';
+export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
+
+const addr = z.string().superRefine((value, ctx) => {
+  const problem = addrProblem(value);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+/** A Go duration string ("168h", "1h30m") parsed to milliseconds; must be positive. */
+const duration = z.string().transform((value, ctx) => {
+  try {
+    const ms = parseDuration(value);
+    if (ms > 0) return ms;
+    ctx.addIssue({ code: 'custom', message: `duration ${JSON.stringify(value)} must be greater than zero` });
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+  }
+  return z.NEVER;
+});
+
+const regexList = z
+  .array(
+    z.string().superRefine((pattern, ctx) => {
+      try {
+        new RegExp(pattern);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: `not a valid regular expression: ${(err as Error).message}` });
+      }
+    }),
+  )
+  .default([]);
+
+const flag = (value: boolean) => z.boolean().default(value);
+
+const logSchema = z.object({
+  level: z.string().toLowerCase().pipe(z.enum(LOG_LEVELS)).default('info'),
+  formatter: z.enum(['json', 'text']).default('json'),
+  /** Static fields added to every log line. */
+  fields: z.record(z.string(), z.string()).default({}),
+  accesslog: z.object({ disabled: flag(false) }).prefault({}),
+});
+
+const tlsSchema = z
+  .object({
+    certificate: z.string().min(1).optional(),
+    key: z.string().min(1).optional(),
+    clientcas: z.array(z.string().min(1)).default([]),
+  })
+  .superRefine((tls, ctx) => {
+    if (tls.certificate !== undefined && tls.key === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['key'], message: 'required when http.tls.certificate is set' });
+    }
+    if (tls.key !== undefined && tls.certificate === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['certificate'], message: 'required when http.tls.key is set' });
+    }
+    if (tls.clientcas.length > 0 && tls.certificate === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['clientcas'], message: 'client CAs need http.tls.certificate and key' });
+    }
+  })
+  .transform((tls) =>
+    tls.certificate !== undefined && tls.key !== undefined
+      ? { certificate: tls.certificate, key: tls.key, clientcas: tls.clientcas }
+      : undefined,
+  );
+
+const httpSchema = z.object({
+  addr: addr.default('0.0.0.0:5000'),
+  /** distribution also accepts "unix"; berth listens on TCP only. */
+  net: z.enum(['tcp']).default('tcp'),
+  /** Route prefix, normalised to "" or "/path" without a trailing slash. */
+  prefix: z
+    .string()
+    .refine((p) => p === '' || p.startsWith('/'), 'must start with "/"')
+    .transform((p) => p.replace(/\/+$/, ''))
+    .default(''),
+  /** Externally reachable base URL used for absolute Location headers. */
+  host: z
+    .string()
+    .refine((h) => URL.canParse(h) && /^https?:$/.test(new URL(h).protocol), 'must be an absolute http:// or https:// URL')
+    .optional(),
+  secret: z.string().min(1).optional(),
+  relativeurls: flag(false),
+  /** Headers added to every response. */
+  headers: z.record(z.string(), z.array(z.string())).default({}),
+  /** Present only when both certificate and key are set. */
+  tls: tlsSchema.prefault({}),
+  debug: z.object({ addr: addr.optional() }).prefault({}),
+});
+
+const storageSchema = z
+  .object({
+    filesystem: z.object({ rootdirectory: z.string().min(1).default(DEFAULT_ROOTDIRECTORY) }).optional(),
+    inmemory: z.object({}).optional(),
+    delete: z.object({ enabled: flag(true) }).prefault({}),
+    redirect: z.object({ disable: flag(false) }).prefault({}),
+    maintenance: z
+      .object({
+        uploadpurging: z
+          .object({
+            enabled: flag(true),
+            /** Milliseconds. */
+            age: duration.prefault('168h'),
+            /** Milliseconds. */
+            interval: duration.prefault('24h'),
+            dryrun: flag(false),
+          })
+          .prefault({}),
+        readonly: z.object({ enabled: flag(false) }).prefault({}),
+      })
+      .prefault({}),
+  })
+  .superRefine((storage, ctx) => {
+    const drivers = STORAGE_DRIVERS.filter((name) => storage[name] !== undefined);
+    if (drivers.length > 1) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `exactly one storage driver may be configured, found ${drivers.length}: ${drivers.join(', ')}`,
+      });
+    }
+  })
+  .transform(({ filesystem, inmemory, ...common }) =>
+    inmemory !== undefined
+      ? { driver: 'inmemory' as const, inmemory: {}, ...common }
+      : { driver: 'filesystem' as const, filesystem: filesystem ?? { rootdirectory: DEFAULT_ROOTDIRECTORY }, ...common },
+  );
+
+const validationSchema = z.object({
+  disabled: flag(false),
+  manifests: z
+    .object({ urls: z.object({ allow: regexList, deny: regexList }).prefault({}) })
+    .prefault({}),
+});
+
+export const configSchema = z
+  .object({
+    version: z.string().default('0.1'),
+    log: logSchema.prefault({}),
+    http: httpSchema.prefault({}),
+    storage: storageSchema.prefault({}),
+    /** berth's own metadata store; `path` defaults from the storage driver (see below). */
+    meta: z.object({ sqlite: z.object({ path: z.string().min(1).optional() }).prefault({}) }).prefault({}),
+    catalog: z.object({ maxentries: z.number().int().positive().default(1000) }).prefault({}),
+    validation: validationSchema.prefault({}),
+  })
+  .transform(({ meta, ...config }) => ({
+    ...config,
+    meta: { sqlite: { path: meta.sqlite.path ?? defaultMetaPath(config.storage) } },
+  }));
+
+function defaultMetaPath(storage: { driver: StorageDriverName; filesystem?: { rootdirectory: string } }): string {
+  return storage.filesystem !== undefined ? join(storage.filesystem.rootdirectory, 'berth.db') : ':memory:';
+}
+
+/** The validated configuration, every default filled in. */
+export type Config = z.output<typeof configSchema>;
+/** What a config file (or the `overrides` option) may contain; every key is optional. */
+export type ConfigInput = z.input<typeof configSchema>;
+export type StorageConfig = Config['storage'];
