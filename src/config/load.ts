@@ -90,8 +90,8 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
       const path = issue.path.map(String).join('.');
       const reason = issueReason(issue);
       const variable = originOf(path, fromEnv.origins);
-      if (variable !== undefined) problems.push({ path, reason, source: variable });
-      else if (overrides !== undefined && hasPath(overrides, issue.path)) problems.push({ path, reason, source: 'overrides' });
+      if (overrides !== undefined && hasPath(overrides, issue.path)) problems.push({ path, reason, source: 'overrides' });
+      else if (variable !== undefined) problems.push({ path, reason, source: variable });
       else problems.push(locate(withSource({ path, reason }, originOf(path, substituted)), yaml));
     }
   }
