@@ -9,7 +9,8 @@ import path from 'node:path';
 import { pino, type Logger } from 'pino';
 import type { Config } from './config/schema.ts';
 import { parseAddr } from './config/addr.ts';
-import { createHttpServer } from './http/server.ts';
+import { readFileSync } from 'node:fs';
+import { createHttpServer, DEFAULT_LIMITS, type TlsMaterial } from './http/server.ts';
 import { SqliteMetaStore } from './meta/sqlite/sqlite-store.ts';
 import type { MetaStore } from './meta/store.ts';
 import { Registry } from './registry/registry.ts';
@@ -52,18 +53,25 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
     deleteEnabled: config.storage.delete.enabled,
     readOnly: config.storage.maintenance.readonly.enabled,
   });
+  const tls = config.http.tls;
+  const material: TlsMaterial | undefined = tls && {
+    cert: readFileSync(tls.certificate),
+    key: readFileSync(tls.key),
+    clientCAs: tls.clientcas.map((f) => readFileSync(f)),
+  };
   const server = createHttpServer({
     registry,
     log,
     options: {
       host: config.http.host,
+      prefix: config.http.prefix,
       relativeUrls: config.http.relativeurls,
       headers: config.http.headers,
       redirectDisabled: config.storage.redirect.disable,
       accessLog: !config.log.accesslog.disabled,
       catalogMaxEntries: config.catalog.maxentries,
     },
-  });
+  }, DEFAULT_LIMITS, material);
   const purger = startUploadPurger(registry.uploads, config.storage.maintenance.uploadpurging, log);
   const { host, port } = parseAddr(config.http.addr);
   await new Promise<void>((resolve, reject) => {

@@ -7,6 +7,8 @@ import type { RouteName } from './routes.ts';
 export interface HttpOptions {
   /** Absolute base URL for Location headers (http.host); derived from the request when unset. */
   host?: string;
+  /** Path prefix the registry is served under (http.prefix), '' or '/path'. */
+  prefix: string;
   /** Emit relative Location headers (http.relativeurls). */
   relativeUrls: boolean;
   /** Extra response headers (http.headers). */
@@ -31,6 +33,8 @@ export interface RequestContext {
   log: Logger;
   /** An absolute (or, with relativeurls, relative) URL for a path of this registry. */
   url(path: string): string;
+  /** The path as the client must request it (with http.prefix). */
+  path(path: string): string;
 }
 
 export interface App {

@@ -4,6 +4,7 @@
  * URL builder), runs the handler, maps any error through http/errors.ts, and logs the request.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
 import type { App, Handler, RequestContext } from './context.ts';
 import { HttpError, mapError, sendError } from './errors.ts';
 import { HANDLERS } from './handlers/index.ts';
@@ -15,18 +16,21 @@ let requestCounter = 0;
 const idPrefix = `${process.pid.toString(36)}${Date.now().toString(36)}`;
 
 function baseUrl(req: IncomingMessage, app: App): string {
-  if (app.options.relativeUrls) return '';
-  if (app.options.host) return app.options.host.replace(/\/$/, '');
+  if (app.options.relativeUrls) return app.options.prefix;
+  if (app.options.host) return app.options.host.replace(/\/$/, '') + app.options.prefix;
   const forwarded = req.headers['x-forwarded-proto'];
   const proto = (Array.isArray(forwarded) ? forwarded[0] : forwarded?.split(',')[0])?.trim() || 'http';
   const host = req.headers['x-forwarded-host'] ?? req.headers.host ?? 'localhost';
-  return `${proto}://${Array.isArray(host) ? host[0] : host}`;
+  return `${proto}://${Array.isArray(host) ? host[0] : host}${app.options.prefix}`;
 }
 
 async function dispatch(req: IncomingMessage, app: App, ctx: RequestContext): Promise<void> {
   const url = req.url ?? '/';
   const q = url.indexOf('?');
-  const path = q === -1 ? url : url.slice(0, q);
+  const full = q === -1 ? url : url.slice(0, q);
+  const { prefix } = app.options;
+  if (prefix !== '' && !full.startsWith(`${prefix}/`)) throw new HttpError('NOT_FOUND', `no route for ${full}`);
+  const path = full.slice(prefix.length);
   const match = matchRoute(path);
   if (match === undefined) throw new HttpError('NOT_FOUND', `no route for ${path}`);
   const handler: Handler | undefined = HANDLERS[match.route.name][req.method as Method];
@@ -63,6 +67,7 @@ export function createRequestListener(app: App): (req: IncomingMessage, res: Ser
       id,
       log: app.log,
       url: (p) => (base ??= baseUrl(req, app)) + p,
+      path: (p) => app.options.prefix + p,
     };
     if (app.options.accessLog) {
       res.on('close', () => {
@@ -94,7 +99,26 @@ export interface ServerLimits {
   keepAliveTimeoutMs: number;
 }
 
-export function createHttpServer(app: App, limits: ServerLimits = { headersTimeoutMs: 60_000, keepAliveTimeoutMs: 75_000 }): http.Server {
-  const server = http.createServer({ requestTimeout: 0, headersTimeout: limits.headersTimeoutMs, keepAliveTimeout: limits.keepAliveTimeoutMs }, createRequestListener(app));
-  return server;
+export const DEFAULT_LIMITS: ServerLimits = { headersTimeoutMs: 60_000, keepAliveTimeoutMs: 75_000 };
+
+/** PEM material for HTTPS (http.tls); with client CAs, clients must present a certificate they signed. */
+export interface TlsMaterial {
+  cert: Buffer;
+  key: Buffer;
+  clientCAs: Buffer[];
+}
+
+/**
+ * The server: HTTP, or HTTPS with TLS material. No request timeout (a push of many GiB may take
+ * long); slow headers and idle keep-alive connections are cut.
+ */
+export function createHttpServer(app: App, limits: ServerLimits = DEFAULT_LIMITS, tls?: TlsMaterial): http.Server {
+  const options = { requestTimeout: 0, headersTimeout: limits.headersTimeoutMs, keepAliveTimeout: limits.keepAliveTimeoutMs };
+  const listener = createRequestListener(app);
+  if (tls === undefined) return http.createServer(options, listener);
+  const mtls = tls.clientCAs.length > 0;
+  return https.createServer(
+    { ...options, cert: tls.cert, key: tls.key, ...(mtls ? { ca: tls.clientCAs, requestCert: true, rejectUnauthorized: true } : {}) },
+    listener,
+  );
 }

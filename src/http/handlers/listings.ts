@@ -11,7 +11,7 @@ export const MAX_TAGS_PAGE = 10_000;
 export const getTags: Handler = async (ctx, app) => {
   const page = parsePage(ctx.query, MAX_TAGS_PAGE);
   const { manifests } = app.registry;
-  const tags = await paginate(ctx.res, paths.tags(ctx.name), page, (p) => manifests.tags(ctx.name, p));
+  const tags = await paginate(ctx.res, ctx.path(paths.tags(ctx.name)), page, (p) => manifests.tags(ctx.name, p));
   sendJson(ctx.res, 200, { name: ctx.name, tags });
 };
 
@@ -19,7 +19,7 @@ export const getCatalog: Handler = async (ctx, app) => {
   const max = app.options.catalogMaxEntries;
   const page = parsePage(ctx.query, max, max);
   const { manifests } = app.registry;
-  const repositories = await paginate(ctx.res, paths.catalog(), page, (p) => manifests.catalog(p));
+  const repositories = await paginate(ctx.res, ctx.path(paths.catalog()), page, (p) => manifests.catalog(p));
   sendJson(ctx.res, 200, { repositories });
 };
 
