@@ -3,34 +3,18 @@
  * the file, and the precedence file < _env: < REGISTRY_* < overrides.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
-import { ConfigError, loadConfig, type Config } from './load.ts';
+import { describe, it } from 'node:test';
+import { configFiles, expectConfigError } from './test-support.ts';
+import { loadConfig, type Config, type ConfigError } from './load.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'berth-config-env-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
-let files = 0;
-
-function configFile(yaml: string): string {
-  const file = join(dir, `config-${++files}.yml`);
-  writeFileSync(file, yaml);
-  return file;
-}
+const configFile = configFiles('config-env');
 
 function load(env: NodeJS.ProcessEnv, yaml?: string): { config: Config; warnings: string[] } {
   return loadConfig({ env, file: yaml === undefined ? undefined : configFile(yaml) });
 }
 
 function loadError(env: NodeJS.ProcessEnv, yaml?: string): ConfigError {
-  try {
-    load(env, yaml);
-  } catch (err) {
-    assert.ok(err instanceof ConfigError, `expected ConfigError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected loadConfig to throw');
+  return expectConfigError(() => load(env, yaml));
 }
 
 describe('REGISTRY_* overrides', () => {

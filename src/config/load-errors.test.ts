@@ -3,21 +3,11 @@
  * ConfigError naming the key, the reason and the line (CONVENTIONS item 11).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
-import { ConfigError, loadConfig, type Config, type LoadOptions } from './load.ts';
+import { describe, it } from 'node:test';
+import { configFiles, expectConfigError } from './test-support.ts';
+import { loadConfig, type ConfigError, type Config, type LoadOptions } from './load.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'berth-config-errors-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
-let files = 0;
-
-function configFile(yaml: string): string {
-  const file = join(dir, `config-${++files}.yml`);
-  writeFileSync(file, yaml);
-  return file;
-}
+const configFile = configFiles('config-errors');
 
 /** Loads `yaml` with an empty environment (never the test runner's own REGISTRY_* variables). */
 function load(yaml: string, opts: LoadOptions = {}): { config: Config; warnings: string[] } {
@@ -25,13 +15,7 @@ function load(yaml: string, opts: LoadOptions = {}): { config: Config; warnings:
 }
 
 function loadError(yaml: string, opts: LoadOptions = {}): ConfigError {
-  try {
-    load(yaml, opts);
-  } catch (err) {
-    assert.ok(err instanceof ConfigError, `expected ConfigError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected loadConfig to throw');
+  return expectConfigError(() => load(yaml, opts));
 }
 
 describe('loadConfig: errors', () => {
@@ -181,10 +165,9 @@ validation:
   });
 
   it('rejects a file that cannot be read', () => {
-    assert.throws(
-      () => loadConfig({ file: join(dir, 'missing.yml'), env: {} }),
-      (err: unknown) => err instanceof ConfigError && /missing\.yml: cannot read config file: ENOENT/.test(err.message),
-    );
+    const missing = configFile('').replace(/config-\d+\.yml$/, 'missing.yml');
+    const err = expectConfigError(() => loadConfig({ file: missing, env: {} }));
+    assert.match(err.message, /missing\.yml: cannot read config file: ENOENT/);
   });
 
   it('lists every problem at once', () => {

@@ -4,21 +4,12 @@
  * overrides and `_env:` references in env.test.ts.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
-import { ConfigError, loadConfig, type Config, type LoadOptions } from './load.ts';
+import { describe, it } from 'node:test';
+import { configFiles, expectConfigError } from './test-support.ts';
+import { loadConfig, type ConfigError, type Config, type LoadOptions } from './load.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'berth-config-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
-let files = 0;
-
-function configFile(yaml: string): string {
-  const file = join(dir, `config-${++files}.yml`);
-  writeFileSync(file, yaml);
-  return file;
-}
+const configFile = configFiles('config');
 
 /** Loads `yaml` with an empty environment (never the test runner's own REGISTRY_* variables). */
 function load(yaml: string, opts: LoadOptions = {}): { config: Config; warnings: string[] } {
@@ -26,13 +17,7 @@ function load(yaml: string, opts: LoadOptions = {}): { config: Config; warnings:
 }
 
 function loadError(yaml: string, opts: LoadOptions = {}): ConfigError {
-  try {
-    load(yaml, opts);
-  } catch (err) {
-    assert.ok(err instanceof ConfigError, `expected ConfigError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected loadConfig to throw');
+  return expectConfigError(() => load(yaml, opts));
 }
 
 /** distribution's cmd/registry/config-example.yml, as shipped in the registry:2 image. */

@@ -1,36 +1,30 @@
 /** Manifests: push validation, pull by tag and digest, negotiation, deletes. */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { Client, DOCKER_LIST, DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST, errorCode, sha256 } from '../helpers/client.ts';
-import { startTestRegistry, type TestRegistry } from '../helpers/inproc.ts';
+import { describe, it } from 'node:test';
+import { DOCKER_LIST, DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST, errorCode, sha256 } from '../helpers/client.ts';
+import { useTestRegistry } from '../helpers/inproc.ts';
 
 describe('manifests', () => {
-  let reg: TestRegistry;
-  let c: Client;
-  before(async () => {
-    reg = await startTestRegistry();
-    c = new Client(reg.url);
-  });
-  after(() => reg.stop());
+  const t = useTestRegistry();
 
   it('pushes an OCI image and pulls it by tag and by digest, byte for byte', async () => {
-    const img = await c.pushImage('m/app', '1.0');
+    const img = await t.client.pushImage('m/app', '1.0');
     for (const ref of ['1.0', img.descriptor.digest]) {
-      const res = await c.fetch(`/v2/m/app/manifests/${ref}`, { headers: { Accept: OCI_MANIFEST } });
+      const res = await t.client.fetch(`/v2/m/app/manifests/${ref}`, { headers: { Accept: OCI_MANIFEST } });
       assert.equal(res.status, 200);
       assert.equal(res.headers.get('content-type'), OCI_MANIFEST);
       assert.equal(res.headers.get('docker-content-digest'), img.descriptor.digest);
       assert.equal(await res.text(), img.body);
-      const head = await c.fetch(`/v2/m/app/manifests/${ref}`, { method: 'HEAD' });
+      const head = await t.client.fetch(`/v2/m/app/manifests/${ref}`, { method: 'HEAD' });
       assert.equal(head.status, 200);
       assert.equal(head.headers.get('content-length'), String(img.descriptor.size));
     }
   });
 
   it('returns Location and Docker-Content-Digest on PUT', async () => {
-    const config = await c.pushBlob('m/loc', '{}');
+    const config = await t.client.pushBlob('m/loc', '{}');
     const body = { schemaVersion: 2, mediaType: DOCKER_MANIFEST, config: { ...config, mediaType: 'application/vnd.docker.container.image.v1+json' }, layers: [] };
-    const res = await c.putManifest('m/loc', 'v1', body, DOCKER_MANIFEST);
+    const res = await t.client.putManifest('m/loc', 'v1', body, DOCKER_MANIFEST);
     assert.equal(res.status, 201);
     const digest = sha256(JSON.stringify(body));
     assert.equal(res.headers.get('docker-content-digest'), digest);
@@ -38,12 +32,12 @@ describe('manifests', () => {
   });
 
   it('refuses manifests that reference unknown blobs', async () => {
-    const config = await c.pushBlob('m/missing', '{"a":1}');
+    const config = await t.client.pushBlob('m/missing', '{"a":1}');
     const body = { schemaVersion: 2, mediaType: OCI_MANIFEST, config, layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: sha256('absent'), size: 6 }] };
-    const res = await c.putManifest('m/missing', 'v1', body, OCI_MANIFEST);
+    const res = await t.client.putManifest('m/missing', 'v1', body, OCI_MANIFEST);
     assert.equal(res.status, 400);
     assert.equal(await errorCode(res), 'MANIFEST_BLOB_UNKNOWN');
-    assert.equal((await c.fetch('/v2/m/missing/manifests/v1')).status, 404);
+    assert.equal((await t.client.fetch('/v2/m/missing/manifests/v1')).status, 404);
   });
 
   it('refuses invalid manifests with MANIFEST_INVALID', async () => {
@@ -56,30 +50,30 @@ describe('manifests', () => {
       [JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] }), OCI_MANIFEST],
     ];
     for (const [body, type] of cases) {
-      const res = await c.fetch('/v2/m/invalid/manifests/v1', { method: 'PUT', body, headers: { 'Content-Type': type } });
+      const res = await t.client.fetch('/v2/m/invalid/manifests/v1', { method: 'PUT', body, headers: { 'Content-Type': type } });
       assert.equal(res.status, 400, body);
       assert.equal(await errorCode(res), 'MANIFEST_INVALID', body);
     }
   });
 
   it('checks the digest when pushing by digest', async () => {
-    const img = await c.pushImage('m/bydigest', 'v1');
-    const ok = await c.fetch(`/v2/m/bydigest/manifests/${img.descriptor.digest}`, { method: 'PUT', body: img.body, headers: { 'Content-Type': OCI_MANIFEST } });
+    const img = await t.client.pushImage('m/bydigest', 'v1');
+    const ok = await t.client.fetch(`/v2/m/bydigest/manifests/${img.descriptor.digest}`, { method: 'PUT', body: img.body, headers: { 'Content-Type': OCI_MANIFEST } });
     assert.equal(ok.status, 201);
-    const bad = await c.fetch(`/v2/m/bydigest/manifests/${sha256('other')}`, { method: 'PUT', body: img.body, headers: { 'Content-Type': OCI_MANIFEST } });
+    const bad = await t.client.fetch(`/v2/m/bydigest/manifests/${sha256('other')}`, { method: 'PUT', body: img.body, headers: { 'Content-Type': OCI_MANIFEST } });
     assert.equal(bad.status, 400);
     assert.equal(await errorCode(bad), 'DIGEST_INVALID');
   });
 
   it('refuses manifests over 4 MiB with 413', async () => {
     const body = Buffer.alloc(4 * 1024 * 1024 + 1, 32);
-    const res = await c.fetch('/v2/m/big/manifests/v1', { method: 'PUT', body, headers: { 'Content-Type': OCI_MANIFEST } });
+    const res = await t.client.fetch('/v2/m/big/manifests/v1', { method: 'PUT', body, headers: { 'Content-Type': OCI_MANIFEST } });
     assert.equal(res.status, 413);
   });
 
   it('pushes an index only once its children exist, and serves it', async () => {
-    const amd = await c.pushImage('m/multi', 'amd64', { layer: 'amd' });
-    const arm = await c.pushImage('m/multi', 'arm64', { layer: 'arm' });
+    const amd = await t.client.pushImage('m/multi', 'amd64', { layer: 'amd' });
+    const arm = await t.client.pushImage('m/multi', 'arm64', { layer: 'arm' });
     const index = {
       schemaVersion: 2,
       mediaType: OCI_INDEX,
@@ -89,19 +83,19 @@ describe('manifests', () => {
       ],
     };
     const missing = { ...index, manifests: [...index.manifests, { mediaType: OCI_MANIFEST, digest: sha256('nope'), size: 4 }] };
-    const bad = await c.putManifest('m/multi', 'latest', missing, OCI_INDEX);
+    const bad = await t.client.putManifest('m/multi', 'latest', missing, OCI_INDEX);
     assert.equal(bad.status, 400);
     assert.equal(await errorCode(bad), 'MANIFEST_BLOB_UNKNOWN');
-    const res = await c.putManifest('m/multi', 'latest', index, OCI_INDEX);
+    const res = await t.client.putManifest('m/multi', 'latest', index, OCI_INDEX);
     assert.equal(res.status, 201);
-    const got = await c.fetch('/v2/m/multi/manifests/latest', { headers: { Accept: `${OCI_INDEX}, ${OCI_MANIFEST}` } });
+    const got = await t.client.fetch('/v2/m/multi/manifests/latest', { headers: { Accept: `${OCI_INDEX}, ${OCI_MANIFEST}` } });
     assert.equal(got.headers.get('content-type'), OCI_INDEX);
     assert.deepEqual(await got.json(), index);
   });
 
   it('gives a client that does not accept lists the linux/amd64 image', async () => {
-    const amd = await c.pushImage('m/legacy', 'amd64', { mediaType: DOCKER_MANIFEST, layer: 'legacy amd' });
-    const arm = await c.pushImage('m/legacy', 'arm64', { mediaType: DOCKER_MANIFEST, layer: 'legacy arm' });
+    const amd = await t.client.pushImage('m/legacy', 'amd64', { mediaType: DOCKER_MANIFEST, layer: 'legacy amd' });
+    const arm = await t.client.pushImage('m/legacy', 'arm64', { mediaType: DOCKER_MANIFEST, layer: 'legacy arm' });
     const list = {
       schemaVersion: 2,
       mediaType: DOCKER_LIST,
@@ -110,52 +104,47 @@ describe('manifests', () => {
         { ...amd.descriptor, platform: { os: 'linux', architecture: 'amd64' } },
       ],
     };
-    assert.equal((await c.putManifest('m/legacy', 'latest', list, DOCKER_LIST)).status, 201);
-    const res = await c.fetch('/v2/m/legacy/manifests/latest', { headers: { Accept: DOCKER_MANIFEST } });
+    assert.equal((await t.client.putManifest('m/legacy', 'latest', list, DOCKER_LIST)).status, 201);
+    const res = await t.client.fetch('/v2/m/legacy/manifests/latest', { headers: { Accept: DOCKER_MANIFEST } });
     assert.equal(res.headers.get('content-type'), DOCKER_MANIFEST);
     assert.equal(res.headers.get('docker-content-digest'), amd.descriptor.digest);
-    const listRes = await c.fetch('/v2/m/legacy/manifests/latest', { headers: { Accept: `${DOCKER_MANIFEST}, ${DOCKER_LIST}` } });
+    const listRes = await t.client.fetch('/v2/m/legacy/manifests/latest', { headers: { Accept: `${DOCKER_MANIFEST}, ${DOCKER_LIST}` } });
     assert.equal(listRes.headers.get('content-type'), DOCKER_LIST);
   });
 
   it('answers unknown manifests with MANIFEST_UNKNOWN and bad tags with 400', async () => {
-    const res = await c.fetch('/v2/m/app/manifests/nope');
+    const res = await t.client.fetch('/v2/m/app/manifests/nope');
     assert.equal(res.status, 404);
     assert.equal(await errorCode(res), 'MANIFEST_UNKNOWN');
-    const bad = await c.fetch('/v2/m/app/manifests/-bad-');
+    const bad = await t.client.fetch('/v2/m/app/manifests/-bad-');
     assert.equal(bad.status, 400);
   });
 
   it('deletes a tag, then a manifest with its other tags', async () => {
-    const img = await c.pushImage('m/del', 'a');
-    assert.equal((await c.putManifest('m/del', 'b', JSON.parse(img.body) as object, OCI_MANIFEST)).status, 201);
-    assert.equal((await c.fetch('/v2/m/del/manifests/a', { method: 'DELETE' })).status, 202);
-    assert.equal((await c.fetch('/v2/m/del/manifests/a')).status, 404);
-    assert.equal((await c.fetch('/v2/m/del/manifests/b')).status, 200);
-    assert.equal((await c.fetch(`/v2/m/del/manifests/${img.descriptor.digest}`, { method: 'DELETE' })).status, 202);
-    assert.equal((await c.fetch('/v2/m/del/manifests/b')).status, 404);
-    assert.equal((await c.fetch(`/v2/m/del/manifests/${img.descriptor.digest}`)).status, 404);
-    const again = await c.fetch(`/v2/m/del/manifests/${img.descriptor.digest}`, { method: 'DELETE' });
+    const img = await t.client.pushImage('m/del', 'a');
+    assert.equal((await t.client.putManifest('m/del', 'b', JSON.parse(img.body) as object, OCI_MANIFEST)).status, 201);
+    assert.equal((await t.client.fetch('/v2/m/del/manifests/a', { method: 'DELETE' })).status, 202);
+    assert.equal((await t.client.fetch('/v2/m/del/manifests/a')).status, 404);
+    assert.equal((await t.client.fetch('/v2/m/del/manifests/b')).status, 200);
+    assert.equal((await t.client.fetch(`/v2/m/del/manifests/${img.descriptor.digest}`, { method: 'DELETE' })).status, 202);
+    assert.equal((await t.client.fetch('/v2/m/del/manifests/b')).status, 404);
+    assert.equal((await t.client.fetch(`/v2/m/del/manifests/${img.descriptor.digest}`)).status, 404);
+    const again = await t.client.fetch(`/v2/m/del/manifests/${img.descriptor.digest}`, { method: 'DELETE' });
     assert.equal(again.status, 404);
     assert.equal(await errorCode(again), 'MANIFEST_UNKNOWN');
   });
 });
 
 describe('deletes disabled', () => {
-  let reg: TestRegistry;
-  before(async () => {
-    reg = await startTestRegistry({ storage: 'inmemory', config: { storage: { delete: { enabled: false } } } });
-  });
-  after(() => reg.stop());
+  const t = useTestRegistry({ storage: 'inmemory', config: { storage: { delete: { enabled: false } } } });
 
   it('refuses every delete with 405 UNSUPPORTED', async () => {
-    const c = new Client(reg.url);
-    const img = await c.pushImage('nd/app', 'v1');
+    const img = await t.client.pushImage('nd/app', 'v1');
     for (const path of [`/v2/nd/app/manifests/v1`, `/v2/nd/app/manifests/${img.descriptor.digest}`, `/v2/nd/app/blobs/${img.layer.digest}`]) {
-      const res = await c.fetch(path, { method: 'DELETE' });
+      const res = await t.client.fetch(path, { method: 'DELETE' });
       assert.equal(res.status, 405, path);
       assert.equal(await errorCode(res), 'UNSUPPORTED');
     }
-    assert.equal((await c.fetch('/v2/nd/app/manifests/v1')).status, 200);
+    assert.equal((await t.client.fetch('/v2/nd/app/manifests/v1')).status, 200);
   });
 });

@@ -2,7 +2,9 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { after, before } from 'node:test';
 import { pino } from 'pino';
+import { Client } from './client.ts';
 import { configSchema, type ConfigInput } from '../../src/config/schema.ts';
 import { startRegistry, type RunningRegistry } from '../../src/main.ts';
 
@@ -31,6 +33,30 @@ export async function startTestRegistry(opts: { storage?: 'filesystem' | 'inmemo
     async stop() {
       await running.close(1000);
       if (root !== undefined) await fs.rm(root, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * A registry for the enclosing describe(): started before its tests, stopped after them. Read
+ * `reg` and `client` inside tests (they exist once the before hook has run).
+ */
+export function useTestRegistry(opts: Parameters<typeof startTestRegistry>[0] = {}): { readonly reg: TestRegistry; readonly client: Client } {
+  let reg: TestRegistry | undefined;
+  let client: Client | undefined;
+  before(async () => {
+    reg = await startTestRegistry(opts);
+    client = new Client(reg.url);
+  });
+  after(() => reg?.stop());
+  return {
+    get reg() {
+      if (reg === undefined) throw new Error('registry not started: use it inside a test');
+      return reg;
+    },
+    get client() {
+      if (client === undefined) throw new Error('registry not started: use it inside a test');
+      return client;
     },
   };
 }
