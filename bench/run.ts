@@ -1,0 +1,149 @@
+// berth benchmark: berth vs Docker distribution 2.8.2 (and nginx as the static-file ceiling).
+// Usage: npm run bench            (full, ~10-15 min; BENCH_BIG=0 skips the 4 GiB part)
+//        BENCH_QUICK=1 npm run bench   (~2 min smoke run)
+// See bench/config.ts for all BENCH_* variables. Results: stdout and bench/results/latest.md.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readConfig } from './config.ts';
+import { errMsg, log, MIB, newSection, sizeLabel, type Ctx } from './context.ts';
+import { loadSection } from './load.ts';
+import { generateSource } from './payload.ts';
+import { currentRssBytes, installCleanupHandlers, resetPeakRss, stopAll } from './procs.ts';
+import { haveCurl } from './push.ts';
+import {
+  berthAvailable,
+  BERTH_MAIN,
+  REPO_ROOT,
+  startBerth,
+  startDistribution,
+  startNginx,
+  tempWorkDir,
+  toolVersion,
+  type Server,
+} from './servers.ts';
+import { machineHeader, markAbsent, Section } from './table.ts';
+import { bigBlobSection, pullSection, pushSections, smallPushSection } from './transfer.ts';
+
+function autocannonVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'node_modules/autocannon/package.json'), 'utf8')) as { version?: string };
+    return pkg.version ?? '?';
+  } catch {
+    return '?';
+  }
+}
+
+function gitRev(): string {
+  const r = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 5000 });
+  const dirty = spawnSync('git', ['status', '--porcelain', '--', 'src'], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 5000 });
+  return `${r.stdout.trim() || '?'}${dirty.stdout.trim() ? ' (+ uncommitted changes in src/)' : ''}`;
+}
+
+function render(header: string, sections: Section[]): string {
+  return [header, ...sections.map((s) => s.render())].join('\n\n') + '\n';
+}
+
+async function main(): Promise<void> {
+  installCleanupHandlers();
+  const cfg = readConfig();
+  const started = Date.now();
+  const logCtx = { started };
+  const work = tempWorkDir();
+
+  const nginx = await startNginx(work);
+  const distribution = await startDistribution(work);
+  let berth: Server | undefined;
+  let berthStatus: string;
+  if (!cfg.berthEnabled) {
+    berthStatus = 'berth: skipped (BENCH_BERTH=0)';
+  } else if (!berthAvailable()) {
+    berthStatus = `berth: NOT RUN (${BERTH_MAIN} does not exist yet)`;
+  } else {
+    try {
+      berth = await startBerth(work);
+      berthStatus = `berth: ${gitRev()}, \`node --import tsx src/main.ts serve\``;
+    } catch (err) {
+      berthStatus = `berth: FAILED TO START: ${errMsg(err).replace(/\s+/g, ' ').slice(0, 300)}`;
+    }
+  }
+  log(logCtx, berthStatus);
+  if (!berth) markAbsent('berth', 'not run');
+  const registries = berth ? [berth, distribution] : [distribution];
+
+  log(logCtx, `generating ${sizeLabel(cfg.blobSize)} random source file`);
+  const source = generateSource(join(nginx.root, 'blob.bin'), cfg.blobSize);
+
+  const rss = newSection('6. Server memory (RSS, MiB)', false);
+  rss.notes.push(
+    'VmHWM from /proc/<pid>/status of the server process (berth: the node process itself, spawned directly, not via npm), ' +
+      'reset via /proc/<pid>/clear_refs at the start of each section. berth runs through tsx (TypeScript loader included in its RSS).',
+  );
+  for (const r of registries) rss.add('idle RSS after start (MiB)', r.name, currentRssBytes(r.proc.pid) / MIB);
+  if (!registries.every((r) => resetPeakRss(r.proc.pid))) {
+    rss.notes.push('**clear_refs was not permitted (not root?): per-section peaks are cumulative since server start.**');
+  }
+
+  const ctx: Ctx = { cfg, registries, nginx, source, rss, peakOverall: new Map(), started };
+  const header = machineHeader([
+    `mode: ${cfg.quick ? 'QUICK smoke run' : 'full'}; ${cfg.runs} interleaved run(s) per measurement (A, B, A, B...), median reported; ` +
+      `blob ${sizeLabel(cfg.blobSize)}, loads ${cfg.loadSeconds} s`,
+    berthStatus,
+    `distribution: ${toolVersion('/usr/bin/docker-registry', ['--version'])} (filesystem storage, inmemory blobdescriptor cache, delete enabled, log level error, access log off)`,
+    `nginx: ${toolVersion('/usr/sbin/nginx', ['-v'])} (sendfile on, worker_processes auto, access log off)`,
+    `clients: ${toolVersion('/usr/bin/wrk', ['--version'])}; autocannon ${autocannonVersion()}; ` +
+      `${haveCurl() ? toolVersion('/usr/bin/curl', ['--version']).split(' ').slice(0, 2).join(' ') : 'no curl'}; node:http`,
+    'MB = 10^6 bytes. All servers on 127.0.0.1, storage in a temp dir on the same disk. Ratio column: berth/distribution ' +
+      '(>1 is better for throughput, <1 is better for latency and memory).',
+  ]);
+
+  const sections: Section[] = [];
+  let bigSec: Section | undefined;
+  const emit = (): string => {
+    const all = [...sections, rss, ...(bigSec ? [bigSec] : [])];
+    if (ctx.peakOverall.size) {
+      for (const [name, peak] of ctx.peakOverall) rss.add('peak RSS over all sections (MiB)', name, peak / MIB);
+      ctx.peakOverall.clear();
+    }
+    return render(header, all);
+  };
+
+  try {
+    const { sections: pushSecs, pushed } = await pushSections(ctx);
+    sections.push(...pushSecs);
+    sections.push(await pullSection(ctx, pushed));
+    sections.push(await loadSection(ctx));
+    sections.push(await smallPushSection(ctx));
+    if (cfg.big && berth) {
+      log(ctx, `berth-only memory check with ${sizeLabel(cfg.blobSize * cfg.bigRepeat)} blobs`);
+      bigSec = await bigBlobSection(ctx);
+    } else {
+      rss.notes.push(
+        cfg.big ? 'The big-blob memory check (6b) needs berth: not run.' : 'The big-blob memory check (6b) was skipped (BENCH_BIG=0).',
+      );
+    }
+  } catch (err) {
+    log(ctx, `ABORTED: ${errMsg(err)}`);
+    const out = emit();
+    process.stdout.write(out);
+    throw err;
+  }
+
+  const out = emit();
+  process.stdout.write('\n' + out);
+  const resultsDir = join(REPO_ROOT, 'bench', 'results');
+  mkdirSync(resultsDir, { recursive: true });
+  writeFileSync(join(resultsDir, 'latest.md'), out);
+  log(ctx, `done in ${Math.round((Date.now() - started) / 1000)} s; wrote bench/results/latest.md`);
+}
+
+main()
+  .then(async () => {
+    await stopAll();
+    process.exit(0);
+  })
+  .catch(async (err: unknown) => {
+    console.error(err);
+    await stopAll();
+    process.exit(1);
+  });
