@@ -10,6 +10,7 @@ import type { Readable } from 'node:stream';
 import type { MetaStore, BlobRecord, UploadSession } from '../meta/store.ts';
 import { PathNotFoundError, pathExists, type StorageDriver } from '../storage/driver.ts';
 import { blobDataPath, uploadDataPath, UPLOADS_ROOT } from '../storage/paths.ts';
+import { writeStream } from '../storage/write-stream.ts';
 import { digestOf, digestOfStream, newHash } from './digest.ts';
 import { DigestInvalidError, SizeInvalidError, UploadInvalidError, UploadRangeError, UploadUnknownError } from './errors.ts';
 import { parseDigest } from './reference.ts';
@@ -142,11 +143,7 @@ export class UploadService {
     const hashing = state !== undefined && state.offset === start;
     if (!hashing) this.hashes.delete(id);
     try {
-      for await (const chunk of body) {
-        const buf = chunk as Buffer;
-        if (hashing) state.hash.update(buf);
-        await writer.write(buf);
-      }
+      await writeStream(writer, body, hashing ? { onChunk: (buf) => state.hash.update(buf) } : {});
     } catch (e) {
       await writer.close();
       this.hashes.delete(id);

@@ -1,8 +1,8 @@
 /** Blobs: HEAD and GET (whole or a byte range, or a redirect to the backend) and DELETE. */
-import { pipeline } from 'node:stream/promises';
 import type { Handler } from '../context.ts';
 import { parseRange } from '../headers.ts';
 import { sendEmpty } from './json.ts';
+import { sendStream } from '../stream.ts';
 
 function blobHeaders(digest: string, size: number): Record<string, string | number> {
   return {
@@ -43,7 +43,7 @@ export const getBlob: Handler = async (ctx, app) => {
       'Content-Range': `bytes ${range.start}-${range.end}/${blob.size}`,
     });
   }
-  await pipeline(blob.stream, res);
+  await sendStream(res, blob.stream);
 };
 
 export const deleteBlob: Handler = async (ctx, app) => {
