@@ -50,7 +50,10 @@ export interface StorageDriver {
   stat(path: string): Promise<FileInfo>;
   /** Direct children of a directory as full paths, sorted. PathNotFoundError if absent. */
   list(path: string): Promise<string[]>;
-  /** Atomically and durably move a file, replacing the destination. PathNotFoundError if src is absent. */
+  /**
+   * Atomically and durably move a file, replacing the destination. PathNotFoundError if src is
+   * absent. The source's directory may be left behind empty (delete prunes, move need not).
+   */
   move(src: string, dst: string): Promise<void>;
   /** Remove a file or a whole directory tree. PathNotFoundError if absent. */
   delete(path: string): Promise<void>;

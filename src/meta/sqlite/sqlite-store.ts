@@ -140,8 +140,13 @@ export class SqliteMetaStore implements MetaStore {
     return this.repoId(repo) !== undefined;
   }
 
+  /**
+   * A session holds no data yet: its row is committed without waiting for the disk (a process
+   * kill loses nothing, the WAL is in the OS cache; a power cut may forget a session started just
+   * before, and the client starts again). Pushes commit with synchronous=FULL.
+   */
   async createUpload(session: UploadSession): Promise<void> {
-    this.st.insertUpload.run(session.id, session.repo, session.startedAt);
+    this.relaxed(() => this.st.insertUpload.run(session.id, session.repo, session.startedAt));
   }
 
   async getUpload(id: string): Promise<UploadSession | undefined> {
@@ -149,7 +154,17 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   async deleteUpload(id: string): Promise<boolean> {
-    return this.st.deleteUpload.run(id).changes > 0;
+    return this.relaxed(() => this.st.deleteUpload.run(id).changes > 0);
+  }
+
+  /** Run one statement with synchronous=NORMAL: committed, not yet flushed to disk. */
+  private relaxed<T>(fn: () => T): T {
+    this.db.pragma('synchronous = NORMAL');
+    try {
+      return fn();
+    } finally {
+      this.db.pragma('synchronous = FULL');
+    }
   }
 
   async listUploads(startedBefore: number): Promise<UploadSession[]> {

@@ -202,8 +202,9 @@ describe('filesystem driver specifics', () => {
     await d.move('/up/u1/data', '/blobs/x/data');
     assert.ok(failed >= 2, 'the fallback renames its copy into place');
     assert.deepEqual(await d.getContent('/blobs/x/data'), bytes);
-    assert.deepEqual(await d.list('/'), ['/blobs']);
+    assert.deepEqual(await d.list('/up/u1'), [], 'the source is gone, its directory kept for the next file');
     assert.deepEqual(await fs.readdir(nodePath.join(root, 'blobs', 'x')), ['data']);
+    await d.delete('/up');
   });
 
   it('creates the root lazily and never prunes it', async (t) => {

@@ -5,7 +5,8 @@
  * sibling, fdatasyncs it, renames it over the target and fsyncs the directory; move fsyncs
  * both directories; directories created on the way are fsynced into their parents; writers
  * (FilesystemWriter, fs-writer.ts) fdatasync on commit. Directories exist only while they lead to a file:
- * delete, move and cancel prune parents that became empty (never the root), and creating a
+ * delete and cancel prune parents that became empty (never the root; move leaves the source's
+ * directory for the next file), and creating a
  * file retries if a concurrent prune removed its directory in the meantime.
  * Missing paths always surface as PathNotFoundError. Paths are validated once by
  * withPathValidation (../base.ts), not here.
@@ -129,7 +130,8 @@ export class FilesystemDriver implements StorageDriver {
     // synced: at worst a crash brings back the old name of a file that is also at the new one,
     // an orphan the upload purger removes, and a sync per move costs small pushes dearly.
     await syncDirectory(nodePath.dirname(to));
-    await this.prune(nodePath.dirname(from));
+    // The source's directory is left in place, even empty: the next upload reuses it instead of
+    // creating it again (a mkdir and a directory fsync per push). delete and cancel still prune.
   }
 
   async delete(path: string): Promise<void> {
