@@ -52,7 +52,9 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
     meta,
     deleteEnabled: config.storage.delete.enabled,
     readOnly: config.storage.maintenance.readonly.enabled,
+    log,
   });
+  await registry.open();
   const tls = config.http.tls;
   const material: TlsMaterial | undefined = tls && {
     cert: readFileSync(tls.certificate),
@@ -101,6 +103,7 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
         });
         server.closeIdleConnections();
       });
+      await registry.close();
       await meta.close();
     },
   };

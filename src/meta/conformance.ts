@@ -107,11 +107,22 @@ export function runMetaStoreConformance(name: string, make: () => Promise<{ stor
       assert.equal(await store.getUpload('nope'), undefined);
       assert.deepEqual((await store.listUploads(15)).map((u) => u.id), ['u1']);
       assert.deepEqual((await store.listUploads(25)).map((u) => u.id), ['u1', 'u2']);
-      await store.linkBlob('r/app', { digest: d('b'), size: 3 }, 'u1');
+      await store.linkBlob('r/app', { digest: d('b'), size: 3 }, { completedUpload: 'u1' });
       assert.equal(await store.getUpload('u1'), undefined);
       assert.ok(await store.getRepositoryBlob('r/app', d('b')));
       assert.equal(await store.deleteUpload('u2'), true);
       assert.equal(await store.deleteUpload('u2'), false);
+    });
+
+    it('journals small blobs with their link, until cleared', async () => {
+      await store.linkBlob('r/app', { digest: d('1'), size: 3 }, { journal: Buffer.from('one') });
+      await store.linkBlob('r/app', { digest: d('2'), size: 3 }, { journal: Buffer.from('two') });
+      await store.linkBlob('r/other', { digest: d('2'), size: 3 }, { journal: Buffer.from('two') });
+      const j = await store.journaledBlobs(10);
+      assert.deepEqual(j.map((b) => [b.digest, b.data.toString()]).sort(), [[d('1'), 'one'], [d('2'), 'two']]);
+      assert.equal((await store.journaledBlobs(1)).length, 1);
+      await store.clearJournal([d('1'), d('2')]);
+      assert.deepEqual(await store.journaledBlobs(10), []);
     });
 
     it('answers ping', async () => {

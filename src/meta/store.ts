@@ -36,6 +36,17 @@ export interface UploadSession {
   startedAt: number;
 }
 
+export interface LinkOptions {
+  completedUpload?: string;
+  journal?: Buffer;
+}
+
+/** A blob whose bytes are kept in the journal until storage has flushed them. */
+export interface JournaledBlob {
+  digest: string;
+  data: Buffer;
+}
+
 export interface Page {
   /** Return entries strictly after this one, in lexical order. */
   last?: string;
@@ -49,10 +60,11 @@ export interface MetaStore {
   /** A blob known anywhere in the registry, or undefined. */
   getBlob(digest: string): Promise<BlobRecord | undefined>;
   /**
-   * Record a committed blob and link it to the repository (creating the repository); when the blob
-   * completes an upload session, the session is removed in the same transaction.
+   * Record a committed blob and link it to the repository (creating the repository), in one
+   * transaction with: removing the upload session it completes, and keeping a durable copy of its
+   * bytes in the blob journal (for small blobs written to storage with durable: false).
    */
-  linkBlob(repo: string, blob: BlobRecord, completedUpload?: string): Promise<void>;
+  linkBlob(repo: string, blob: BlobRecord, opts?: LinkOptions): Promise<void>;
   /** Remove a blob's link from a repository; false if it was not linked. */
   unlinkBlob(repo: string, digest: string): Promise<boolean>;
 
@@ -71,6 +83,11 @@ export interface MetaStore {
   /** Manifests of the repository whose subject is the given digest, optionally of one artifactType. */
   listReferrers(repo: string, subject: string, artifactType?: string): Promise<ManifestRecord[]>;
   repositoryExists(repo: string): Promise<boolean>;
+
+  /** Journaled blobs, oldest first. */
+  journaledBlobs(limit: number): Promise<JournaledBlob[]>;
+  /** Drop journal entries once storage holds their bytes durably. */
+  clearJournal(digests: string[]): Promise<void>;
 
   createUpload(session: UploadSession): Promise<void>;
   getUpload(id: string): Promise<UploadSession | undefined>;

@@ -5,10 +5,14 @@ import { BlobService } from './blobs.ts';
 import { ManifestService } from './manifests.ts';
 import { RegistryPolicy, type RegistryPolicyOptions } from './policy.ts';
 import { UploadService } from './uploads.ts';
+import { BlobJournal, type BlobJournalOptions } from './blob-journal.ts';
+import type { Logger } from 'pino';
 
 export interface RegistryOptions extends RegistryPolicyOptions {
   driver: StorageDriver;
   meta: MetaStore;
+  log?: Logger;
+  journal?: BlobJournalOptions;
 }
 
 export class Registry {
@@ -16,15 +20,27 @@ export class Registry {
   readonly blobs: BlobService;
   readonly uploads: UploadService;
   readonly manifests: ManifestService;
+  readonly journal: BlobJournal;
   readonly meta: MetaStore;
   readonly driver: StorageDriver;
+
+  /** Before serving: restore what a crash lost from the blob journal. */
+  async open(): Promise<void> {
+    await this.journal.recover();
+  }
+
+  /** Flush the journal; the meta store and driver are closed by their owner. */
+  async close(): Promise<void> {
+    await this.journal.close();
+  }
 
   constructor(opts: RegistryOptions) {
     this.driver = opts.driver;
     this.meta = opts.meta;
     this.policy = new RegistryPolicy(opts);
     this.blobs = new BlobService(opts.driver, opts.meta, this.policy);
-    this.uploads = new UploadService(opts.driver, opts.meta, this.policy);
+    this.journal = new BlobJournal(opts.driver, opts.meta, opts.log, opts.journal);
+    this.uploads = new UploadService(opts.driver, opts.meta, this.policy, this.blobs, this.journal);
     this.manifests = new ManifestService(opts.driver, opts.meta, this.policy);
   }
 }

@@ -9,7 +9,7 @@
  *    (the filesystem driver hides them from list and walk, so a user path there would vanish);
  *  - the root `/` is a valid argument only to list and walk.
  */
-import type { FileInfo, FileWriter, ReadOptions, StorageDriver } from './driver.ts';
+import type { FileInfo, FileWriter, ReadOptions, StorageDriver, PutOptions } from './driver.ts';
 import { InvalidPathError } from './driver.ts';
 import type { Readable } from 'node:stream';
 
@@ -43,9 +43,13 @@ export function withPathValidation(driver: StorageDriver): StorageDriver {
       checkPath(path);
       return driver.getContent(path);
     },
-    async putContent(path: string, content: Buffer): Promise<void> {
+    async putContent(path: string, content: Buffer, opts?: PutOptions): Promise<void> {
       checkPath(path);
-      return driver.putContent(path, content);
+      return driver.putContent(path, content, opts);
+    },
+    async flush(paths: string[]): Promise<void> {
+      for (const path of paths) checkPath(path);
+      return driver.flush(paths);
     },
     async reader(path: string, opts?: ReadOptions): Promise<Readable> {
       checkPath(path);

@@ -78,6 +78,14 @@ export function runDriverConformance(name: string, make: () => Promise<DriverUnd
         await d.delete('/c/f');
       });
 
+      test('putContent with durable: false is readable at once, and flush makes it durable', async (d) => {
+        await d.putContent('/lazy/a', Buffer.from('not yet flushed'), { durable: false });
+        assert.equal((await d.getContent('/lazy/a')).toString(), 'not yet flushed');
+        await d.flush(['/lazy/a', '/lazy/missing']);
+        assert.equal((await d.getContent('/lazy/a')).toString(), 'not yet flushed');
+        await d.delete('/lazy');
+      });
+
       test('putContent creates parent directories', async (d) => {
         await d.putContent('/a/b/c/d', Buffer.from('x'));
         assert.deepEqual(await d.list('/a/b'), ['/a/b/c']);

@@ -36,12 +36,22 @@ export interface ReadOptions {
   end?: number;
 }
 
+export interface PutOptions {
+  /**
+   * false: atomic but not yet durable; a later flush() makes it so. For callers that keep their
+   * own durable copy meanwhile (the meta store's blob journal). Default true.
+   */
+  durable?: boolean;
+}
+
 export interface StorageDriver {
   readonly name: string;
   /** Whole content of a small file. PathNotFoundError if absent. */
   getContent(path: string): Promise<Buffer>;
   /** Atomically and durably replace a small file (readers see the old or the new content, never a mix). */
-  putContent(path: string, content: Buffer): Promise<void>;
+  putContent(path: string, content: Buffer, opts?: PutOptions): Promise<void>;
+  /** Make files written with durable: false durable, with their directory entries; missing paths are skipped. */
+  flush(paths: string[]): Promise<void>;
   /** A stream of the file's bytes from offset to end. PathNotFoundError / InvalidOffsetError. */
   reader(path: string, opts?: ReadOptions): Promise<Readable>;
   /** Open a writer; append=true continues an existing file (PathNotFoundError if absent). */

@@ -7,7 +7,7 @@ import { paths } from '../routes.ts';
 import { UploadRangeError } from '../../registry/errors.ts';
 import { validateName } from '../../registry/reference.ts';
 import type { BlobRecord } from '../../meta/store.ts';
-import type { UploadStatus } from '../../registry/uploads.ts';
+import type { FinalChunk, UploadStatus } from '../../registry/uploads.ts';
 import { sendEmpty } from './json.ts';
 
 function sendCreated(ctx: RequestContext, blob: BlobRecord): void {
@@ -30,6 +30,12 @@ function chunkRange(ctx: RequestContext): { start: number; end: number } | undef
     throw new HttpError('RANGE_INVALID', `Content-Range ${range.start}-${range.end} does not match Content-Length ${cl}`);
   }
   return range;
+}
+
+/** The request body as the last chunk of an upload, with its declared range and length. */
+function finalChunk(ctx: RequestContext): FinalChunk {
+  const cl = ctx.req.headers['content-length'];
+  return { body: ctx.req, range: chunkRange(ctx), length: cl === undefined ? undefined : Number(cl) };
 }
 
 /** Out-of-order chunks are 416 with the upload's current Range, so the client can resume. */
@@ -62,7 +68,7 @@ export const startUpload: Handler = async (ctx, app) => {
   const digest = ctx.query.get('digest');
   const upload = await uploads.start(ctx.name);
   if (digest !== null) {
-    const blob = await uploads.finish(ctx.name, upload.id, digest, ctx.req);
+    const blob = await uploads.finish(ctx.name, upload.id, digest, finalChunk(ctx));
     sendCreated(ctx, blob);
     return;
   }
@@ -80,10 +86,9 @@ export const patchUpload: Handler = async (ctx, app) => {
 export const putUpload: Handler = async (ctx, app) => {
   const id = ctx.params['uuid'] ?? '';
   const digest = ctx.query.get('digest') ?? undefined;
-  const body = hasBody(ctx.req) ? ctx.req : undefined;
-  const range = body === undefined ? undefined : chunkRange(ctx);
-  if (body === undefined) ctx.req.resume();
-  const blob = await withRangeHeaders(ctx, () => app.registry.uploads.finish(ctx.name, id, digest, body, range));
+  const final = hasBody(ctx.req) ? finalChunk(ctx) : undefined;
+  if (final === undefined) ctx.req.resume();
+  const blob = await withRangeHeaders(ctx, () => app.registry.uploads.finish(ctx.name, id, digest, final));
   sendCreated(ctx, blob);
 };
 

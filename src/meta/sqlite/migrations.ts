@@ -68,4 +68,15 @@ CREATE TABLE tags (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'blob journal',
+    sql: `
+CREATE TABLE blob_journal (
+  digest TEXT PRIMARY KEY,
+  data BLOB NOT NULL,
+  created_at BIGINT NOT NULL
+);
+`,
+  },
 ];

@@ -7,7 +7,7 @@
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { BlobRecord, ManifestRecord, MetaStore, NewManifest, Page, UploadSession } from '../store.ts';
+import type { BlobRecord, JournaledBlob, LinkOptions, ManifestRecord, MetaStore, NewManifest, Page, UploadSession } from '../store.ts';
 import { MIGRATIONS } from './migrations.ts';
 import { prepareStatements, type Statements, type ManifestRow } from './statements.ts';
 
@@ -62,14 +62,23 @@ export class SqliteMetaStore implements MetaStore {
     return this.st.blob.get(digest);
   }
 
-  async linkBlob(repo: string, blob: BlobRecord, completedUpload?: string): Promise<void> {
+  async linkBlob(repo: string, blob: BlobRecord, opts: LinkOptions = {}): Promise<void> {
     const now = Date.now();
     this.db.transaction(() => {
       const id = this.ensureRepo(repo, now);
       this.st.insertBlob.run(blob.digest, blob.size, now);
       this.st.linkBlob.run(id, blob.digest, now);
-      if (completedUpload !== undefined) this.st.deleteUpload.run(completedUpload);
+      if (opts.completedUpload !== undefined) this.st.deleteUpload.run(opts.completedUpload);
+      if (opts.journal !== undefined) this.st.journalBlob.run(blob.digest, opts.journal, now);
     })();
+  }
+
+  async journaledBlobs(limit: number): Promise<JournaledBlob[]> {
+    return this.st.journaled.all(limit);
+  }
+
+  async clearJournal(digests: string[]): Promise<void> {
+    this.relaxed(() => this.db.transaction(() => digests.forEach((d) => this.st.unjournal.run(d)))());
   }
 
   async unlinkBlob(repo: string, digest: string): Promise<boolean> {

@@ -73,6 +73,13 @@ export function prepareStatements(db: Database.Database) {
       `SELECT ${MANIFEST_COLUMNS} FROM manifests m JOIN repositories r ON r.id = m.repository_id
        WHERE r.name = ? AND m.subject_digest = ? AND m.artifact_type = ? ORDER BY m.created_at, m.digest`,
     ),
+    journalBlob: db.prepare<[string, Buffer, number]>(
+      'INSERT INTO blob_journal (digest, data, created_at) VALUES (?, ?, ?) ON CONFLICT (digest) DO NOTHING',
+    ),
+    journaled: db.prepare<[number], { digest: string; data: Buffer }>(
+      'SELECT digest, data FROM blob_journal ORDER BY created_at, digest LIMIT ?',
+    ),
+    unjournal: db.prepare<[string]>('DELETE FROM blob_journal WHERE digest = ?'),
     insertUpload: db.prepare<[string, string, number]>('INSERT INTO uploads (id, repository, started_at) VALUES (?, ?, ?)'),
     upload: db.prepare<[string], UploadSession>('SELECT id, repository AS repo, started_at AS startedAt FROM uploads WHERE id = ?'),
     deleteUpload: db.prepare<[string]>('DELETE FROM uploads WHERE id = ?'),

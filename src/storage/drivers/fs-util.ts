@@ -71,10 +71,11 @@ export async function makeDirectories(dir: string): Promise<void> {
   }
 }
 
-export async function writeDurably(full: string, content: Buffer): Promise<void> {
+/** Write a new file, flushed to disk unless durable is false. */
+export async function writeNew(full: string, content: Buffer, durable: boolean): Promise<void> {
   await withHandle(full, 'wx', async (handle) => {
     await handle.writeFile(content);
-    await handle.datasync();
+    if (durable) await handle.datasync();
   });
 }
 

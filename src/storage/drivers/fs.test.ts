@@ -130,6 +130,20 @@ describe('filesystem driver specifics', () => {
     assert.deepEqual(counts(), [3, 4], 'putContent: fdatasync the temp file, fsync the directory');
   });
 
+  it('putContent with durable: false syncs nothing until flush, which syncs each directory once', async (t) => {
+    const { d, root } = await setup(t);
+    await d.putContent('/lazy/warmup', Buffer.from('x'));
+    const proto = await fileHandlePrototype(root);
+    const datasync = t.mock.method(proto, 'datasync');
+    const sync = t.mock.method(proto, 'sync');
+    await d.putContent('/lazy/a', Buffer.from('a'), { durable: false });
+    await d.putContent('/lazy/b', Buffer.from('b'), { durable: false });
+    assert.equal(datasync.mock.callCount() + sync.mock.callCount(), 0);
+    await d.flush(['/lazy/a', '/lazy/b', '/lazy/gone']);
+    assert.equal(datasync.mock.callCount(), 2);
+    assert.equal(sync.mock.callCount(), 1);
+  });
+
   it('fdatasyncs in the background while writing, one at a time', async (t) => {
     const { d, root } = await setup(t, { bufferSize: 64 * 1024, syncInterval: 256 * 1024 });
     const proto = await fileHandlePrototype(root);

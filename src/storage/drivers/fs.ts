@@ -15,7 +15,7 @@ import fs from 'node:fs/promises';
 import type { Dirent } from 'node:fs';
 import nodePath from 'node:path';
 import { Readable } from 'node:stream';
-import type { FileInfo, FileWriter, ReadOptions, StorageDriver } from '../driver.ts';
+import type { FileInfo, FileWriter, PutOptions, ReadOptions, StorageDriver } from '../driver.ts';
 import { InvalidOffsetError, PathNotFoundError, StorageError } from '../driver.ts';
 import { TEMP_PREFIX } from '../base.ts';
 import { FilesystemWriter, type WriterTuning } from './fs-writer.ts';
@@ -30,7 +30,8 @@ import {
   syncDirectory,
   tempSibling,
   throwInTheWay,
-  writeDurably,
+  withHandle,
+  writeNew,
 } from './fs-util.ts';
 
 const MiB = 1024 * 1024;
@@ -56,18 +57,33 @@ export class FilesystemDriver implements StorageDriver {
     return fs.readFile(this.full(path)).catch(notFound(path));
   }
 
-  async putContent(path: string, content: Buffer): Promise<void> {
+  async putContent(path: string, content: Buffer, opts: PutOptions = {}): Promise<void> {
+    const durable = opts.durable ?? true;
     const target = this.full(path);
     const dir = nodePath.dirname(target);
     const temp = tempSibling(target);
     try {
-      await this.createIn(dir, () => writeDurably(temp, content));
+      await this.createIn(dir, () => writeNew(temp, content, durable));
       await fs.rename(temp, target);
     } catch (err) {
       await fs.rm(temp, { force: true }).catch(() => undefined); // keep the original error
       throw inTheWay(err, path);
     }
-    await syncDirectory(dir);
+    if (durable) await syncDirectory(dir);
+  }
+
+  /** fdatasync every file, then fsync each of their directories once. */
+  async flush(paths: string[]): Promise<void> {
+    const dirs = new Set<string>();
+    for (const path of paths) {
+      const full = this.full(path);
+      const flushed = await withHandle(full, 'r', (handle) => handle.datasync()).then(
+        () => true,
+        ifMissing(false),
+      );
+      if (flushed) dirs.add(nodePath.dirname(full));
+    }
+    for (const dir of dirs) await syncDirectory(dir).catch(ifMissing(undefined));
   }
 
   async reader(path: string, opts: ReadOptions = {}): Promise<Readable> {

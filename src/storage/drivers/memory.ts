@@ -6,7 +6,7 @@
  * Paths are validated once by withPathValidation (../base.ts), not here.
  */
 import { Readable } from 'node:stream';
-import type { FileInfo, FileWriter, ReadOptions, StorageDriver } from '../driver.ts';
+import type { FileInfo, FileWriter, PutOptions, ReadOptions, StorageDriver } from '../driver.ts';
 import { InvalidOffsetError, PathNotFoundError, StorageError } from '../driver.ts';
 
 interface MemFile {
@@ -52,12 +52,15 @@ export class MemoryDriver implements StorageDriver {
     return Buffer.from(contentOf(this.file(path)));
   }
 
-  async putContent(path: string, content: Buffer): Promise<void> {
+  /** Memory is never durable; durable: false changes nothing here. */
+  async putContent(path: string, content: Buffer, _opts?: PutOptions): Promise<void> {
     const { dir, name } = this.makeParent(path);
     if (dir.children.get(name)?.kind === 'dir') throw conflict(path);
     dir.children.set(name, { kind: 'file', chunks: [Buffer.from(content)], size: content.length, modTime: new Date() });
     dir.modTime = new Date();
   }
+
+  async flush(_paths: string[]): Promise<void> {}
 
   async reader(path: string, opts: ReadOptions = {}): Promise<Readable> {
     const data = contentOf(this.file(path));

@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { SqliteMetaStore } from '../meta/sqlite/sqlite-store.ts';
+import { withPathValidation } from '../storage/base.ts';
+import { FilesystemDriver } from '../storage/drivers/fs.ts';
+import { BlobJournal } from './blob-journal.ts';
+import { digestOf } from './digest.ts';
+
+describe('blob journal', () => {
+  let root: string;
+  let meta: SqliteMetaStore;
+  let journal: BlobJournal;
+  const data = Buffer.from('a small config blob');
+  const digest = digestOf(data);
+  const file = () => path.join(root, 'blobs', 'sha256', digest.slice(7, 9), digest.slice(7));
+
+  beforeEach(async () => {
+    root = await fs.mkdtemp(path.join(os.tmpdir(), 'berth-journal-'));
+    meta = new SqliteMetaStore(path.join(root, 'berth.db'));
+    journal = new BlobJournal(withPathValidation(new FilesystemDriver(root)), meta, undefined, { checkpointDelayMs: 60_000 });
+  });
+  afterEach(async () => {
+    await journal.close();
+    await meta.close();
+    await fs.rm(root, { recursive: true, force: true });
+  });
+
+  it('commits bytes and link together, and a checkpoint empties the journal', async () => {
+    await journal.commit('j/app', { digest, size: data.length }, data);
+    assert.ok((await fs.readFile(file())).equals(data));
+    assert.ok(await meta.getRepositoryBlob('j/app', digest));
+    assert.equal((await meta.journaledBlobs(10)).length, 1);
+    assert.equal(await journal.checkpoint(), 1);
+    assert.deepEqual(await meta.journaledBlobs(10), []);
+  });
+
+  it('restores a blob whose file a crash lost or tore, before anything is served', async () => {
+    await journal.commit('j/app', { digest, size: data.length }, data);
+    await fs.rm(file());
+    assert.equal(await journal.recover(), 1);
+    assert.ok((await fs.readFile(file())).equals(data));
+    assert.deepEqual(await meta.journaledBlobs(10), [], 'recovery checkpoints');
+
+    const other = Buffer.from('another one');
+    const otherDigest = digestOf(other);
+    await journal.commit('j/app', { digest: otherDigest, size: other.length }, other);
+    const otherFile = path.join(root, 'blobs', 'sha256', otherDigest.slice(7, 9), otherDigest.slice(7));
+    await fs.writeFile(otherFile, 'anoth'); // torn write
+    assert.equal(await journal.recover(), 1);
+    assert.equal(await fs.readFile(otherFile, 'utf8'), 'another one');
+    assert.equal(await journal.recover(), 0, 'nothing left to repair');
+  });
+});
