@@ -3,6 +3,7 @@
  * the meta store. A blob is served only once its bytes are committed and its digest verified.
  */
 import type { Readable } from 'node:stream';
+import { LRUCache } from 'lru-cache';
 import type { MetaStore, BlobRecord } from '../meta/store.ts';
 import { PathNotFoundError, pathExists, type StorageDriver } from '../storage/driver.ts';
 import { blobDataPath } from '../storage/paths.ts';
@@ -20,7 +21,13 @@ export interface OpenedBlob extends BlobRecord {
   stream: Readable;
 }
 
+/** How long a blob's link to a repository is trusted without asking the meta store again. */
+const LINK_TTL_MS = 5_000;
+
 export class BlobService {
+  /** `repo\0digest` -> blob, for HEAD and GET; unlinking through this service invalidates it. */
+  private readonly links = new LRUCache<string, BlobRecord>({ max: 100_000, ttl: LINK_TTL_MS });
+
   constructor(
     private readonly driver: StorageDriver,
     private readonly meta: MetaStore,
@@ -29,9 +36,13 @@ export class BlobService {
 
   /** The blob as linked to this repository; BlobUnknownError when it is not. */
   async stat(repo: string, digest: string): Promise<BlobRecord> {
+    const key = `${repo}\0${digest}`;
+    const cached = this.links.get(key);
+    if (cached !== undefined) return cached;
     parseDigest(digest);
     const blob = await this.meta.getRepositoryBlob(repo, digest);
     if (blob === undefined) throw new BlobUnknownError(digest);
+    this.links.set(key, blob);
     return blob;
   }
 
@@ -74,6 +85,7 @@ export class BlobService {
   async delete(repo: string, digest: string): Promise<void> {
     this.policy.assertDeletable();
     parseDigest(digest);
+    this.links.delete(`${repo}\0${digest}`);
     if (!(await this.meta.unlinkBlob(repo, digest))) throw new BlobUnknownError(digest);
   }
 

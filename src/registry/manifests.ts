@@ -21,6 +21,9 @@ import { OCI_INDEX } from './media-types.ts';
 import { parseDigest, parseReference } from './reference.ts';
 import type { RegistryPolicy } from './policy.ts';
 
+/** How long a resolved tag or digest is trusted without asking the meta store again. */
+export const RECORD_TTL_MS = 5_000;
+
 /** The largest manifest accepted, as distribution and the OCI spec's guidance: 4 MiB. */
 export const MANIFEST_SIZE_LIMIT = 4 * 1024 * 1024;
 
@@ -49,6 +52,12 @@ export interface ReferrersIndex {
 
 export class ManifestService {
   private readonly cache: LRUCache<string, Buffer>;
+  /**
+   * Resolved references (`repo\0tag` or `repo\0digest`) -> record, the other half of the hot GET.
+   * Writes through this service invalidate it; the TTL bounds staleness should another process
+   * share the meta store.
+   */
+  private readonly records = new LRUCache<string, ManifestRecord>({ max: 50_000, ttl: RECORD_TTL_MS });
 
   constructor(
     private readonly driver: StorageDriver,
@@ -98,14 +107,19 @@ export class ManifestService {
       ref.kind === 'tag' ? ref.tag : undefined,
     );
     this.cache.set(digest, content);
+    if (ref.kind === 'tag') this.records.delete(`${repo}\0${ref.tag}`);
     return { digest, subject: parsed.subject?.digest ?? null };
   }
 
   /** The manifest's record without its bytes (HEAD). */
   async stat(repo: string, reference: string): Promise<ManifestRecord> {
+    const key = `${repo}\0${reference}`;
+    const cached = this.records.get(key);
+    if (cached !== undefined) return cached;
     const ref = parseReference(reference);
     const record =
       ref.kind === 'tag' ? await this.meta.resolveTag(repo, ref.tag) : await this.meta.getManifest(repo, ref.digest);
+    if (record !== undefined) this.records.set(key, record);
     if (record === undefined) throw new ManifestUnknownError(reference);
     return record;
   }
@@ -119,6 +133,9 @@ export class ManifestService {
     this.policy.assertDeletable();
     const ref = parseReference(reference);
     const gone = ref.kind === 'tag' ? await this.meta.deleteTag(repo, ref.tag) : await this.meta.deleteManifest(repo, ref.digest);
+    // Deleting a manifest deletes the tags pointing at it: forget every resolved reference.
+    if (ref.kind === 'tag') this.records.delete(`${repo}\0${ref.tag}`);
+    else this.records.clear();
     if (!gone) throw new ManifestUnknownError(reference);
   }
 
