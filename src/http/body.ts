@@ -1,5 +1,6 @@
 /** Request bodies: small ones read whole under a limit, large ones streamed by the domain. */
 import type { IncomingMessage } from 'node:http';
+import { readAtMost } from '../registry/body.ts';
 
 /** Read a whole body of at most `limit` bytes; undefined when it is larger (the rest is discarded). */
 export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
@@ -8,18 +9,7 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Buf
     req.resume();
     return undefined;
   }
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of req) {
-    const buf = chunk as Buffer;
-    total += buf.length;
-    if (total > limit) {
-      req.resume();
-      return undefined;
-    }
-    chunks.push(buf);
-  }
-  return Buffer.concat(chunks, total);
+  return readAtMost(req, limit);
 }
 
 /** Whether the request carries a body (a non-zero Content-Length or a chunked transfer). */

@@ -1,10 +1,12 @@
 /**
- * The one mapper from errors to HTTP: domain errors (src/registry/errors.ts), storage errors and
- * protocol errors (HttpError) become the registry's OCI error codes; anything else is a 500
- * UNKNOWN, logged with the request id. Handlers never pick a status for an error.
+ * The one mapper from errors to HTTP: domain errors (src/registry/errors.ts), protocol errors
+ * (HttpError) and a storage range error become the registry's OCI error codes; anything else
+ * (a missing file the meta store promised, a disk error) is a 500 UNKNOWN, logged with the
+ * request id. Handlers never pick a status for an error.
  */
 import type { ServerResponse } from 'node:http';
 import { RegistryError } from '../registry/errors.ts';
+import { InvalidOffsetError } from '../storage/driver.ts';
 import { ErrorCodes, errorBody, type ErrorCode } from './errcodes.ts';
 
 /** A protocol-level error raised by the HTTP layer itself (bad header, unsupported method). */
@@ -52,6 +54,10 @@ export function mapError(err: unknown): MappedError {
   if (err instanceof HttpError) {
     const d = ErrorCodes[err.errorCode];
     return { code: err.errorCode, status: d.status, message: err.message, detail: err.detail, headers: err.headers, internal: false };
+  }
+  if (err instanceof InvalidOffsetError) {
+    // A range past the end of the stored bytes (their size disagrees with the record): not the client's fault to fix, but a range error.
+    return { code: 'RANGE_INVALID', status: ErrorCodes.RANGE_INVALID.status, message: 'requested range not satisfiable', internal: false };
   }
   if (err instanceof RegistryError) {
     const code = DOMAIN_CODES[err.code];

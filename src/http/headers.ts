@@ -11,21 +11,19 @@ export interface ByteRange {
 
 /**
  * A `Range: bytes=a-b` request header against a blob of `size` bytes. Undefined when there is no
- * header or it asks for several ranges (the whole blob is then served); HttpError 416 when it
+ * header or it is not one byte range (the whole blob is then served); HttpError 416 when it
  * cannot be satisfied.
  */
 export function parseRange(header: string | undefined, size: number): ByteRange | undefined {
-  if (header === undefined) return undefined;
+  if (header === undefined || size === 0) return undefined;
+  // Another unit, several ranges or a malformed header are ignored: the whole blob is served (RFC 9110).
   const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
-  if (m === null) {
-    if (header.includes(',')) return undefined;
-    throw unsatisfiable(size);
-  }
+  if (m === null) return undefined;
   const [, a = '', b = ''] = m;
   let start: number;
   let end: number;
   if (a === '') {
-    if (b === '') throw unsatisfiable(size);
+    if (b === '') return undefined;
     const suffix = Number(b);
     if (suffix === 0) throw unsatisfiable(size);
     start = Math.max(0, size - suffix);
@@ -33,8 +31,9 @@ export function parseRange(header: string | undefined, size: number): ByteRange 
   } else {
     start = Number(a);
     end = b === '' ? size - 1 : Math.min(Number(b), size - 1);
+    if (b !== '' && Number(b) < start) return undefined;
   }
-  if (start >= size || end < start) throw unsatisfiable(size);
+  if (start >= size) throw unsatisfiable(size);
   return { start, end };
 }
 

@@ -47,6 +47,9 @@ export function runMetaStoreConformance(name: string, make: () => Promise<{ stor
       assert.equal(await store.unlinkBlob('r/none', d('a')), false);
       assert.equal(await store.getRepositoryBlob('r/one', d('a')), undefined);
       assert.ok(await store.getBlob(d('a')), 'the blob record stays for garbage collection to decide');
+      assert.equal(await store.findLinkedBlob(d('a')), undefined, 'but it is no longer linked anywhere');
+      await store.linkBlob('r/two', { digest: d('a'), size: 5 });
+      assert.deepEqual(await store.findLinkedBlob(d('a')), { digest: d('a'), size: 5 });
     });
 
     it('records manifests with tags, and resolves them', async () => {
@@ -103,6 +106,8 @@ export function runMetaStoreConformance(name: string, make: () => Promise<{ stor
     it('keeps upload sessions, and removes one with the blob that completes it', async () => {
       await store.createUpload({ id: 'u1', repo: 'r/app', startedAt: 10 });
       await store.createUpload({ id: 'u2', repo: 'r/app', startedAt: 20 });
+      assert.deepEqual(await store.getUpload('u1'), { id: 'u1', repo: 'r/app', startedAt: 10 });
+      await store.persistUpload('u1');
       assert.deepEqual(await store.getUpload('u1'), { id: 'u1', repo: 'r/app', startedAt: 10 });
       assert.equal(await store.getUpload('nope'), undefined);
       assert.deepEqual((await store.listUploads(15)).map((u) => u.id), ['u1']);

@@ -59,6 +59,8 @@ export interface MetaStore {
   getRepositoryBlob(repo: string, digest: string): Promise<BlobRecord | undefined>;
   /** A blob known anywhere in the registry, or undefined. */
   getBlob(digest: string): Promise<BlobRecord | undefined>;
+  /** A blob linked to at least one repository (what a mount without `from` may use), or undefined. */
+  findLinkedBlob(digest: string): Promise<BlobRecord | undefined>;
   /**
    * Record a committed blob and link it to the repository (creating the repository), in one
    * transaction with: removing the upload session it completes, and keeping a durable copy of its
@@ -91,6 +93,8 @@ export interface MetaStore {
 
   createUpload(session: UploadSession): Promise<void>;
   getUpload(id: string): Promise<UploadSession | undefined>;
+  /** Make a session durable (it may have been created without a flush). */
+  persistUpload(id: string): Promise<void>;
   /** False when there was no such session. */
   deleteUpload(id: string): Promise<boolean>;
   /** Sessions started before the given time (ms since epoch), oldest first. */

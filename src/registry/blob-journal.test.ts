@@ -53,4 +53,12 @@ describe('blob journal', () => {
     assert.equal(await fs.readFile(otherFile, 'utf8'), 'another one');
     assert.equal(await journal.recover(), 0, 'nothing left to repair');
   });
+
+  it('a checkpoint rewrites a journaled file that vanished before it drops the copy', async () => {
+    await journal.commit('j/app', { digest, size: data.length }, data);
+    await fs.rm(file());
+    assert.equal(await journal.checkpoint(), 1);
+    assert.ok((await fs.readFile(file())).equals(data));
+    assert.deepEqual(await meta.journaledBlobs(10), []);
+  });
 });

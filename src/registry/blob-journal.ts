@@ -30,6 +30,13 @@ function pathOf(digest: string): string {
 
 export class BlobJournal {
   private timer: NodeJS.Timeout | undefined;
+  /**
+   * Bumped before each write of a digest's file: a checkpoint drops an entry only if no write of
+   * that digest began after it read the entry, since a later write may have put a new, unflushed
+   * file in place of the one it flushed.
+   */
+  private readonly generations = new Map<string, number>();
+  private generation = 0;
   private running: Promise<void> | undefined;
   private readonly delay: number;
   private readonly batch: number;
@@ -46,6 +53,7 @@ export class BlobJournal {
 
   /** Store a verified small blob and link it, durable once this resolves. */
   async commit(repo: string, blob: BlobRecord, data: Buffer, completedUpload?: string): Promise<void> {
+    this.generations.set(blob.digest, ++this.generation);
     await this.driver.putContent(pathOf(blob.digest), data, { durable: false });
     await this.meta.linkBlob(repo, blob, { completedUpload, journal: data });
     this.schedule();
@@ -57,9 +65,15 @@ export class BlobJournal {
     for (;;) {
       const entries = await this.meta.journaledBlobs(this.batch);
       if (entries.length === 0) return total;
-      await this.driver.flush(entries.map((e) => pathOf(e.digest)));
-      await this.meta.clearJournal(entries.map((e) => e.digest));
-      total += entries.length;
+      const seen = new Map(entries.map((e) => [e.digest, this.generations.get(e.digest)]));
+      const missing = new Set(await this.driver.flush(entries.map((e) => pathOf(e.digest))));
+      // A file that vanished is written again from its journaled copy before the copy goes.
+      for (const e of entries) if (missing.has(pathOf(e.digest))) await this.driver.putContent(pathOf(e.digest), e.data);
+      const done = entries.map((e) => e.digest).filter((d) => this.generations.get(d) === seen.get(d));
+      await this.meta.clearJournal(done);
+      for (const d of done) this.generations.delete(d);
+      total += done.length;
+      if (done.length < entries.length) return total; // rewritten meanwhile: the next checkpoint takes them
     }
   }
 

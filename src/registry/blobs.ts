@@ -74,7 +74,7 @@ export class BlobService {
   async mount(repo: string, digest: string, from?: string): Promise<BlobRecord | undefined> {
     this.policy.assertWritable();
     parseDigest(digest);
-    const blob = from === undefined ? await this.meta.getBlob(digest) : await this.meta.getRepositoryBlob(from, digest);
+    const blob = from === undefined ? await this.meta.findLinkedBlob(digest) : await this.meta.getRepositoryBlob(from, digest);
     if (blob === undefined) return undefined;
     if (!(await this.bytesPresent(digest))) return undefined;
     await this.meta.linkBlob(repo, blob);

@@ -5,7 +5,7 @@
  */
 import { LRUCache } from 'lru-cache';
 import type { ManifestRecord, MetaStore, Page } from '../meta/store.ts';
-import { pathExists, type StorageDriver } from '../storage/driver.ts';
+import type { StorageDriver } from '../storage/driver.ts';
 import { blobDataPath } from '../storage/paths.ts';
 import { digestOf } from './digest.ts';
 import {
@@ -17,7 +17,7 @@ import {
   NameUnknownError,
 } from './errors.ts';
 import { parseManifest } from './manifest-parse.ts';
-import { OCI_INDEX } from './media-types.ts';
+import { IMAGE_MANIFEST_TYPES, INDEX_TYPES, OCI_INDEX } from './media-types.ts';
 import { parseDigest, parseReference } from './reference.ts';
 import type { RegistryPolicy } from './policy.ts';
 
@@ -89,8 +89,8 @@ export class ManifestService {
       if ((await this.meta.getManifest(repo, child.digest)) === undefined) throw new ManifestBlobUnknownError(child.digest, 'manifest');
     }
     const { hex } = parseDigest(digest);
-    const path = blobDataPath(algorithm, hex);
-    if (!(await pathExists(this.driver, path))) await this.driver.putContent(path, content);
+    // Written even when a file is there: it may be a copy a power cut tore before it was linked.
+    await this.driver.putContent(blobDataPath(algorithm, hex), content);
     await this.meta.putManifest(
       repo,
       {
@@ -127,6 +127,32 @@ export class ManifestService {
   async get(repo: string, reference: string): Promise<StoredManifest> {
     const record = await this.stat(repo, reference);
     return { record, content: await this.content(record.digest) };
+  }
+
+  /**
+   * The manifest a client gets for `reference` given the media types it accepts (empty: any).
+   * An index or manifest list is served as stored, unless the client accepts image manifests but
+   * not that index type (an old docker): it then gets the index's linux/amd64 image, as
+   * distribution does.
+   */
+  async getAccepted(repo: string, reference: string, accepted: ReadonlySet<string>): Promise<StoredManifest> {
+    const stored = await this.get(repo, reference);
+    const { record } = stored;
+    if (!INDEX_TYPES.has(record.mediaType) || accepted.size === 0 || accepted.has(record.mediaType) || accepted.has('*/*')) {
+      return stored;
+    }
+    if (![...IMAGE_MANIFEST_TYPES].some((t) => accepted.has(t))) return stored;
+    const child = parseManifest(stored.content, record.mediaType).children.find(
+      (c) => c.platform?.os === 'linux' && c.platform.architecture === 'amd64' && accepted.has(c.mediaType),
+    );
+    return child === undefined ? stored : this.get(repo, child.digest);
+  }
+
+  /** What getAccepted would serve, without reading an image manifest's bytes (HEAD). */
+  async statAccepted(repo: string, reference: string, accepted: ReadonlySet<string>): Promise<ManifestRecord> {
+    const record = await this.stat(repo, reference);
+    if (!INDEX_TYPES.has(record.mediaType)) return record;
+    return (await this.getAccepted(repo, reference, accepted)).record;
   }
 
   async delete(repo: string, reference: string): Promise<void> {
@@ -166,11 +192,13 @@ export class ManifestService {
     };
   }
 
+  /** The manifest's bytes, verified against its digest before they are cached or served. */
   private async content(digest: string): Promise<Buffer> {
     const cached = this.cache.get(digest);
     if (cached !== undefined) return cached;
     const { algorithm, hex } = parseDigest(digest);
     const content = await this.driver.getContent(blobDataPath(algorithm, hex));
+    if (digestOf(content, algorithm) !== digest) throw new Error(`stored manifest ${digest} does not match its digest`);
     this.cache.set(digest, content);
     return content;
   }

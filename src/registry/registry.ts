@@ -40,7 +40,7 @@ export class Registry {
     this.policy = new RegistryPolicy(opts);
     this.blobs = new BlobService(opts.driver, opts.meta, this.policy);
     this.journal = new BlobJournal(opts.driver, opts.meta, opts.log, opts.journal);
-    this.uploads = new UploadService(opts.driver, opts.meta, this.policy, this.blobs, this.journal);
+    this.uploads = new UploadService(opts.driver, opts.meta, this.policy, this.journal);
     this.manifests = new ManifestService(opts.driver, opts.meta, this.policy);
   }
 }

@@ -6,16 +6,17 @@
  * digest is verified.
  */
 import { randomUUID, type Hash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import type { Readable } from 'node:stream';
 import type { MetaStore, BlobRecord, UploadSession } from '../meta/store.ts';
 import { PathNotFoundError, pathExists, type StorageDriver } from '../storage/driver.ts';
 import { blobDataPath, uploadDataPath, UPLOADS_ROOT } from '../storage/paths.ts';
 import { writeStream } from '../storage/write-stream.ts';
+import { readAtMost } from './body.ts';
 import { digestOf, digestOfStream, newHash } from './digest.ts';
 import { DigestInvalidError, SizeInvalidError, UploadInvalidError, UploadRangeError, UploadUnknownError } from './errors.ts';
 import { parseDigest } from './reference.ts';
 import type { RegistryPolicy } from './policy.ts';
-import type { BlobService } from './blobs.ts';
 import { JOURNAL_MAX_BLOB, type BlobJournal } from './blob-journal.ts';
 
 /** The last chunk of an upload, sent with the request that finishes it. */
@@ -46,8 +47,11 @@ interface HashState {
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export class UploadService {
-  /** sha256 state of sessions whose bytes all went through this process. */
-  private readonly hashes = new Map<string, HashState>();
+  /**
+   * sha256 state of sessions whose bytes all went through this process, bounded: a state lost
+   * only means re-reading the upload to hash it at the end.
+   */
+  private readonly hashes = new LRUCache<string, HashState>({ max: 10_000 });
   /** Sessions with a request in progress: one writer at a time. */
   private readonly busy = new Set<string>();
 
@@ -55,7 +59,6 @@ export class UploadService {
     private readonly driver: StorageDriver,
     private readonly meta: MetaStore,
     private readonly policy: RegistryPolicy,
-    private readonly blobs: BlobService,
     private readonly journal: BlobJournal,
   ) {}
 
@@ -63,7 +66,6 @@ export class UploadService {
     this.policy.assertWritable();
     const session: UploadSession = { id: randomUUID(), repo, startedAt: Date.now() };
     await this.meta.createUpload(session);
-    this.hashes.set(session.id, { hash: newHash('sha256'), offset: 0 });
     return { ...session, size: 0 };
   }
 
@@ -90,19 +92,24 @@ export class UploadService {
     const parsed = parseDigest(digest);
     return this.exclusive(id, async () => {
       if (final !== undefined && (await this.isSmallWhole(id, final))) return this.finishSmall(repo, id, digest, final.body);
-      const size = final === undefined ? await this.sizeOf(id) : await this.write(id, final.body, final.range);
+      const size = final === undefined ? await this.flushed(id) : await this.write(id, final.body, final.range);
       await this.verify(id, digest, await this.computedDigest(id, parsed.algorithm, size));
       const target = blobDataPath(parsed.algorithm, parsed.hex);
       const data = uploadDataPath(id);
-      if (!(await pathExists(this.driver, target))) {
-        if (size === 0 && !(await pathExists(this.driver, data))) await this.driver.putContent(target, Buffer.alloc(0));
-        else await this.driver.move(data, target);
-      }
+      // Always put the verified bytes in place, even over an existing file: what is there may be
+      // a copy a power cut tore (written without a flush and never linked). rename is atomic.
+      if (size === 0 && !(await pathExists(this.driver, data))) await this.driver.putContent(target, Buffer.alloc(0));
+      else await this.driver.move(data, target);
       const blob = { digest, size };
       await this.meta.linkBlob(repo, blob, { completedUpload: id });
-      await this.removeData(id);
       return blob;
     });
+  }
+
+  /** Size of an upload finished without a final chunk, its bytes made durable first (an aborted PATCH may have left some unflushed). */
+  private async flushed(id: string): Promise<number> {
+    await this.driver.flush([uploadDataPath(id)]);
+    return this.sizeOf(id);
   }
 
   /** The final chunk is the whole blob, declared small, and nothing was received before it. */
@@ -113,22 +120,12 @@ export class UploadService {
   }
 
   private async finishSmall(repo: string, id: string, digest: string, body: Readable): Promise<BlobRecord> {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of body) {
-      const buf = chunk as Buffer;
-      size += buf.length;
-      if (size > JOURNAL_MAX_BLOB) throw new SizeInvalidError('body larger than its Content-Length');
-      chunks.push(buf);
-    }
-    const data = Buffer.concat(chunks, size);
+    const data = await readAtMost(body, JOURNAL_MAX_BLOB);
+    if (data === undefined) throw new SizeInvalidError('body larger than its Content-Length');
     this.hashes.delete(id);
     await this.verify(id, digest, digestOf(data, parseDigest(digest).algorithm));
-    const blob = { digest, size };
-    // A new blob (no record) skips the stat of storage: the hot path of small pushes.
-    const known = (await this.meta.getBlob(digest)) !== undefined && (await this.blobs.bytesPresent(digest));
-    if (known) await this.meta.linkBlob(repo, blob, { completedUpload: id });
-    else await this.journal.commit(repo, blob, data, id);
+    const blob = { digest, size: data.length };
+    await this.journal.commit(repo, blob, data, id);
     return blob;
   }
 
@@ -174,9 +171,11 @@ export class UploadService {
 
   private async write(id: string, body: Readable, range?: ChunkRange): Promise<number> {
     const path = uploadDataPath(id);
+    let created = false;
     const writer = await this.driver.writer(path, true).catch((e: unknown) => {
-      if (e instanceof PathNotFoundError) return this.driver.writer(path, false);
-      throw e;
+      if (!(e instanceof PathNotFoundError)) throw e;
+      created = true;
+      return this.driver.writer(path, false);
     });
     const start = writer.size;
     if (range !== undefined && range.start !== start) {
@@ -184,6 +183,8 @@ export class UploadService {
       body.resume();
       throw new UploadRangeError(start, `chunk starts at ${range.start} but the upload has ${start} bytes`);
     }
+    // Hash while receiving when every earlier byte went through this process's hash.
+    if (start === 0) this.hashes.set(id, { hash: newHash('sha256'), offset: 0 });
     const state = this.hashes.get(id);
     const hashing = state !== undefined && state.offset === start;
     if (!hashing) this.hashes.delete(id);
@@ -201,6 +202,9 @@ export class UploadService {
       throw new SizeInvalidError(`Content-Range declares ${range.end - range.start + 1} bytes but ${received} arrived`);
     }
     await writer.commit();
+    // The session row was committed without a flush; before its first chunk is acknowledged it
+    // must be durable too, or a power cut would orphan acknowledged bytes.
+    if (created) await this.meta.persistUpload(id);
     if (hashing) state.offset = writer.size;
     return writer.size;
   }

@@ -47,7 +47,7 @@ export function withPathValidation(driver: StorageDriver): StorageDriver {
       checkPath(path);
       return driver.putContent(path, content, opts);
     },
-    async flush(paths: string[]): Promise<void> {
+    async flush(paths: string[]): Promise<string[]> {
       for (const path of paths) checkPath(path);
       return driver.flush(paths);
     },

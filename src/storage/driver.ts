@@ -50,8 +50,8 @@ export interface StorageDriver {
   getContent(path: string): Promise<Buffer>;
   /** Atomically and durably replace a small file (readers see the old or the new content, never a mix). */
   putContent(path: string, content: Buffer, opts?: PutOptions): Promise<void>;
-  /** Make files written with durable: false durable, with their directory entries; missing paths are skipped. */
-  flush(paths: string[]): Promise<void>;
+  /** Make files written with durable: false durable, with their directory entries. Returns the paths that were missing. */
+  flush(paths: string[]): Promise<string[]>;
   /** A stream of the file's bytes from offset to end. PathNotFoundError / InvalidOffsetError. */
   reader(path: string, opts?: ReadOptions): Promise<Readable>;
   /** Open a writer; append=true continues an existing file (PathNotFoundError if absent). */

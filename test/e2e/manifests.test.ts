@@ -71,6 +71,24 @@ describe('manifests', () => {
     assert.equal(res.status, 413);
   });
 
+  it('answers 413 to a chunked manifest body over 4 MiB, the connection intact', async () => {
+    const big = Buffer.alloc(5 * 1024 * 1024, 32);
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let i = 0; i < big.length; i += 65536) controller.enqueue(new Uint8Array(big.subarray(i, i + 65536)));
+        controller.close();
+      },
+    });
+    const res = await t.client.fetch('/v2/m/chunked/manifests/v1', {
+      method: 'PUT',
+      body,
+      headers: { 'Content-Type': OCI_MANIFEST },
+      duplex: 'half',
+    } as RequestInit);
+    assert.equal(res.status, 413);
+    assert.equal(await errorCode(res), 'SIZE_EXCEEDED');
+  });
+
   it('pushes an index only once its children exist, and serves it', async () => {
     const amd = await t.client.pushImage('m/multi', 'amd64', { layer: 'amd' });
     const arm = await t.client.pushImage('m/multi', 'arm64', { layer: 'arm' });

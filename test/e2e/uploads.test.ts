@@ -172,4 +172,32 @@ describe('uploads', () => {
     await assert.rejects(fs.stat(path.join(root, 'uploads', id)));
     await assert.rejects(fs.stat(orphan));
   });
+
+  it('does not mount, without from, a blob no repository links any more', async () => {
+    const d = await t.client.pushBlob('gone/src', 'deleted everywhere');
+    assert.equal((await t.client.fetch(`/v2/gone/src/blobs/${d.digest}`, { method: 'DELETE' })).status, 202);
+    const res = await t.client.fetch(`/v2/gone/dst/blobs/uploads/?mount=${d.digest}`, { method: 'POST' });
+    assert.equal(res.status, 202, 'a normal upload starts instead');
+  });
+
+  it('replaces a torn file at a blob address with the verified upload (large and small paths)', async () => {
+    const root = t.reg.root ?? '';
+    const big = Buffer.alloc(300 * 1024, 5);
+    const small = Buffer.from('small and torn');
+    for (const [body, how] of [[big, 'patch'], [small, 'monolithic']] as const) {
+      const digest = sha256(body);
+      const file = path.join(root, 'blobs', 'sha256', digest.slice(7, 9), digest.slice(7));
+      await fs.mkdir(path.dirname(file), { recursive: true });
+      await fs.writeFile(file, body.subarray(0, 10)); // what a power cut could leave, never linked
+      if (how === 'patch') {
+        const location = await start(t.client, 'torn/app');
+        assert.equal((await t.client.fetch(location, { method: 'PATCH', body: Buffer.from(body) })).status, 202);
+        assert.equal((await t.client.fetch(`${location}?digest=${digest}`, { method: 'PUT' })).status, 201);
+      } else {
+        await t.client.pushBlob('torn/app', body);
+      }
+      const back = Buffer.from(await (await t.client.fetch(`/v2/torn/app/blobs/${digest}`)).arrayBuffer());
+      assert.ok(back.equals(body), how);
+    }
+  });
 });

@@ -158,6 +158,14 @@ export class SqliteMetaStore implements MetaStore {
     this.relaxed(() => this.st.insertUpload.run(session.id, session.repo, session.startedAt));
   }
 
+  async persistUpload(id: string): Promise<void> {
+    this.db.transaction(() => this.st.touchUpload.run(id))();
+  }
+
+  async findLinkedBlob(digest: string): Promise<BlobRecord | undefined> {
+    return this.st.linkedBlob.get(digest);
+  }
+
   async getUpload(id: string): Promise<UploadSession | undefined> {
     return this.st.upload.get(id);
   }

@@ -80,6 +80,10 @@ export function prepareStatements(db: Database.Database) {
       'SELECT digest, data FROM blob_journal ORDER BY created_at, digest LIMIT ?',
     ),
     unjournal: db.prepare<[string]>('DELETE FROM blob_journal WHERE digest = ?'),
+    touchUpload: db.prepare<[string]>('UPDATE uploads SET started_at = started_at WHERE id = ?'),
+    linkedBlob: db.prepare<[string], BlobRecord>(
+      'SELECT b.digest, b.size FROM blobs b WHERE b.digest = ? AND EXISTS (SELECT 1 FROM repository_blobs rb WHERE rb.digest = b.digest)',
+    ),
     insertUpload: db.prepare<[string, string, number]>('INSERT INTO uploads (id, repository, started_at) VALUES (?, ?, ?)'),
     upload: db.prepare<[string], UploadSession>('SELECT id, repository AS repo, started_at AS startedAt FROM uploads WHERE id = ?'),
     deleteUpload: db.prepare<[string]>('DELETE FROM uploads WHERE id = ?'),

@@ -73,8 +73,9 @@ export class FilesystemDriver implements StorageDriver {
   }
 
   /** fdatasync every file, then fsync each of their directories once. */
-  async flush(paths: string[]): Promise<void> {
+  async flush(paths: string[]): Promise<string[]> {
     const dirs = new Set<string>();
+    const missing: string[] = [];
     for (const path of paths) {
       const full = this.full(path);
       const flushed = await withHandle(full, 'r', (handle) => handle.datasync()).then(
@@ -82,8 +83,10 @@ export class FilesystemDriver implements StorageDriver {
         ifMissing(false),
       );
       if (flushed) dirs.add(nodePath.dirname(full));
+      else missing.push(path);
     }
     for (const dir of dirs) await syncDirectory(dir).catch(ifMissing(undefined));
+    return missing;
   }
 
   async reader(path: string, opts: ReadOptions = {}): Promise<Readable> {

@@ -60,7 +60,18 @@ export class MemoryDriver implements StorageDriver {
     dir.modTime = new Date();
   }
 
-  async flush(_paths: string[]): Promise<void> {}
+  async flush(paths: string[]): Promise<string[]> {
+    const missing: string[] = [];
+    for (const path of paths) {
+      try {
+        this.file(path);
+      } catch (err) {
+        if (!(err instanceof PathNotFoundError)) throw err;
+        missing.push(path);
+      }
+    }
+    return missing;
+  }
 
   async reader(path: string, opts: ReadOptions = {}): Promise<Readable> {
     const data = contentOf(this.file(path));
