@@ -13,7 +13,7 @@ import { currentRssBytes, installCleanupHandlers, resetPeakRss, stopAll } from '
 import { haveCurl } from './push.ts';
 import {
   berthAvailable,
-  BERTH_MAIN,
+  BERTH_SOURCE, buildBerth,
   REPO_ROOT,
   startBerth,
   startDistribution,
@@ -58,11 +58,12 @@ async function main(): Promise<void> {
   if (!cfg.berthEnabled) {
     berthStatus = 'berth: skipped (BENCH_BERTH=0)';
   } else if (!berthAvailable()) {
-    berthStatus = `berth: NOT RUN (${BERTH_MAIN} does not exist yet)`;
+    berthStatus = `berth: NOT RUN (${BERTH_SOURCE} does not exist yet)`;
   } else {
     try {
+      buildBerth();
       berth = await startBerth(work);
-      berthStatus = `berth: ${gitRev()}, \`node --import tsx src/main.ts serve\``;
+      berthStatus = `berth: ${gitRev()}, \`npm run build\` then \`node dist/main.js serve\``;
     } catch (err) {
       berthStatus = `berth: FAILED TO START: ${errMsg(err).replace(/\s+/g, ' ').slice(0, 300)}`;
     }
@@ -77,7 +78,7 @@ async function main(): Promise<void> {
   const rss = newSection('6. Server memory (RSS, MiB)', false);
   rss.notes.push(
     'VmHWM from /proc/<pid>/status of the server process (berth: the node process itself, spawned directly, not via npm), ' +
-      'reset via /proc/<pid>/clear_refs at the start of each section. berth runs through tsx (TypeScript loader included in its RSS).',
+      'reset via /proc/<pid>/clear_refs at the start of each section. berth runs its compiled build (no TypeScript loader).',
   );
   for (const r of registries) rss.add('idle RSS after start (MiB)', r.name, currentRssBytes(r.proc.pid) / MIB);
   if (!registries.every((r) => resetPeakRss(r.proc.pid))) {

@@ -1,5 +1,5 @@
 // Starting the three servers under test: berth, distribution 2.8.2, nginx (static ceiling).
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
@@ -17,7 +17,9 @@ export interface Server {
 }
 
 export const REPO_ROOT = new URL('..', import.meta.url).pathname.replace(/\/$/, '');
-export const BERTH_MAIN = join(REPO_ROOT, 'src', 'main.ts');
+export const BERTH_SOURCE = join(REPO_ROOT, 'src', 'main.ts');
+/** berth runs as deployed: the compiled build (`npm run build`), not through the tsx loader. */
+export const BERTH_MAIN = join(REPO_ROOT, 'dist', 'main.js');
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -41,7 +43,15 @@ function deadCheck(proc: Proc): () => string | null {
 }
 
 export function berthAvailable(): boolean {
-  return existsSync(BERTH_MAIN);
+  return existsSync(BERTH_SOURCE);
+}
+
+/** Compile berth (tsc) so that the bench measures the build, as `npm start` runs it. */
+export function buildBerth(): void {
+  execFileSync(process.execPath, [join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(REPO_ROOT, 'tsconfig.build.json')], {
+    cwd: REPO_ROOT,
+    stdio: 'inherit',
+  });
 }
 
 export async function startBerth(work: string): Promise<Server> {
@@ -49,7 +59,7 @@ export async function startBerth(work: string): Promise<Server> {
   mkdirSync(root, { recursive: true });
   const port = await freePort();
   // Spawn node directly (not npm) so proc.pid is the server process whose VmHWM we read.
-  const proc = startProc('berth', process.execPath, ['--import', 'tsx', BERTH_MAIN, 'serve'], {
+  const proc = startProc('berth', process.execPath, [BERTH_MAIN, 'serve'], {
     cwd: REPO_ROOT,
     env: {
       ...process.env,
