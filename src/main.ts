@@ -11,14 +11,20 @@ import type { Config } from './config/schema.ts';
 import { parseAddr } from './config/addr.ts';
 import { readFileSync } from 'node:fs';
 import { createHttpServer, DEFAULT_LIMITS, type TlsMaterial } from './http/server.ts';
+import { accessLogger, type RequestObserver } from './http/request-done.ts';
 import { SqliteMetaStore } from './meta/sqlite/sqlite-store.ts';
-import type { MetaStore } from './meta/store.ts';
 import { Registry } from './registry/registry.ts';
 import { withPathValidation } from './storage/base.ts';
 import type { StorageDriver } from './storage/driver.ts';
 import { FilesystemDriver } from './storage/drivers/fs.ts';
 import { MemoryDriver } from './storage/drivers/memory.ts';
 import { startUploadPurger } from './registry/upload-purger.ts';
+import { createNotifications } from './events/notifications.ts';
+import { Metrics } from './observability/metrics.ts';
+import { withStorageMetrics } from './observability/storage-metrics.ts';
+import { withMetaMetrics } from './observability/meta-metrics.ts';
+import { HealthChecker, metaCheck, storageCheck } from './observability/health.ts';
+import { createDebugServer, opsHandler } from './observability/routes.ts';
 
 export interface RunningRegistry {
   server: Server;
@@ -40,42 +46,24 @@ export function createDriver(config: Config): StorageDriver {
   return withPathValidation(driver);
 }
 
-export function createMetaStore(config: Config): MetaStore {
+export function createMetaStore(config: Config): SqliteMetaStore {
   return new SqliteMetaStore(config.meta.sqlite.path);
 }
 
-export async function startRegistry(config: Config, log: Logger = createLogger(config)): Promise<RunningRegistry> {
-  const driver = createDriver(config);
-  const meta = createMetaStore(config);
-  const registry = new Registry({
-    driver,
-    meta,
-    deleteEnabled: config.storage.delete.enabled,
-    readOnly: config.storage.maintenance.readonly.enabled,
-    log,
-  });
-  await registry.open();
+function readTls(config: Config): TlsMaterial | undefined {
   const tls = config.http.tls;
-  const material: TlsMaterial | undefined = tls && {
-    cert: readFileSync(tls.certificate),
-    key: readFileSync(tls.key),
-    clientCAs: tls.clientcas.map((f) => readFileSync(f)),
-  };
-  const server = createHttpServer({
-    registry,
-    log,
-    options: {
-      host: config.http.host,
-      prefix: config.http.prefix,
-      relativeUrls: config.http.relativeurls,
-      headers: config.http.headers,
-      redirectDisabled: config.storage.redirect.disable,
-      accessLog: !config.log.accesslog.disabled,
-      catalogMaxEntries: config.catalog.maxentries,
-    },
-  }, DEFAULT_LIMITS, material);
-  const purger = startUploadPurger(registry.uploads, config.storage.maintenance.uploadpurging, log);
-  const { host, port } = parseAddr(config.http.addr);
+  return (
+    tls && {
+      cert: readFileSync(tls.certificate),
+      key: readFileSync(tls.key),
+      clientCAs: tls.clientcas.map((f) => readFileSync(f)),
+    }
+  );
+}
+
+/** Listen on `addr` (host:port); resolves with the address bound. */
+async function listen(server: Server, addr: string): Promise<{ host: string; port: number }> {
+  const { host, port } = parseAddr(addr);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host || undefined, () => {
@@ -84,7 +72,90 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
     });
   });
   const bound = server.address();
-  const address = typeof bound === 'object' && bound !== null ? { host: bound.address, port: bound.port } : { host, port };
+  return typeof bound === 'object' && bound !== null ? { host: bound.address, port: bound.port } : { host, port };
+}
+
+/** Stop accepting, let requests in flight finish until the deadline, then cut what is left. */
+function closeServer(server: Server, deadlineMs: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(() => server.closeAllConnections(), deadlineMs);
+    server.close(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}
+
+export async function startRegistry(config: Config, log: Logger = createLogger(config)): Promise<RunningRegistry> {
+  const prometheus = config.http.debug.prometheus;
+  const debugAddr = config.http.debug.addr;
+  const metrics = config.metrics.enabled || (prometheus.enabled && debugAddr !== undefined) ? new Metrics() : undefined;
+
+  const baseDriver = createDriver(config);
+  const driver = metrics ? withStorageMetrics(baseDriver, metrics) : baseDriver;
+  const sqlite = createMetaStore(config);
+  const meta = metrics ? withMetaMetrics(sqlite, metrics) : sqlite;
+  const registry = new Registry({
+    driver,
+    meta,
+    deleteEnabled: config.storage.delete.enabled,
+    readOnly: config.storage.maintenance.readonly.enabled,
+    log,
+    onCacheLookup: metrics && ((cache, hit) => metrics.cacheLookup(cache, hit)),
+  });
+  await registry.open();
+
+  const sd = config.health.storagedriver;
+  const health = new HealthChecker([
+    storageCheck(baseDriver, {
+      readOnly: config.storage.maintenance.readonly.enabled,
+      periodic: sd.enabled ? { intervalMs: sd.interval, threshold: sd.threshold } : undefined,
+    }),
+    metaCheck(meta),
+  ]);
+  const notifications = createNotifications({
+    config: config.notifications,
+    database: sqlite.database,
+    log,
+    port: parseAddr(config.http.addr).port,
+  });
+
+  const observers: RequestObserver[] = [];
+  if (!config.log.accesslog.disabled) observers.push(accessLogger(log));
+  if (metrics) observers.push((done) => metrics.observeRequest(done));
+  const server = createHttpServer(
+    {
+      registry,
+      log,
+      observers,
+      events: notifications.sink,
+      uploadGauge: metrics && { inc: () => metrics.uploadStarted(), dec: () => metrics.uploadEnded() },
+      ops: opsHandler({ metrics: config.metrics.enabled ? metrics : undefined, health, metricsPath: prometheus.path }),
+      options: {
+        host: config.http.host,
+        prefix: config.http.prefix,
+        relativeUrls: config.http.relativeurls,
+        headers: config.http.headers,
+        redirectDisabled: config.storage.redirect.disable,
+        catalogMaxEntries: config.catalog.maxentries,
+      },
+    },
+    DEFAULT_LIMITS,
+    readTls(config),
+  );
+  const purger = startUploadPurger(registry.uploads, config.storage.maintenance.uploadpurging, log);
+  health.start();
+  const address = await listen(server, config.http.addr);
+  const debugServer =
+    debugAddr === undefined
+      ? undefined
+      : createDebugServer(opsHandler({ metrics: prometheus.enabled ? metrics : undefined, health, metricsPath: prometheus.path }));
+  if (debugServer && debugAddr) {
+    const debug = await listen(debugServer, debugAddr);
+    log.info({ addr: `${debug.host}:${debug.port}` }, 'debug server listening');
+  }
+  notifications.start();
   log.info({ addr: `${address.host}:${address.port}`, storage: config.storage.driver, meta: config.meta.sqlite.path }, 'listening');
   return {
     server,
@@ -93,16 +164,9 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
     log,
     async close(deadlineMs = 10_000) {
       purger.stop();
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          server.closeAllConnections();
-        }, deadlineMs);
-        server.close(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-        server.closeIdleConnections();
-      });
+      health.stop();
+      await Promise.all([closeServer(server, deadlineMs), debugServer && closeServer(debugServer, 0)]);
+      await notifications.stop(Math.min(deadlineMs, 5_000));
       await registry.close();
       await meta.close();
     },

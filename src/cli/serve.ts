@@ -1,15 +1,31 @@
-/** `berth serve [--config FILE]`: load the config, start the registry, stop gracefully on SIGTERM/SIGINT. */
+/** `berth serve [--config FILE] [--profile NAME]`: load the config, start the registry, stop gracefully on SIGTERM/SIGINT. */
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.ts';
 import { ConfigError } from '../config/errors.ts';
+import type { Logger } from 'pino';
 import { createLogger, startRegistry } from '../main.ts';
 
+/**
+ * SIGHUP: read the config again and apply what can change live (the log level). A config that no
+ * longer loads is reported and the running one kept.
+ */
+function reload(file: string | undefined, log: Logger, profile?: string): void {
+  try {
+    const { config } = loadConfig({ file, profile, env: process.env });
+    if (log.level !== config.log.level) log.info({ from: log.level, to: config.log.level }, 'log level changed');
+    log.level = config.log.level;
+    log.info({ config: file }, 'configuration reloaded');
+  } catch (err) {
+    log.error({ err: err instanceof ConfigError ? err.message : err }, 'configuration reload failed; keeping the running configuration');
+  }
+}
+
 export async function serve(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { config: { type: 'string', short: 'c' } }, allowPositionals: false });
+  const { values } = parseArgs({ args: argv, options: { config: { type: 'string', short: 'c' }, profile: { type: 'string' } }, allowPositionals: false });
   const file = values.config ?? process.env['REGISTRY_CONFIGURATION_PATH'];
   let loaded;
   try {
-    loaded = loadConfig({ file, env: process.env });
+    loaded = loadConfig({ file, profile: values.profile, env: process.env });
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`berth: invalid configuration\n${err.message}\n`);
@@ -31,6 +47,7 @@ export async function serve(argv: string[]): Promise<number> {
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
+    process.on('SIGHUP', () => reload(file, log, values.profile));
   });
   return 0;
 }

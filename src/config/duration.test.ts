@@ -1,9 +1,9 @@
 /**
- * parseDuration: Go's time.ParseDuration syntax, in milliseconds.
+ * parseDuration: Go's time.ParseDuration syntax, in milliseconds; formatDuration, back.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseDuration } from './duration.ts';
+import { formatDuration, parseDuration } from './duration.ts';
 
 describe('parseDuration', () => {
   const valid: [string, number][] = [
@@ -49,4 +49,28 @@ describe('parseDuration', () => {
       });
     });
   }
+});
+
+describe('formatDuration', () => {
+  const cases: [number, string][] = [
+    [168 * 3_600_000, '168h'],
+    [5_400_000, '1h30m'],
+    [90_000, '1m30s'],
+    [1000, '1s'],
+    [1500, '1s500ms'],
+    [250, '250ms'],
+    [0.002, '0.002ms'],
+    [0, '0s'],
+    [-60_000, '-1m'],
+  ];
+  for (const [ms, text] of cases) {
+    it(`formats ${ms} as ${JSON.stringify(text)}, which parses back`, () => {
+      assert.equal(formatDuration(ms), text);
+      assert.equal(parseDuration(text), ms);
+    });
+  }
+
+  it('refuses what is not a finite number', () => {
+    assert.throws(() => formatDuration(Number.POSITIVE_INFINITY), RangeError);
+  });
 });

@@ -1,6 +1,6 @@
 /**
  * Go-style durations ("168h", "30m", "1h30m", "1.5s", "250ms"), as written in distribution's
- * configuration (time.ParseDuration), converted to milliseconds.
+ * configuration (time.ParseDuration), converted to milliseconds, and back (formatDuration).
  *
  * Accepted: an optional sign, then one or more `<number><unit>` groups, where a number may have a
  * fraction and a unit is one of ns, us (µs, μs), ms, s, m, h. "0" alone is accepted. Like Go,
@@ -50,4 +50,20 @@ export function parseDuration(text: string): number {
 
 function invalid(text: string, why: string): never {
   throw new RangeError(`invalid duration ${JSON.stringify(text)}: ${why}`);
+}
+
+/** Formats milliseconds as a Go duration that parseDuration reads back: 604800000 -> "168h", 5400000 -> "1h30m". */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms)) throw new RangeError(`cannot format ${ms} as a duration`);
+  if (ms === 0) return '0s';
+  const sign = ms < 0 ? '-' : '';
+  let rest = Math.abs(ms);
+  let text = '';
+  for (const [unit, size] of [['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+    const count = Math.floor(rest / size);
+    if (count > 0) text += `${count}${unit}`;
+    rest -= count * size;
+  }
+  if (rest > 0) text += `${Number(rest.toPrecision(12))}ms`;
+  return sign + text;
 }

@@ -20,6 +20,10 @@ import { selectDriver, setIn, type RawTree } from './tree.ts';
 export const ENV_PREFIX = 'REGISTRY_';
 /** Names the config file in distribution's image; not a configuration key. */
 export const CONFIG_PATH_VARIABLE = 'REGISTRY_CONFIGURATION_PATH';
+/** Names the profile of the file's `profiles:` map to apply (as --profile); not a configuration key. */
+export const PROFILE_VARIABLE = 'REGISTRY_PROFILE';
+/** REGISTRY_* variables that select what to load rather than set a key. */
+const LOADER_VARIABLES: ReadonlySet<string> = new Set([CONFIG_PATH_VARIABLE, PROFILE_VARIABLE]);
 
 export interface EnvOverrideResult {
   warnings: string[];
@@ -41,7 +45,7 @@ export function applyEnvOverrides(tree: RawTree, env: NodeJS.ProcessEnv, root: S
   const result: EnvOverrideResult = { warnings: [], problems: [], origins: new Map(), overridden: [] };
   let driverChoice: { driver: string; variable: string } | undefined;
   const names = Object.keys(env)
-    .filter((name) => name.startsWith(ENV_PREFIX) && name !== CONFIG_PATH_VARIABLE)
+    .filter((name) => name.startsWith(ENV_PREFIX) && !LOADER_VARIABLES.has(name))
     .sort();
 
   for (const variable of names) {

@@ -10,9 +10,10 @@
 /** Dotted key path -> why it is ignored. Whole sections warn once per key directly inside them. */
 export const IGNORED_KEYS: ReadonlyMap<string, string> = new Map([
   ['auth', 'not implemented by berth yet, ignored: the registry will NOT require authentication'],
-  ['notifications', 'not implemented by berth yet, ignored'],
   ['redis', 'not implemented by berth yet, ignored'],
-  ['health', 'not implemented by berth yet, ignored'],
+  ['health.file', 'not implemented by berth yet, ignored'],
+  ['health.http', 'not implemented by berth yet, ignored'],
+  ['health.tcp', 'not implemented by berth yet, ignored'],
   ['proxy', 'not implemented by berth yet, ignored: the registry will NOT act as a pull-through cache'],
   ['middleware', 'not implemented by berth yet, ignored'],
   ['reporting', 'not implemented by berth yet, ignored'],
@@ -28,7 +29,6 @@ export const IGNORED_KEYS: ReadonlyMap<string, string> = new Map([
   ['http.tls.minimumtls', 'not implemented by berth yet, ignored'],
   ['http.tls.ciphersuites', 'not implemented by berth yet, ignored'],
   ['http.tls.letsencrypt', 'not implemented by berth, ignored'],
-  ['http.debug.prometheus', 'not implemented by berth yet, ignored'],
   ['storage.cache', 'ignored: berth keeps blob descriptors in its metadata store'],
   ['storage.tag', 'not implemented by berth, ignored'],
   ['storage.filesystem.maxthreads', 'not implemented by berth, ignored'],

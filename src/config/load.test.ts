@@ -54,7 +54,7 @@ describe('loadConfig: defaults', () => {
         relativeurls: false,
         headers: {},
         tls: undefined,
-        debug: {},
+        debug: { prometheus: { enabled: false, path: '/metrics' } },
       },
       storage: {
         driver: 'filesystem',
@@ -69,6 +69,8 @@ describe('loadConfig: defaults', () => {
       meta: { sqlite: { path: join('./data', 'berth.db') } },
       catalog: { maxentries: 1000 },
       validation: { disabled: false, manifests: { urls: { allow: [], deny: [] } } },
+      health: { storagedriver: { enabled: false, interval: 10_000, threshold: 1 } },
+      metrics: { enabled: true },
     };
     assert.deepEqual(config, expected);
     assert.deepEqual(warnings, []);
@@ -104,18 +106,14 @@ describe('loadConfig: distribution compatibility', () => {
     assert.equal(config.http.addr, ':5000');
     assert.deepEqual(config.http.headers, { 'X-Content-Type-Options': ['nosniff'] });
     assert.equal(config.meta.sqlite.path, '/var/lib/registry/berth.db');
-    assert.deepEqual(warnings, [
-      'storage.cache.blobdescriptor: ignored: berth keeps blob descriptors in its metadata store',
-      'health.storagedriver: not implemented by berth yet, ignored',
-    ]);
+    assert.deepEqual(warnings, ['storage.cache.blobdescriptor: ignored: berth keeps blob descriptors in its metadata store']);
+    assert.deepEqual(config.health.storagedriver, { enabled: true, interval: 10_000, threshold: 3 });
   });
 
   it('warns for each key of every section berth does not implement, and says when auth is off', () => {
     const { warnings } = load(`version: 0.1
 auth:
   htpasswd: { realm: basic-realm, path: /etc/registry }
-notifications:
-  endpoints: []
 redis: { addr: 'localhost:6379' }
 proxy: { remoteurl: 'https://registry-1.docker.io' }
 middleware: { registry: [] }
@@ -129,7 +127,6 @@ http:
 `);
     assert.deepEqual(warnings, [
       'auth.htpasswd: not implemented by berth yet, ignored: the registry will NOT require authentication',
-      'notifications.endpoints: not implemented by berth yet, ignored',
       'redis.addr: not implemented by berth yet, ignored',
       'proxy.remoteurl: not implemented by berth yet, ignored: the registry will NOT act as a pull-through cache',
       'middleware.registry: not implemented by berth yet, ignored',

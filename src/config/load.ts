@@ -1,21 +1,26 @@
 /**
  * loadConfig: the configuration as berth starts with it. Layers, lowest first:
  *
- *   schema defaults < config file (with `_env:VAR[:DEFAULT]` substituted) < REGISTRY_* variables
- *   < `overrides` (command-line flags)
+ *   schema defaults < config file (common settings) < the selected profile of the file's
+ *   `profiles:` map < REGISTRY_* variables < `overrides` (command-line flags)
+ *
+ * `_env:VAR[:DEFAULT]` references are part of the file: each resolves where it is written (in the
+ * common settings or in the profile), so a profile's plain value replaces a common `_env:` one.
  *
  * Anything wrong stops start-up with one ConfigError listing every problem, each with its key
- * path and where the value came from. Keys berth ignores and variables naming no key are
- * returned as warnings for the caller to log; they never fail.
+ * path and where the value came from. A problem under a key that a higher layer replaces no
+ * longer matters and is dropped. Keys berth ignores and variables naming no key are returned as
+ * warnings for the caller to log; they never fail.
  */
 import { readFileSync } from 'node:fs';
 import { CONFIG_PATH_VARIABLE, applyEnvOverrides } from './env.ts';
 import { ConfigError, type ConfigProblem } from './errors.ts';
 import { issueReason } from './issues.ts';
 import { normalize } from './normalize.ts';
-import { configSchema, STORAGE_DRIVERS, type Config, type ConfigInput } from './schema.ts';
+import { noSuchProfile, readFileLayers, selectProfile, type FileLayer, type FileLayers } from './profiles.ts';
+import { configSchema, type Config, type ConfigInput } from './schema.ts';
 import { shapeOf } from './shape.ts';
-import { isRecord, isWithin, mergeInto, selectDriver, type RawTree } from './tree.ts';
+import { isRecord, isWithin, overlay, type RawTree } from './tree.ts';
 import { YamlSource } from './yaml-source.ts';
 
 export { parseAddr, type ListenAddr } from './addr.ts';
@@ -26,6 +31,8 @@ export type { Config, ConfigInput } from './schema.ts';
 export interface LoadOptions {
   /** YAML config file. Default: $REGISTRY_CONFIGURATION_PATH; neither: defaults and environment only. */
   file?: string;
+  /** Profile of the file's `profiles:` map to merge over its common settings. Default: $REGISTRY_PROFILE. */
+  profile?: string;
   /** Environment for REGISTRY_* overrides and `_env:` references. Default: process.env. */
   env?: NodeJS.ProcessEnv;
   /** Applied last, over file and environment (e.g. command-line flags); same keys as the file. */
@@ -34,8 +41,16 @@ export interface LoadOptions {
 
 export interface LoadedConfig {
   config: Config;
+  /** The profile applied, if any. */
+  profile?: string;
   /** Ignored keys and variables, one line each; log them at start-up. */
   warnings: string[];
+}
+
+/** What one layer found wrong, and the key paths that the layers above it replaced. */
+interface LayerProblems {
+  problems: ConfigProblem[];
+  replaced: string[];
 }
 
 const rootShape = shapeOf(configSchema);
@@ -44,44 +59,51 @@ const rootShape = shapeOf(configSchema);
 export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   const env = opts.env ?? process.env;
   const file = opts.file ?? (env[CONFIG_PATH_VARIABLE] || undefined);
+  const selection = selectProfile(opts.profile, env);
   const warnings: string[] = [];
-  const problems: ConfigProblem[] = [];
+  const layers: LayerProblems[] = [];
+  const replacedAbove = (paths: readonly string[]) => layers.forEach((layer) => layer.replaced.push(...paths));
 
-  // 1. The file, `_env:` references substituted, ignored and unknown keys dropped.
+  // 1. The file: common settings, then the selected profile over them.
   const yaml = file !== undefined ? readYaml(file) : undefined;
-  const substituted = new Map<string, string>();
+  let fileLayers: FileLayers | undefined;
   let tree: RawTree = {};
-  const fileProblems: ConfigProblem[] = [];
   if (yaml !== undefined) {
     warnings.push(...yaml.warnings);
     if (yaml.value !== null && !isRecord(yaml.value)) {
       throw new ConfigError([{ path: '', reason: 'expected a mapping of configuration keys at the top level' }], file);
     }
-    const ctx = { warnings, problems: fileProblems, env, substituted, scalarAt: yaml.scalarAt.bind(yaml) };
-    const normalized = normalize(yaml.value ?? {}, rootShape, [], ctx);
-    if (isRecord(normalized)) tree = normalized;
+    fileLayers = readFileLayers(yaml.value ?? {}, yaml, selection, env, rootShape, warnings);
+    tree = fileLayers.common.tree;
+    layers.push({ problems: fileLayers.common.problems, replaced: [] });
+    if (fileLayers.profile !== undefined) {
+      replacedAbove(overlay(tree, fileLayers.profile.tree));
+      layers.push({ problems: fileLayers.profile.problems, replaced: [] });
+    }
+  } else if (selection !== undefined) {
+    throw noSuchProfile(selection, []);
   }
 
-  // 2. REGISTRY_* variables. A file problem under a key they replace no longer matters.
+  // 2. REGISTRY_* variables.
   const fromEnv = applyEnvOverrides(tree, env, rootShape);
   warnings.push(...fromEnv.warnings);
-  for (const problem of fileProblems) {
-    if (!fromEnv.overridden.some((path) => isWithin(problem.path, path))) problems.push(locate(problem, yaml));
-  }
-  problems.push(...fromEnv.problems);
+  replacedAbove(fromEnv.overridden);
+  layers.push({ problems: fromEnv.problems, replaced: [] });
 
   // 3. Programmatic overrides.
   let overrides: RawTree | undefined;
   if (opts.overrides !== undefined) {
+    const problems: ConfigProblem[] = [];
     const normalized = normalize(opts.overrides, rootShape, [], { warnings, problems, source: 'overrides' });
     if (isRecord(normalized)) {
       overrides = normalized;
-      const storage = overrides['storage'];
-      const driver = STORAGE_DRIVERS.find((name) => isRecord(storage) && storage[name] !== undefined);
-      if (driver !== undefined) selectDriver(tree, driver);
-      mergeInto(tree, overrides);
+      replacedAbove(overlay(tree, overrides));
     }
+    layers.push({ problems, replaced: [] });
   }
+  const problems = layers.flatMap(({ problems, replaced }) =>
+    problems.filter((problem) => !replaced.some((path) => isWithin(problem.path, path))),
+  );
 
   // 4. Validation, defaults.
   const parsed = configSchema.safeParse(tree, { reportInput: true });
@@ -92,11 +114,20 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
       const variable = originOf(path, fromEnv.origins);
       if (overrides !== undefined && hasPath(overrides, issue.path)) problems.push({ path, reason, source: 'overrides' });
       else if (variable !== undefined) problems.push({ path, reason, source: variable });
-      else problems.push(locate(withSource({ path, reason }, originOf(path, substituted)), yaml));
+      else if (fileLayers !== undefined) problems.push(fromFile({ path, reason }, issue.path, fileLayers));
+      else problems.push({ path, reason });
     }
   }
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems, file);
-  return { config: parsed.data, warnings };
+  return { config: parsed.data, ...(selection !== undefined ? { profile: selection.name } : {}), warnings };
+}
+
+/** Locates a validation problem in the profile that set the key, else in the common settings. */
+function fromFile(problem: ConfigProblem, path: readonly PropertyKey[], layers: FileLayers): ConfigProblem {
+  const layer: FileLayer =
+    layers.profile !== undefined && hasPath(layers.profile.tree, path) ? layers.profile : layers.common;
+  const source = originOf(problem.path, layer.substituted) ?? layer.label;
+  return layer.locate(withSource(problem, source));
 }
 
 function withSource(problem: ConfigProblem, source: string | undefined): ConfigProblem {
@@ -111,12 +142,6 @@ function readYaml(file: string): YamlSource {
     throw new ConfigError([{ path: '', reason: `cannot read config file: ${(err as Error).message}` }], file);
   }
   return new YamlSource(file, text);
-}
-
-/** Adds the line a key was written on, when it was written in the file. */
-function locate(problem: ConfigProblem, yaml: YamlSource | undefined): ConfigProblem {
-  const position = yaml?.positionOf(problem.path === '' ? [] : problem.path.split('.'));
-  return position !== undefined ? { ...problem, line: position.line, column: position.column } : problem;
 }
 
 /** The variable that set `path` or one of its ancestors (record keys compare case-insensitively). */

@@ -7,8 +7,10 @@
  * underscore. Sections of distribution's format that berth does not implement are not declared
  * here: they are listed in ignored.ts and dropped with a warning before validation.
  *
- * Differences from distribution, on purpose: `storage.delete.enabled` defaults to true, and the
- * storage section yields a tagged `driver` field next to the driver's own section.
+ * Differences from distribution, on purpose: `storage.delete.enabled` defaults to true, the
+ * storage section yields a tagged `driver` field next to the driver's own section, and metrics
+ * are served on the main listener unless `metrics.enabled` is false (http.debug.prometheus.enabled
+ * keeps its meaning: metrics on the debug listener too).
  */
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -104,7 +106,23 @@ const httpSchema = z.object({
   headers: z.record(z.string(), z.array(z.string())).default({}),
   /** Present only when both certificate and key are set. */
   tls: tlsSchema.prefault({}),
-  debug: z.object({ addr: addr.optional() }).prefault({}),
+  debug: z
+    .object({
+      addr: addr.optional(),
+      /** distribution's key: also serve metrics on the debug listener (http.debug.addr). */
+      prometheus: z
+        .object({
+          enabled: flag(false),
+          /** The metrics path, on the debug listener and (with metrics.enabled) on the main one. */
+          path: z
+            .string()
+            .startsWith('/', 'must start with "/"')
+            .refine((p) => !/^\/(v2(\/|$)|healthz$|readyz$)/.test(p), 'must not be /healthz, /readyz or under /v2')
+            .default('/metrics'),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
 });
 
 const storageSchema = z
@@ -144,11 +162,77 @@ const storageSchema = z
       : { driver: 'filesystem' as const, filesystem: filesystem ?? { rootdirectory: DEFAULT_ROOTDIRECTORY }, ...common },
   );
 
+/** distribution's `health` section; only its storage driver check is implemented. */
+const healthSchema = z.object({
+  storagedriver: z
+    .object({
+      /** Check storage in the background instead of on each /readyz request. */
+      enabled: flag(false),
+      /** Milliseconds between background checks. */
+      interval: duration.prefault('10s'),
+      /** Consecutive failures before storage counts as down; 0 (distribution's "unset") means 1. */
+      threshold: z
+        .number()
+        .int()
+        .nonnegative()
+        .default(1)
+        .transform((n) => Math.max(1, n)),
+    })
+    .prefault({}),
+});
+
 const validationSchema = z.object({
   disabled: flag(false),
   manifests: z
     .object({ urls: z.object({ allow: regexList, deny: regexList }).prefault({}) })
     .prefault({}),
+});
+
+/** The actions an event can have (notifications.endpoints[].ignore.actions). */
+export const EVENT_ACTIONS = ['push', 'pull', 'delete', 'mount'] as const;
+
+/** One of distribution's `notifications.endpoints`, plus berth's `secret` (HMAC signature key). */
+const endpointSchema = z.object({
+  name: z.string().min(1),
+  disabled: flag(false),
+  url: z
+    .string()
+    .refine((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), 'must be an absolute http:// or https:// URL'),
+  /** Headers sent with every request to the endpoint. */
+  headers: z.record(z.string(), z.array(z.string())).default({}),
+  /** Milliseconds. */
+  timeout: duration.prefault('1s'),
+  /** Consecutive failures before the endpoint is reported as failing; 0 (distribution's "unset") means 10. */
+  threshold: z
+    .number()
+    .int()
+    .nonnegative()
+    .default(10)
+    .transform((n) => (n === 0 ? 10 : n)),
+  /** Milliseconds: the first retry delay after a failure, doubled on each further one. */
+  backoff: duration.prefault('1s'),
+  ignoredmediatypes: z.array(z.string()).default([]),
+  ignore: z
+    .object({ mediatypes: z.array(z.string()).default([]), actions: z.array(z.enum(EVENT_ACTIONS)).default([]) })
+    .prefault({}),
+  /** berth's own: sign each body with HMAC-SHA256 in the X-Berth-Signature header. */
+  secret: z.string().min(1).optional(),
+});
+
+const notificationsSchema = z.object({
+  events: z.object({ includereferences: flag(false) }).prefault({}),
+  endpoints: z
+    .array(endpointSchema)
+    .default([])
+    .superRefine((endpoints, ctx) => {
+      const seen = new Set<string>();
+      endpoints.forEach((endpoint, index) => {
+        if (seen.has(endpoint.name)) {
+          ctx.addIssue({ code: 'custom', path: [index, 'name'], message: `duplicate endpoint name ${JSON.stringify(endpoint.name)}` });
+        }
+        seen.add(endpoint.name);
+      });
+    }),
 });
 
 export const configSchema = z
@@ -161,6 +245,11 @@ export const configSchema = z
     meta: z.object({ sqlite: z.object({ path: z.string().min(1).optional() }).prefault({}) }).prefault({}),
     catalog: z.object({ maxentries: z.number().int().positive().default(1000) }).prefault({}),
     validation: validationSchema.prefault({}),
+    /** Webhooks (distribution's format); absent when the file has no `notifications` section. */
+    notifications: notificationsSchema.optional(),
+    health: healthSchema.prefault({}),
+    /** berth's own: serve Prometheus metrics on the main listener at http.debug.prometheus.path. */
+    metrics: z.object({ enabled: flag(true) }).prefault({}),
   })
   .transform(({ meta, ...config }) => ({
     ...config,
@@ -176,3 +265,6 @@ export type Config = z.output<typeof configSchema>;
 /** What a config file (or the `overrides` option) may contain; every key is optional. */
 export type ConfigInput = z.input<typeof configSchema>;
 export type StorageConfig = Config['storage'];
+export type NotificationsConfig = z.output<typeof notificationsSchema>;
+/** The address and duration types, for the generated reference (reference.ts) to name them. */
+export { addr as addrSchema, duration as durationSchema };

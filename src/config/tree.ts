@@ -42,13 +42,31 @@ export function setIn(tree: RawTree, path: readonly string[], value: unknown, re
   });
 }
 
-/** Deep-merges `source` into `target`: mappings merge key by key, anything else replaces. */
-export function mergeInto(target: RawTree, source: RawTree): void {
+/**
+ * Lays `layer` over `tree` (mutated) as a higher-precedence layer: naming a storage driver
+ * replaces the tree's driver, then mappings merge key by key. Returns the dotted paths whose
+ * lower value was replaced or removed, so problems found there in lower layers can be dropped.
+ */
+export function overlay(tree: RawTree, layer: RawTree): string[] {
+  const storage = layer['storage'];
+  const driver = STORAGE_DRIVERS.find((name) => isRecord(storage) && storage[name] !== undefined);
+  const replaced = driver !== undefined ? selectDriver(tree, driver) : [];
+  return [...replaced, ...mergeTracked(tree, layer, [])];
+}
+
+function mergeTracked(target: RawTree, source: RawTree, prefix: readonly string[]): string[] {
+  const replaced: string[] = [];
   for (const [key, value] of Object.entries(source)) {
     const existing = target[key];
-    if (isRecord(existing) && isRecord(value)) mergeInto(existing, value);
-    else target[key] = value;
+    const path = [...prefix, key];
+    if (isRecord(existing) && isRecord(value)) {
+      replaced.push(...mergeTracked(existing, value, path));
+    } else {
+      target[key] = value;
+      replaced.push(path.join('.'));
+    }
   }
+  return replaced;
 }
 
 /**

@@ -2,7 +2,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Registry } from '../registry/registry.ts';
+import type { EventSink } from '../events/sink.ts';
 import type { RouteName } from './routes.ts';
+import type { RequestObserver } from './request-done.ts';
 
 export interface HttpOptions {
   /** Absolute base URL for Location headers (http.host); derived from the request when unset. */
@@ -15,8 +17,6 @@ export interface HttpOptions {
   headers: Record<string, string[]>;
   /** Never redirect blob GETs to the storage backend (storage.redirect.disable). */
   redirectDisabled: boolean;
-  /** Write an access log line per request. */
-  accessLog: boolean;
   /** The most repositories one catalog page returns (catalog.maxentries). */
   catalogMaxEntries: number;
 }
@@ -24,7 +24,7 @@ export interface HttpOptions {
 export interface RequestContext {
   req: IncomingMessage;
   res: ServerResponse;
-  route: RouteName;
+  route: RouteName | 'unknown';
   params: Record<string, string>;
   query: URLSearchParams;
   /** The repository name, validated; '' for routes without one. */
@@ -41,6 +41,14 @@ export interface App {
   registry: Registry;
   options: HttpOptions;
   log: Logger;
+  /** Called when each response is done (access log, metrics). */
+  observers?: readonly RequestObserver[];
+  /** Told when a request starts and stops receiving upload bytes (for the uploads-in-progress gauge). */
+  uploadGauge?: { inc(): void; dec(): void };
+  /** Operations endpoints (/healthz, /readyz, /metrics): answers and returns true, or returns false. */
+  ops?: (req: IncomingMessage, res: ServerResponse) => boolean;
+  /** Notification events, queued before the response; none when absent. */
+  events?: EventSink;
 }
 
 export type Handler = (ctx: RequestContext, app: App) => Promise<void>;

@@ -9,6 +9,7 @@ import type { App, Handler, RequestContext } from './context.ts';
 import { HttpError, mapError, sendError } from './errors.ts';
 import { HANDLERS } from './handlers/index.ts';
 import { matchRoute, type Method } from './routes.ts';
+import { observeRequest } from './request-done.ts';
 import { validateName } from '../registry/reference.ts';
 
 const API_VERSION_HEADER = 'Docker-Distribution-API-Version';
@@ -49,8 +50,10 @@ async function dispatch(req: IncomingMessage, app: App, ctx: RequestContext): Pr
 
 export function createRequestListener(app: App): (req: IncomingMessage, res: ServerResponse) => void {
   const extraHeaders = Object.entries(app.options.headers);
+  const observers = app.observers ?? [];
   return (req, res) => {
-    const started = process.hrtime.bigint();
+    // Probes and scrapes first: not registry requests, not access-logged.
+    if (app.ops?.(req, res)) return;
     const header = req.headers['x-request-id'];
     const id = typeof header === 'string' && header.length <= 128 ? header : `${idPrefix}-${(++requestCounter).toString(36)}`;
     res.setHeader(API_VERSION_HEADER, 'registry/2.0');
@@ -60,7 +63,7 @@ export function createRequestListener(app: App): (req: IncomingMessage, res: Ser
     const ctx: RequestContext = {
       req,
       res,
-      route: 'base',
+      route: 'unknown',
       params: {},
       query: new URLSearchParams(),
       name: '',
@@ -69,15 +72,7 @@ export function createRequestListener(app: App): (req: IncomingMessage, res: Ser
       url: (p) => (base ??= baseUrl(req, app)) + p,
       path: (p) => app.options.prefix + p,
     };
-    if (app.options.accessLog) {
-      res.on('close', () => {
-        const ms = Number(process.hrtime.bigint() - started) / 1e6;
-        app.log.info(
-          { reqId: id, method: req.method, route: ctx.route, repo: ctx.name || undefined, status: res.statusCode, ms: Math.round(ms * 100) / 100, aborted: !res.writableFinished || undefined },
-          'request',
-        );
-      });
-    }
+    observeRequest(req, res, observers, () => ({ id, route: ctx.route, repo: ctx.name || undefined }));
     dispatch(req, app, ctx).catch((err: unknown) => {
       const mapped = mapError(err);
       if (mapped.internal) {
@@ -97,9 +92,11 @@ export interface ServerLimits {
   headersTimeoutMs: number;
   /** Idle keep-alive connections are closed after this. */
   keepAliveTimeoutMs: number;
+  /** A connection on which nothing moves for this long (a stalled upload or download) is closed. */
+  inactivityTimeoutMs: number;
 }
 
-export const DEFAULT_LIMITS: ServerLimits = { headersTimeoutMs: 60_000, keepAliveTimeoutMs: 75_000 };
+export const DEFAULT_LIMITS: ServerLimits = { headersTimeoutMs: 60_000, keepAliveTimeoutMs: 75_000, inactivityTimeoutMs: 300_000 };
 
 /** PEM material for HTTPS (http.tls); with client CAs, clients must present a certificate they signed. */
 export interface TlsMaterial {
@@ -109,16 +106,21 @@ export interface TlsMaterial {
 }
 
 /**
- * The server: HTTP, or HTTPS with TLS material. No request timeout (a push of many GiB may take
- * long); slow headers and idle keep-alive connections are cut.
+ * The server: HTTP, or HTTPS with TLS material. Slow headers, idle keep-alive connections and
+ * stalled transfers are cut; a long transfer that keeps moving is not.
  */
 export function createHttpServer(app: App, limits: ServerLimits = DEFAULT_LIMITS, tls?: TlsMaterial): http.Server {
   const options = { requestTimeout: 0, headersTimeout: limits.headersTimeoutMs, keepAliveTimeout: limits.keepAliveTimeoutMs };
   const listener = createRequestListener(app);
-  if (tls === undefined) return http.createServer(options, listener);
-  const mtls = tls.clientCAs.length > 0;
-  return https.createServer(
-    { ...options, cert: tls.cert, key: tls.key, ...(mtls ? { ca: tls.clientCAs, requestCert: true, rejectUnauthorized: true } : {}) },
-    listener,
-  );
+  const mtls = tls !== undefined && tls.clientCAs.length > 0;
+  const server =
+    tls === undefined
+      ? http.createServer(options, listener)
+      : https.createServer(
+          { ...options, cert: tls.cert, key: tls.key, ...(mtls ? { ca: tls.clientCAs, requestCert: true, rejectUnauthorized: true } : {}) },
+          listener,
+        );
+  // No request timeout (a push of many GiB may take long), but a connection that stalls is cut.
+  server.setTimeout(limits.inactivityTimeoutMs);
+  return server;
 }

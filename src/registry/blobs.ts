@@ -10,6 +10,7 @@ import { blobDataPath } from '../storage/paths.ts';
 import { BlobUnknownError } from './errors.ts';
 import { parseDigest } from './reference.ts';
 import type { RegistryPolicy } from './policy.ts';
+import type { CacheObserver } from './cache-observer.ts';
 
 export interface BlobRange {
   start: number;
@@ -32,12 +33,14 @@ export class BlobService {
     private readonly driver: StorageDriver,
     private readonly meta: MetaStore,
     private readonly policy: RegistryPolicy,
+    private readonly onCacheLookup?: CacheObserver,
   ) {}
 
   /** The blob as linked to this repository; BlobUnknownError when it is not. */
   async stat(repo: string, digest: string): Promise<BlobRecord> {
     const key = `${repo}\0${digest}`;
     const cached = this.links.get(key);
+    this.onCacheLookup?.('blob-links', cached !== undefined);
     if (cached !== undefined) return cached;
     parseDigest(digest);
     const blob = await this.meta.getRepositoryBlob(repo, digest);

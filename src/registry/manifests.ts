@@ -20,6 +20,7 @@ import { parseManifest } from './manifest-parse.ts';
 import { IMAGE_MANIFEST_TYPES, INDEX_TYPES, OCI_INDEX } from './media-types.ts';
 import { parseDigest, parseReference } from './reference.ts';
 import type { RegistryPolicy } from './policy.ts';
+import type { CacheObserver } from './cache-observer.ts';
 
 /** How long a resolved tag or digest is trusted without asking the meta store again. */
 export const RECORD_TTL_MS = 5_000;
@@ -63,6 +64,7 @@ export class ManifestService {
     private readonly driver: StorageDriver,
     private readonly meta: MetaStore,
     private readonly policy: RegistryPolicy,
+    private readonly onCacheLookup?: CacheObserver,
     cacheBytes = 64 * 1024 * 1024,
   ) {
     this.cache = new LRUCache<string, Buffer>({ maxSize: cacheBytes, sizeCalculation: (b) => Math.max(1, b.length) });
@@ -115,6 +117,7 @@ export class ManifestService {
   async stat(repo: string, reference: string): Promise<ManifestRecord> {
     const key = `${repo}\0${reference}`;
     const cached = this.records.get(key);
+    this.onCacheLookup?.('manifest-records', cached !== undefined);
     if (cached !== undefined) return cached;
     const ref = parseReference(reference);
     const record =
@@ -195,6 +198,7 @@ export class ManifestService {
   /** The manifest's bytes, verified against its digest before they are cached or served. */
   private async content(digest: string): Promise<Buffer> {
     const cached = this.cache.get(digest);
+    this.onCacheLookup?.('manifest-bytes', cached !== undefined);
     if (cached !== undefined) return cached;
     const { algorithm, hex } = parseDigest(digest);
     const content = await this.driver.getContent(blobDataPath(algorithm, hex));

@@ -7,12 +7,15 @@ import { RegistryPolicy, type RegistryPolicyOptions } from './policy.ts';
 import { UploadService } from './uploads.ts';
 import { BlobJournal, type BlobJournalOptions } from './blob-journal.ts';
 import type { Logger } from 'pino';
+import type { CacheObserver } from './cache-observer.ts';
 
 export interface RegistryOptions extends RegistryPolicyOptions {
   driver: StorageDriver;
   meta: MetaStore;
   log?: Logger;
   journal?: BlobJournalOptions;
+  /** Told of every lookup in the in-process caches (for metrics). */
+  onCacheLookup?: CacheObserver;
 }
 
 export class Registry {
@@ -38,9 +41,9 @@ export class Registry {
     this.driver = opts.driver;
     this.meta = opts.meta;
     this.policy = new RegistryPolicy(opts);
-    this.blobs = new BlobService(opts.driver, opts.meta, this.policy);
+    this.blobs = new BlobService(opts.driver, opts.meta, this.policy, opts.onCacheLookup);
     this.journal = new BlobJournal(opts.driver, opts.meta, opts.log, opts.journal);
     this.uploads = new UploadService(opts.driver, opts.meta, this.policy, this.journal);
-    this.manifests = new ManifestService(opts.driver, opts.meta, this.policy);
+    this.manifests = new ManifestService(opts.driver, opts.meta, this.policy, opts.onCacheLookup);
   }
 }

@@ -36,7 +36,8 @@ export interface BerthProcess {
 
 export interface StartOptions {
   root?: string;
-  env?: Record<string, string>;
+  /** Extra environment; a variable set to undefined is removed. */
+  env?: Record<string, string | undefined>;
   configFile?: string;
 }
 
@@ -127,7 +128,7 @@ export async function startBerth(opts: StartOptions = {}): Promise<BerthProcess>
   const out = collector();
   const child = spawn(cmd, args, {
     cwd: REPO_ROOT,
-    env: { ...process.env, ...env, ...opts.env },
+    env: Object.fromEntries(Object.entries({ ...process.env, ...env, ...opts.env }).filter(([, v]) => v !== undefined)),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   live.add(child);

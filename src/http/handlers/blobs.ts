@@ -1,6 +1,9 @@
 /** Blobs: HEAD and GET (whole or a byte range, or a redirect to the backend) and DELETE. */
-import type { Handler } from '../context.ts';
+import type { Handler, RequestContext } from '../context.ts';
 import { parseRange } from '../headers.ts';
+import { paths } from '../routes.ts';
+import { requestInfo } from '../request-info.ts';
+import type { BlobTarget } from '../../events/sink.ts';
 import { sendEmpty } from './json.ts';
 import { sendStream } from '../stream.ts';
 
@@ -13,6 +16,10 @@ function blobHeaders(digest: string, size: number): Record<string, string | numb
     ETag: `"${digest}"`,
     'Cache-Control': 'max-age=31536000',
   };
+}
+
+function eventTarget(ctx: RequestContext, blob: { digest: string; size: number }): BlobTarget {
+  return { repository: ctx.name, digest: blob.digest, size: blob.size, url: ctx.url(paths.blob(ctx.name, blob.digest)) };
 }
 
 export const headBlob: Handler = async (ctx, app) => {
@@ -28,12 +35,14 @@ export const getBlob: Handler = async (ctx, app) => {
   if (!app.options.redirectDisabled) {
     const url = await registry.blobs.redirectURL(stat.digest, 'GET');
     if (url !== undefined) {
+      await app.events?.blobPulled(eventTarget(ctx, stat), requestInfo(ctx));
       sendEmpty(ctx.res, 307, { Location: url, 'Docker-Content-Digest': stat.digest });
       return;
     }
   }
   const range = parseRange(ctx.req.headers.range, stat.size);
   const blob = await registry.blobs.open(stat, range);
+  await app.events?.blobPulled(eventTarget(ctx, stat), requestInfo(ctx));
   const { res } = ctx;
   if (range === undefined) {
     res.writeHead(200, blobHeaders(blob.digest, blob.size));
@@ -47,6 +56,8 @@ export const getBlob: Handler = async (ctx, app) => {
 };
 
 export const deleteBlob: Handler = async (ctx, app) => {
-  await app.registry.blobs.delete(ctx.name, ctx.params['digest'] ?? '');
+  const digest = ctx.params['digest'] ?? '';
+  await app.registry.blobs.delete(ctx.name, digest);
+  await app.events?.blobDeleted({ repository: ctx.name, digest }, requestInfo(ctx));
   sendEmpty(ctx.res, 202);
 };

@@ -1,10 +1,13 @@
 /** Manifests: GET and HEAD with content negotiation, PUT with validation, DELETE of a tag or digest. */
-import type { Handler } from '../context.ts';
+import type { Handler, RequestContext } from '../context.ts';
 import { readBody } from '../body.ts';
 import { acceptedTypes } from '../headers.ts';
 import { paths } from '../routes.ts';
 import { MANIFEST_SIZE_LIMIT } from '../../registry/manifests.ts';
 import { ManifestTooLargeError } from '../../registry/errors.ts';
+import { isTag } from '../../registry/reference.ts';
+import type { ManifestTarget } from '../../events/sink.ts';
+import { requestInfo } from '../request-info.ts';
 import { sendEmpty } from './json.ts';
 
 function manifestHeaders(record: { mediaType: string; size: number; digest: string }): Record<string, string | number> {
@@ -16,9 +19,24 @@ function manifestHeaders(record: { mediaType: string; size: number; digest: stri
   };
 }
 
+/** A manifest as notification events name it, with the tag when the client asked by tag. */
+function eventTarget(ctx: RequestContext, record: { mediaType: string; size: number; digest: string }, content: Buffer): ManifestTarget {
+  const reference = ctx.params['reference'] ?? '';
+  return {
+    repository: ctx.name,
+    digest: record.digest,
+    mediaType: record.mediaType,
+    size: record.size,
+    tag: isTag(reference) ? reference : undefined,
+    url: ctx.url(paths.manifest(ctx.name, record.digest)),
+    content,
+  };
+}
+
 export const getManifest: Handler = async (ctx, app) => {
   const accepted = acceptedTypes(ctx.req.headers.accept);
   const stored = await app.registry.manifests.getAccepted(ctx.name, ctx.params['reference'] ?? '', accepted);
+  await app.events?.manifestPulled(eventTarget(ctx, stored.record, stored.content), requestInfo(ctx));
   ctx.res.writeHead(200, manifestHeaders(stored.record));
   ctx.res.end(stored.content);
 };
@@ -42,10 +60,17 @@ export const putManifest: Handler = async (ctx, app) => {
     'Docker-Content-Digest': pushed.digest,
   };
   if (pushed.subject !== null) headers['OCI-Subject'] = pushed.subject;
+  if (app.events !== undefined) {
+    const record = await app.registry.manifests.stat(ctx.name, pushed.digest);
+    await app.events.manifestPushed(eventTarget(ctx, record, content), requestInfo(ctx));
+  }
   sendEmpty(ctx.res, 201, headers);
 };
 
 export const deleteManifest: Handler = async (ctx, app) => {
-  await app.registry.manifests.delete(ctx.name, ctx.params['reference'] ?? '');
+  const reference = ctx.params['reference'] ?? '';
+  await app.registry.manifests.delete(ctx.name, reference);
+  if (isTag(reference)) await app.events?.tagDeleted({ repository: ctx.name, tag: reference }, requestInfo(ctx));
+  else await app.events?.manifestDeleted({ repository: ctx.name, digest: reference }, requestInfo(ctx));
   sendEmpty(ctx.res, 202);
 };

@@ -1,5 +1,5 @@
 /** Blob uploads: start (plain, monolithic, cross-repository mount), chunk, status, finish, cancel. */
-import type { Handler, RequestContext } from '../context.ts';
+import type { App, Handler, RequestContext } from '../context.ts';
 import { hasBody } from '../body.ts';
 import { HttpError } from '../errors.ts';
 import { parseContentRange, uploadRange } from '../headers.ts';
@@ -8,10 +8,16 @@ import { UploadRangeError } from '../../registry/errors.ts';
 import { validateName } from '../../registry/reference.ts';
 import type { BlobRecord } from '../../meta/store.ts';
 import type { FinalChunk, UploadStatus } from '../../registry/uploads.ts';
+import { requestInfo } from '../request-info.ts';
 import { sendEmpty } from './json.ts';
 
 function sendCreated(ctx: RequestContext, blob: BlobRecord): void {
   sendEmpty(ctx.res, 201, { Location: ctx.url(paths.blob(ctx.name, blob.digest)), 'Docker-Content-Digest': blob.digest });
+}
+
+/** The push event of a finished upload, queued before the 201. */
+async function pushed(ctx: RequestContext, app: App, blob: BlobRecord): Promise<void> {
+  await app.events?.blobPushed({ repository: ctx.name, ...blob, url: ctx.url(paths.blob(ctx.name, blob.digest)) }, requestInfo(ctx));
 }
 
 function sendProgress(ctx: RequestContext, status: number, upload: UploadStatus): void {
@@ -38,6 +44,16 @@ function finalChunk(ctx: RequestContext): FinalChunk {
   return { body: ctx.req, range: chunkRange(ctx), length: cl === undefined ? undefined : Number(cl) };
 }
 
+/** Count the request in the uploads-in-progress gauge while it receives bytes. */
+async function receiving<T>(app: App, fn: () => Promise<T>): Promise<T> {
+  app.uploadGauge?.inc();
+  try {
+    return await fn();
+  } finally {
+    app.uploadGauge?.dec();
+  }
+}
+
 /** Out-of-order chunks are 416 with the upload's current Range, so the client can resume. */
 async function withRangeHeaders<T>(ctx: RequestContext, fn: () => Promise<T>): Promise<T> {
   try {
@@ -58,9 +74,12 @@ export const startUpload: Handler = async (ctx, app) => {
   const mount = ctx.query.get('mount');
   if (mount !== null) {
     const from = ctx.query.get('from');
-    const mounted = await blobs.mount(ctx.name, mount, from === null ? undefined : validateName(from));
+    const fromRepository = from === null ? undefined : validateName(from);
+    const mounted = await blobs.mount(ctx.name, mount, fromRepository);
     if (mounted !== undefined) {
       ctx.req.resume();
+      const target = { repository: ctx.name, ...mounted, url: ctx.url(paths.blob(ctx.name, mounted.digest)), fromRepository };
+      await app.events?.blobMounted(target, requestInfo(ctx));
       sendCreated(ctx, mounted);
       return;
     }
@@ -68,7 +87,8 @@ export const startUpload: Handler = async (ctx, app) => {
   const digest = ctx.query.get('digest');
   const upload = await uploads.start(ctx.name);
   if (digest !== null) {
-    const blob = await uploads.finish(ctx.name, upload.id, digest, finalChunk(ctx));
+    const blob = await receiving(app, () => uploads.finish(ctx.name, upload.id, digest, finalChunk(ctx)));
+    await pushed(ctx, app, blob);
     sendCreated(ctx, blob);
     return;
   }
@@ -79,7 +99,7 @@ export const startUpload: Handler = async (ctx, app) => {
 export const patchUpload: Handler = async (ctx, app) => {
   const id = ctx.params['uuid'] ?? '';
   const range = chunkRange(ctx);
-  const upload = await withRangeHeaders(ctx, () => app.registry.uploads.append(ctx.name, id, ctx.req, range));
+  const upload = await receiving(app, () => withRangeHeaders(ctx, () => app.registry.uploads.append(ctx.name, id, ctx.req, range)));
   sendProgress(ctx, 202, upload);
 };
 
@@ -88,7 +108,8 @@ export const putUpload: Handler = async (ctx, app) => {
   const digest = ctx.query.get('digest') ?? undefined;
   const final = hasBody(ctx.req) ? finalChunk(ctx) : undefined;
   if (final === undefined) ctx.req.resume();
-  const blob = await withRangeHeaders(ctx, () => app.registry.uploads.finish(ctx.name, id, digest, final));
+  const blob = await receiving(app, () => withRangeHeaders(ctx, () => app.registry.uploads.finish(ctx.name, id, digest, final)));
+  await pushed(ctx, app, blob);
   sendCreated(ctx, blob);
 };
 

@@ -79,4 +79,25 @@ CREATE TABLE blob_journal (
 );
 `,
   },
+  {
+    version: 3,
+    name: 'event deliveries',
+    sql: `
+CREATE TABLE event_deliveries (
+  id INTEGER PRIMARY KEY,
+  endpoint TEXT NOT NULL,
+  event_id TEXT NOT NULL,
+  action TEXT NOT NULL,
+  repository TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at BIGINT NOT NULL,
+  last_error TEXT,
+  created_at BIGINT NOT NULL,
+  delivered_at BIGINT
+);
+CREATE INDEX event_deliveries_queue ON event_deliveries(endpoint, id) WHERE delivered_at IS NULL;
+CREATE INDEX event_deliveries_delivered ON event_deliveries(delivered_at) WHERE delivered_at IS NOT NULL;
+`,
+  },
 ];

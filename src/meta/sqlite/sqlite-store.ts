@@ -43,6 +43,11 @@ export class SqliteMetaStore implements MetaStore {
     this.st = prepareStatements(this.db);
   }
 
+  /** The connection, for stores that share this database (the event queue). */
+  get database(): Database.Database {
+    return this.db;
+  }
+
   private repoId(name: string): number | undefined {
     return this.st.repoId.get(name)?.id;
   }

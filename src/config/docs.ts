@@ -1,0 +1,136 @@
+/**
+ * What each configuration key means, by key path (as reference.ts names them; list items as
+ * `[]`). docs/configuration.md and `berth config example` are generated from the schema plus
+ * this map; docs.test.ts fails when a schema key has no entry here or an entry names no key.
+ *
+ * When you add a key to schema.ts: describe it here, then run `npm run docs:config`.
+ */
+import { SECRET_KEYS } from './secrets.ts';
+
+export interface KeyDoc {
+  /** One or two sentences for operators; the example config shows it as the key's comment. */
+  description: string;
+  /** Shown in the reference instead of the schema's default: a derived default, or what "unset" means. */
+  default?: string;
+  /** For a key without a default: a value shown (commented out) in the example config. */
+  example?: unknown;
+}
+
+export const KEY_DOCS: Readonly<Record<string, KeyDoc>> = {
+  version: { description: "Format version of the file; distribution's config.yml says 0.1. Not checked." },
+
+  log: { description: 'Logging: JSON lines on standard output.' },
+  'log.level': { description: 'Least severe level written: error, warn, info or debug (any case).' },
+  'log.formatter': { description: "distribution's log format key; berth writes JSON lines whichever is set." },
+  'log.fields': { description: 'Static fields added to every log line, e.g. `environment: staging`.' },
+  'log.accesslog': { description: 'The per-request log line.' },
+  'log.accesslog.disabled': { description: 'Turn off the per-request log line.' },
+
+  http: { description: 'The HTTP listener.' },
+  'http.addr': { description: 'Listen address: `host:port`, `:port` for every interface, or `[ipv6]:port`; port 0 picks a free port.' },
+  'http.net': { description: "distribution's network key; berth listens on TCP only." },
+  'http.prefix': { description: 'Path prefix the registry is served under (e.g. `/registry`); empty for the root.' },
+  'http.host': {
+    description: 'Externally reachable base URL (`https://registry.example.com`) for absolute `Location` headers.',
+    default: 'taken from each request',
+    example: 'https://registry.example.com',
+  },
+  'http.secret': {
+    description: "distribution's upload-state signing secret; accepted for compatibility, berth keeps upload state server-side.",
+    example: 'a-long-random-string',
+  },
+  'http.relativeurls': { description: 'Send relative `Location` headers instead of absolute ones.' },
+  'http.headers': { description: 'Headers added to every response: header name to a list of values.' },
+  'http.tls': { description: 'TLS for the listener; on when both certificate and key are set.' },
+  'http.tls.certificate': { description: 'PEM certificate file (chain included); requires `http.tls.key`.', example: '/etc/berth/tls/cert.pem' },
+  'http.tls.key': { description: 'PEM private key file for the certificate (a path, not a secret value).', example: '/etc/berth/tls/key.pem' },
+  'http.tls.clientcas': { description: 'PEM files of CAs whose client certificates are required (mutual TLS); needs certificate and key.' },
+  'http.debug': { description: 'A second listener for operational endpoints only (health, metrics).' },
+  'http.debug.addr': { description: 'Address of the debug listener, same forms as `http.addr`.', default: 'no debug listener', example: 'localhost:5001' },
+  'http.debug.prometheus': { description: "distribution's metrics settings." },
+  'http.debug.prometheus.enabled': { description: 'Also serve Prometheus metrics on the debug listener.' },
+  'http.debug.prometheus.path': { description: 'Path of the metrics endpoint, on the debug listener and (with `metrics.enabled`) the main one; not under /v2.' },
+
+  storage: { description: 'Where blobs and uploads are kept: exactly one driver section, plus common settings.' },
+  'storage.filesystem': { description: 'Keep blobs, uploads and the SQLite file under a directory (the default driver).', default: 'the default driver' },
+  'storage.filesystem.rootdirectory': { description: 'The directory; created if missing.' },
+  'storage.inmemory': { description: 'Keep everything in memory and lose it on exit (tests); replaces `filesystem`.' },
+  'storage.delete': { description: 'Deleting manifests, tags and blobs through the API.' },
+  'storage.delete.enabled': { description: 'Allow deletes (distribution defaults to false; berth to true).' },
+  'storage.redirect': { description: 'Redirecting blob downloads to the storage backend.' },
+  'storage.redirect.disable': { description: 'Never redirect blob GETs; always serve the bytes.' },
+  'storage.maintenance': { description: 'Background maintenance.' },
+  'storage.maintenance.uploadpurging': { description: 'Removal of abandoned upload sessions.' },
+  'storage.maintenance.uploadpurging.enabled': { description: 'Purge abandoned uploads periodically.' },
+  'storage.maintenance.uploadpurging.age': { description: 'Uploads untouched for longer than this are abandoned.' },
+  'storage.maintenance.uploadpurging.interval': { description: 'Time between purges.' },
+  'storage.maintenance.uploadpurging.dryrun': { description: 'Only log what would be purged.' },
+  'storage.maintenance.readonly': { description: 'Read-only mode, e.g. during a migration.' },
+  'storage.maintenance.readonly.enabled': { description: 'Refuse every write (405); pulls keep working.' },
+
+  meta: { description: "berth's metadata store (tags, manifests, blob links, upload sessions)." },
+  'meta.sqlite': { description: 'The SQLite metadata store.' },
+  'meta.sqlite.path': {
+    description: 'The SQLite database file, or `:memory:`.',
+    default: '`<storage.filesystem.rootdirectory>/berth.db`; `:memory:` with `storage.inmemory`',
+    example: '/var/lib/berth/berth.db',
+  },
+
+  catalog: { description: 'The `/v2/_catalog` listing.' },
+  'catalog.maxentries': { description: 'Most repositories returned in one catalog page.' },
+
+  validation: { description: "distribution's manifest validation settings; accepted, not yet applied by berth." },
+  'validation.disabled': { description: "distribution's switch to turn manifest validation off." },
+  'validation.manifests': { description: 'Rules for manifests.' },
+  'validation.manifests.urls': { description: 'Rules for the URLs of foreign layers.' },
+  'validation.manifests.urls.allow': { description: 'Regular expressions a layer URL must match.' },
+  'validation.manifests.urls.deny': { description: 'Regular expressions a layer URL must not match.' },
+
+  notifications: { description: 'Webhooks: registry events POSTed to endpoints, queued durably and retried.', default: 'no notifications' },
+  'notifications.events': { description: 'What events carry.' },
+  'notifications.events.includereferences': { description: "List a manifest's references (layers, config) in its events." },
+  'notifications.endpoints': { description: 'The endpoints events are sent to.' },
+  'notifications.endpoints[].name': { description: 'Name of the endpoint, unique; used in logs and delivery records.', example: 'audit' },
+  'notifications.endpoints[].disabled': { description: 'Send nothing to this endpoint.' },
+  'notifications.endpoints[].url': { description: 'Absolute http:// or https:// URL events are POSTed to.', example: 'https://events.example.com/registry' },
+  'notifications.endpoints[].headers': { description: 'Headers sent with every request: name to a list of values.' },
+  'notifications.endpoints[].timeout': { description: 'How long to wait for the endpoint to answer.' },
+  'notifications.endpoints[].threshold': { description: 'Consecutive failures before the endpoint is reported as failing; 0 means 10.' },
+  'notifications.endpoints[].backoff': { description: 'First retry delay after a failure, doubled on each further one.' },
+  'notifications.endpoints[].ignoredmediatypes': { description: 'Events for targets of these media types are not sent.' },
+  'notifications.endpoints[].ignore': { description: 'More events not to send.' },
+  'notifications.endpoints[].ignore.mediatypes': { description: 'Target media types not to send events for.' },
+  'notifications.endpoints[].ignore.actions': { description: 'Actions not to send events for: push, pull, delete, mount.' },
+  'notifications.endpoints[].secret': {
+    description: "berth's own: sign each body with HMAC-SHA256 in the X-Berth-Signature header.",
+    example: 'a-shared-hmac-key',
+  },
+
+  health: { description: 'Readiness checks (`/readyz`).' },
+  'health.storagedriver': { description: 'The storage check.' },
+  'health.storagedriver.enabled': { description: 'Check storage in the background instead of on each /readyz request.' },
+  'health.storagedriver.interval': { description: 'Time between background storage checks.' },
+  'health.storagedriver.threshold': { description: 'Consecutive failures before storage counts as down; 0 means 1.' },
+
+  metrics: { description: 'Prometheus metrics.' },
+  'metrics.enabled': { description: "berth's own: serve metrics on the main listener at `http.debug.prometheus.path`." },
+};
+
+/** The description of `path` as printed, with a note when its value is a secret. */
+export function keyDescription(path: string): string {
+  const description = KEY_DOCS[path]?.description ?? '';
+  return SECRET_KEYS.includes(path) ? `${description} Secret: masked by \`berth config check\`.` : description;
+}
+
+/** An example of profiles, shown (commented out) at the end of the example config. */
+export const PROFILES_EXAMPLE = {
+  dev: { log: { level: 'debug' }, storage: { inmemory: {} } },
+  prod: {
+    http: {
+      addr: ':443',
+      host: 'https://registry.example.com',
+      tls: { certificate: '/etc/berth/tls/cert.pem', key: '/etc/berth/tls/key.pem' },
+    },
+    storage: { filesystem: { rootdirectory: '/var/lib/berth' }, delete: { enabled: false } },
+  },
+} as const;

@@ -1,0 +1,23 @@
+/**
+ * Which configuration keys hold secrets, declared by key path (as reference.ts names them; list
+ * items as `[]`) rather than guessed from key names: `http.tls.key` is a file path, while a
+ * notification endpoint's headers commonly carry `Authorization`. Wherever berth prints
+ * configuration (`berth config check`), the values at these paths are masked; under a mapping or
+ * list, every value inside is masked and the keys are kept.
+ *
+ * print.test.ts fails when a key is named like a secret (password, secret, token, key, ...) but
+ * is in neither list below, so each new key of that kind is decided on, not guessed.
+ */
+
+export const SECRET_KEYS: readonly string[] = [
+  'http.secret',
+  'notifications.endpoints[].secret',
+  'notifications.endpoints[].headers',
+];
+
+/** Keys named like secrets that are not: key path -> what the value is instead. */
+export const NOT_SECRET_KEYS: Readonly<Record<string, string>> = {
+  'http.tls.key': 'the path of the private key file, not the key itself',
+};
+
+export const MASK = '<masked>';

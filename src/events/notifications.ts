@@ -1,0 +1,54 @@
+/**
+ * Notifications, assembled: the durable queue on the meta store's database, the sink the HTTP
+ * layer calls, and the dispatcher sending to the configured endpoints. The composition root
+ * builds this once; with no enabled endpoint the sink is the NoopSink and nothing runs (the queue
+ * is still there, so deliveries left for an endpoint since removed can be listed).
+ */
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
+import type Database from 'better-sqlite3';
+import type { Logger } from 'pino';
+import type { NotificationsConfig } from '../config/schema.ts';
+import { Dispatcher, type DispatcherOptions } from './dispatcher.ts';
+import { endpointsFromConfig } from './endpoint.ts';
+import type { EventQueue } from './queue.ts';
+import { NoopSink, QueueSink, type EventSink } from './sink.ts';
+import { SqliteEventQueue } from './sqlite-queue.ts';
+
+export interface Notifications {
+  sink: EventSink;
+  queue: EventQueue;
+  /** Start sending (deliveries left from a previous run go first). */
+  start(): void;
+  /** Stop sending; in-flight requests may finish until the deadline. Before closing the database. */
+  stop(deadlineMs?: number): Promise<void>;
+}
+
+export interface NotificationsOptions {
+  /** The validated `notifications` section (undefined: none). */
+  config: NotificationsConfig | undefined;
+  /** The meta store's connection (SqliteMetaStore.database). */
+  database: Database.Database;
+  log: Logger;
+  /** This node's port, for events' source.addr (`<hostname>:<port>`, as distribution). */
+  port: number;
+  /** Dispatcher tuning (tests). */
+  dispatcher?: Omit<DispatcherOptions, 'queue' | 'endpoints' | 'log'>;
+}
+
+export function createNotifications(opts: NotificationsOptions): Notifications {
+  const queue = new SqliteEventQueue(opts.database);
+  const endpoints = endpointsFromConfig(opts.config);
+  if (endpoints.length === 0) return { sink: NoopSink, queue, start: () => undefined, stop: async () => undefined };
+  const log = opts.log.child({ component: 'notifications' });
+  const dispatcher = new Dispatcher({ ...opts.dispatcher, queue, endpoints, log });
+  const sink = new QueueSink({
+    queue,
+    endpoints,
+    log,
+    source: { addr: `${os.hostname()}:${opts.port}`, instanceID: randomUUID() },
+    includeReferences: opts.config?.events.includereferences ?? false,
+    onEnqueued: (names) => dispatcher.wake(names),
+  });
+  return { sink, queue, start: () => dispatcher.start(), stop: (deadlineMs) => dispatcher.stop(deadlineMs) };
+}

@@ -1,0 +1,160 @@
+/**
+ * The event queue on the meta store's SQLite database (table event_deliveries, migration 3).
+ *
+ * Durability: deliveries of push, delete and mount events are committed with synchronous=FULL
+ * before the response, like the metadata they describe. Pull events, one per GET on the hot path,
+ * are committed with synchronous=NORMAL: they survive a process crash or restart (the WAL is in
+ * the OS cache) but a power cut may lose the last few. Bookkeeping (delivered, failed, pruned) is
+ * NORMAL too: losing it only means sending an event again, which at-least-once allows.
+ */
+import Database from 'better-sqlite3';
+import type { RegistryEvent } from './event.ts';
+import type { Claim, Delivery, DeliveryState, EndpointBacklog, EventQueue, NewDelivery } from './queue.ts';
+
+interface DeliveryRow {
+  id: number;
+  endpoint: string;
+  payload: string;
+  attempts: number;
+  next_attempt_at: number;
+  last_error: string | null;
+  created_at: number;
+}
+
+interface BacklogRow {
+  endpoint: string;
+  pending: number;
+  failed: number;
+  oldest: number;
+  last_error: string | null;
+}
+
+const COLUMNS = 'id, endpoint, payload, attempts, next_attempt_at, last_error, created_at';
+const UNDELIVERED = 'delivered_at IS NULL';
+const STATE_FILTER: Record<DeliveryState | 'any', string> = { any: '', pending: 'AND attempts = 0', failed: 'AND attempts > 0' };
+
+function prepare(db: Database.Database) {
+  const list = (state: DeliveryState | 'any') =>
+    db.prepare<[number], DeliveryRow>(`SELECT ${COLUMNS} FROM event_deliveries WHERE ${UNDELIVERED} ${STATE_FILTER[state]} ORDER BY id LIMIT ?`);
+  return {
+    insert: db.prepare<[string, string, string, string, string, number, number]>(
+      `INSERT INTO event_deliveries (endpoint, event_id, action, repository, payload, next_attempt_at, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    head: db.prepare<[string, number], DeliveryRow>(
+      `SELECT ${COLUMNS} FROM event_deliveries WHERE endpoint = ? AND ${UNDELIVERED} ORDER BY id LIMIT ?`,
+    ),
+    delivered: db.prepare<[number, number]>(`UPDATE event_deliveries SET delivered_at = ? WHERE id = ?`),
+    failed: db.prepare<[string, number, number]>(
+      `UPDATE event_deliveries SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ? AND ${UNDELIVERED}`,
+    ),
+    list: { any: list('any'), pending: list('pending'), failed: list('failed') },
+    backlog: db.prepare<[], BacklogRow>(
+      `SELECT endpoint,
+              SUM(CASE WHEN attempts = 0 THEN 1 ELSE 0 END) AS pending,
+              SUM(CASE WHEN attempts > 0 THEN 1 ELSE 0 END) AS failed,
+              MIN(created_at) AS oldest,
+              (SELECT d.last_error FROM event_deliveries d
+                WHERE d.endpoint = e.endpoint AND d.delivered_at IS NULL AND d.last_error IS NOT NULL
+                ORDER BY d.id DESC LIMIT 1) AS last_error
+       FROM event_deliveries e WHERE ${UNDELIVERED} GROUP BY endpoint ORDER BY endpoint`,
+    ),
+    prune: db.prepare<[number]>('DELETE FROM event_deliveries WHERE delivered_at IS NOT NULL AND delivered_at < ?'),
+  };
+}
+
+function toDelivery(row: DeliveryRow): Delivery {
+  return {
+    id: row.id,
+    endpoint: row.endpoint,
+    event: JSON.parse(row.payload) as RegistryEvent,
+    attempts: row.attempts,
+    nextAttemptAt: row.next_attempt_at,
+    lastError: row.last_error,
+    createdAt: row.created_at,
+  };
+}
+
+export class SqliteEventQueue implements EventQueue {
+  private readonly st: ReturnType<typeof prepare>;
+
+  /** `db` is the meta store's connection (SqliteMetaStore.database), already migrated. */
+  constructor(
+    private readonly db: Database.Database,
+    private readonly clock: () => number = Date.now,
+  ) {
+    this.st = prepare(db);
+  }
+
+  async enqueue(deliveries: readonly NewDelivery[]): Promise<void> {
+    if (deliveries.length === 0) return;
+    const now = this.clock();
+    const insert = this.db.transaction(() => {
+      for (const { endpoint, event } of deliveries) {
+        this.st.insert.run(endpoint, event.id, event.action, event.target.repository, JSON.stringify(event), now, now);
+      }
+    });
+    if (deliveries.every((d) => d.event.action === 'pull')) this.relaxed(insert);
+    else insert();
+  }
+
+  async claim(endpoint: string, limit: number, now: number): Promise<Claim> {
+    const rows = this.st.head.all(endpoint, limit);
+    const first = rows[0];
+    if (first === undefined) return { deliveries: [] };
+    if (first.next_attempt_at > now) return { deliveries: [], nextDueAt: first.next_attempt_at };
+    const due = rows.findIndex((r) => r.next_attempt_at > now);
+    return { deliveries: (due === -1 ? rows : rows.slice(0, due)).map(toDelivery) };
+  }
+
+  async markDelivered(ids: readonly number[], now: number): Promise<void> {
+    this.relaxed(this.db.transaction(() => ids.forEach((id) => this.st.delivered.run(now, id))));
+  }
+
+  async markFailed(ids: readonly number[], error: string, nextAttemptAt: number): Promise<void> {
+    this.relaxed(this.db.transaction(() => ids.forEach((id) => this.st.failed.run(error.slice(0, 1000), nextAttemptAt, id))));
+  }
+
+  async list(opts: { state?: DeliveryState; limit?: number } = {}): Promise<Delivery[]> {
+    return this.st.list[opts.state ?? 'any'].all(opts.limit ?? -1).map(toDelivery);
+  }
+
+  async backlog(): Promise<EndpointBacklog[]> {
+    return this.st.backlog.all().map((r) => ({
+      endpoint: r.endpoint,
+      pending: r.pending,
+      failed: r.failed,
+      oldestCreatedAt: r.oldest,
+      lastError: r.last_error,
+    }));
+  }
+
+  async prune(deliveredBefore: number): Promise<number> {
+    return this.relaxed(() => this.st.prune.run(deliveredBefore).changes);
+  }
+
+  /** Commit without waiting for the disk (see the header). */
+  private relaxed<T>(fn: () => T): T {
+    this.db.pragma('synchronous = NORMAL');
+    try {
+      return fn();
+    } finally {
+      this.db.pragma('synchronous = FULL');
+    }
+  }
+}
+
+/**
+ * The queue of an existing database file, opened read-only (for `berth events` beside a running
+ * server; WAL lets it read while the server writes). Undefined when the database predates the
+ * queue. The caller closes `db`.
+ */
+export function openQueueReadOnly(file: string): { queue: SqliteEventQueue; db: Database.Database } | undefined {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  const table = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'event_deliveries'").get();
+  if (table === undefined) {
+    db.close();
+    return undefined;
+  }
+  return { queue: new SqliteEventQueue(db), db };
+}

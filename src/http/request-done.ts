@@ -1,0 +1,74 @@
+/**
+ * What is known of a request once its response is finished or aborted, handed to the observers
+ * configured in main.ts (the access log, metrics). Observing costs one 'close' listener per
+ * request and nothing when no observer is configured.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { RouteName } from './routes.ts';
+
+export interface RequestDone {
+  id: string;
+  method: string;
+  /** The route name, or 'unknown' when no route matched. */
+  route: RouteName | 'unknown';
+  repo: string | undefined;
+  status: number;
+  seconds: number;
+  /** Request body bytes (declared Content-Length; 0 when none). */
+  bytesIn: number;
+  /** Response body bytes (declared Content-Length, or what was written when streamed). */
+  bytesOut: number;
+  /** The client went away before the response was complete. */
+  aborted: boolean;
+}
+
+export type RequestObserver = (done: RequestDone) => void;
+
+function declaredLength(value: string | number | string[] | undefined): number {
+  const n = Number(Array.isArray(value) ? value[0] : value);
+  return Number.isFinite(n) && n > 0 ? n : 0;
+}
+
+/** Call every observer when the response closes. */
+export function observeRequest(
+  req: IncomingMessage,
+  res: ServerResponse,
+  observers: readonly RequestObserver[],
+  describe: () => { id: string; route: RouteName | 'unknown'; repo: string | undefined },
+): void {
+  if (observers.length === 0) return;
+  const started = process.hrtime.bigint();
+  res.once('close', () => {
+    const what = describe();
+    const done: RequestDone = {
+      ...what,
+      method: req.method ?? 'GET',
+      status: res.statusCode,
+      seconds: Number(process.hrtime.bigint() - started) / 1e9,
+      bytesIn: declaredLength(req.headers['content-length']),
+      bytesOut: req.method === 'HEAD' ? 0 : declaredLength(res.getHeader('content-length')),
+      aborted: !res.writableFinished,
+    };
+    for (const observe of observers) observe(done);
+  });
+}
+
+/** The access log: one structured line per request (no query strings, no headers: nothing secret). */
+export function accessLogger(log: Logger): RequestObserver {
+  return (d) =>
+    log.info(
+      {
+        reqId: d.id,
+        method: d.method,
+        route: d.route,
+        repo: d.repo,
+        status: d.status,
+        ms: Math.round(d.seconds * 1e5) / 100,
+        bytesIn: d.bytesIn,
+        bytesOut: d.bytesOut,
+        aborted: d.aborted || undefined,
+      },
+      'request',
+    );
+}
