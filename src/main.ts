@@ -19,7 +19,8 @@ import type { StorageDriver } from './storage/driver.ts';
 import { FilesystemDriver } from './storage/drivers/fs.ts';
 import { MemoryDriver } from './storage/drivers/memory.ts';
 import { startUploadPurger } from './registry/upload-purger.ts';
-import { createNotifications } from './events/notifications.ts';
+import { ReloadableNotifications } from './events/notifications.ts';
+import { eventsStatus } from './events/status.ts';
 import { Metrics } from './observability/metrics.ts';
 import { withStorageMetrics } from './observability/storage-metrics.ts';
 import { withMetaMetrics } from './observability/meta-metrics.ts';
@@ -34,6 +35,8 @@ export interface RunningRegistry {
   log: Logger;
   /** Stop accepting connections, let in-flight requests finish up to the deadline, close stores. */
   close(deadlineMs?: number): Promise<void>;
+  /** Apply what can change live from a newly loaded config: the log level, notification endpoints. */
+  reload(config: Config): Promise<void>;
 }
 
 export function createLogger(config: Config): Logger {
@@ -114,7 +117,7 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
     }),
     metaCheck(meta),
   ]);
-  const notifications = createNotifications({
+  const notifications = new ReloadableNotifications({
     config: config.notifications,
     database: sqlite.database,
     log,
@@ -130,6 +133,7 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
       log,
       observers,
       events: notifications.sink,
+      eventsStatus: (failedOnly) => eventsStatus(notifications.queue, { failedOnly }),
       uploadGauge: metrics && { inc: () => metrics.uploadStarted(), dec: () => metrics.uploadEnded() },
       ops: opsHandler({ metrics: config.metrics.enabled ? metrics : undefined, health, metricsPath: prometheus.path }),
       options: {
@@ -162,6 +166,11 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
     registry,
     address,
     log,
+    async reload(next: Config) {
+      if (log.level !== next.log.level) log.info({ from: log.level, to: next.log.level }, 'log level changed');
+      log.level = next.log.level;
+      await notifications.reload(next.notifications);
+    },
     async close(deadlineMs = 10_000) {
       purger.stop();
       health.stop();

@@ -3,17 +3,16 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.ts';
 import { ConfigError } from '../config/errors.ts';
 import type { Logger } from 'pino';
-import { createLogger, startRegistry } from '../main.ts';
+import { createLogger, startRegistry, type RunningRegistry } from '../main.ts';
 
 /**
- * SIGHUP: read the config again and apply what can change live (the log level). A config that no
- * longer loads is reported and the running one kept.
+ * SIGHUP: read the config again and apply what can change live (the log level, notification
+ * endpoints). A config that no longer loads is reported and the running one kept.
  */
-function reload(file: string | undefined, log: Logger, profile?: string): void {
+async function reload(running: RunningRegistry, file: string | undefined, log: Logger, profile?: string): Promise<void> {
   try {
     const { config } = loadConfig({ file, profile, env: process.env });
-    if (log.level !== config.log.level) log.info({ from: log.level, to: config.log.level }, 'log level changed');
-    log.level = config.log.level;
+    await running.reload(config);
     log.info({ config: file }, 'configuration reloaded');
   } catch (err) {
     log.error({ err: err instanceof ConfigError ? err.message : err }, 'configuration reload failed; keeping the running configuration');
@@ -47,7 +46,7 @@ export async function serve(argv: string[]): Promise<number> {
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
-    process.on('SIGHUP', () => reload(file, log, values.profile));
+    process.on('SIGHUP', () => void reload(running, file, log, values.profile));
   });
   return 0;
 }

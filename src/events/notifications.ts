@@ -24,6 +24,54 @@ export interface Notifications {
   stop(deadlineMs?: number): Promise<void>;
 }
 
+/**
+ * Notifications whose endpoints can change while berth runs (SIGHUP): the sink the HTTP layer
+ * holds stays the same object and forwards to the current configuration's sink.
+ */
+export class ReloadableNotifications implements Notifications {
+  private current: Notifications;
+  private started = false;
+  readonly sink: EventSink;
+
+  constructor(private readonly opts: NotificationsOptions) {
+    this.current = createNotifications(opts);
+    const target = () => this.current.sink;
+    this.sink = {
+      manifestPushed: (t, r) => target().manifestPushed(t, r),
+      manifestPulled: (t, r) => target().manifestPulled(t, r),
+      manifestDeleted: (t, r) => target().manifestDeleted(t, r),
+      blobPushed: (t, r) => target().blobPushed(t, r),
+      blobPulled: (t, r) => target().blobPulled(t, r),
+      blobMounted: (t, r) => target().blobMounted(t, r),
+      blobDeleted: (t, r) => target().blobDeleted(t, r),
+      tagDeleted: (t, r) => target().tagDeleted(t, r),
+    };
+  }
+
+  get queue(): EventQueue {
+    return this.current.queue;
+  }
+
+  start(): void {
+    this.started = true;
+    this.current.start();
+  }
+
+  stop(deadlineMs?: number): Promise<void> {
+    this.started = false;
+    return this.current.stop(deadlineMs);
+  }
+
+  /** Switch to a new `notifications` section: the old dispatcher stops, pending deliveries stay queued. */
+  async reload(config: NotificationsConfig | undefined, deadlineMs = 5_000): Promise<void> {
+    const next = createNotifications({ ...this.opts, config });
+    const previous = this.current;
+    this.current = next;
+    await previous.stop(deadlineMs);
+    if (this.started) next.start();
+  }
+}
+
 export interface NotificationsOptions {
   /** The validated `notifications` section (undefined: none). */
   config: NotificationsConfig | undefined;

@@ -45,6 +45,8 @@ export interface App {
   observers?: readonly RequestObserver[];
   /** Told when a request starts and stops receiving upload bytes (for the uploads-in-progress gauge). */
   uploadGauge?: { inc(): void; dec(): void };
+  /** Pending and failed notification deliveries (GET /api/v1/events). */
+  eventsStatus?: (failedOnly: boolean) => Promise<unknown>;
   /** Operations endpoints (/healthz, /readyz, /metrics): answers and returns true, or returns false. */
   ops?: (req: IncomingMessage, res: ServerResponse) => boolean;
   /** Notification events, queued before the response; none when absent. */

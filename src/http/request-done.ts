@@ -15,7 +15,7 @@ export interface RequestDone {
   repo: string | undefined;
   status: number;
   seconds: number;
-  /** Request body bytes (declared Content-Length; 0 when none). */
+  /** Request body bytes (declared Content-Length, else what the connection read during the request). */
   bytesIn: number;
   /** Response body bytes (declared Content-Length, or what was written when streamed). */
   bytesOut: number;
@@ -39,6 +39,9 @@ export function observeRequest(
 ): void {
   if (observers.length === 0) return;
   const started = process.hrtime.bigint();
+  // Bytes the connection had delivered when this request's headers were parsed: what it reads
+  // after that is this request's body (a chunked upload declares no length).
+  const socketBytes = req.socket.bytesRead;
   res.once('close', () => {
     const what = describe();
     const done: RequestDone = {
@@ -46,7 +49,7 @@ export function observeRequest(
       method: req.method ?? 'GET',
       status: res.statusCode,
       seconds: Number(process.hrtime.bigint() - started) / 1e9,
-      bytesIn: declaredLength(req.headers['content-length']),
+      bytesIn: req.headers['content-length'] !== undefined ? declaredLength(req.headers['content-length']) : Math.max(0, req.socket.bytesRead - socketBytes),
       bytesOut: req.method === 'HEAD' ? 0 : declaredLength(res.getHeader('content-length')),
       aborted: !res.writableFinished,
     };

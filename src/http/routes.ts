@@ -13,6 +13,7 @@ export const ROUTES = [
   { name: 'upload', pattern: /^\/v2\/(?<name>.+)\/blobs\/uploads\/(?<uuid>[^/]+)$/, methods: ['GET', 'PATCH', 'PUT', 'DELETE'] },
   { name: 'blob', pattern: /^\/v2\/(?<name>.+)\/blobs\/(?<digest>[^/]+)$/, methods: ['GET', 'HEAD', 'DELETE'] },
   { name: 'referrers', pattern: /^\/v2\/(?<name>.+)\/referrers\/(?<digest>[^/]+)$/, methods: ['GET'] },
+  { name: 'events', pattern: /^\/api\/v1\/events$/, methods: ['GET'] },
 ] as const;
 
 export type Route = (typeof ROUTES)[number];
@@ -58,4 +59,5 @@ export const paths = {
   upload: (name: string, uuid: string) => `/v2/${name}/blobs/uploads/${uuid}`,
   blob: (name: string, digest: string) => `/v2/${name}/blobs/${digest}`,
   referrers: (name: string, digest: string) => `/v2/${name}/referrers/${digest}`,
+  events: () => '/api/v1/events',
 };

@@ -83,4 +83,40 @@ describe('lifecycle', () => {
     await waitFor(() => berth.logs().includes('configuration reload failed'));
     assert.equal((await fetch(`${berth.url}/v2/`)).status, 200, 'still serving with the old configuration');
   });
+
+  it("starts from distribution's own sample config, unchanged", async () => {
+    const dir = await tempDir('sample');
+    dirs.push(dir);
+    const file = path.join(dir, 'config.yml');
+    // cmd/registry/config-example.yml as shipped in the registry:2 image; the test's address and
+    // root directory come from REGISTRY_* variables, as they would for registry:2.
+    await fs.writeFile(
+      file,
+      `version: 0.1
+log:
+  fields:
+    service: registry
+storage:
+  cache:
+    blobdescriptor: inmemory
+  filesystem:
+    rootdirectory: /var/lib/registry
+http:
+  addr: :5000
+  headers:
+    X-Content-Type-Options: [nosniff]
+health:
+  storagedriver:
+    enabled: true
+    interval: 10s
+    threshold: 3
+`,
+    );
+    const berth = await startBerth({ configFile: file });
+    servers.push(berth);
+    const res = await fetch(`${berth.url}/v2/`);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+    assert.equal((await fetch(`${berth.url}/readyz`)).status, 200);
+  });
 });

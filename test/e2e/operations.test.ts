@@ -2,6 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { useTestRegistry } from '../helpers/inproc.ts';
+import { configSchema } from '../../src/config/schema.ts';
+import { TestReceiver } from '../../src/events/test-receiver.ts';
 
 function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
   const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
@@ -41,5 +43,27 @@ describe('operations endpoints', () => {
     assert.ok((sample(text, 'berth_cache_requests_total', { cache: 'manifest-records', result: 'hit' }) ?? 0) >= 2);
     assert.equal(sample(text, 'berth_uploads_in_progress', {}), 0);
     assert.ok((sample(text, 'berth_storage_operation_duration_seconds_count', { operation: 'putContent' }) ?? 0) >= 1);
+  });
+
+  it('lists notification deliveries as JSON, and picks up endpoints on reload', async () => {
+    const empty = await t.client.fetch('/api/v1/events');
+    assert.equal(empty.status, 200);
+    assert.deepEqual(await empty.json(), { endpoints: [], deliveries: [] });
+
+    const receiver = await TestReceiver.start();
+    try {
+      const running = t.reg.running;
+      const next = configSchema.parse({
+        http: { addr: '127.0.0.1:0' },
+        log: { level: 'warn' },
+        storage: { inmemory: {} },
+        notifications: { endpoints: [{ name: 'hook', url: receiver.url, backoff: '10ms' }] },
+      });
+      await running.reload(next);
+      await t.client.pushImage('ops/hooked', 'v1');
+      await receiver.waitFor('the push events', () => receiver.accepted.some((e) => e.action === 'push' && e.target.repository === 'ops/hooked'));
+    } finally {
+      await receiver.down();
+    }
   });
 });

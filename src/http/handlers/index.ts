@@ -4,6 +4,7 @@ import type { Method, RouteName } from '../routes.ts';
 import { getBase } from './base.ts';
 import { deleteBlob, getBlob, headBlob } from './blobs.ts';
 import { getCatalog, getReferrers, getTags } from './listings.ts';
+import { getEvents } from './events.ts';
 import { deleteManifest, getManifest, headManifest, putManifest } from './manifests.ts';
 import { deleteUpload, getUpload, patchUpload, putUpload, startUpload } from './uploads.ts';
 
@@ -16,4 +17,5 @@ export const HANDLERS: Record<RouteName, Partial<Record<Method, Handler>>> = {
   upload: { GET: getUpload, PATCH: patchUpload, PUT: putUpload, DELETE: deleteUpload },
   blob: { GET: getBlob, HEAD: headBlob, DELETE: deleteBlob },
   referrers: { GET: getReferrers },
+  events: { GET: getEvents },
 };
