@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { configFiles, expectConfigError } from './test-support.ts';
+import { configFiles, DISTRIBUTION_SAMPLE, expectConfigError } from './test-support.ts';
 import { loadConfig, type ConfigError, type Config, type LoadOptions } from './load.ts';
 
 const configFile = configFiles('config');
@@ -20,26 +20,6 @@ function loadError(yaml: string, opts: LoadOptions = {}): ConfigError {
   return expectConfigError(() => load(yaml, opts));
 }
 
-/** distribution's cmd/registry/config-example.yml, as shipped in the registry:2 image. */
-const DISTRIBUTION_SAMPLE = `version: 0.1
-log:
-  fields:
-    service: registry
-storage:
-  cache:
-    blobdescriptor: inmemory
-  filesystem:
-    rootdirectory: /var/lib/registry
-http:
-  addr: :5000
-  headers:
-    X-Content-Type-Options: [nosniff]
-health:
-  storagedriver:
-    enabled: true
-    interval: 10s
-    threshold: 3
-`;
 
 describe('loadConfig: defaults', () => {
   it('fills every default with no file and no environment', () => {

@@ -28,3 +28,24 @@ export function expectConfigError(load: () => unknown): ConfigError {
   }
   assert.fail('expected loadConfig to throw');
 }
+
+/** distribution's cmd/registry/config-example.yml, as shipped in the registry:2 image. */
+export const DISTRIBUTION_SAMPLE = `version: 0.1
+log:
+  fields:
+    service: registry
+storage:
+  cache:
+    blobdescriptor: inmemory
+  filesystem:
+    rootdirectory: /var/lib/registry
+http:
+  addr: :5000
+  headers:
+    X-Content-Type-Options: [nosniff]
+health:
+  storagedriver:
+    enabled: true
+    interval: 10s
+    threshold: 3
+`;

@@ -5,6 +5,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Client } from '../helpers/client.ts';
+import { DISTRIBUTION_SAMPLE } from '../../src/config/test-support.ts';
 import { startBerth, tempDir, type BerthProcess } from '../helpers/process.ts';
 
 async function waitFor(check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
@@ -88,30 +89,8 @@ describe('lifecycle', () => {
     const dir = await tempDir('sample');
     dirs.push(dir);
     const file = path.join(dir, 'config.yml');
-    // cmd/registry/config-example.yml as shipped in the registry:2 image; the test's address and
-    // root directory come from REGISTRY_* variables, as they would for registry:2.
-    await fs.writeFile(
-      file,
-      `version: 0.1
-log:
-  fields:
-    service: registry
-storage:
-  cache:
-    blobdescriptor: inmemory
-  filesystem:
-    rootdirectory: /var/lib/registry
-http:
-  addr: :5000
-  headers:
-    X-Content-Type-Options: [nosniff]
-health:
-  storagedriver:
-    enabled: true
-    interval: 10s
-    threshold: 3
-`,
-    );
+    // The test's address and root directory come from REGISTRY_* variables, as they would for registry:2.
+    await fs.writeFile(file, DISTRIBUTION_SAMPLE);
     const berth = await startBerth({ configFile: file });
     servers.push(berth);
     const res = await fetch(`${berth.url}/v2/`);
