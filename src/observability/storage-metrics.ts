@@ -16,6 +16,7 @@ const STORAGE_METHODS: MethodList<StorageDriver> = {
   getContent: true,
   putContent: true,
   flush: true,
+  openFile: true,
   reader: true,
   writer: true,
   stat: true,

@@ -5,7 +5,7 @@
 import type { Readable } from 'node:stream';
 import { LRUCache } from 'lru-cache';
 import type { MetaStore, BlobRecord } from '../meta/store.ts';
-import { PathNotFoundError, pathExists, type StorageDriver } from '../storage/driver.ts';
+import { PathNotFoundError, pathExists, type OpenFile, type StorageDriver } from '../storage/driver.ts';
 import { blobDataPath } from '../storage/paths.ts';
 import { BlobUnknownError } from './errors.ts';
 import { parseDigest } from './reference.ts';
@@ -16,6 +16,14 @@ export interface BlobRange {
   start: number;
   /** Inclusive. */
   end: number;
+}
+
+/** A byte range of a blob's local file, open for sending. */
+export interface BlobFile {
+  fd: number;
+  offset: number;
+  length: number;
+  close(): Promise<void>;
 }
 
 export interface OpenedBlob extends BlobRecord {
@@ -61,6 +69,29 @@ export class BlobService {
       if (e instanceof PathNotFoundError) throw new BlobUnknownError(digest);
       throw e;
     }
+  }
+
+  /**
+   * The blob's file for zero-copy sending, with the byte range to send, or undefined when storage
+   * keeps no local files (then open() streams it).
+   */
+  async openFile(blob: BlobRecord, range?: BlobRange): Promise<BlobFile | undefined> {
+    const { algorithm, hex } = parseDigest(blob.digest);
+    let file: OpenFile | undefined;
+    try {
+      file = await this.driver.openFile(blobDataPath(algorithm, hex));
+    } catch (e) {
+      if (e instanceof PathNotFoundError) throw new BlobUnknownError(blob.digest);
+      throw e;
+    }
+    if (file === undefined) return undefined;
+    const start = range?.start ?? 0;
+    const end = range?.end ?? blob.size - 1;
+    if (file.size !== blob.size) {
+      await file.close();
+      throw new Error(`stored blob ${blob.digest} has ${file.size} bytes, ${blob.size} recorded`);
+    }
+    return { fd: file.fd, offset: start, length: end - start + 1, close: () => file.close() };
   }
 
   /** A URL the client may fetch the blob from directly (object storage), if the driver has one. */

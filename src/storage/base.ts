@@ -9,7 +9,7 @@
  *    (the filesystem driver hides them from list and walk, so a user path there would vanish);
  *  - the root `/` is a valid argument only to list and walk.
  */
-import type { FileInfo, FileWriter, ReadOptions, StorageDriver, PutOptions } from './driver.ts';
+import type { FileInfo, FileWriter, OpenFile, ReadOptions, StorageDriver, PutOptions } from './driver.ts';
 import { InvalidPathError } from './driver.ts';
 import type { Readable } from 'node:stream';
 
@@ -46,6 +46,10 @@ export function withPathValidation(driver: StorageDriver): StorageDriver {
     async putContent(path: string, content: Buffer, opts?: PutOptions): Promise<void> {
       checkPath(path);
       return driver.putContent(path, content, opts);
+    },
+    async openFile(path: string): Promise<OpenFile | undefined> {
+      checkPath(path);
+      return driver.openFile(path);
     },
     async flush(paths: string[]): Promise<string[]> {
       for (const path of paths) checkPath(path);

@@ -86,6 +86,18 @@ export function runDriverConformance(name: string, make: () => Promise<DriverUnd
         await d.delete('/lazy');
       });
 
+      test('openFile gives the file to send from, or undefined where the backend has none', async (d) => {
+        await d.putContent('/open/f', Buffer.from('0123456789'));
+        const file = await d.openFile('/open/f');
+        if (file !== undefined) {
+          assert.equal(file.size, 10);
+          assert.ok(Number.isInteger(file.fd) && file.fd >= 0);
+          await file.close();
+        }
+        await assert.rejects(d.openFile('/open/missing'), notFound('/open/missing'));
+        await d.delete('/open');
+      });
+
       test('putContent creates parent directories', async (d) => {
         await d.putContent('/a/b/c/d', Buffer.from('x'));
         assert.deepEqual(await d.list('/a/b'), ['/a/b/c']);

@@ -44,6 +44,13 @@ export interface PutOptions {
   durable?: boolean;
 }
 
+/** An open local file, for the kernel to send from (sendfile). The holder must close it. */
+export interface OpenFile {
+  fd: number;
+  size: number;
+  close(): Promise<void>;
+}
+
 export interface StorageDriver {
   readonly name: string;
   /** Whole content of a small file. PathNotFoundError if absent. */
@@ -67,6 +74,11 @@ export interface StorageDriver {
   move(src: string, dst: string): Promise<void>;
   /** Remove a file or a whole directory tree. PathNotFoundError if absent. */
   delete(path: string): Promise<void>;
+  /**
+   * The file opened for zero-copy sending, or undefined when the backend keeps no local files
+   * (memory, object storage): readers use reader() then. PathNotFoundError if absent.
+   */
+  openFile(path: string): Promise<OpenFile | undefined>;
   /** A URL the client may fetch the content from directly, or undefined when the driver has none. */
   redirectURL(path: string, method: 'GET' | 'HEAD'): Promise<string | undefined>;
   /** Visit every file (not directory) below path, depth first, in sorted order. */

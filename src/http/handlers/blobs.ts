@@ -6,6 +6,7 @@ import { requestInfo } from '../request-info.ts';
 import type { BlobTarget } from '../../events/sink.ts';
 import { sendEmpty } from './json.ts';
 import { sendStream } from '../stream.ts';
+import { canSendfile, sendFile } from '../sendfile.ts';
 
 function blobHeaders(digest: string, size: number): Record<string, string | number> {
   return {
@@ -41,18 +42,21 @@ export const getBlob: Handler = async (ctx, app) => {
     }
   }
   const range = parseRange(ctx.req.headers.range, stat.size);
-  const blob = await registry.blobs.open(stat, range);
-  await app.events?.blobPulled(eventTarget(ctx, stat), requestInfo(ctx));
   const { res } = ctx;
+  // Zero-copy when the connection and storage allow it, else a stream.
+  const file = canSendfile(res) ? await registry.blobs.openFile(stat, range) : undefined;
+  const stream = file === undefined ? (await registry.blobs.open(stat, range)).stream : undefined;
+  await app.events?.blobPulled(eventTarget(ctx, stat), requestInfo(ctx));
   if (range === undefined) {
-    res.writeHead(200, blobHeaders(blob.digest, blob.size));
+    res.writeHead(200, blobHeaders(stat.digest, stat.size));
   } else {
     res.writeHead(206, {
-      ...blobHeaders(blob.digest, range.end - range.start + 1),
-      'Content-Range': `bytes ${range.start}-${range.end}/${blob.size}`,
+      ...blobHeaders(stat.digest, range.end - range.start + 1),
+      'Content-Range': `bytes ${range.start}-${range.end}/${stat.size}`,
     });
   }
-  await sendStream(res, blob.stream);
+  if (file !== undefined) await sendFile(res, file);
+  else if (stream !== undefined) await sendStream(res, stream);
 };
 
 export const deleteBlob: Handler = async (ctx, app) => {

@@ -15,7 +15,7 @@ import fs from 'node:fs/promises';
 import type { Dirent } from 'node:fs';
 import nodePath from 'node:path';
 import { Readable } from 'node:stream';
-import type { FileInfo, FileWriter, PutOptions, ReadOptions, StorageDriver } from '../driver.ts';
+import type { FileInfo, FileWriter, OpenFile, PutOptions, ReadOptions, StorageDriver } from '../driver.ts';
 import { InvalidOffsetError, PathNotFoundError, StorageError } from '../driver.ts';
 import { TEMP_PREFIX } from '../base.ts';
 import { FilesystemWriter, type WriterTuning } from './fs-writer.ts';
@@ -87,6 +87,19 @@ export class FilesystemDriver implements StorageDriver {
     }
     for (const dir of dirs) await syncDirectory(dir).catch(ifMissing(undefined));
     return missing;
+  }
+
+  async openFile(path: string): Promise<OpenFile | undefined> {
+    const handle = await fs.open(this.full(path), 'r').catch(notFound(path));
+    const info = await handle.stat().catch(async (err: unknown) => {
+      await handle.close();
+      throw err;
+    });
+    if (info.isDirectory()) {
+      await handle.close();
+      throw new PathNotFoundError(path);
+    }
+    return { fd: handle.fd, size: info.size, close: () => handle.close() };
   }
 
   async reader(path: string, opts: ReadOptions = {}): Promise<Readable> {

@@ -6,7 +6,7 @@
  * Paths are validated once by withPathValidation (../base.ts), not here.
  */
 import { Readable } from 'node:stream';
-import type { FileInfo, FileWriter, PutOptions, ReadOptions, StorageDriver } from '../driver.ts';
+import type { FileInfo, FileWriter, OpenFile, PutOptions, ReadOptions, StorageDriver } from '../driver.ts';
 import { InvalidOffsetError, PathNotFoundError, StorageError } from '../driver.ts';
 
 interface MemFile {
@@ -58,6 +58,12 @@ export class MemoryDriver implements StorageDriver {
     if (dir.children.get(name)?.kind === 'dir') throw conflict(path);
     dir.children.set(name, { kind: 'file', chunks: [Buffer.from(content)], size: content.length, modTime: new Date() });
     dir.modTime = new Date();
+  }
+
+  /** No local files: readers stream from memory. */
+  async openFile(path: string): Promise<OpenFile | undefined> {
+    this.file(path);
+    return undefined;
   }
 
   async flush(paths: string[]): Promise<string[]> {

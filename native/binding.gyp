@@ -1,0 +1,10 @@
+{
+  "targets": [
+    {
+      "target_name": "berth_sendfile",
+      "sources": ["sendfile.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra"],
+      "conditions": [["OS!='linux'", { "sources!": ["sendfile.c"], "type": "none" }]]
+    }
+  ]
+}
