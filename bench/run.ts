@@ -24,6 +24,8 @@ import {
 } from './servers.ts';
 import { machineHeader, markAbsent, Section } from './table.ts';
 import { bigBlobSection, pullSection, pushSections, smallPushSection } from './transfer.ts';
+import { authSection } from './auth.ts';
+import { mirrorSection } from './mirror.ts';
 
 function autocannonVersion(): string {
   try {
@@ -100,8 +102,10 @@ async function main(): Promise<void> {
 
   const sections: Section[] = [];
   let bigSec: Section | undefined;
+  let authSec: Section | undefined;
+  let mirrorSec: Section | undefined;
   const emit = (): string => {
-    const all = [...sections, rss, ...(bigSec ? [bigSec] : [])];
+    const all = [...sections, rss, ...(bigSec ? [bigSec] : []), ...(authSec ? [authSec] : []), ...(mirrorSec ? [mirrorSec] : [])];
     if (ctx.peakOverall.size) {
       for (const [name, peak] of ctx.peakOverall) rss.add('peak RSS over all sections (MiB)', name, peak / MIB);
       ctx.peakOverall.clear();
@@ -123,6 +127,9 @@ async function main(): Promise<void> {
         cfg.big ? 'The big-blob memory check (6b) needs berth: not run.' : 'The big-blob memory check (6b) was skipped (BENCH_BIG=0).',
       );
     }
+    if (berth) mirrorSec = await mirrorSection(ctx, work);
+    // Last: it switches berth's access control on.
+    if (berth) authSec = await authSection(ctx, berth);
   } catch (err) {
     log(ctx, `ABORTED: ${errMsg(err)}`);
     const out = emit();

@@ -54,12 +54,13 @@ export function buildBerth(): void {
   });
 }
 
-export async function startBerth(work: string): Promise<Server> {
-  const root = join(work, 'berth-data');
+/** berth from its build; `opts` for another instance beside it (its data directory, more environment). */
+export async function startBerth(work: string, opts: { dataDir?: string; env?: NodeJS.ProcessEnv; label?: string } = {}): Promise<Server> {
+  const root = join(work, opts.dataDir ?? 'berth-data');
   mkdirSync(root, { recursive: true });
   const port = await freePort();
   // Spawn node directly (not npm) so proc.pid is the server process whose VmHWM we read.
-  const proc = startProc('berth', process.execPath, [BERTH_MAIN, 'serve'], {
+  const proc = startProc(opts.label ?? 'berth', process.execPath, [BERTH_MAIN, 'serve'], {
     cwd: REPO_ROOT,
     env: {
       ...process.env,
@@ -68,6 +69,7 @@ export async function startBerth(work: string): Promise<Server> {
       REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: root,
       REGISTRY_LOG_LEVEL: 'warn',
       REGISTRY_LOG_ACCESSLOG_DISABLED: 'true',
+      ...opts.env,
     },
   });
   const base = new URL(`http://127.0.0.1:${port}/`);

@@ -26,10 +26,15 @@ import { withStorageMetrics } from './observability/storage-metrics.ts';
 import { withMetaMetrics } from './observability/meta-metrics.ts';
 import { HealthChecker, metaCheck, storageCheck } from './observability/health.ts';
 import { createDebugServer, opsHandler } from './observability/routes.ts';
+import { createProxy } from './proxy/index.ts';
+import { createAccessControl } from './auth/setup.ts';
+import type { AccessControl } from './auth/access-control.ts';
 
 export interface RunningRegistry {
   server: Server;
   registry: Registry;
+  /** Accounts and access control (on once a user exists or `auth` is configured). */
+  access: AccessControl;
   /** The address actually listened on (port resolved when 0 was asked). */
   address: { host: string; port: number };
   log: Logger;
@@ -99,6 +104,12 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
   const driver = metrics ? withStorageMetrics(baseDriver, metrics) : baseDriver;
   const sqlite = createMetaStore(config);
   const meta = metrics ? withMetaMetrics(sqlite, metrics) : sqlite;
+  const mirror =
+    config.proxy &&
+    createProxy(config.proxy, {
+      log,
+      observer: metrics && { request: (...a) => metrics.mirrorRequest(...a), bytes: (...a) => metrics.mirrorBytesCounted(...a) },
+    });
   const registry = new Registry({
     driver,
     meta,
@@ -106,6 +117,7 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
     readOnly: config.storage.maintenance.readonly.enabled,
     log,
     onCacheLookup: metrics && ((cache, hit) => metrics.cacheLookup(cache, hit)),
+    decorate: mirror?.decorate,
   });
   await registry.open();
 
@@ -124,6 +136,12 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
     port: parseAddr(config.http.addr).port,
   });
 
+  const access = await createAccessControl({ config, database: sqlite.database, repositoryExists: (name) => meta.repositoryExists(name), log });
+  const accessMode = await access.mode();
+  if (accessMode === 'open') {
+    log.warn('access control is OFF: anyone who can reach this registry may push, pull and delete. Create the first user (berth user add NAME --admin) or configure auth to switch it on');
+  } else log.info({ mode: accessMode, challenge: access.challenge.scheme }, 'access control is on');
+
   const observers: RequestObserver[] = [];
   if (!config.log.accesslog.disabled) observers.push(accessLogger(log));
   if (metrics) observers.push((done) => metrics.observeRequest(done));
@@ -133,7 +151,9 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
       log,
       observers,
       events: notifications.sink,
+      access,
       eventsStatus: (failedOnly) => eventsStatus(notifications.queue, { failedOnly }),
+      mirrorStatus: mirror?.status,
       uploadGauge: metrics && { inc: () => metrics.uploadStarted(), dec: () => metrics.uploadEnded() },
       ops: opsHandler({ metrics: config.metrics.enabled ? metrics : undefined, health, metricsPath: prometheus.path }),
       options: {
@@ -164,6 +184,7 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
   return {
     server,
     registry,
+    access,
     address,
     log,
     async reload(next: Config) {
@@ -177,6 +198,7 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
       await Promise.all([closeServer(server, deadlineMs), debugServer && closeServer(debugServer, 0)]);
       await notifications.stop(Math.min(deadlineMs, 5_000));
       await registry.close();
+      mirror?.close();
       await meta.close();
     },
   };

@@ -106,6 +106,63 @@ export const KEY_DOCS: Readonly<Record<string, KeyDoc>> = {
     example: 'a-shared-hmac-key',
   },
 
+  auth: {
+    description:
+      'Authentication. Present, access control is on from the start; absent, it switches on with the first user (`berth user add`).',
+    default: 'off until the first user exists',
+  },
+  'auth.htpasswd': { description: "distribution's htpasswd mode: Basic challenges; every user of the file may do everything." },
+  'auth.htpasswd.realm': { description: 'Realm named in the Basic challenge.' },
+  'auth.htpasswd.path': { description: 'bcrypt htpasswd file (`htpasswd -B`); re-read when it changes.', example: '/etc/berth/htpasswd' },
+  'auth.token': { description: "berth's built-in token server (Docker token authentication)." },
+  'auth.token.realm': {
+    description: 'Token endpoint URL named in challenges; set it when berth is reached through a proxy that rewrites paths.',
+    default: 'this server\'s /auth/token, from each request',
+    example: 'https://registry.example.com/auth/token',
+  },
+  'auth.token.service': { description: 'Service name: the audience of issued tokens and the `service` clients send.' },
+  'auth.token.issuer': { description: 'Issuer (`iss`) of the tokens berth signs and accepts.' },
+  'auth.token.expiration': { description: 'How long an issued bearer token is valid.' },
+  'auth.token.keydirectory': {
+    description: 'Directory of the ES256 signing keys (created on first start; `berth auth rotate-key` adds one).',
+    default: '`auth/keys` beside the metadata database; in memory for an in-memory registry',
+    example: '/srv/berth/auth/keys',
+  },
+  access: { description: "berth's own: visibility of new repositories and the private repository limit." },
+  'access.defaultvisibility': { description: 'Visibility of a new repository: `private` (only its owners and teams) or `public` (anyone may pull).' },
+  'access.maxprivaterepos': { description: "The most private repositories one user or organisation may hold (Docker Hub's rule); 0 for no limit." },
+
+  proxy: {
+    description:
+      'A pull-through cache (mirror) of upstream registries. Manifests by digest and blobs are cached for good; tags are revalidated with the upstream once older than `ttl`.',
+    default: 'no mirroring',
+  },
+  'proxy.remoteurl': {
+    description: "distribution's form: the one upstream mirrored for every repository name that no `upstreams` prefix claims.",
+    example: 'https://registry-1.docker.io',
+  },
+  'proxy.username': { description: 'User name for `remoteurl` (Basic, or to obtain Bearer tokens); anonymous when unset.', example: 'mirror-bot' },
+  'proxy.password': { description: 'Password or access token for `remoteurl`, with `username`.', example: 'upstream-password' },
+  'proxy.ttl': {
+    description:
+      "How long a cached tag is served before one HEAD revalidates it with the upstream (distribution deletes cached content after its ttl; berth keeps it). The default for every upstream.",
+  },
+  'proxy.connecttimeout': { description: 'How long to wait for a connection to an upstream.' },
+  'proxy.idletimeout': { description: 'An upstream transfer that sends nothing for this long is cut (and nothing of it is cached).' },
+  'proxy.upstreams': { description: "berth's own form: several upstreams, each claiming the repository names under its prefix; the longest prefix wins." },
+  'proxy.upstreams[].name': { description: 'Name of the upstream in `berth mirror status`, logs and metrics.', example: 'dockerhub' },
+  'proxy.upstreams[].prefix': {
+    description: 'The local names it claims: `docker.io/` serves `docker.io/library/ubuntu` from the upstream; empty claims every name no other prefix does.',
+    example: 'docker.io/',
+  },
+  'proxy.upstreams[].remoteprefix': {
+    description: 'What replaces `prefix` in the name asked of the upstream: with prefix `library/` and remoteprefix `library/`, names pass unchanged.',
+  },
+  'proxy.upstreams[].url': { description: 'Base URL of the upstream registry.', example: 'https://registry-1.docker.io' },
+  'proxy.upstreams[].username': { description: 'User name at the upstream; anonymous when unset.', example: 'mirror-bot' },
+  'proxy.upstreams[].password': { description: 'Password or access token at the upstream, with `username`.', example: 'dckr_pat_example' },
+  'proxy.upstreams[].ttl': { description: 'This upstream\'s tag revalidation interval; `proxy.ttl` when unset.', example: '1m' },
+
   health: { description: 'Readiness checks (`/readyz`).' },
   'health.storagedriver': { description: 'The storage check.' },
   'health.storagedriver.enabled': { description: 'Check storage in the background instead of on each /readyz request.' },

@@ -180,7 +180,7 @@ describe('REGISTRY_* variables that name no key', () => {
     const { config, warnings } = load({ REGISTRY_AUTH_FILE: '/run/user/1000/containers/auth.json' });
     assert.equal(config.http.addr, '0.0.0.0:5000');
     assert.deepEqual(warnings, [
-      'REGISTRY_AUTH_FILE: auth.file is not implemented by berth yet, ignored: the registry will NOT require authentication',
+      'REGISTRY_AUTH_FILE: names no configuration key (auth.file), ignored',
     ]);
   });
 

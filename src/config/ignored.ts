@@ -9,12 +9,15 @@
 
 /** Dotted key path -> why it is ignored. Whole sections warn once per key directly inside them. */
 export const IGNORED_KEYS: ReadonlyMap<string, string> = new Map([
-  ['auth', 'not implemented by berth yet, ignored: the registry will NOT require authentication'],
+  ['auth.silly', "distribution's test-only access controller, ignored"],
+  ['auth.token.rootcertbundle', 'berth verifies tokens of its own token server only (its keys: auth.token.keydirectory), ignored'],
+  ['auth.token.jwks', 'berth verifies tokens of its own token server only (its keys: auth.token.keydirectory), ignored'],
+  ['auth.token.autoredirect', 'not implemented by berth, ignored'],
+  ['auth.token.signingalgorithms', 'berth signs with ES256, ignored'],
   ['redis', 'not implemented by berth yet, ignored'],
   ['health.file', 'not implemented by berth yet, ignored'],
   ['health.http', 'not implemented by berth yet, ignored'],
   ['health.tcp', 'not implemented by berth yet, ignored'],
-  ['proxy', 'not implemented by berth yet, ignored: the registry will NOT act as a pull-through cache'],
   ['middleware', 'not implemented by berth yet, ignored'],
   ['reporting', 'not implemented by berth yet, ignored'],
   ['compatibility', 'not implemented by berth yet, ignored'],

@@ -49,6 +49,7 @@ describe('loadConfig: defaults', () => {
       meta: { sqlite: { path: join('./data', 'berth.db') } },
       catalog: { maxentries: 1000 },
       validation: { disabled: false, manifests: { urls: { allow: [], deny: [] } } },
+      access: { defaultvisibility: 'private', maxprivaterepos: 0 },
       health: { storagedriver: { enabled: false, interval: 10_000, threshold: 1 } },
       metrics: { enabled: true },
     };
@@ -93,7 +94,7 @@ describe('loadConfig: distribution compatibility', () => {
   it('warns for each key of every section berth does not implement, and says when auth is off', () => {
     const { warnings } = load(`version: 0.1
 auth:
-  htpasswd: { realm: basic-realm, path: /etc/registry }
+  silly: { realm: silly-realm, service: silly-service }
 redis: { addr: 'localhost:6379' }
 proxy: { remoteurl: 'https://registry-1.docker.io' }
 middleware: { registry: [] }
@@ -106,9 +107,9 @@ http:
   http2: { disabled: false }
 `);
     assert.deepEqual(warnings, [
-      'auth.htpasswd: not implemented by berth yet, ignored: the registry will NOT require authentication',
+      "auth.silly.realm: distribution's test-only access controller, ignored",
+      "auth.silly.service: distribution's test-only access controller, ignored",
       'redis.addr: not implemented by berth yet, ignored',
-      'proxy.remoteurl: not implemented by berth yet, ignored: the registry will NOT act as a pull-through cache',
       'middleware.registry: not implemented by berth yet, ignored',
       'reporting.bugsnag: not implemented by berth yet, ignored',
       'compatibility.schema1: not implemented by berth yet, ignored',
@@ -119,8 +120,10 @@ http:
   });
 
   it('does not substitute or validate anything inside an ignored section', () => {
-    const { warnings } = load('auth:\n  token:\n    realm: _env:UNSET_REALM\n');
-    assert.deepEqual(warnings, ['auth.token: not implemented by berth yet, ignored: the registry will NOT require authentication']);
+    const { warnings } = load('auth:\n  token:\n    rootcertbundle: _env:UNSET_BUNDLE\n');
+    assert.deepEqual(warnings, [
+      'auth.token.rootcertbundle: berth verifies tokens of its own token server only (its keys: auth.token.keydirectory), ignored',
+    ]);
   });
 
   it('keeps the text of a version, or any string key, written as a number', () => {

@@ -166,11 +166,11 @@ describe('profiles: problems and warnings', () => {
   });
 
   it('warns about unknown and ignored keys in the selected profile, naming it', () => {
-    const yaml = 'profiles:\n  dev:\n    http:\n      bogus: 1\n    auth:\n      htpasswd: {}\n    profiles:\n      x: {}\n';
+    const yaml = 'profiles:\n  dev:\n    http:\n      bogus: 1\n    auth:\n      silly: {}\n    profiles:\n      x: {}\n';
     assert.deepEqual(load(yaml, { profile: 'dev' }).warnings, [
       'profiles.dev.profiles: profiles cannot be nested, ignored',
       'http.bogus: unknown key, ignored (from profile "dev")',
-      'auth.htpasswd: not implemented by berth yet, ignored: the registry will NOT require authentication (from profile "dev")',
+      'auth.silly: distribution\'s test-only access controller, ignored (from profile "dev")',
     ]);
   });
 

@@ -16,6 +16,8 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { addrProblem } from './addr.ts';
 import { parseDuration } from './duration.ts';
+import { proxySchema } from './proxy-schema.ts';
+import { accessSchema, authSchema } from './auth-schema.ts';
 
 export const STORAGE_DRIVERS = ['filesystem', 'inmemory'] as const;
 export type StorageDriverName = (typeof STORAGE_DRIVERS)[number];
@@ -247,6 +249,12 @@ export const configSchema = z
     validation: validationSchema.prefault({}),
     /** Webhooks (distribution's format); absent when the file has no `notifications` section. */
     notifications: notificationsSchema.optional(),
+    /** A pull-through cache of upstream registries (proxy-schema.ts); absent when the file has no `proxy` section. */
+    proxy: proxySchema(duration).optional(),
+    /** Authentication (auth-schema.ts): present means access control is on from the start. */
+    auth: authSchema(duration).optional(),
+    /** berth's own: visibility of new repositories and the private repository limit. */
+    access: accessSchema.prefault({}),
     health: healthSchema.prefault({}),
     /** berth's own: serve Prometheus metrics on the main listener at http.debug.prometheus.path. */
     metrics: z.object({ enabled: flag(true) }).prefault({}),

@@ -13,11 +13,15 @@ export const SECRET_KEYS: readonly string[] = [
   'http.secret',
   'notifications.endpoints[].secret',
   'notifications.endpoints[].headers',
+  'proxy.password',
+  'proxy.upstreams[].password',
 ];
 
 /** Keys named like secrets that are not: key path -> what the value is instead. */
 export const NOT_SECRET_KEYS: Readonly<Record<string, string>> = {
   'http.tls.key': 'the path of the private key file, not the key itself',
+  auth: 'the authentication section; no secret is kept in it (password files and keys are paths)',
+  'auth.token': "the token server's settings; its signing keys are files under auth.token.keydirectory",
 };
 
 export const MASK = '<masked>';

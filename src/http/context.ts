@@ -5,6 +5,9 @@ import type { Registry } from '../registry/registry.ts';
 import type { EventSink } from '../events/sink.ts';
 import type { RouteName } from './routes.ts';
 import type { RequestObserver } from './request-done.ts';
+import type { AccessControl } from '../auth/access-control.ts';
+import type { Principal } from '../auth/principal.ts';
+import type { VerifiedToken } from '../auth/jwt.ts';
 
 export interface HttpOptions {
   /** Absolute base URL for Location headers (http.host); derived from the request when unset. */
@@ -35,6 +38,12 @@ export interface RequestContext {
   url(path: string): string;
   /** The path as the client must request it (with http.prefix). */
   path(path: string): string;
+  /** Who is asking (set by http/authorize.ts before the handler runs); anonymous by default. */
+  principal: Principal;
+  /** The bearer token the request carried, verified. */
+  token?: VerifiedToken;
+  /** Access control is off (no users, no auth section): every request may do everything. */
+  unrestricted: boolean;
 }
 
 export interface App {
@@ -47,10 +56,14 @@ export interface App {
   uploadGauge?: { inc(): void; dec(): void };
   /** Pending and failed notification deliveries (GET /api/v1/events). */
   eventsStatus?: (failedOnly: boolean) => Promise<unknown>;
+  /** Per-upstream counters of the pull-through cache (GET /api/v1/mirror); absent when not mirroring. */
+  mirrorStatus?: () => unknown;
   /** Operations endpoints (/healthz, /readyz, /metrics): answers and returns true, or returns false. */
   ops?: (req: IncomingMessage, res: ServerResponse) => boolean;
   /** Notification events, queued before the response; none when absent. */
   events?: EventSink;
+  /** Accounts and access control; absent, every request may do everything. */
+  access?: AccessControl;
 }
 
 export type Handler = (ctx: RequestContext, app: App) => Promise<void>;

@@ -40,6 +40,9 @@ export const ErrorCodes = {
   METHOD_UNKNOWN: declare('METHOD_UNKNOWN', 'method not allowed on this resource', 405),
   NOT_FOUND: declare('NOT_FOUND', 'route not found', 404),
   SIZE_EXCEEDED: declare('SIZE_EXCEEDED', 'payload too large', 413),
+  // berth's management API (/api/v1).
+  CONFLICT: declare('CONFLICT', 'the resource already exists', 409),
+  REQUEST_INVALID: declare('REQUEST_INVALID', 'invalid request', 400),
   UNKNOWN: declare('UNKNOWN', 'unknown error', 500),
 } as const;
 

@@ -6,6 +6,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import { RegistryError } from '../registry/errors.ts';
+import { AuthError } from '../auth/errors.ts';
 import { InvalidOffsetError } from '../storage/driver.ts';
 import { ErrorCodes, errorBody, type ErrorCode } from './errcodes.ts';
 
@@ -38,6 +39,12 @@ const DOMAIN_CODES: Record<string, ErrorCode> = {
   BERTH_MANIFEST_BLOB_UNKNOWN: 'MANIFEST_BLOB_UNKNOWN',
   BERTH_PAGINATION_INVALID: 'PAGINATION_NUMBER_INVALID',
   BERTH_UNSUPPORTED: 'UNSUPPORTED',
+  BERTH_AUTHENTICATION_FAILED: 'UNAUTHORIZED',
+  BERTH_ACCESS_DENIED: 'DENIED',
+  BERTH_ACCOUNT_UNKNOWN: 'NOT_FOUND',
+  BERTH_ACCOUNT_CONFLICT: 'CONFLICT',
+  BERTH_ACCOUNT_INVALID: 'REQUEST_INVALID',
+  BERTH_UPSTREAM_UNAVAILABLE: 'UNAVAILABLE',
 };
 
 export interface MappedError {
@@ -59,7 +66,7 @@ export function mapError(err: unknown): MappedError {
     // A range past the end of the stored bytes (their size disagrees with the record): not the client's fault to fix, but a range error.
     return { code: 'RANGE_INVALID', status: ErrorCodes.RANGE_INVALID.status, message: 'requested range not satisfiable', internal: false };
   }
-  if (err instanceof RegistryError) {
+  if (err instanceof RegistryError || err instanceof AuthError) {
     const code = DOMAIN_CODES[err.code];
     if (code !== undefined) {
       return { code, status: ErrorCodes[code].status, message: err.message, detail: err.detail, internal: false };

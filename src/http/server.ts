@@ -11,6 +11,8 @@ import { HANDLERS } from './handlers/index.ts';
 import { matchRoute, type Method } from './routes.ts';
 import { observeRequest } from './request-done.ts';
 import { validateName } from '../registry/reference.ts';
+import { authorize } from './authorize.ts';
+import { ANONYMOUS } from '../auth/principal.ts';
 
 const API_VERSION_HEADER = 'Docker-Distribution-API-Version';
 let requestCounter = 0;
@@ -45,6 +47,7 @@ async function dispatch(req: IncomingMessage, app: App, ctx: RequestContext): Pr
   ctx.query = new URLSearchParams(q === -1 ? '' : url.slice(q + 1));
   const name = match.params['name'];
   if (name !== undefined) ctx.name = validateName(name);
+  await authorize(ctx, app, req.method as Method);
   await handler(ctx, app);
 }
 
@@ -71,6 +74,8 @@ export function createRequestListener(app: App): (req: IncomingMessage, res: Ser
       log: app.log,
       url: (p) => (base ??= baseUrl(req, app)) + p,
       path: (p) => app.options.prefix + p,
+      principal: ANONYMOUS,
+      unrestricted: false,
     };
     observeRequest(req, res, observers, () => ({ id, route: ctx.route, repo: ctx.name || undefined }));
     dispatch(req, app, ctx).catch((err: unknown) => {

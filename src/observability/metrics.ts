@@ -52,6 +52,8 @@ export class Metrics {
   private readonly metaDuration: Histogram<'operation'>;
   private readonly cacheRequests: BatchedCounter<'cache' | 'result'>;
   private readonly authFailures: Counter;
+  private readonly mirrorRequests: Counter<'upstream' | 'object' | 'outcome'>;
+  private readonly mirrorBytes: Counter<'upstream' | 'kind'>;
 
   constructor(options: MetricsOptions = {}) {
     const registry = this.registry;
@@ -110,6 +112,18 @@ export class Metrics {
       registry,
     });
     this.authFailures = new Counter({ name: 'berth_auth_failures_total', help: 'Requests refused for missing or bad credentials.', registers });
+    this.mirrorRequests = new Counter({
+      name: 'berth_mirror_requests_total',
+      help: 'Requests for mirrored blobs and manifests, by upstream, object and outcome (hit, miss, stale: served from the cache while the upstream was down, error).',
+      labelNames: ['upstream', 'object', 'outcome'],
+      registers,
+    });
+    this.mirrorBytes = new Counter({
+      name: 'berth_mirror_bytes_total',
+      help: 'Bytes fetched from upstreams (kind=fetched) and served from the cache instead (kind=saved).',
+      labelNames: ['upstream', 'kind'],
+      registers,
+    });
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 
@@ -137,6 +151,15 @@ export class Metrics {
 
   authFailure(): void {
     this.authFailures.inc();
+  }
+
+  /** A mirrored request's outcome (MirrorObserver, src/proxy/stats.ts). */
+  mirrorRequest(upstream: string, object: string, outcome: string): void {
+    this.mirrorRequests.inc({ upstream, object, outcome });
+  }
+
+  mirrorBytesCounted(upstream: string, kind: 'fetched' | 'saved', n: number): void {
+    this.mirrorBytes.inc({ upstream, kind }, n);
   }
 
   /** One storage driver call; `errorCode` when it rejected. */

@@ -30,10 +30,25 @@ export interface OpenedBlob extends BlobRecord {
   stream: Readable;
 }
 
+/**
+ * What the HTTP handlers use of blobs: the local BlobService, or a pull-through decorator of it
+ * (src/proxy) that fetches what a mirrored repository lacks from its upstream.
+ */
+export interface BlobStore {
+  stat(repo: string, digest: string): Promise<BlobRecord>;
+  /** Open a blob as stat returned it (a decorator may recognise its own records). */
+  open(blob: BlobRecord, range?: BlobRange): Promise<OpenedBlob>;
+  openFile(blob: BlobRecord, range?: BlobRange): Promise<BlobFile | undefined>;
+  redirectURL(digest: string, method: 'GET' | 'HEAD'): Promise<string | undefined>;
+  mount(repo: string, digest: string, from?: string): Promise<BlobRecord | undefined>;
+  delete(repo: string, digest: string): Promise<void>;
+  bytesPresent(digest: string): Promise<boolean>;
+}
+
 /** How long a blob's link to a repository is trusted without asking the meta store again. */
 const LINK_TTL_MS = 5_000;
 
-export class BlobService {
+export class BlobService implements BlobStore {
   /** `repo\0digest` -> blob, for HEAD and GET; unlinking through this service invalidates it. */
   private readonly links = new LRUCache<string, BlobRecord>({ max: 100_000, ttl: LINK_TTL_MS });
 

@@ -108,3 +108,17 @@ export class PaginationInvalidError extends RegistryError {
 export class UnsupportedError extends RegistryError {
   readonly code = 'BERTH_UNSUPPORTED';
 }
+
+/**
+ * A mirror's upstream cannot answer: unreachable, timed out, rate-limiting (429) or failing (5xx).
+ * `reason` says which, for the client and the log.
+ */
+export class UpstreamUnavailableError extends RegistryError {
+  readonly code = 'BERTH_UPSTREAM_UNAVAILABLE';
+  constructor(
+    readonly upstream: string,
+    readonly reason: string,
+  ) {
+    super(`upstream ${upstream} unavailable: ${reason}`, { upstream, reason });
+  }
+}

@@ -4,7 +4,7 @@
  * kept in a bounded in-memory cache, since manifest GET is the registry's hottest request.
  */
 import { LRUCache } from 'lru-cache';
-import type { ManifestRecord, MetaStore, Page } from '../meta/store.ts';
+import type { BlobRecord, ManifestRecord, MetaStore, Page } from '../meta/store.ts';
 import type { StorageDriver } from '../storage/driver.ts';
 import { blobDataPath } from '../storage/paths.ts';
 import { digestOf } from './digest.ts';
@@ -16,7 +16,7 @@ import {
   ManifestUnknownError,
   NameUnknownError,
 } from './errors.ts';
-import { parseManifest } from './manifest-parse.ts';
+import { parseManifest, type ParsedManifest } from './manifest-parse.ts';
 import { IMAGE_MANIFEST_TYPES, INDEX_TYPES, OCI_INDEX } from './media-types.ts';
 import { parseDigest, parseReference } from './reference.ts';
 import type { RegistryPolicy } from './policy.ts';
@@ -51,7 +51,39 @@ export interface ReferrersIndex {
   }[];
 }
 
-export class ManifestService {
+/**
+ * What the HTTP handlers use of manifests: the local ManifestService, or a pull-through decorator
+ * of it (src/proxy) for mirrored repositories.
+ */
+export interface ManifestStore {
+  put(repo: string, reference: string, content: Buffer, contentType: string | undefined): Promise<PushedManifest>;
+  stat(repo: string, reference: string): Promise<ManifestRecord>;
+  get(repo: string, reference: string): Promise<StoredManifest>;
+  getAccepted(repo: string, reference: string, accepted: ReadonlySet<string>): Promise<StoredManifest>;
+  statAccepted(repo: string, reference: string, accepted: ReadonlySet<string>): Promise<ManifestRecord>;
+  delete(repo: string, reference: string): Promise<void>;
+  tags(repo: string, page: Page): Promise<string[]>;
+  catalog(page: Page): Promise<string[]>;
+  referrers(repo: string, digest: string, artifactType?: string): Promise<ReferrersIndex>;
+}
+
+/**
+ * For a client that accepts image manifests but not the index type it asked for (an old docker):
+ * the digest of the index's linux/amd64 image to serve instead, as distribution does; undefined
+ * when the stored manifest is to be served as it is.
+ */
+export function platformSubstitute(stored: StoredManifest, accepted: ReadonlySet<string>): string | undefined {
+  const { record } = stored;
+  if (!INDEX_TYPES.has(record.mediaType) || accepted.size === 0 || accepted.has(record.mediaType) || accepted.has('*/*')) {
+    return undefined;
+  }
+  if (![...IMAGE_MANIFEST_TYPES].some((t) => accepted.has(t))) return undefined;
+  return parseManifest(stored.content, record.mediaType).children.find(
+    (c) => c.platform?.os === 'linux' && c.platform.architecture === 'amd64' && accepted.has(c.mediaType),
+  )?.digest;
+}
+
+export class ManifestService implements ManifestStore {
   private readonly cache: LRUCache<string, Buffer>;
   /**
    * Resolved references (`repo\0tag` or `repo\0digest`) -> record, the other half of the hot GET.
@@ -90,27 +122,45 @@ export class ManifestService {
     for (const child of parsed.children) {
       if ((await this.meta.getManifest(repo, child.digest)) === undefined) throw new ManifestBlobUnknownError(child.digest, 'manifest');
     }
-    const { hex } = parseDigest(digest);
+    await this.store(repo, digest, content, parsed, ref.kind === 'tag' ? ref.tag : undefined);
+    return { digest, subject: parsed.subject?.digest ?? null };
+  }
+
+  /**
+   * Store a manifest fetched from a mirror's upstream, with its tag. Unlike put(), the blobs and
+   * child manifests it references need not be here: a pull-through cache fetches them when they
+   * are asked for (an index does not pull every platform). The digest is computed here. Returns
+   * the record and the blobs it references, with their sizes.
+   */
+  async storeFetched(repo: string, content: Buffer, mediaType: string, tag?: string): Promise<{ record: ManifestRecord; blobs: BlobRecord[] }> {
+    if (content.length > MANIFEST_SIZE_LIMIT) throw new ManifestTooLargeError(MANIFEST_SIZE_LIMIT);
+    const parsed = parseManifest(content, mediaType);
+    const record = await this.store(repo, digestOf(content), content, parsed, tag);
+    return { record, blobs: parsed.blobs.map((b) => ({ digest: b.digest, size: b.size })) };
+  }
+
+  /** Write the checked manifest's bytes, then record it (and the tag) in the meta store. */
+  private async store(repo: string, digest: string, content: Buffer, parsed: ParsedManifest, tag: string | undefined): Promise<ManifestRecord> {
+    const { algorithm, hex } = parseDigest(digest);
     // Written even when a file is there: it may be a copy a power cut tore before it was linked.
     await this.driver.putContent(blobDataPath(algorithm, hex), content);
+    const record: ManifestRecord = {
+      digest,
+      mediaType: parsed.mediaType,
+      size: content.length,
+      artifactType: parsed.artifactType,
+      subject: parsed.subject?.digest ?? null,
+      annotations: parsed.annotations,
+      createdAt: Date.now(),
+    };
     await this.meta.putManifest(
       repo,
-      {
-        digest,
-        mediaType: parsed.mediaType,
-        size: content.length,
-        artifactType: parsed.artifactType,
-        subject: parsed.subject?.digest ?? null,
-        annotations: parsed.annotations,
-        createdAt: Date.now(),
-        blobs: parsed.blobs.map((b) => b.digest),
-        children: parsed.children.map((c) => c.digest),
-      },
-      ref.kind === 'tag' ? ref.tag : undefined,
+      { ...record, blobs: parsed.blobs.map((b) => b.digest), children: parsed.children.map((c) => c.digest) },
+      tag,
     );
     this.cache.set(digest, content);
-    if (ref.kind === 'tag') this.records.delete(`${repo}\0${ref.tag}`);
-    return { digest, subject: parsed.subject?.digest ?? null };
+    if (tag !== undefined) this.records.delete(`${repo}\0${tag}`);
+    return record;
   }
 
   /** The manifest's record without its bytes (HEAD). */
@@ -140,15 +190,8 @@ export class ManifestService {
    */
   async getAccepted(repo: string, reference: string, accepted: ReadonlySet<string>): Promise<StoredManifest> {
     const stored = await this.get(repo, reference);
-    const { record } = stored;
-    if (!INDEX_TYPES.has(record.mediaType) || accepted.size === 0 || accepted.has(record.mediaType) || accepted.has('*/*')) {
-      return stored;
-    }
-    if (![...IMAGE_MANIFEST_TYPES].some((t) => accepted.has(t))) return stored;
-    const child = parseManifest(stored.content, record.mediaType).children.find(
-      (c) => c.platform?.os === 'linux' && c.platform.architecture === 'amd64' && accepted.has(c.mediaType),
-    );
-    return child === undefined ? stored : this.get(repo, child.digest);
+    const child = platformSubstitute(stored, accepted);
+    return child === undefined ? stored : this.get(repo, child);
   }
 
   /** What getAccepted would serve, without reading an image manifest's bytes (HEAD). */

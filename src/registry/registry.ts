@@ -1,8 +1,8 @@
 /** The registry domain, composed: blobs, uploads and manifests over one driver and one meta store. */
 import type { MetaStore } from '../meta/store.ts';
 import type { StorageDriver } from '../storage/driver.ts';
-import { BlobService } from './blobs.ts';
-import { ManifestService } from './manifests.ts';
+import { BlobService, type BlobStore } from './blobs.ts';
+import { ManifestService, type ManifestStore } from './manifests.ts';
 import { RegistryPolicy, type RegistryPolicyOptions } from './policy.ts';
 import { UploadService } from './uploads.ts';
 import { BlobJournal, type BlobJournalOptions } from './blob-journal.ts';
@@ -16,13 +16,25 @@ export interface RegistryOptions extends RegistryPolicyOptions {
   journal?: BlobJournalOptions;
   /** Told of every lookup in the in-process caches (for metrics). */
   onCacheLookup?: CacheObserver;
+  /** Decorates the local blob and manifest services (a pull-through cache, src/proxy). */
+  decorate?: (local: LocalServices) => { blobs: BlobStore; manifests: ManifestStore };
+}
+
+/** The registry's own services over its storage, before any decoration. */
+export interface LocalServices {
+  blobs: BlobService;
+  manifests: ManifestService;
+  uploads: UploadService;
+  meta: MetaStore;
 }
 
 export class Registry {
   readonly policy: RegistryPolicy;
-  readonly blobs: BlobService;
+  /** What the HTTP handlers serve: the local services, or their decoration. */
+  readonly blobs: BlobStore;
+  readonly manifests: ManifestStore;
   readonly uploads: UploadService;
-  readonly manifests: ManifestService;
+  readonly local: LocalServices;
   readonly journal: BlobJournal;
   readonly meta: MetaStore;
   readonly driver: StorageDriver;
@@ -41,9 +53,16 @@ export class Registry {
     this.driver = opts.driver;
     this.meta = opts.meta;
     this.policy = new RegistryPolicy(opts);
-    this.blobs = new BlobService(opts.driver, opts.meta, this.policy, opts.onCacheLookup);
     this.journal = new BlobJournal(opts.driver, opts.meta, opts.log, opts.journal);
     this.uploads = new UploadService(opts.driver, opts.meta, this.policy, this.journal);
-    this.manifests = new ManifestService(opts.driver, opts.meta, this.policy, opts.onCacheLookup);
+    this.local = {
+      blobs: new BlobService(opts.driver, opts.meta, this.policy, opts.onCacheLookup),
+      manifests: new ManifestService(opts.driver, opts.meta, this.policy, opts.onCacheLookup),
+      uploads: this.uploads,
+      meta: opts.meta,
+    };
+    const served = opts.decorate?.(this.local) ?? this.local;
+    this.blobs = served.blobs;
+    this.manifests = served.manifests;
   }
 }

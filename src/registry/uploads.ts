@@ -39,6 +39,18 @@ export interface ChunkRange {
   end?: number;
 }
 
+export interface AppendOptions {
+  /**
+   * Called once every byte of the request is written, before they are made durable: with the
+   * sha256 digest of the whole upload so far when this process hashed all of it, else undefined.
+   * Throwing aborts the request (its bytes are not committed). A pull-through cache uses it to
+   * release a verified blob to its clients without waiting for the disk.
+   */
+  beforeCommit?: (sha256: string | undefined, size: number) => void | Promise<void>;
+  /** Nothing made durable until the commit at the end (WriterOptions.deferSync). */
+  deferSync?: boolean;
+}
+
 interface HashState {
   hash: Hash;
   offset: number;
@@ -75,9 +87,9 @@ export class UploadService {
   }
 
   /** Append a request body. Out-of-order chunks (start != current size) are UploadRangeError. */
-  async append(repo: string, id: string, body: Readable, range?: ChunkRange): Promise<UploadStatus> {
+  async append(repo: string, id: string, body: Readable, range?: ChunkRange, opts: AppendOptions = {}): Promise<UploadStatus> {
     const session = await this.session(repo, id);
-    return this.exclusive(id, async () => ({ ...session, size: await this.write(id, body, range) }));
+    return this.exclusive(id, async () => ({ ...session, size: await this.write(id, body, range, opts) }));
   }
 
   /**
@@ -169,13 +181,14 @@ export class UploadService {
     return removed;
   }
 
-  private async write(id: string, body: Readable, range?: ChunkRange): Promise<number> {
+  private async write(id: string, body: Readable, range?: ChunkRange, opts: AppendOptions = {}): Promise<number> {
     const path = uploadDataPath(id);
     let created = false;
-    const writer = await this.driver.writer(path, true).catch((e: unknown) => {
+    const writerOpts = { deferSync: opts.deferSync };
+    const writer = await this.driver.writer(path, true, writerOpts).catch((e: unknown) => {
       if (!(e instanceof PathNotFoundError)) throw e;
       created = true;
-      return this.driver.writer(path, false);
+      return this.driver.writer(path, false, writerOpts);
     });
     const start = writer.size;
     if (range !== undefined && range.start !== start) {
@@ -200,6 +213,15 @@ export class UploadService {
       await writer.close();
       this.hashes.delete(id);
       throw new SizeInvalidError(`Content-Range declares ${range.end - range.start + 1} bytes but ${received} arrived`);
+    }
+    if (opts.beforeCommit !== undefined) {
+      try {
+        await opts.beforeCommit(hashing ? `sha256:${state.hash.copy().digest('hex')}` : undefined, writer.size);
+      } catch (e) {
+        await writer.close();
+        this.hashes.delete(id);
+        throw e;
+      }
     }
     await writer.commit();
     // The session row was committed without a flush; before its first chunk is acknowledged it

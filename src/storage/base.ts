@@ -9,7 +9,7 @@
  *    (the filesystem driver hides them from list and walk, so a user path there would vanish);
  *  - the root `/` is a valid argument only to list and walk.
  */
-import type { FileInfo, FileWriter, OpenFile, ReadOptions, StorageDriver, PutOptions } from './driver.ts';
+import type { FileInfo, FileWriter, OpenFile, ReadOptions, StorageDriver, PutOptions, WriterOptions } from './driver.ts';
 import { InvalidPathError } from './driver.ts';
 import type { Readable } from 'node:stream';
 
@@ -59,9 +59,9 @@ export function withPathValidation(driver: StorageDriver): StorageDriver {
       checkPath(path);
       return driver.reader(path, opts);
     },
-    async writer(path: string, append: boolean): Promise<FileWriter> {
+    async writer(path: string, append: boolean, opts?: WriterOptions): Promise<FileWriter> {
       checkPath(path);
-      return driver.writer(path, append);
+      return driver.writer(path, append, opts);
     },
     async stat(path: string): Promise<FileInfo> {
       checkPath(path);

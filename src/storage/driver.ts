@@ -36,6 +36,15 @@ export interface ReadOptions {
   end?: number;
 }
 
+export interface WriterOptions {
+  /**
+   * Make nothing durable before commit() (no periodic flushes while writing): writes run at the
+   * speed of the page cache and commit() takes longer. For writers whose commit is off a
+   * client's critical path (a mirror caching a blob it already streams to its clients).
+   */
+  deferSync?: boolean;
+}
+
 export interface PutOptions {
   /**
    * false: atomic but not yet durable; a later flush() makes it so. For callers that keep their
@@ -62,7 +71,7 @@ export interface StorageDriver {
   /** A stream of the file's bytes from offset to end. PathNotFoundError / InvalidOffsetError. */
   reader(path: string, opts?: ReadOptions): Promise<Readable>;
   /** Open a writer; append=true continues an existing file (PathNotFoundError if absent). */
-  writer(path: string, append: boolean): Promise<FileWriter>;
+  writer(path: string, append: boolean, opts?: WriterOptions): Promise<FileWriter>;
   /** Size, modification time, file or directory. PathNotFoundError if absent. */
   stat(path: string): Promise<FileInfo>;
   /** Direct children of a directory as full paths, sorted. PathNotFoundError if absent. */

@@ -5,12 +5,11 @@
  * multi-arch OCI index. The RepoDigests docker records must match Docker-Content-Digest.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { MT, buildImage, writeDockerArchive, type BuiltImage } from '../fixtures/oci.ts';
+import { dockerdWarnings, startDockerd, stopDockerd, type Daemon } from '../helpers/dockerd.ts';
 import { headManifest, requireTools, run, runOk, startBerth, tempDir, type BerthProcess, type RunResult } from '../helpers/process.ts';
 
 const tools = requireTools('dockerd', 'docker');
@@ -22,109 +21,14 @@ interface DockerImage {
   Architecture: string;
 }
 
-interface Daemon {
-  child: ChildProcess;
-  env: Record<string, string>;
-  /** Kills dockerd's group should this test process exit first; removed once dockerd is stopped. */
-  onExit: () => void;
-}
-
-async function startDockerd(work: string, insecure: string): Promise<Daemon> {
-  const sock = join(work, 'docker.sock');
-  const log = join(work, 'dockerd.log');
-  const configFile = join(work, 'daemon.json');
-  await writeFile(configFile, '{}\n');
-  const fd = openSync(log, 'a');
-  const child = spawn(
-    'dockerd',
-    ['--config-file', configFile, '--iptables=false', '--ip6tables=false', '--bridge=none', '--storage-driver=vfs',
-      '--data-root', join(work, 'data'), '--exec-root', join(work, 'exec'), '--pidfile', join(work, 'dockerd.pid'),
-      '-H', `unix://${sock}`, '--insecure-registry', insecure],
-    { detached: true, stdio: ['ignore', fd, fd] },
-  );
-  closeSync(fd);
-  // should this test process die first, take dockerd with it
-  const onExit = (): void => {
-    if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) signalGroupSync(child.pid, 'SIGKILL');
-  };
-  process.on('exit', onExit);
-  const env = { DOCKER_HOST: `unix://${sock}`, DOCKER_CONFIG: join(work, 'cli') };
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) break;
-    if ((await run('docker', ['version', '--format', '{{.Server.Version}}'], { env, timeout: 10_000 })).code === 0) return { child, env, onExit };
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  const text = await readFile(log, 'utf8').catch(() => '');
-  await stopDockerd({ child, env, onExit }, work);
-  throw new Error(`dockerd did not start (exit ${child.exitCode})\n--- dockerd log ---\n${text.slice(-6000)}`);
-}
-
-function readFileSafe(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return '';
-  }
-}
-
-function signalGroupSync(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // already gone
-  }
-}
-
-/** Pids of processes whose command line mentions `dir` (dockerd's containerd runs in a group of its own). */
-async function processesUnder(dir: string): Promise<number[]> {
-  const pids: number[] = [];
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
-    if (cmdline.includes(dir)) pids.push(Number(entry));
-  }
-  return pids;
-}
-
-async function stopDockerd(daemon: Daemon, work: string): Promise<void> {
-  const { child } = daemon;
-  process.off('exit', daemon.onExit);
-  const exited = new Promise<void>((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', () => r())));
-  const signalGroup = (signal: NodeJS.Signals): void => {
-    if (child.pid !== undefined) signalGroupSync(child.pid, signal);
-  };
-  signalGroup('SIGTERM');
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = await Promise.race([exited.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), 20_000)))]);
-  clearTimeout(timer);
-  if (timedOut) {
-    signalGroup('SIGKILL');
-    await exited;
-  }
-  for (const pid of await processesUnder(work)) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-  const mounts = (await readFile('/proc/self/mounts', 'utf8')).split('\n').map((l) => l.split(' ')[1] ?? '');
-  for (const target of mounts.filter((m) => m.startsWith(`${work}/`)).reverse()) {
-    await run('umount', ['-l', target]);
-  }
-}
-
 describe('docker interop', () => {
   let server: BerthProcess;
   let work: string;
   let daemon: Daemon | undefined;
   let image: BuiltImage;
 
-  const logs = (): string => {
-    const dockerd = readFileSafe(join(work, 'dockerd.log')).split('\n').filter((l) => /level=(warn|error)/.test(l));
-    return `--- registry logs (${server.url}) ---\n${server.logs().slice(-8000)}\n--- dockerd warnings ---\n${dockerd.slice(-30).join('\n')}`;
-  };
+  const logs = (): string =>
+    `--- registry logs (${server.url}) ---\n${server.logs().slice(-8000)}\n--- dockerd warnings ---\n${dockerdWarnings(work)}`;
   const docker = (...args: string[]): Promise<RunResult> => {
     if (daemon === undefined) throw new Error('dockerd is not running');
     return runOk('docker', args, { env: daemon.env, context: logs, timeout: 180_000 });

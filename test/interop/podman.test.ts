@@ -5,10 +5,11 @@
  * for a foreign architecture.
  */
 import assert from 'node:assert/strict';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { MT, writeMultiArchLayout, writeSingleArchLayout, type MultiArchLayout, type SingleArchLayout } from '../fixtures/oci.ts';
+import { podmanSandbox } from '../helpers/podman.ts';
 import { headManifest, requireTools, runOk, startBerth, tempDir, type BerthProcess, type RunResult } from '../helpers/process.ts';
 
 const tools = requireTools('podman');
@@ -46,28 +47,7 @@ describe('podman interop', () => {
     tools.check();
     server = await startBerth();
     work = await tempDir('podman');
-    const root = join(work, 'root');
-    const runroot = join(work, 'runroot');
-    const tmp = join(work, 'tmp');
-    await Promise.all([root, runroot, tmp].map((d) => mkdir(d, { recursive: true })));
-    const registriesConf = join(work, 'registries.conf');
-    await writeFile(
-      registriesConf,
-      `unqualified-search-registries = []\n\n[[registry]]\nlocation = "${server.host}"\ninsecure = true\n`,
-    );
-    const storageConf = join(work, 'storage.conf');
-    await writeFile(storageConf, `[storage]\ndriver = "vfs"\nrunroot = "${runroot}"\ngraphroot = "${root}"\n`);
-    const containersConf = join(work, 'containers.conf');
-    await writeFile(containersConf, '[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = "none"\n');
-    await writeFile(join(work, 'auth.json'), '{"auths":{}}\n');
-    env = {
-      CONTAINERS_REGISTRIES_CONF: registriesConf,
-      CONTAINERS_STORAGE_CONF: storageConf,
-      CONTAINERS_CONF: containersConf,
-      REGISTRY_AUTH_FILE: join(work, 'auth.json'),
-      TMPDIR: tmp,
-    };
-    globals = ['--root', root, '--runroot', runroot, '--tmpdir', tmp, '--storage-driver', 'vfs', '--cgroup-manager', 'cgroupfs', '--events-backend', 'none'];
+    ({ env, globals } = await podmanSandbox(work, server.host));
     single = await writeSingleArchLayout(join(work, 'single'), { tag: 'v1', label: 'podman' });
     multi = await writeMultiArchLayout(join(work, 'multi'), { tag: 'v2', label: 'podman-multi' });
   });

@@ -5,8 +5,25 @@ import { getBase } from './base.ts';
 import { deleteBlob, getBlob, headBlob } from './blobs.ts';
 import { getCatalog, getReferrers, getTags } from './listings.ts';
 import { getEvents } from './events.ts';
+import { getMirror } from './mirror.ts';
+import { getJwks, getToken, postToken } from './token.ts';
 import { deleteManifest, getManifest, headManifest, putManifest } from './manifests.ts';
 import { deleteUpload, getUpload, patchUpload, putUpload, startUpload } from './uploads.ts';
+import { createToken, createUser, deleteUser, getMe, getUser, listTokens, listUsers, patchUser, revokeToken } from './api-users.ts';
+import {
+  createOrg,
+  createTeam,
+  deleteOrg,
+  deleteOrgMember,
+  deleteTeam,
+  deleteTeamMember,
+  getOrg,
+  listOrgs,
+  putOrgMember,
+  putTeamMember,
+  putTeamPermission,
+} from './api-orgs.ts';
+import { getRepository, patchRepository } from './api-repositories.ts';
 
 export const HANDLERS: Record<RouteName, Partial<Record<Method, Handler>>> = {
   base: { GET: getBase, HEAD: getBase },
@@ -18,4 +35,20 @@ export const HANDLERS: Record<RouteName, Partial<Record<Method, Handler>>> = {
   blob: { GET: getBlob, HEAD: headBlob, DELETE: deleteBlob },
   referrers: { GET: getReferrers },
   events: { GET: getEvents },
+  mirror: { GET: getMirror },
+  token: { GET: getToken, POST: postToken },
+  jwks: { GET: getJwks },
+  'api-me': { GET: getMe },
+  'api-users': { GET: listUsers, POST: createUser },
+  'api-user': { GET: getUser, PATCH: patchUser, DELETE: deleteUser },
+  'api-tokens': { GET: listTokens, POST: createToken },
+  'api-token': { DELETE: revokeToken },
+  'api-orgs': { GET: listOrgs, POST: createOrg },
+  'api-org': { GET: getOrg, DELETE: deleteOrg },
+  'api-org-member': { PUT: putOrgMember, DELETE: deleteOrgMember },
+  'api-teams': { POST: createTeam },
+  'api-team': { DELETE: deleteTeam },
+  'api-team-member': { PUT: putTeamMember, DELETE: deleteTeamMember },
+  'api-team-permissions': { PUT: putTeamPermission },
+  'api-repository': { GET: getRepository, PATCH: patchRepository },
 };

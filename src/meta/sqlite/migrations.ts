@@ -100,4 +100,67 @@ CREATE INDEX event_deliveries_queue ON event_deliveries(endpoint, id) WHERE deli
 CREATE INDEX event_deliveries_delivered ON event_deliveries(delivered_at) WHERE delivered_at IS NOT NULL;
 `,
   },
+  {
+    version: 4,
+    name: 'accounts and access control',
+    sql: `
+CREATE TABLE namespaces (
+  name TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE TABLE users (
+  name TEXT PRIMARY KEY REFERENCES namespaces(name) ON DELETE CASCADE,
+  password_hash TEXT,
+  admin INTEGER NOT NULL DEFAULT 0,
+  created_at BIGINT NOT NULL
+);
+CREATE TABLE org_members (
+  org TEXT NOT NULL REFERENCES namespaces(name) ON DELETE CASCADE,
+  user_name TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+  owner INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (org, user_name)
+);
+CREATE INDEX org_members_user ON org_members(user_name);
+CREATE TABLE teams (
+  id INTEGER PRIMARY KEY,
+  org TEXT NOT NULL REFERENCES namespaces(name) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  UNIQUE (org, name)
+);
+CREATE TABLE team_members (
+  team_id INTEGER NOT NULL REFERENCES teams(id) ON DELETE CASCADE,
+  user_name TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+  PRIMARY KEY (team_id, user_name)
+);
+CREATE TABLE team_permissions (
+  team_id INTEGER NOT NULL REFERENCES teams(id) ON DELETE CASCADE,
+  repository TEXT NOT NULL,
+  role TEXT NOT NULL,
+  PRIMARY KEY (team_id, repository)
+);
+CREATE TABLE repository_settings (
+  name TEXT PRIMARY KEY,
+  namespace TEXT NOT NULL,
+  visibility TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE INDEX repository_settings_namespace ON repository_settings(namespace, visibility);
+CREATE TABLE access_tokens (
+  id TEXT PRIMARY KEY,
+  user_name TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+  kind TEXT NOT NULL,
+  name TEXT NOT NULL,
+  secret_hash TEXT NOT NULL UNIQUE,
+  scopes TEXT,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT,
+  last_used_at BIGINT
+);
+CREATE INDEX access_tokens_user ON access_tokens(user_name, kind);
+`,
+  },
 ];
+

@@ -15,7 +15,7 @@ import fs from 'node:fs/promises';
 import type { Dirent } from 'node:fs';
 import nodePath from 'node:path';
 import { Readable } from 'node:stream';
-import type { FileInfo, FileWriter, OpenFile, PutOptions, ReadOptions, StorageDriver } from '../driver.ts';
+import type { FileInfo, FileWriter, OpenFile, PutOptions, ReadOptions, StorageDriver, WriterOptions } from '../driver.ts';
 import { InvalidOffsetError, PathNotFoundError, StorageError } from '../driver.ts';
 import { TEMP_PREFIX } from '../base.ts';
 import { FilesystemWriter, type WriterTuning } from './fs-writer.ts';
@@ -121,14 +121,15 @@ export class FilesystemDriver implements StorageDriver {
     return Readable.from([]);
   }
 
-  async writer(path: string, append: boolean): Promise<FileWriter> {
+  async writer(path: string, append: boolean, opts: WriterOptions = {}): Promise<FileWriter> {
     const full = this.full(path);
     const handle = append
       ? await fs.open(full, APPEND).catch(notFound(path))
       : await this.createIn(nodePath.dirname(full), () => fs.open(full, CREATE)).catch(throwInTheWay(path));
     try {
       const { size } = await handle.stat();
-      return new FilesystemWriter(handle, full, size, this.tuning, () => this.removeFile(full), !append);
+      const tuning = opts.deferSync === true ? { ...this.tuning, syncInterval: Infinity } : this.tuning;
+      return new FilesystemWriter(handle, full, size, tuning, () => this.removeFile(full), !append);
     } catch (err) {
       await handle.close();
       throw err;

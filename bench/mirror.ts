@@ -1,0 +1,98 @@
+// 8. berth as a pull-through cache: a second berth (the mirror, REGISTRY_PROXY_REMOTEURL) in
+// front of the benchmark's berth (the upstream). Each run pushes a fresh blob to the upstream
+// (untimed), then pulls it directly from the upstream, cold through the mirror (fetched from
+// the upstream while streamed to the client and written), and warm through the mirror.
+// Also runnable alone, for a quick check of these rows: node --import tsx bench/mirror.ts
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { readConfig } from './config.ts';
+import { errMsg, log, MB, MIB, sizeLabel, syncDisks, type Ctx } from './context.ts';
+import { generateSource, makePayload, type Payload } from './payload.ts';
+import { installCleanupHandlers, makeTempDir, peakRssBytes, resetPeakRss, stopAll, stopProc } from './procs.ts';
+import { pull, pushMonolithic } from './push.ts';
+import { buildBerth, startBerth } from './servers.ts';
+import { Section } from './table.ts';
+
+const REPO = 'bench/mirrored';
+
+/** Section 8; undefined without berth. `work` holds the mirror's storage. */
+export async function mirrorSection(ctx: Ctx, work: string): Promise<Section | undefined> {
+  const upstream = ctx.registries.find((r) => r.name === 'berth');
+  if (upstream === undefined) return undefined;
+  const size = sizeLabel(ctx.cfg.blobSize);
+  const sec = new Section(
+    `8. Mirror (pull-through cache), ${size} blob (berth only)`,
+    [
+      { key: 'direct', label: 'direct from upstream' },
+      { key: 'cold', label: 'cold, through the mirror' },
+      { key: 'warm', label: 'warm, through the mirror' },
+    ],
+    { num: 'cold', den: 'direct', label: 'cold/direct' },
+  );
+  sec.notes.push(
+    'upstream: the berth above; mirror: a second berth with REGISTRY_PROXY_REMOTEURL set to it, its own storage on the same disk.',
+    'Each run pushes a fresh blob to the upstream (untimed, then `sync`), then pulls it direct, cold through the mirror ' +
+      '(one upstream fetch, streamed to the client while written and verified), then warm (served from the mirror\'s disk).',
+  );
+  const mirror = await startBerth(work, { dataDir: 'mirror-data', label: 'mirror', env: { REGISTRY_PROXY_REMOTEURL: upstream.base.href } });
+  const metric = `pull ${size} (MB/s)`;
+  const peak = `mirror peak RSS, cold pull (MiB)`;
+  try {
+    // Interleaved per run: direct, cold, warm, each on that run's fresh blob.
+    for (let run = 0; run < ctx.cfg.runs; run++) {
+      let p: Payload;
+      try {
+        p = makePayload(ctx.source);
+        await pushMonolithic(upstream, REPO, p);
+        syncDisks();
+      } catch (err) {
+        for (const col of ['direct', 'cold', 'warm']) sec.fail(metric, col, `push to the upstream: ${errMsg(err)}`);
+        break;
+      }
+      for (const col of ['direct', 'cold', 'warm'] as const) {
+        if (sec.failed(metric, col)) continue;
+        try {
+          if (col === 'cold') resetPeakRss(mirror.proc.pid);
+          const r = await pull(new URL(`/v2/${REPO}/blobs/${p.digest}`, col === 'direct' ? upstream.base : mirror.base), p.size, col);
+          if (col === 'cold') sec.add(peak, 'cold', peakRssBytes(mirror.proc.pid) / MIB);
+          sec.add(metric, col, r.bytes / MB / r.seconds);
+          log(ctx, `${metric} run ${run + 1}/${ctx.cfg.runs} ${col}: ${(r.bytes / MB / r.seconds).toFixed(0)}`);
+        } catch (err) {
+          sec.fail(metric, col, errMsg(err));
+          log(ctx, `${metric} ${col} FAILED: ${errMsg(err)}`);
+        }
+      }
+    }
+  } finally {
+    await stopProc(mirror.proc);
+  }
+  return sec;
+}
+
+/** Alone: build, start the upstream berth, run section 8, print it. */
+async function main(): Promise<void> {
+  installCleanupHandlers();
+  const cfg = readConfig();
+  const started = Date.now();
+  const work = makeTempDir('berth-bench-mirror-');
+  buildBerth();
+  const berth = await startBerth(work);
+  log({ started }, `generating ${sizeLabel(cfg.blobSize)} random source file`);
+  const source = generateSource(join(work, 'blob.bin'), cfg.blobSize);
+  const ctx = { cfg, registries: [berth], nginx: berth, source, rss: new Section('', [], { num: '', den: '', label: '' }), peakOverall: new Map(), started };
+  const sec = await mirrorSection(ctx, work);
+  process.stdout.write(`\n${sec?.render() ?? 'no berth'}\n`);
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main()
+    .then(async () => {
+      await stopAll();
+      process.exit(0);
+    })
+    .catch(async (err: unknown) => {
+      console.error(err);
+      await stopAll();
+      process.exit(1);
+    });
+}

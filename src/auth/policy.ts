@@ -1,0 +1,155 @@
+/**
+ * Who may do what on a repository. The rules, in Docker Hub's terms:
+ * - admins may do everything; `library/*` and one-component names (official images) are theirs;
+ * - a user owns the namespace of their name (`alice/*`);
+ * - an organisation's owners own its namespace; its teams hold a role (read, write, admin) on one
+ *   repository or on all of them;
+ * - anyone, anonymous included, may pull a public repository; nobody pushes anonymously;
+ * - a user logged in with a scoped access token gets at most that token's scopes.
+ * A repository with no settings yet (pushed before access control was on) has the default visibility;
+ * a name that does not exist is never public, so a denial says nothing about existence.
+ */
+import { AccessDeniedError } from './errors.ts';
+import { isAdmin, type Principal } from './principal.ts';
+import { namespaceOf, REPOSITORY_ACTIONS, type RepositoryAction, type Scope } from './scope.ts';
+import type { AccountStore, OrgAccess, Role, Visibility } from './store.ts';
+
+export interface PolicyOptions {
+  store: AccountStore;
+  /** Visibility of a new repository. */
+  defaultVisibility: Visibility;
+  /** The most private repositories a user's namespace may hold; 0 for no limit. */
+  maxPrivateRepos: number;
+  /** Whether the registry holds the repository (for repositories pushed before they had settings). */
+  repositoryExists(name: string): Promise<boolean>;
+}
+
+const ROLE_ACTIONS: Record<Role, readonly RepositoryAction[]> = {
+  read: ['pull'],
+  write: ['pull', 'push'],
+  admin: ['pull', 'push', 'delete'],
+};
+
+const ALL: ReadonlySet<RepositoryAction> = new Set(REPOSITORY_ACTIONS);
+const NONE: ReadonlySet<RepositoryAction> = new Set();
+
+/** The namespace admins own: official images. */
+export function isOfficialNamespace(namespace: string): boolean {
+  return namespace === '' || namespace === 'library';
+}
+
+/** Whether a pattern of a token scope (`alice/app`, `alice/*`) covers a repository name. */
+function scopeCovers(pattern: string, name: string): boolean {
+  return pattern.endsWith('/*') ? name.startsWith(pattern.slice(0, -1)) : pattern === name;
+}
+
+export class AccessPolicy {
+  constructor(private readonly opts: PolicyOptions) {}
+
+  /** The actions `principal` may take on repository `name`. */
+  async repositoryActions(principal: Principal, name: string, orgs?: Map<string, OrgAccess | undefined>): Promise<ReadonlySet<RepositoryAction>> {
+    const rights = await this.rights(principal, name, orgs);
+    if (principal.kind !== 'user' || principal.restrict === undefined || rights.size === 0) return rights;
+    const allowed = new Set<RepositoryAction>();
+    for (const scope of principal.restrict) {
+      if (scope.type !== 'repository' || !scopeCovers(scope.name, name)) continue;
+      for (const a of scope.actions) if (rights.has(a)) allowed.add(a);
+    }
+    // What anyone may do, a token may do: its scopes narrow the user's rights, not the public's.
+    if (!allowed.has('pull') && (await this.visibility(name)) === 'public') allowed.add('pull');
+    return allowed;
+  }
+
+  /** Whether the principal may manage a repository's settings (visibility, descriptions): its admins. */
+  async canAdminister(principal: Principal, name: string): Promise<boolean> {
+    return (await this.repositoryActions(principal, name)).has('delete');
+  }
+
+  /** The requested scopes cut down to what the principal may do (the token server's answer). */
+  async grant(principal: Principal, requested: readonly Scope[]): Promise<Scope[]> {
+    const granted: Scope[] = [];
+    for (const scope of requested) {
+      if (scope.type === 'registry') {
+        // Anyone may list and search: the answers only ever name what the caller may pull.
+        granted.push(scope);
+        continue;
+      }
+      const allowed = await this.repositoryActions(principal, scope.name);
+      granted.push({ ...scope, actions: scope.actions.filter((a) => allowed.has(a)) });
+    }
+    return granted;
+  }
+
+  /** The names among `names` the principal may pull (catalog, search). */
+  async pullable(principal: Principal, names: readonly string[]): Promise<Set<string>> {
+    if (isAdmin(principal)) return new Set(names);
+    const visible = await this.opts.store.publicAmong(names);
+    const orgs = new Map<string, OrgAccess | undefined>();
+    for (const name of names) {
+      if (visible.has(name)) continue;
+      if ((await this.repositoryActions(principal, name, orgs)).has('pull')) visible.add(name);
+    }
+    return visible;
+  }
+
+  /**
+   * Before a push into a repository with no settings yet: record it with the default visibility,
+   * refusing when that would pass the namespace's private repository limit.
+   */
+  async claimForPush(name: string): Promise<void> {
+    const { store } = this.opts;
+    if ((await store.getRepository(name)) !== undefined) return;
+    const namespace = namespaceOf(name);
+    const visibility = this.opts.defaultVisibility;
+    if (visibility === 'private') await this.checkPrivateQuota(namespace, name);
+    await store.claimRepository(name, namespace, visibility);
+  }
+
+  /** Throws when `namespace` may not hold one more private repository. */
+  async checkPrivateQuota(namespace: string, name: string): Promise<void> {
+    const max = this.opts.maxPrivateRepos;
+    if (max <= 0 || isOfficialNamespace(namespace)) return;
+    const used = await this.opts.store.countPrivate(namespace);
+    if (used >= max) {
+      throw new AccessDeniedError(
+        `${namespace} already has ${used} private repositories, the most allowed (access.maxprivaterepos = ${max}); make one public or delete one to create ${name}`,
+        { namespace, limit: max },
+      );
+    }
+  }
+
+  /** The effective visibility of a repository; undefined when it does not exist. */
+  async visibility(name: string): Promise<Visibility | undefined> {
+    const settings = await this.opts.store.getRepository(name);
+    if (settings !== undefined) return settings.visibility;
+    return (await this.opts.repositoryExists(name)) ? this.opts.defaultVisibility : undefined;
+  }
+
+  private async rights(principal: Principal, name: string, orgs?: Map<string, OrgAccess | undefined>): Promise<ReadonlySet<RepositoryAction>> {
+    if (principal.kind === 'system' || (principal.kind === 'user' && principal.admin)) return ALL;
+    const namespace = namespaceOf(name);
+    if (principal.kind === 'user') {
+      if (namespace === principal.name) return ALL;
+      if (!isOfficialNamespace(namespace)) {
+        const access = await this.orgAccess(namespace, principal.name, orgs);
+        if (access?.owner) return ALL;
+        if (access !== undefined) {
+          const actions = new Set<RepositoryAction>();
+          for (const { repository, role } of access.roles) {
+            if (repository === '' || repository === name) for (const a of ROLE_ACTIONS[role]) actions.add(a);
+          }
+          if (!actions.has('pull') && (await this.visibility(name)) === 'public') actions.add('pull');
+          return actions;
+        }
+      }
+    }
+    return (await this.visibility(name)) === 'public' ? new Set<RepositoryAction>(['pull']) : NONE;
+  }
+
+  private async orgAccess(org: string, user: string, cache?: Map<string, OrgAccess | undefined>): Promise<OrgAccess | undefined> {
+    if (cache?.has(org)) return cache.get(org);
+    const access = await this.opts.store.orgAccess(org, user);
+    cache?.set(org, access);
+    return access;
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * Building access control from the config: the account store in the meta store's database, the
+ * signing keys in the root directory, the token service, the policy and the authenticator.
+ * Used by the server (main.ts) and by the CLI, which must agree on where everything lives.
+ */
+import path from 'node:path';
+import type Database from 'better-sqlite3';
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.ts';
+import { SqliteAccountStore } from '../meta/sqlite/account-store.ts';
+import { AccessControl } from './access-control.ts';
+import { AccountService } from './accounts.ts';
+import { Authenticator } from './authenticator.ts';
+import { HtpasswdFile } from './htpasswd.ts';
+import { TokenService } from './jwt.ts';
+import { SigningKeys } from './keys.ts';
+import { AccessPolicy } from './policy.ts';
+import { LoginThrottle } from './throttle.ts';
+
+/** Where the token signing keys live: auth.token.keydirectory, else `auth/keys` beside the metadata database; none in memory. */
+export function keyDirectory(config: Config): string | undefined {
+  const configured = config.auth?.token?.keydirectory;
+  if (configured !== undefined) return path.resolve(configured);
+  const meta = config.meta.sqlite.path;
+  return meta === ':memory:' ? undefined : path.join(path.dirname(path.resolve(meta)), 'auth', 'keys');
+}
+
+export interface AccessControlDeps {
+  config: Config;
+  database: Database.Database;
+  repositoryExists(name: string): Promise<boolean>;
+  log?: Logger;
+}
+
+export async function createAccessControl({ config, database, repositoryExists, log }: AccessControlDeps): Promise<AccessControl> {
+  const store = new SqliteAccountStore(database);
+  const policy = new AccessPolicy({
+    store,
+    defaultVisibility: config.access.defaultvisibility,
+    maxPrivateRepos: config.access.maxprivaterepos,
+    repositoryExists,
+  });
+  const auth = config.auth;
+  const htpasswd = auth?.htpasswd && new HtpasswdFile(path.resolve(auth.htpasswd.path), log);
+  const token = auth?.token ?? { service: 'berth', issuer: 'berth', expiration: 300_000, realm: undefined, keydirectory: undefined };
+  const keys = await SigningKeys.open(keyDirectory(config));
+  const tokens = new TokenService(keys, { issuer: token.issuer, service: token.service, expiresInSec: Math.max(1, Math.round(token.expiration / 1000)) });
+  const authenticator = new Authenticator({ store, throttle: new LoginThrottle(), htpasswd, log });
+  // distribution's htpasswd mode challenges with Basic; everything else with Docker's Bearer token flow.
+  const basic = auth?.htpasswd !== undefined && auth.token === undefined;
+  return new AccessControl({
+    store,
+    policy,
+    authenticator,
+    tokens,
+    keys,
+    accounts: new AccountService(store, policy),
+    challenge: basic ? { scheme: 'basic', realm: auth.htpasswd?.realm, service: token.service } : { scheme: 'bearer', realm: token.realm, service: token.service },
+    alwaysOn: auth?.htpasswd !== undefined || auth?.token !== undefined,
+  });
+}

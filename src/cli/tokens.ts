@@ -1,0 +1,125 @@
+/**
+ * `berth token create|list|revoke`: personal access / robot tokens, usable as a password with
+ * `docker login`; and `berth auth rotate-key|keys`: the keys that sign the token server's JWTs.
+ * `token create` prints the secret alone on stdout, so a script can capture it.
+ */
+import { SYSTEM } from '../auth/principal.ts';
+import { tokenExpiry } from '../auth/expiry.ts';
+import { keyDirectory } from '../auth/setup.ts';
+import { SigningKeys } from '../auth/keys.ts';
+import type { TokenRecord } from '../auth/store.ts';
+import { CONFIG_HELP, dispatch, json, loadCliConfig, parse, processIO, table, UsageError, when, withAccounts, type AccountsIO } from './account-context.ts';
+
+export const TOKEN_USAGE = `usage: berth token create --user USER [--name NAME] [--scope SCOPE ...] [--expires WHEN]
+       berth token list --user USER [--json]
+       berth token revoke --user USER ID
+
+Access tokens log in as their user (docker login -u USER, the token as the password), with at
+most the rights of their scopes.
+
+  create        print a new token's secret on stdout (only there, only now); details on stderr
+    --name NAME       what it is for (default: cli)
+    --scope SCOPE     limit it, repeatable: 'repository:alice/app:pull,push', 'repository:alice/*:pull'
+    --expires WHEN    a lifetime (30d, 12h, 1d12h, or seconds) or a date (2027-01-31); default: never
+  list          the user's tokens (never their secrets), docker logins included
+  revoke ID     end a token at once
+
+${CONFIG_HELP}`;
+
+export const AUTH_USAGE = `usage: berth auth rotate-key [--prune N]
+       berth auth keys [--json]
+
+The keys that sign the token server's JWTs (auth.token.keydirectory, else auth/keys beside the
+database). The newest signs; every key kept verifies, so tokens already issued stay valid.
+
+  rotate-key    add a new signing key (a running server uses it within a second)
+    --prune N         then keep only the newest N keys (once the old keys' tokens have expired)
+  keys          the keys, newest (signing) first
+
+${CONFIG_HELP}`;
+
+function requireUser(user: string | undefined): string {
+  if (user === undefined || user === '') throw new UsageError('--user USER is required');
+  return user;
+}
+
+function describe(t: TokenRecord): string {
+  const scopes = t.scopes === null ? "all of the user's rights" : `scopes ${t.scopes.join(' ')}`;
+  return `token ${t.id} "${t.name}" of ${t.user}: ${scopes}; expires ${t.expiresAt === null ? 'never' : when(t.expiresAt)}`;
+}
+
+const CREATE_OPTIONS = {
+  user: { type: 'string' },
+  name: { type: 'string' },
+  scope: { type: 'string', multiple: true },
+  expires: { type: 'string' },
+} as const;
+
+export function token(argv: string[], io: AccountsIO = processIO): Promise<number> {
+  return dispatch('token', TOKEN_USAGE, argv, io, {
+    async create(args) {
+      const { values } = parse(args, CREATE_OPTIONS, []);
+      const user = requireUser(values.user);
+      const expires = values.expires;
+      const expiresAt = expires === undefined ? null : tokenExpiry(/^\d{4}-\d{2}-\d{2}/.test(expires) ? { expiresAt: expires } : { expiresIn: expires });
+      const created = await withAccounts(values, io, ({ access }) =>
+        access.accounts.createToken(SYSTEM, user, values.name ?? 'cli', values.scope ?? null, expiresAt),
+      );
+      io.stderr.write(`created ${describe(created.token)}\n`);
+      io.stdout.write(`${created.secret}\n`);
+      return 0;
+    },
+    async list(args) {
+      const { values } = parse(args, { user: { type: 'string' }, json: { type: 'boolean' } }, []);
+      const user = requireUser(values.user);
+      const tokens = await withAccounts(values, io, ({ access }) => access.accounts.listTokens(SYSTEM, user));
+      if (values.json) {
+        const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+        json(io, tokens.map((t) => ({ ...t, createdAt: iso(t.createdAt), expiresAt: iso(t.expiresAt), lastUsedAt: iso(t.lastUsedAt) })));
+      } else if (tokens.length === 0) io.stdout.write(`${user} has no tokens\n`);
+      else {
+        const rows = tokens.map((t) => [t.id, t.name, t.kind, t.scopes?.join(' ') ?? '*', when(t.createdAt), t.expiresAt === null ? 'never' : when(t.expiresAt), when(t.lastUsedAt)]);
+        io.stdout.write(table([['ID', 'NAME', 'KIND', 'SCOPES', 'CREATED', 'EXPIRES', 'LAST USED'], ...rows]));
+      }
+      return 0;
+    },
+    async revoke(args) {
+      const { values, positionals } = parse(args, { user: { type: 'string' } }, ['ID']);
+      const user = requireUser(values.user);
+      const [id = ''] = positionals;
+      await withAccounts(values, io, ({ access }) => access.accounts.revokeToken(SYSTEM, user, id));
+      io.stdout.write(`revoked token ${id} of ${user}\n`);
+      return 0;
+    },
+  });
+}
+
+async function openKeys(values: { config?: unknown; profile?: unknown }, io: AccountsIO): Promise<SigningKeys> {
+  const dir = keyDirectory(loadCliConfig(values, io));
+  if (dir === undefined) throw new UsageError('the signing keys are in memory (storage.inmemory): only the running process has them');
+  return SigningKeys.open(dir);
+}
+
+export function auth(argv: string[], io: AccountsIO = processIO): Promise<number> {
+  return dispatch('auth', AUTH_USAGE, argv, io, {
+    async 'rotate-key'(args) {
+      const { values } = parse(args, { prune: { type: 'string' } }, []);
+      const keep = values.prune === undefined ? undefined : Number(values.prune);
+      if (keep !== undefined && !(Number.isInteger(keep) && keep >= 1)) {
+        throw new UsageError(`--prune must be a whole number of keys to keep, at least 1, got ${JSON.stringify(values.prune)}`);
+      }
+      const keys = await openKeys(values, io);
+      const key = await keys.rotate();
+      io.stdout.write(`new signing key ${key.kid}\n`);
+      for (const kid of keep === undefined ? [] : keys.prune(keep)) io.stdout.write(`removed key ${kid}\n`);
+      return 0;
+    },
+    async keys(args) {
+      const { values } = parse(args, { json: { type: 'boolean' } }, []);
+      const keys = (await openKeys(values, io)).list();
+      if (values.json) json(io, keys.map((k, i) => ({ kid: k.kid, createdAt: new Date(k.createdAt).toISOString(), signing: i === 0 })));
+      else io.stdout.write(table([['KID', 'CREATED', ''], ...keys.map((k, i) => [k.kid, when(k.createdAt), i === 0 ? 'signing' : ''])]));
+      return 0;
+    },
+  });
+}

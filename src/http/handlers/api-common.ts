@@ -1,0 +1,90 @@
+/**
+ * What the management API's handlers share: who the caller is (the routes declare 'none' in
+ * http/authorize.ts, so the handler authenticates and the AccountService decides), JSON bodies
+ * read under a size limit and checked with a zod schema, and the JSON shapes of the answers.
+ */
+import { z } from 'zod';
+import type { App, RequestContext } from '../context.ts';
+import { HttpError } from '../errors.ts';
+import { readBody } from '../body.ts';
+import { authenticate, challenge, resolvePrincipal } from '../authorize.ts';
+import type { AccessControl } from '../../auth/access-control.ts';
+import type { Principal } from '../../auth/principal.ts';
+import type { TokenRecord } from '../../auth/store.ts';
+
+/** The largest JSON body the management API reads. */
+export const MAX_API_BODY_BYTES = 64 * 1024;
+
+export interface Caller {
+  access: AccessControl;
+  actor: Principal;
+}
+
+function accessOf(app: App): AccessControl {
+  if (app.access === undefined) throw new HttpError('NOT_FOUND', 'this registry has no accounts');
+  return app.access;
+}
+
+/**
+ * The caller, authenticated by their credentials whether or not access control is on yet: with no
+ * users (ctx.unrestricted) an anonymous caller stays anonymous here, so nobody creates accounts
+ * without logging in (the first admin comes from `berth user add`).
+ */
+export async function caller(ctx: RequestContext, app: App): Promise<Caller> {
+  const access = accessOf(app);
+  ctx.principal = await authenticate(ctx, access);
+  return { access, actor: await resolvePrincipal(ctx, access) };
+}
+
+/** The caller, who must have logged in: anonymous callers get the 401 challenge. */
+export async function loggedIn(ctx: RequestContext, app: App): Promise<Caller> {
+  const c = await caller(ctx, app);
+  if (c.actor.kind === 'anonymous') throw challenge(ctx, c.access, undefined, undefined, 'log in to use the management API');
+  return c;
+}
+
+/** A route parameter the route pattern guarantees. */
+export function param(ctx: RequestContext, key: string): string {
+  const value = ctx.params[key];
+  if (value === undefined) throw new Error(`route ${ctx.route} has no parameter ${key}`);
+  return value;
+}
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues.map((i) => (i.path.length === 0 ? i.message : `${i.path.join('.')}: ${i.message}`)).join('; ');
+}
+
+/** Read the JSON body and check it against `schema`; an empty body reads as `{}`. */
+export async function readJson<T>(ctx: RequestContext, schema: z.ZodType<T>): Promise<T> {
+  const raw = await readBody(ctx.req, MAX_API_BODY_BYTES);
+  if (raw === undefined) throw new HttpError('SIZE_EXCEEDED', `management API bodies are limited to ${MAX_API_BODY_BYTES} bytes`);
+  let value: unknown = {};
+  if (raw.length > 0) {
+    try {
+      value = JSON.parse(raw.toString('utf8'));
+    } catch (err) {
+      throw new HttpError('REQUEST_INVALID', `the body is not JSON: ${(err as Error).message}`);
+    }
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new HttpError('REQUEST_INVALID', `invalid body: ${describeIssues(parsed.error)}`);
+  return parsed.data;
+}
+
+/** An epoch-milliseconds time as ISO 8601; null for none (0 is "not recorded"). */
+export function iso(ms: number | null): string | null {
+  return ms === null || ms === 0 ? null : new Date(ms).toISOString();
+}
+
+/** A token as the API shows it: never its secret (which is not stored anyway). */
+export function tokenJson(t: TokenRecord): Record<string, unknown> {
+  return {
+    id: t.id,
+    name: t.name,
+    kind: t.kind,
+    scopes: t.scopes,
+    createdAt: iso(t.createdAt),
+    expiresAt: iso(t.expiresAt),
+    lastUsedAt: iso(t.lastUsedAt),
+  };
+}
