@@ -28,6 +28,8 @@ export interface AccessControlParts {
   challenge: ChallengeSettings;
   /** On whatever the store holds (an `auth` section is configured). */
   alwaysOn: boolean;
+  /** Told of every refused credential or token (for the auth failures metric). */
+  onFailure?: () => void;
 }
 
 export class AccessControl {
@@ -39,6 +41,8 @@ export class AccessControl {
   readonly accounts: AccountService;
   readonly challenge: ChallengeSettings;
   private readonly alwaysOn: boolean;
+  /** Count a refused credential or token. */
+  readonly failed: () => void;
   private on = false;
   private checkedAt = 0;
 
@@ -51,6 +55,7 @@ export class AccessControl {
     this.accounts = parts.accounts;
     this.challenge = parts.challenge;
     this.alwaysOn = parts.alwaysOn;
+    this.failed = parts.onFailure ?? (() => {});
   }
 
   /** Whether requests must be authorised; cheap on the hot path (answered from memory, refreshed once a second). */

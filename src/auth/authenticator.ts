@@ -26,6 +26,8 @@ export interface AuthenticatorOptions {
   throttle: LoginThrottle;
   htpasswd?: HtpasswdFile;
   log?: Logger;
+  /** Told of every refused credential (for the auth failures metric). */
+  onFailure?: () => void;
 }
 
 const GENERIC_FAILURE = 'incorrect username or password';
@@ -44,6 +46,7 @@ export class Authenticator {
     const principal = await this.check(user, password);
     if (principal === undefined) {
       this.opts.throttle.failed(user, addr);
+      this.opts.onFailure?.();
       this.opts.log?.info({ user, addr }, 'login failed');
       throw new AuthenticationError(GENERIC_FAILURE);
     }
@@ -57,6 +60,7 @@ export class Authenticator {
     const user = token && (await this.opts.store.getUser(token.user));
     if (token === undefined || user === undefined || token.kind !== 'refresh') {
       this.opts.throttle.failed('', addr);
+      this.opts.onFailure?.();
       throw new AuthenticationError('invalid or revoked refresh token');
     }
     return { kind: 'user', name: user.name, admin: user.admin, via: 'token' };

@@ -30,9 +30,11 @@ export interface AccessControlDeps {
   database: Database.Database;
   repositoryExists(name: string): Promise<boolean>;
   log?: Logger;
+  /** Told of every refused credential or token. */
+  onFailure?: () => void;
 }
 
-export async function createAccessControl({ config, database, repositoryExists, log }: AccessControlDeps): Promise<AccessControl> {
+export async function createAccessControl({ config, database, repositoryExists, log, onFailure }: AccessControlDeps): Promise<AccessControl> {
   const store = new SqliteAccountStore(database);
   const policy = new AccessPolicy({
     store,
@@ -45,7 +47,7 @@ export async function createAccessControl({ config, database, repositoryExists, 
   const token = auth?.token ?? { service: 'berth', issuer: 'berth', expiration: 300_000, realm: undefined, keydirectory: undefined };
   const keys = await SigningKeys.open(keyDirectory(config));
   const tokens = new TokenService(keys, { issuer: token.issuer, service: token.service, expiresInSec: Math.max(1, Math.round(token.expiration / 1000)) });
-  const authenticator = new Authenticator({ store, throttle: new LoginThrottle(), htpasswd, log });
+  const authenticator = new Authenticator({ store, throttle: new LoginThrottle(), htpasswd, log, onFailure });
   // distribution's htpasswd mode challenges with Basic; everything else with Docker's Bearer token flow.
   const basic = auth?.htpasswd !== undefined && auth.token === undefined;
   return new AccessControl({
@@ -56,6 +58,7 @@ export async function createAccessControl({ config, database, repositoryExists, 
     keys,
     accounts: new AccountService(store, policy),
     challenge: basic ? { scheme: 'basic', realm: auth.htpasswd?.realm, service: token.service } : { scheme: 'bearer', realm: token.realm, service: token.service },
+    onFailure,
     alwaysOn: auth?.htpasswd !== undefined || auth?.token !== undefined,
   });
 }

@@ -120,7 +120,11 @@ export async function authenticate(ctx: RequestContext, access: AccessControl): 
       return await access.authenticator.login(creds.user, creds.password, clientAddress(ctx.req));
     }
   } catch (err) {
-    if (err instanceof AuthenticationError) throw challenge(ctx, access, undefined, scheme === 'bearer' ? 'invalid_token' : undefined, err.message);
+    if (err instanceof AuthenticationError) {
+      // Password failures are counted by the authenticator; a bad token is counted here.
+      if (scheme === 'bearer') access.failed();
+      throw challenge(ctx, access, undefined, scheme === 'bearer' ? 'invalid_token' : undefined, err.message);
+    }
     throw err;
   }
   throw challenge(ctx, access, undefined, undefined, `unsupported authorization scheme ${scheme}`);

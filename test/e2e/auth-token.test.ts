@@ -105,6 +105,9 @@ describe('token server', () => {
     }
     const other = await fetch(`${reg.url}/auth/token?service=elsewhere`);
     assert.equal(other.status, 400);
+    const metrics = await (await fetch(`${reg.url}/metrics`)).text();
+    const failures = Number(/^berth_auth_failures_total (\d+)/m.exec(metrics)?.[1]);
+    assert.ok(failures >= 4, `berth_auth_failures_total ${failures}`);
   });
 
   it('hands out a refresh token with offline_token=true, and the POST form accepts it (docker login)', async () => {

@@ -53,9 +53,11 @@ export const getToken: Handler = async (ctx: RequestContext, app: App) => {
   const header = ctx.req.headers.authorization;
   if (header !== undefined && /^basic /i.test(header)) {
     const creds = parseBasic(header.slice(6).trim());
-    if (creds === undefined) throw new AuthenticationError('malformed Basic credentials');
     const account = ctx.query.get('account');
-    if (account !== null && account !== '' && account !== creds.user) throw new AuthenticationError('account does not match the credentials');
+    if (creds === undefined || (account !== null && account !== '' && account !== creds.user)) {
+      access.failed();
+      throw new AuthenticationError(creds === undefined ? 'malformed Basic credentials' : 'account does not match the credentials');
+    }
     principal = await access.authenticator.login(creds.user, creds.password, clientAddress(ctx.req));
   }
   const { issued } = await grantFor(access, principal, requested);
