@@ -116,21 +116,13 @@ export class PullThroughBlobs implements BlobStore {
   private async pull(claim: Claim, repo: string, blob: BlobRecord, range: BlobRange | undefined): Promise<OpenedBlob> {
     const upstream = claim.route.name;
     this.stats.miss(upstream, 'blob');
-    try {
-      const fetch = await this.fetchOf(claim, repo, blob);
-      const stream = range === undefined ? fetch.subscribe(repo) : undefined;
-      if (stream !== undefined) return { ...blob, stream };
-      // Bytes already went out (or a range was asked): the cached copy serves it once complete.
-      fetch.linkWhenDone(repo);
-      await fetch.done;
-      return await this.local.blobs.open(blob, range);
-    } catch (e) {
-      if (e instanceof UpstreamUnavailableError) {
-        this.stats.error(upstream, 'blob', e.reason);
-        this.log.warn({ upstream, repository: repo, digest: blob.digest, reason: e.reason }, 'mirror: blob fetch failed');
-      }
-      throw e;
-    }
+    const fetch = await this.fetchOf(claim, repo, blob);
+    const stream = range === undefined ? fetch.subscribe(repo) : undefined;
+    if (stream !== undefined) return { ...blob, stream };
+    // Bytes already went out (or a range was asked): the cached copy serves it once complete.
+    fetch.linkWhenDone(repo);
+    await fetch.done;
+    return this.local.blobs.open(blob, range);
   }
 
   private fetchOf(claim: Claim, repo: string, blob: BlobRecord): Promise<BlobFetch> {
@@ -138,10 +130,17 @@ export class PullThroughBlobs implements BlobStore {
     if (existing !== undefined) return existing;
     const started = this.startFetch(claim, repo, blob);
     this.inflight.set(blob.digest, started);
+    // Counted and logged once per transfer, however many clients it had.
+    const failed = (e: unknown) => {
+      forget();
+      if (!(e instanceof UpstreamUnavailableError)) return;
+      this.stats.error(claim.route.name, 'blob', e.reason);
+      this.log.warn({ upstream: claim.route.name, repository: repo, digest: blob.digest, reason: e.reason }, 'mirror: blob fetch failed');
+    };
     const forget = () => {
       if (this.inflight.get(blob.digest) === started) this.inflight.delete(blob.digest);
     };
-    started.then((f) => f.done.then(forget, forget), forget);
+    started.then((f) => f.done.then(forget, failed), failed);
     return started;
   }
 

@@ -34,9 +34,12 @@ describe('mirror of a berth upstream', () => {
     stops.push(() => upstream.stop());
     killable = await startBerth();
     stops.push(() => killable.stop());
-    failing = http.createServer((_req, res) => {
+    failing = http.createServer((req, res) => {
       res.statusCode = failStatus;
-      res.end();
+      if (failStatus !== 200) return res.end();
+      // A "blob" of 100 KiB that matches no digest: the bytes of a broken or lying upstream.
+      res.setHeader('Content-Length', 100 * 1024);
+      res.end(req.method === 'HEAD' ? undefined : Buffer.alloc(100 * 1024, 'x'));
     });
     await new Promise<void>((r) => failing.listen(0, '127.0.0.1', r));
     stops.push(async () => {
@@ -210,6 +213,16 @@ describe('mirror of a berth upstream', () => {
     assert.equal(await errorCode(refused), 'UNSUPPORTED');
     const catalog = (await (await m.fetch('/v2/_catalog')).json()) as { repositories: string[] };
     assert.ok(catalog.repositories.includes('alice/app') && catalog.repositories.includes('library/app'));
+  });
+
+  it('never completes a blob whose bytes do not match its digest, and caches nothing', async () => {
+    failStatus = 200;
+    const digest = sha256('what the client asked for');
+    // The status may or may not have gone out before the check failed; the body never completes.
+    await assert.rejects(async () => (await m.fetch(`/v2/failing/x/blobs/${digest}`)).arrayBuffer());
+    assert.equal(await mirror.running.registry.local.blobs.bytesPresent(digest), false);
+    const status = (await (await m.fetch('/api/v1/mirror')).json()) as { upstreams: { name: string; lastError: { reason: string } | null }[] };
+    assert.match(status.upstreams.find((u) => u.name === 'failing')?.lastError?.reason ?? '', /do not match/);
   });
 
   it('keeps 404 from the upstream a 404, and makes 429 and 5xx a 503 with the reason', async () => {

@@ -175,6 +175,17 @@ describe('filesystem driver specifics', () => {
     assert.equal((await d.stat('/w/f')).size, 4 * MiB);
   });
 
+  it('with deferSync, syncs nothing while writing and everything on commit', async (t) => {
+    const { d, root } = await setup(t, { bufferSize: 64 * 1024, syncInterval: 256 * 1024 });
+    const datasync = t.mock.method(await fileHandlePrototype(root), 'datasync');
+    const w = await d.writer('/w/deferred', false, { deferSync: true });
+    for (let i = 0; i < 64; i++) await w.write(Buffer.alloc(16 * 1024, i));
+    assert.equal(datasync.mock.callCount(), 0);
+    await w.commit();
+    assert.equal(datasync.mock.callCount(), 1);
+    assert.equal((await d.stat('/w/deferred')).size, MiB);
+  });
+
   it('reports a failed background sync instead of acknowledging the bytes', async (t) => {
     const { d, root } = await setup(t, { bufferSize: 16 * 1024, syncInterval: 64 * 1024 });
     t.mock.method(await fileHandlePrototype(root), 'datasync', async () => {
