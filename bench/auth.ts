@@ -38,7 +38,7 @@ export async function authSection(ctx: Ctx, berth: Server): Promise<Section> {
   const meta = new SqliteMetaStore(join(berth.root, 'berth.db'));
   try {
     const config = configSchema.parse({ storage: { filesystem: { rootdirectory: berth.root } } });
-    const access = await createAccessControl({ config, database: meta.database, repositoryExists: (n) => meta.repositoryExists(n) });
+    const access = await createAccessControl({ config, database: meta.database, meta });
     if ((await access.store.getUser(USER)) === undefined) await access.accounts.createUser(SYSTEM, USER, PASSWORD);
     await access.accounts.setVisibility(SYSTEM, APP_REPO, 'public');
   } finally {

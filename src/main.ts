@@ -136,7 +136,7 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
     port: parseAddr(config.http.addr).port,
   });
 
-  const access = await createAccessControl({ config, database: sqlite.database, repositoryExists: (name) => meta.repositoryExists(name), log, onFailure: metrics && (() => metrics.authFailure()) });
+  const access = await createAccessControl({ config, database: sqlite.database, meta, log, onFailure: metrics && (() => metrics.authFailure()) });
   const accessMode = await access.mode();
   if (accessMode === 'open') {
     log.warn('access control is OFF: anyone who can reach this registry may push, pull and delete. Create the first user (berth user add NAME --admin) or configure auth to switch it on');

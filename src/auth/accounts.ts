@@ -42,6 +42,17 @@ export class AccountService {
     readonly policy: AccessPolicy,
   ) {}
 
+  /**
+   * Changing accounts, organisations or tokens needs a password login (or the CLI): an access
+   * token, or a bearer token (which may come from one), only ever reads here, so a leaked robot
+   * token cannot mint longer-lived tokens or change its owner's password.
+   */
+  private requirePassword(actor: Principal): void {
+    if (actor.kind === 'system') return;
+    if (actor.kind === 'user' && (actor.via === 'password' || actor.via === 'session' || actor.via === 'htpasswd')) return;
+    throw new AccessDeniedError('changing accounts needs a password login, not an access or bearer token');
+  }
+
   private requireAdmin(actor: Principal): void {
     if (!isAdmin(actor)) throw new AccessDeniedError('only an administrator may do this');
   }
@@ -68,6 +79,7 @@ export class AccountService {
   // Users
 
   async createUser(actor: Principal, name: string, password: string | undefined, admin = false): Promise<PublicUser> {
+    this.requirePassword(actor);
     this.requireAdmin(actor);
     checkAccountName('user', name);
     if (RESERVED.has(name)) throw new AccountInvalidError(`the name ${name} is reserved`, { name });
@@ -88,6 +100,7 @@ export class AccountService {
 
   /** Change a password; the user's `docker login` sessions (refresh tokens) end with it. */
   async setPassword(actor: Principal, name: string, password: string): Promise<void> {
+    this.requirePassword(actor);
     this.requireSelfOrAdmin(actor, name);
     await this.requireUser(name);
     await this.store.setPassword(name, await hashPassword(password));
@@ -95,11 +108,13 @@ export class AccountService {
   }
 
   async setAdmin(actor: Principal, name: string, admin: boolean): Promise<void> {
+    this.requirePassword(actor);
     this.requireAdmin(actor);
     if (!(await this.store.setAdmin(name, admin))) throw new AccountUnknownError(`no user ${name}`, { user: name });
   }
 
   async deleteUser(actor: Principal, name: string): Promise<void> {
+    this.requirePassword(actor);
     this.requireAdmin(actor);
     if (!(await this.store.deleteUser(name))) throw new AccountUnknownError(`no user ${name}`, { user: name });
   }
@@ -107,6 +122,7 @@ export class AccountService {
   // Organisations and teams
 
   async createOrg(actor: Principal, name: string, owner?: string): Promise<OrgRecord> {
+    this.requirePassword(actor);
     checkAccountName('organisation', name);
     if (RESERVED.has(name)) throw new AccountInvalidError(`the name ${name} is reserved`, { name });
     const by = owner ?? (actor.kind === 'user' ? actor.name : undefined);
@@ -114,6 +130,9 @@ export class AccountService {
     if (by !== (actor.kind === 'user' ? actor.name : undefined)) this.requireAdmin(actor);
     if (actor.kind === 'user' && actor.restrict !== undefined) throw new AccessDeniedError('an access token cannot create organisations');
     await this.requireUser(by);
+    if (!isAdmin(actor) && (await this.policy.namespaceInUse(name))) {
+      throw new AccessDeniedError(`the namespace ${name} already holds repositories: only an administrator may create this organisation`, { org: name });
+    }
     return this.store.createOrg(name, by);
   }
 
@@ -132,17 +151,20 @@ export class AccountService {
   }
 
   async deleteOrg(actor: Principal, name: string): Promise<void> {
+    this.requirePassword(actor);
     await this.requireOrgOwner(actor, name);
     await this.store.deleteOrg(name);
   }
 
   async setOrgMember(actor: Principal, org: string, user: string, owner: boolean): Promise<void> {
+    this.requirePassword(actor);
     await this.requireOrgOwner(actor, org);
     await this.requireUser(user);
     await this.store.setOrgMember(org, user, owner);
   }
 
   async removeOrgMember(actor: Principal, org: string, user: string): Promise<void> {
+    this.requirePassword(actor);
     await this.requireOrgOwner(actor, org);
     const owners = (await this.store.listOrgMembers(org)).filter((m) => m.owner);
     if (owners.length === 1 && owners[0]?.user === user) throw new AccountInvalidError(`${user} is the last owner of ${org}`);
@@ -150,29 +172,34 @@ export class AccountService {
   }
 
   async createTeam(actor: Principal, org: string, team: string): Promise<void> {
+    this.requirePassword(actor);
     await this.requireOrgOwner(actor, org);
     checkAccountName('team', team);
     await this.store.createTeam(org, team);
   }
 
   async deleteTeam(actor: Principal, org: string, team: string): Promise<void> {
+    this.requirePassword(actor);
     await this.requireOrgOwner(actor, org);
     if (!(await this.store.deleteTeam(org, team))) throw new AccountUnknownError(`no team ${org}/${team}`);
   }
 
   async addTeamMember(actor: Principal, org: string, team: string, user: string): Promise<void> {
+    this.requirePassword(actor);
     await this.requireOrgOwner(actor, org);
     await this.requireUser(user);
     if (!(await this.store.addTeamMember(org, team, user))) throw new AccountUnknownError(`no team ${org}/${team}`);
   }
 
   async removeTeamMember(actor: Principal, org: string, team: string, user: string): Promise<void> {
+    this.requirePassword(actor);
     await this.requireOrgOwner(actor, org);
     if (!(await this.store.removeTeamMember(org, team, user))) throw new AccountUnknownError(`${user} is not in team ${org}/${team}`);
   }
 
   /** Grant a team a role on one repository of the organisation (`acme/app`), or on all (''); role null revokes. */
   async setTeamPermission(actor: Principal, org: string, team: string, repository: string, role: Role | null): Promise<void> {
+    this.requirePassword(actor);
     await this.requireOrgOwner(actor, org);
     if (repository !== '' && (!isValidName(repository) || namespaceOf(repository) !== org)) {
       throw new AccountInvalidError(`a team of ${org} can only be given repositories under ${org}/`, { repository });
@@ -202,6 +229,7 @@ export class AccountService {
   // Access tokens
 
   async createToken(actor: Principal, user: string, name: string, scopes: readonly string[] | null, expiresAt: number | null): Promise<CreatedToken> {
+    this.requirePassword(actor);
     this.requireSelfOrAdmin(actor, user);
     await this.requireUser(user);
     if (name.trim() === '' || name.length > 100) throw new AccountInvalidError('a token needs a name of at most 100 characters');

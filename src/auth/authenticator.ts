@@ -7,10 +7,9 @@
  * Basic credentials with every request do not pay a hash each time.
  */
 import crypto from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
-import { AuthenticationError } from './errors.ts';
+import { AuthenticationError, LoginThrottledError } from './errors.ts';
 import type { HtpasswdFile } from './htpasswd.ts';
 import { verifyDecoy, verifyPassword } from './passwords.ts';
 import type { Principal } from './principal.ts';
@@ -41,8 +40,11 @@ export class Authenticator {
 
   /** Check a user name and password (or access token); throws AuthenticationError. */
   async login(user: string, password: string, addr: string): Promise<UserPrincipal> {
-    const wait = this.opts.throttle.delayMs(user, addr);
-    if (wait > 0) await sleep(wait);
+    const wait = this.opts.throttle.retryAfterMs(user, addr);
+    if (wait > 0) {
+      this.opts.log?.info({ user, addr }, 'login refused: too many failures');
+      throw new LoginThrottledError(Math.ceil(wait / 1000));
+    }
     const principal = await this.check(user, password);
     if (principal === undefined) {
       this.opts.throttle.failed(user, addr);
@@ -50,12 +52,14 @@ export class Authenticator {
       this.opts.log?.info({ user, addr }, 'login failed');
       throw new AuthenticationError(GENERIC_FAILURE);
     }
-    this.opts.throttle.succeeded(user);
+    this.opts.throttle.succeeded(user, addr);
     return principal;
   }
 
   /** A refresh token handed out by the token server (docker's identity token). */
   async refresh(secret: string, addr: string): Promise<UserPrincipal> {
+    const wait = this.opts.throttle.retryAfterMs('', addr);
+    if (wait > 0) throw new LoginThrottledError(Math.ceil(wait / 1000));
     const token = secret.startsWith(REFRESH_PREFIX) ? await this.liveToken(secret) : undefined;
     const user = token && (await this.opts.store.getUser(token.user));
     if (token === undefined || user === undefined || token.kind !== 'refresh') {
@@ -64,6 +68,11 @@ export class Authenticator {
       throw new AuthenticationError('invalid or revoked refresh token');
     }
     return { kind: 'user', name: user.name, admin: user.admin, via: 'token' };
+  }
+
+  /** Whether `name` is a user of distribution's htpasswd file (who may do everything). */
+  isHtpasswdUser(name: string): boolean {
+    return this.opts.htpasswd?.has(name) === true;
   }
 
   /** A new refresh token for a user who just logged in with a password (offline_token=true). */

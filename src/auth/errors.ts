@@ -17,6 +17,14 @@ export class AuthenticationError extends AuthError {
   readonly code = 'BERTH_AUTHENTICATION_FAILED';
 }
 
+/** Too many failed logins of this user from this address (or from this address): try again later. */
+export class LoginThrottledError extends AuthError {
+  readonly code = 'BERTH_LOGIN_THROTTLED';
+  constructor(readonly retryAfterSec: number) {
+    super(`too many failed logins: try again in ${retryAfterSec} s`, { retryAfter: retryAfterSec });
+  }
+}
+
 /** Authenticated, but not allowed to do this. */
 export class AccessDeniedError extends AuthError {
   readonly code = 'BERTH_ACCESS_DENIED';

@@ -102,3 +102,18 @@ describe('bearer tokens', () => {
     await assert.rejects(new TokenService(await SigningKeys.open(dir), settings).verify(old.token), AuthenticationError);
   });
 });
+
+it('signing keys: a damaged key file is reported and skipped, the others still sign', async () => {
+  const d = await fs.mkdtemp(path.join(os.tmpdir(), 'berth-keys-'));
+  try {
+    const dir = path.join(d, 'keys');
+    const good = await SigningKeys.open(dir);
+    await fs.writeFile(path.join(dir, 'broken.jwk.json'), '{not json');
+    const bad: string[] = [];
+    const reopened = await SigningKeys.open(dir, (file) => bad.push(file));
+    assert.deepEqual(bad, ['broken.jwk.json']);
+    assert.equal(reopened.current.kid, good.current.kid);
+  } finally {
+    await fs.rm(d, { recursive: true, force: true });
+  }
+});

@@ -59,6 +59,8 @@ export interface IssuedToken {
 export class TokenService {
   private readonly verified = new LRUCache<string, VerifiedToken>({ max: 10_000 });
   private readonly clockToleranceSec: number;
+  /** The key set generation the cache was filled under. */
+  private generation = -1;
 
   constructor(
     private readonly keys: SigningKeys,
@@ -92,6 +94,12 @@ export class TokenService {
 
   /** Verify a bearer token; throws AuthenticationError when it is not one of ours or not valid now. */
   async verify(token: string): Promise<VerifiedToken> {
+    // Keys removed (pruned, by this process or the CLI) take the tokens they signed with them.
+    await this.keys.refresh();
+    if (this.keys.generation !== this.generation) {
+      this.verified.clear();
+      this.generation = this.keys.generation;
+    }
     const cached = this.verified.get(token);
     if (cached !== undefined) {
       if (cached.expiresAt > Date.now()) return cached;

@@ -68,13 +68,22 @@ export class SigningKeys {
   private dirMtime = -1;
   private checkedAt = 0;
 
-  /** `dir` undefined: keys live in memory only (an in-memory registry). */
-  private constructor(private readonly dir: string | undefined) {}
+  /** Bumped whenever the set of keys changes (verified tokens are forgotten then). */
+  generation = 0;
 
-  /** Open the key directory, creating it and a first key when there is none. */
-  static async open(dir: string | undefined): Promise<SigningKeys> {
-    const keys = new SigningKeys(dir);
-    if (dir !== undefined) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  /** `dir` undefined: keys live in memory only (an in-memory registry). */
+  private constructor(
+    private readonly dir: string | undefined,
+    private readonly onBadFile?: (file: string, err: Error) => void,
+  ) {}
+
+  /** Open the key directory, creating it and a first key when there is none. Damaged key files are reported and skipped. */
+  static async open(dir: string | undefined, onBadFile?: (file: string, err: Error) => void): Promise<SigningKeys> {
+    const keys = new SigningKeys(dir, onBadFile);
+    if (dir !== undefined) {
+      fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+      fs.chmodSync(dir, 0o700);
+    }
     await keys.reload();
     if (keys.keys.length === 0) await keys.rotate();
     return keys;
@@ -106,6 +115,7 @@ export class SigningKeys {
     if (this.dir !== undefined) writeAtomically(path.join(this.dir, `${kid}.jwk.json`), JSON.stringify(file));
     const key = await load(file);
     this.keys = [key, ...this.keys.filter((k) => k.kid !== kid)];
+    this.generation++;
     this.dirMtime = -1;
     return key;
   }
@@ -115,6 +125,7 @@ export class SigningKeys {
     const removed = this.keys.slice(Math.max(1, keep));
     for (const k of removed) if (this.dir !== undefined) fs.rmSync(path.join(this.dir, `${k.kid}.jwk.json`), { force: true });
     this.keys = this.keys.slice(0, Math.max(1, keep));
+    this.generation++;
     return removed.map((k) => k.kid);
   }
 
@@ -132,7 +143,16 @@ export class SigningKeys {
     if (this.dir === undefined) return;
     this.dirMtime = fs.statSync(this.dir).mtimeMs;
     const files = fs.readdirSync(this.dir).filter((f) => f.endsWith('.jwk.json'));
-    const loaded = await Promise.all(files.map(async (f) => load(JSON.parse(fs.readFileSync(path.join(this.dir as string, f), 'utf8')) as KeyFile)));
+    const loaded: SigningKey[] = [];
+    for (const f of files) {
+      try {
+        loaded.push(await load(JSON.parse(fs.readFileSync(path.join(this.dir, f), 'utf8')) as KeyFile));
+      } catch (err) {
+        // One damaged file must not stop the others from signing and verifying.
+        this.onBadFile?.(f, err as Error);
+      }
+    }
     this.keys = loaded.sort((a, b) => b.createdAt - a.createdAt || a.kid.localeCompare(b.kid));
+    this.generation++;
   }
 }

@@ -22,6 +22,8 @@ export interface PolicyOptions {
   maxPrivateRepos: number;
   /** Whether the registry holds the repository (for repositories pushed before they had settings). */
   repositoryExists(name: string): Promise<boolean>;
+  /** Whether the registry holds any repository under `namespace/`. */
+  namespaceHasRepositories(namespace: string): Promise<boolean>;
 }
 
 const ROLE_ACTIONS: Record<Role, readonly RepositoryAction[]> = {
@@ -100,9 +102,12 @@ export class AccessPolicy {
     const { store } = this.opts;
     if ((await store.getRepository(name)) !== undefined) return;
     const namespace = namespaceOf(name);
-    const visibility = this.opts.defaultVisibility;
-    if (visibility === 'private') await this.checkPrivateQuota(namespace, name);
-    await store.claimRepository(name, namespace, visibility);
+    const limit = isOfficialNamespace(namespace) ? 0 : this.opts.maxPrivateRepos;
+    // Checked and recorded in one transaction, so concurrent first pushes cannot pass the limit together.
+    if ((await store.claimRepository(name, namespace, this.opts.defaultVisibility, limit)) === undefined) {
+      await this.checkPrivateQuota(namespace, name);
+      throw new AccessDeniedError(`${namespace} has reached its private repository limit (access.maxprivaterepos = ${limit})`, { namespace, limit });
+    }
   }
 
   /** Throws when `namespace` may not hold one more private repository. */
@@ -116,6 +121,14 @@ export class AccessPolicy {
         { namespace, limit: max },
       );
     }
+  }
+
+  /**
+   * Whether a namespace already holds repositories (pushed while the registry was open, or left
+   * by a deleted account): only an administrator may then give it an owner.
+   */
+  async namespaceInUse(namespace: string): Promise<boolean> {
+    return (await this.opts.namespaceHasRepositories(namespace)) || (await this.opts.store.countPrivate(namespace)) > 0;
   }
 
   /** The effective visibility of a repository; undefined when it does not exist. */

@@ -7,6 +7,7 @@ import path from 'node:path';
 import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
+import type { MetaStore } from '../meta/store.ts';
 import { SqliteAccountStore } from '../meta/sqlite/account-store.ts';
 import { AccessControl } from './access-control.ts';
 import { AccountService } from './accounts.ts';
@@ -28,24 +29,27 @@ export function keyDirectory(config: Config): string | undefined {
 export interface AccessControlDeps {
   config: Config;
   database: Database.Database;
-  repositoryExists(name: string): Promise<boolean>;
+  /** The registry's meta store: which repositories exist. */
+  meta: Pick<MetaStore, 'repositoryExists' | 'listRepositories'>;
   log?: Logger;
   /** Told of every refused credential or token. */
   onFailure?: () => void;
 }
 
-export async function createAccessControl({ config, database, repositoryExists, log, onFailure }: AccessControlDeps): Promise<AccessControl> {
+export async function createAccessControl({ config, database, meta, log, onFailure }: AccessControlDeps): Promise<AccessControl> {
   const store = new SqliteAccountStore(database);
   const policy = new AccessPolicy({
     store,
     defaultVisibility: config.access.defaultvisibility,
     maxPrivateRepos: config.access.maxprivaterepos,
-    repositoryExists,
+    repositoryExists: (name) => meta.repositoryExists(name),
+    // Names sort after `ns/` exactly when they are under it (or sort later still).
+    namespaceHasRepositories: async (ns) => (await meta.listRepositories({ last: `${ns}/`, n: 1 }))[0]?.startsWith(`${ns}/`) === true,
   });
   const auth = config.auth;
   const htpasswd = auth?.htpasswd && new HtpasswdFile(path.resolve(auth.htpasswd.path), log);
   const token = auth?.token ?? { service: 'berth', issuer: 'berth', expiration: 300_000, realm: undefined, keydirectory: undefined };
-  const keys = await SigningKeys.open(keyDirectory(config));
+  const keys = await SigningKeys.open(keyDirectory(config), (file, err) => log?.error({ file, err: err.message }, 'signing key file unreadable, skipped'));
   const tokens = new TokenService(keys, { issuer: token.issuer, service: token.service, expiresInSec: Math.max(1, Math.round(token.expiration / 1000)) });
   const authenticator = new Authenticator({ store, throttle: new LoginThrottle(), htpasswd, log, onFailure });
   // distribution's htpasswd mode challenges with Basic; everything else with Docker's Bearer token flow.

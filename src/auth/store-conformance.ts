@@ -81,12 +81,16 @@ export function runAccountStoreConformance(name: string, make: () => Promise<{ s
     it('records repository visibility once, and counts private repositories per namespace', async () => {
       const first = await store.claimRepository('alice/app', 'alice', 'private');
       const again = await store.claimRepository('alice/app', 'alice', 'public');
-      assert.equal(again.visibility, 'private', 'a claim never changes what is recorded');
-      assert.equal(first.visibility, 'private');
+      assert.equal(again?.visibility, 'private', 'a claim never changes what is recorded');
+      assert.equal(first?.visibility, 'private');
       await store.claimRepository('alice/two', 'alice', 'private');
       assert.equal(await store.countPrivate('alice'), 2);
       await store.setVisibility('alice/two', 'alice', 'public');
       assert.equal(await store.countPrivate('alice'), 1);
+      assert.equal(await store.claimRepository('alice/three', 'alice', 'private', 1), undefined, 'the private limit is reached');
+      assert.equal(await store.getRepository('alice/three'), undefined);
+      assert.equal((await store.claimRepository('alice/three', 'alice', 'private', 2))?.visibility, 'private');
+      assert.equal((await store.claimRepository('alice/app', 'alice', 'private', 1))?.visibility, 'private', 'an existing repository is never refused');
       assert.deepEqual([...(await store.publicAmong(['alice/app', 'alice/two', 'nope/x']))], ['alice/two']);
       assert.equal((await store.getRepository('nope/x')), undefined);
     });

@@ -114,8 +114,12 @@ export interface AccountStore {
   setTeamPermission(org: string, team: string, repository: string, role: Role | null): Promise<boolean>;
 
   getRepository(name: string): Promise<RepositorySettings | undefined>;
-  /** Insert the settings of a repository if it has none; returns what is recorded (old or new). */
-  claimRepository(name: string, namespace: string, visibility: Visibility): Promise<RepositorySettings>;
+  /**
+   * Insert the settings of a repository if it has none; returns what is recorded (old or new).
+   * With `privateLimit` > 0, a new private repository is only recorded while its namespace holds
+   * fewer private ones (checked and inserted atomically); undefined when the limit is reached.
+   */
+  claimRepository(name: string, namespace: string, visibility: Visibility, privateLimit?: number): Promise<RepositorySettings | undefined>;
   setVisibility(name: string, namespace: string, visibility: Visibility): Promise<RepositorySettings>;
   countPrivate(namespace: string): Promise<number>;
   /** Names of the public repositories among `names`. */

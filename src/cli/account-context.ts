@@ -83,7 +83,7 @@ export async function withAccounts<T>(values: { config?: unknown; profile?: unkn
   }
   const meta = createMetaStore(config);
   try {
-    const access = await createAccessControl({ config, database: meta.database, repositoryExists: (name) => meta.repositoryExists(name) });
+    const access = await createAccessControl({ config, database: meta.database, meta });
     return await fn({ config, access });
   } finally {
     await meta.close();

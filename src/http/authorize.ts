@@ -105,9 +105,10 @@ export function challenge(ctx: RequestContext, access: AccessControl, scope?: st
 export async function authenticate(ctx: RequestContext, access: AccessControl): Promise<Principal> {
   const header = ctx.req.headers.authorization;
   if (header === undefined || header === '') return ANONYMOUS;
-  const space = header.indexOf(' ');
-  const scheme = header.slice(0, space).toLowerCase();
-  const value = header.slice(space + 1).trim();
+  const trimmed = header.trim();
+  const space = trimmed.indexOf(' ');
+  const scheme = (space === -1 ? trimmed : trimmed.slice(0, space)).toLowerCase();
+  const value = space === -1 ? '' : trimmed.slice(space + 1).trim();
   try {
     if (scheme === 'bearer') {
       ctx.token = await access.tokens.verify(value);
@@ -137,7 +138,9 @@ export async function authenticate(ctx: RequestContext, access: AccessControl): 
 export async function resolvePrincipal(ctx: RequestContext, access: AccessControl): Promise<Principal> {
   const p = ctx.principal;
   if (p.kind !== 'user' || p.via !== 'bearer') return p;
-  const user = await access.store.getUser(p.name);
+  const stored = await access.store.getUser(p.name);
+  // htpasswd users (distribution's mode) are not in the store and may do everything.
+  const user = stored ?? (access.authenticator.isHtpasswdUser(p.name) ? { name: p.name, admin: true } : undefined);
   // A token issued for a scoped access token keeps that token's limits (not the user's full rights).
   const restrict = ctx.token?.restrict === undefined ? undefined : restrictionOf(ctx.token.restrict);
   ctx.principal = user === undefined ? ANONYMOUS : { kind: 'user', name: user.name, admin: user.admin, via: 'bearer', ...(restrict && { restrict }) };

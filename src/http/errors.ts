@@ -6,7 +6,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import { RegistryError } from '../registry/errors.ts';
-import { AuthError } from '../auth/errors.ts';
+import { AuthError, LoginThrottledError } from '../auth/errors.ts';
 import { InvalidOffsetError } from '../storage/driver.ts';
 import { ErrorCodes, errorBody, type ErrorCode } from './errcodes.ts';
 
@@ -44,6 +44,7 @@ const DOMAIN_CODES: Record<string, ErrorCode> = {
   BERTH_ACCOUNT_UNKNOWN: 'NOT_FOUND',
   BERTH_ACCOUNT_CONFLICT: 'CONFLICT',
   BERTH_ACCOUNT_INVALID: 'REQUEST_INVALID',
+  BERTH_LOGIN_THROTTLED: 'TOOMANYREQUESTS',
   BERTH_UPSTREAM_UNAVAILABLE: 'UNAVAILABLE',
 };
 
@@ -69,7 +70,8 @@ export function mapError(err: unknown): MappedError {
   if (err instanceof RegistryError || err instanceof AuthError) {
     const code = DOMAIN_CODES[err.code];
     if (code !== undefined) {
-      return { code, status: ErrorCodes[code].status, message: err.message, detail: err.detail, internal: false };
+      const headers = err instanceof LoginThrottledError ? { 'Retry-After': String(err.retryAfterSec) } : undefined;
+      return { code, status: ErrorCodes[code].status, message: err.message, detail: err.detail, headers, internal: false };
     }
   }
   return { code: 'UNKNOWN', status: 500, message: ErrorCodes.UNKNOWN.message, internal: true };

@@ -269,3 +269,53 @@ describe('secrets in logs', () => {
     }
   });
 });
+
+describe('account safety', () => {
+  let reg: TestRegistry;
+  before(async () => {
+    reg = await startTestRegistry({ storage: 'inmemory' });
+    const { accounts } = reg.running.access;
+    await accounts.createUser(SYSTEM, 'boss', 'boss-password-1', true);
+    await accounts.createUser(SYSTEM, 'alice', PASSWORD);
+    await accounts.createUser(SYSTEM, 'bob', 'bob-password-1');
+    await waitForAccessControl();
+  });
+  after(() => reg.stop());
+
+  const token = (query: string, headers: Record<string, string> = {}) => fetch(`${reg.url}/auth/token?service=berth&${query}`, { headers });
+  const api = (path: string, method: string, auth: string, body?: unknown) =>
+    fetch(`${reg.url}${path}`, { method, headers: { authorization: auth, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+
+  it('lets an access token read, but never mint tokens or change its owner’s password', async () => {
+    const { secret } = await reg.running.access.accounts.createToken(SYSTEM, 'alice', 'robot', null, Date.now() + 3_600_000);
+    const asToken = basicHeader({ user: 'alice', password: secret });
+    assert.equal((await api('/api/v1/user', 'GET', asToken)).status, 200);
+    assert.equal((await api('/api/v1/users/alice/tokens', 'POST', asToken, { name: 'forever' })).status, 403);
+    assert.equal((await api('/api/v1/users/alice', 'PATCH', asToken, { password: 'taken-over-123' })).status, 403);
+    const bearer = String((await json(await token('', { authorization: asToken })))['token']);
+    assert.equal((await api('/api/v1/users/alice/tokens', 'POST', `Bearer ${bearer}`, { name: 'forever' })).status, 403);
+    assert.equal((await api('/api/v1/users/alice/tokens', 'POST', basicHeader(alice), { name: 'by password' })).status, 201);
+  });
+
+  it('does not let a user take over a namespace that holds repositories by naming an organisation after it', async () => {
+    await new AuthClient(reg.url, { user: 'bob', password: 'bob-password-1' }).pushImage('bob/secret', 'latest');
+    await reg.running.access.accounts.deleteUser(SYSTEM, 'bob');
+    const res = await api('/api/v1/orgs', 'POST', basicHeader(alice), { name: 'bob' });
+    assert.equal(res.status, 403);
+    assert.match(await res.text(), /already holds repositories/);
+    const pull = await new AuthClient(reg.url, alice, 'basic').fetch('/v2/bob/secret/tags/list');
+    assert.equal(pull.status, 403);
+    assert.equal((await api('/api/v1/orgs', 'POST', basicHeader({ user: 'boss', password: 'boss-password-1' }), { name: 'bob', owner: 'alice' })).status, 201, 'an admin may');
+  });
+
+  it('refuses logins at once with 429 after repeated failures from one address, and not elsewhere', async () => {
+    const guess = (password: string) => token('scope=repository:alice/app:pull', { authorization: basicHeader({ user: 'alice', password }) });
+    for (let i = 0; i < 6; i++) assert.equal((await guess(`wrong-${i}`)).status, 401);
+    const locked = await guess(PASSWORD);
+    assert.equal(locked.status, 429, 'even the right password waits out the lock');
+    assert.ok(Number(locked.headers.get('retry-after')) >= 1);
+    assert.equal(((await json(locked))['errors'] as { code: string }[])[0]?.code, 'TOOMANYREQUESTS');
+    const bob = await token('', { authorization: basicHeader({ user: 'boss', password: 'boss-password-1' }) });
+    assert.equal(bob.status, 200, 'another user at the same address is not locked by alice’s failures');
+  });
+});

@@ -264,7 +264,17 @@ export class SqliteAccountStore implements AccountStore {
     return row && toSettings(row);
   }
 
-  async claimRepository(name: string, namespace: string, visibility: Visibility): Promise<RepositorySettings> {
+  async claimRepository(name: string, namespace: string, visibility: Visibility, privateLimit = 0): Promise<RepositorySettings | undefined> {
+    return this.db.transaction(() => this.claimNow(name, namespace, visibility, privateLimit))();
+  }
+
+  private claimNow(name: string, namespace: string, visibility: Visibility, privateLimit: number): RepositorySettings | undefined {
+    const existing = this.one<SettingsRow>('SELECT * FROM repository_settings WHERE name = ?', name);
+    if (existing !== undefined) return toSettings(existing);
+    if (visibility === 'private' && privateLimit > 0) {
+      const used = this.one<{ n: number }>("SELECT COUNT(*) AS n FROM repository_settings WHERE namespace = ? AND visibility = 'private'", namespace)?.n ?? 0;
+      if (used >= privateLimit) return undefined;
+    }
     const now = Date.now();
     this.run(
       'INSERT INTO repository_settings (name, namespace, visibility, created_at, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING',
