@@ -13,15 +13,13 @@
  * and the slowest client take it (a window per client), nothing is buffered whole. A client that
  * arrives once bytes have gone out waits for the transfer to finish and reads the cached blob.
  */
-import { PassThrough, pipeline, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { BlobRecord } from '../meta/store.ts';
 import type { UploadService } from '../registry/uploads.ts';
 import { RegistryError, UpstreamUnavailableError } from '../registry/errors.ts';
 
 /** Bytes gathered from the upstream before they are passed on. */
 const COALESCE = 1024 * 1024;
-/** Bytes received ahead of the writer before the upstream is paused. */
-const READ_AHEAD = 16 * 1024 * 1024;
 /** Bytes queued for one client before the transfer waits for it. */
 const CLIENT_WINDOW = 4 * 1024 * 1024;
 
@@ -119,14 +117,12 @@ export class BlobFetch {
     let received = 0;
     let held: Buffer | undefined;
     // Socket reads of 64 KiB are gathered into chunks of COALESCE bytes: one write to the disk and
-    // to each client per chunk, not per read (that per-chunk work bounded the transfer).
+    // to each client per chunk, not per read (that per-chunk work bounded the transfer). The
+    // body is read as it is: the socket's own buffer keeps the upstream sending meanwhile.
     let gathered: Buffer[] = [];
     let gatheredBytes = 0;
-    // A buffer of READ_AHEAD bytes keeps the upstream sending while the chunk before is written
-    // and hashed (without it receiving and writing take turns). Errors and an early close pass on.
-    const readAhead = pipeline(body, new PassThrough({ highWaterMark: READ_AHEAD }), () => undefined);
     const relay = async function* (this: BlobFetch): AsyncGenerator<Buffer> {
-      for await (const chunk of readAhead) {
+      for await (const chunk of body) {
         const buf = chunk as Buffer;
         received += buf.length;
         if (received > size) throw new Error(`the upstream sent more than the ${size} bytes it declared`);
