@@ -26,6 +26,7 @@ import { machineHeader, markAbsent, Section } from './table.ts';
 import { bigBlobSection, pullSection, pushSections, smallPushSection } from './transfer.ts';
 import { authSection } from './auth.ts';
 import { mirrorSection } from './mirror.ts';
+import { searchSection } from './search.ts';
 
 function autocannonVersion(): string {
   try {
@@ -104,8 +105,9 @@ async function main(): Promise<void> {
   let bigSec: Section | undefined;
   let authSec: Section | undefined;
   let mirrorSec: Section | undefined;
+  let searchSec: Section | undefined;
   const emit = (): string => {
-    const all = [...sections, rss, ...(bigSec ? [bigSec] : []), ...(authSec ? [authSec] : []), ...(mirrorSec ? [mirrorSec] : [])];
+    const all = [...sections, rss, ...(bigSec ? [bigSec] : []), ...(authSec ? [authSec] : []), ...(mirrorSec ? [mirrorSec] : []), ...(searchSec ? [searchSec] : [])];
     if (ctx.peakOverall.size) {
       for (const [name, peak] of ctx.peakOverall) rss.add('peak RSS over all sections (MiB)', name, peak / MIB);
       ctx.peakOverall.clear();
@@ -128,6 +130,8 @@ async function main(): Promise<void> {
       );
     }
     if (berth) mirrorSec = await mirrorSection(ctx, work);
+    // Seeds 100,000 repositories into berth's database: after the sections that list or push.
+    if (berth) searchSec = await searchSection(ctx, berth);
     // Last: it switches berth's access control on.
     if (berth) authSec = await authSection(ctx, berth);
   } catch (err) {

@@ -28,6 +28,9 @@ import { HealthChecker, metaCheck, storageCheck } from './observability/health.t
 import { createDebugServer, opsHandler } from './observability/routes.ts';
 import { createProxy } from './proxy/index.ts';
 import { createAccessControl } from './auth/setup.ts';
+import { SqliteSearchIndex } from './meta/sqlite/search-index.ts';
+import { Discovery } from './search/discovery.ts';
+import { PullCounter } from './search/pulls.ts';
 import type { AccessControl } from './auth/access-control.ts';
 
 export interface RunningRegistry {
@@ -35,6 +38,8 @@ export interface RunningRegistry {
   registry: Registry;
   /** Accounts and access control (on once a user exists or `auth` is configured). */
   access: AccessControl;
+  /** Search, stars, descriptions and pull counts. */
+  search: Discovery;
   /** The address actually listened on (port resolved when 0 was asked). */
   address: { host: string; port: number };
   log: Logger;
@@ -138,6 +143,12 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
 
   const access = await createAccessControl({ config, database: sqlite.database, meta, log, onFailure: metrics && (() => metrics.authFailure()) });
   const accessMode = await access.mode();
+  const searchIndex = new SqliteSearchIndex(sqlite.database);
+  const search = new Discovery({
+    index: searchIndex,
+    pulls: new PullCounter(searchIndex, { intervalMs: 5_000, onError: (err) => log.warn({ err }, 'pull counts not written yet') }),
+    defaultPublic: config.access.defaultvisibility === 'public',
+  });
   if (accessMode === 'open') {
     log.warn('access control is OFF: anyone who can reach this registry may push, pull and delete. Create the first user (berth user add NAME --admin) or configure auth to switch it on');
   } else log.info({ mode: accessMode, challenge: access.challenge.scheme }, 'access control is on');
@@ -152,6 +163,7 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
       observers,
       events: notifications.sink,
       access,
+      search,
       eventsStatus: (failedOnly) => eventsStatus(notifications.queue, { failedOnly }),
       mirrorStatus: mirror?.status,
       uploadGauge: metrics && { inc: () => metrics.uploadStarted(), dec: () => metrics.uploadEnded() },
@@ -185,6 +197,7 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
     server,
     registry,
     access,
+    search,
     address,
     log,
     async reload(next: Config) {
@@ -199,6 +212,7 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
       await notifications.stop(Math.min(deadlineMs, 5_000));
       await registry.close();
       mirror?.close();
+      await search.close();
       await meta.close();
     },
   };

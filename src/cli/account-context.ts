@@ -133,17 +133,15 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** A line typed without echo on a terminal. */
+/** A line typed without echo on a terminal (the caller has put it in raw mode, before any prompt shows). */
 function promptHidden(question: string, input: ReadStream, output: AccountsIO['stderr']): Promise<string> {
   output.write(question);
-  input.setRawMode(true);
   input.setEncoding('utf8');
   input.resume();
   return new Promise((resolve, reject) => {
     let value = '';
     const finish = (result: () => void) => {
       input.off('data', onData);
-      input.setRawMode(false);
       input.pause();
       output.write('\n');
       result();
@@ -171,8 +169,16 @@ export async function readNewPassword(io: AccountsIO, fromStdin: boolean): Promi
     return password;
   }
   const tty = io.stdin as ReadStream;
-  const first = await promptHidden('Password: ', tty, io.stderr);
-  const second = await promptHidden('Password (again): ', tty, io.stderr);
+  // Raw (no echo) from before the first prompt until after the second: nothing typed early is echoed.
+  tty.setRawMode(true);
+  let first: string;
+  let second: string;
+  try {
+    first = await promptHidden('Password: ', tty, io.stderr);
+    second = await promptHidden('Password (again): ', tty, io.stderr);
+  } finally {
+    tty.setRawMode(false);
+  }
   if (first !== second) throw new Error('the passwords do not match');
   return first;
 }

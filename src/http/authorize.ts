@@ -51,6 +51,11 @@ const REQUIREMENTS: Record<RouteName, Requirement> = {
   'api-team-member': 'none',
   'api-team-permissions': 'none',
   'api-repository': 'none',
+  // Discovery: anyone may search (answers are filtered by what the caller may pull); handlers/search.ts authenticates.
+  'v1-ping': 'none',
+  'v1-search': 'none',
+  'api-search': 'none',
+  'api-repository-star': 'none',
 };
 
 /** Routes that create content in a repository: the repository is claimed (visibility, quota) before them. */

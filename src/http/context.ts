@@ -8,6 +8,7 @@ import type { RequestObserver } from './request-done.ts';
 import type { AccessControl } from '../auth/access-control.ts';
 import type { Principal } from '../auth/principal.ts';
 import type { VerifiedToken } from '../auth/jwt.ts';
+import type { Discovery } from '../search/discovery.ts';
 
 export interface HttpOptions {
   /** Absolute base URL for Location headers (http.host); derived from the request when unset. */
@@ -64,6 +65,8 @@ export interface App {
   events?: EventSink;
   /** Accounts and access control; absent, every request may do everything. */
   access?: AccessControl;
+  /** Search, stars, descriptions and pull counts (/v1/search, /api/v1/search); absent, those routes answer 404. */
+  search?: Discovery;
 }
 
 export type Handler = (ctx: RequestContext, app: App) => Promise<void>;

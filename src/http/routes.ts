@@ -30,6 +30,11 @@ export const ROUTES = [
   { name: 'api-team', pattern: /^\/api\/v1\/orgs\/(?<org>[^/]+)\/teams\/(?<team>[^/]+)$/, methods: ['DELETE'] },
   { name: 'api-team-member', pattern: /^\/api\/v1\/orgs\/(?<org>[^/]+)\/teams\/(?<team>[^/]+)\/members\/(?<user>[^/]+)$/, methods: ['PUT', 'DELETE'] },
   { name: 'api-team-permissions', pattern: /^\/api\/v1\/orgs\/(?<org>[^/]+)\/teams\/(?<team>[^/]+)\/permissions$/, methods: ['PUT'] },
+  // Discovery (handlers/search.ts, api-stars.ts). Suffix routes on a repository go before the greedy api-repository.
+  { name: 'v1-ping', pattern: /^\/v1\/_ping$/, methods: ['GET', 'HEAD'] },
+  { name: 'v1-search', pattern: /^\/v1\/search$/, methods: ['GET'] },
+  { name: 'api-search', pattern: /^\/api\/v1\/search$/, methods: ['GET'] },
+  { name: 'api-repository-star', pattern: /^\/api\/v1\/repositories\/(?<name>.+)\/_star$/, methods: ['PUT', 'DELETE'] },
   { name: 'api-repository', pattern: /^\/api\/v1\/repositories\/(?<name>.+)$/, methods: ['GET', 'PATCH'] },
 ] as const;
 
@@ -94,4 +99,8 @@ export const paths = {
     `/api/v1/orgs/${encodeURIComponent(org)}/teams/${encodeURIComponent(team)}/members/${encodeURIComponent(user)}`,
   apiTeamPermissions: (org: string, team: string) => `/api/v1/orgs/${encodeURIComponent(org)}/teams/${encodeURIComponent(team)}/permissions`,
   apiRepository: (name: string) => `/api/v1/repositories/${name}`,
+  v1Ping: () => '/v1/_ping',
+  v1Search: () => '/v1/search',
+  apiSearch: () => '/api/v1/search',
+  apiRepositoryStar: (name: string) => `/api/v1/repositories/${name}/_star`,
 };

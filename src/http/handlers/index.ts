@@ -24,6 +24,8 @@ import {
   putTeamPermission,
 } from './api-orgs.ts';
 import { getRepository, patchRepository } from './api-repositories.ts';
+import { getApiSearch, getV1Ping, getV1Search } from './search.ts';
+import { deleteStar, putStar } from './api-stars.ts';
 
 export const HANDLERS: Record<RouteName, Partial<Record<Method, Handler>>> = {
   base: { GET: getBase, HEAD: getBase },
@@ -51,4 +53,8 @@ export const HANDLERS: Record<RouteName, Partial<Record<Method, Handler>>> = {
   'api-team-member': { PUT: putTeamMember, DELETE: deleteTeamMember },
   'api-team-permissions': { PUT: putTeamPermission },
   'api-repository': { GET: getRepository, PATCH: patchRepository },
+  'v1-ping': { GET: getV1Ping, HEAD: getV1Ping },
+  'v1-search': { GET: getV1Search },
+  'api-search': { GET: getApiSearch },
+  'api-repository-star': { PUT: putStar, DELETE: deleteStar },
 };

@@ -37,6 +37,7 @@ export const getManifest: Handler = async (ctx, app) => {
   const accepted = acceptedTypes(ctx.req.headers.accept);
   const stored = await app.registry.manifests.getAccepted(ctx.name, ctx.params['reference'] ?? '', accepted);
   await app.events?.manifestPulled(eventTarget(ctx, stored.record, stored.content), requestInfo(ctx));
+  app.search?.pulls.record(ctx.name);
   ctx.res.writeHead(200, manifestHeaders(stored.record));
   ctx.res.end(stored.content);
 };

@@ -18,6 +18,7 @@ import type {
   Visibility,
 } from '../../auth/store.ts';
 import { AccountConflictError } from '../../auth/errors.ts';
+import { PreparedStatements } from './prepared.ts';
 
 interface UserRow {
   name: string;
@@ -67,15 +68,14 @@ function isUniqueViolation(err: unknown): boolean {
 }
 
 export class SqliteAccountStore implements AccountStore {
-  /** Prepared once, on first use. */
-  private readonly statements = new Map<string, Database.Statement>();
+  private readonly statements: PreparedStatements;
 
-  constructor(private readonly db: Database.Database) {}
+  constructor(private readonly db: Database.Database) {
+    this.statements = new PreparedStatements(db);
+  }
 
   private prepared(sql: string): Database.Statement {
-    let st = this.statements.get(sql);
-    if (st === undefined) this.statements.set(sql, (st = this.db.prepare(sql)));
-    return st;
+    return this.statements.get(sql);
   }
 
   private one<T>(sql: string, ...params: unknown[]): T | undefined {

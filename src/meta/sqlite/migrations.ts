@@ -2,6 +2,8 @@
  * Versioned schema migrations. Each entry runs once, in order, in a transaction; the applied
  * version is kept in schema_migrations. The SQL is kept portable (it must also run on PostgreSQL).
  */
+import { SEARCH_SCHEMA } from './search-schema.ts';
+
 export interface Migration {
   version: number;
   name: string;
@@ -162,5 +164,6 @@ CREATE TABLE access_tokens (
 CREATE INDEX access_tokens_user ON access_tokens(user_name, kind);
 `,
   },
+  { version: 5, name: 'search index, stars and descriptions', sql: SEARCH_SCHEMA },
 ];
 

@@ -1,0 +1,136 @@
+/**
+ * Discovery over HTTP:
+ *   GET /v1/_ping                 what `docker search` checks first (a standalone v1 endpoint)
+ *   GET /v1/search?q=&n=&page=    Docker's v1 search JSON, read by `docker search` and `podman search`
+ *   GET /api/v1/search            the richer search for the UI: filters, sorts, pagination
+ * Anyone may search; the answers only ever name what the caller may pull (the filter is part of
+ * the index's query). Credentials are honoured when sent: Basic (what docker sends to v1 after a
+ * password login, and podman), or a bearer token, which for /v1/search must carry
+ * `registry:catalog:search` (what docker asks the token server for).
+ */
+import type { App, Handler, RequestContext } from '../context.ts';
+import { HttpError } from '../errors.ts';
+import { authenticate, challenge, resolvePrincipal } from '../authorize.ts';
+import { sendJson } from './json.ts';
+import { iso } from './api-common.ts';
+import { resourceKey } from '../../auth/jwt.ts';
+import type { Discovery } from '../../search/discovery.ts';
+import { SEARCH_SORTS, SEE_EVERYTHING, type AccessFilter, type RepositorySummary, type SearchSort } from '../../search/model.ts';
+
+/** Docker Hub's page sizes: 25 unless asked, at most 100. */
+export const DEFAULT_PAGE_SIZE = 25;
+export const MAX_PAGE_SIZE = 100;
+const MAX_QUERY = 256;
+
+export function discoveryOf(app: App): Discovery {
+  if (app.search === undefined) throw new HttpError('NOT_FOUND', 'search is not enabled on this registry');
+  return app.search;
+}
+
+/** What the caller may see. `scope`: a bearer token must hold it (the v1 endpoint's contract). */
+export async function visibleTo(ctx: RequestContext, app: App, scope?: string): Promise<AccessFilter> {
+  const access = app.access;
+  if (access === undefined || ctx.unrestricted || !(await access.enabled())) return SEE_EVERYTHING;
+  ctx.principal = await authenticate(ctx, access);
+  if (scope !== undefined && ctx.token !== undefined && ctx.token.access.get(resourceKey('registry', 'catalog'))?.has('search') !== true) {
+    throw challenge(ctx, access, `registry:catalog:${scope}`, 'insufficient_scope');
+  }
+  const principal = await resolvePrincipal(ctx, access);
+  return discoveryOf(app).filterFor(principal, access.store);
+}
+
+function integer(ctx: RequestContext, key: string, fallback: number, min: number, max: number): number {
+  const raw = ctx.query.get(key);
+  if (raw === null || raw === '') return fallback;
+  if (!/^\d+$/.test(raw)) throw new HttpError('REQUEST_INVALID', `${key} must be a non-negative integer, got ${JSON.stringify(raw)}`);
+  return Math.min(Math.max(Number(raw), min), max);
+}
+
+function queryText(ctx: RequestContext): string {
+  const q = ctx.query.get('q') ?? '';
+  if (q.length > MAX_QUERY) throw new HttpError('REQUEST_INVALID', `q is limited to ${MAX_QUERY} characters`);
+  return q;
+}
+
+export const getV1Ping: Handler = async ({ res }) => {
+  res.setHeader('X-Docker-Registry-Standalone', 'true');
+  sendJson(res, 200, { standalone: true });
+};
+
+/** GET /v1/search */
+export const getV1Search: Handler = async (ctx, app) => {
+  const discovery = discoveryOf(app);
+  const access = await visibleTo(ctx, app, 'search');
+  const text = queryText(ctx);
+  const size = integer(ctx, 'n', DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE);
+  const page = integer(ctx, 'page', 1, 1, Number.MAX_SAFE_INTEGER);
+  const result = await discovery.index.search({ text, access, sort: 'relevance', offset: (page - 1) * size, limit: size });
+  sendJson(ctx.res, 200, {
+    query: text,
+    num_results: result.total,
+    num_pages: Math.ceil(result.total / size),
+    page,
+    page_size: size,
+    results: result.hits.map((h) => ({
+      name: h.name,
+      description: h.description,
+      star_count: h.starCount,
+      pull_count: h.pullCount,
+      is_official: h.isOfficial,
+      is_automated: h.isAutomated,
+    })),
+  });
+};
+
+export function summaryJson(h: RepositorySummary): Record<string, unknown> {
+  return {
+    name: h.name,
+    namespace: h.namespace,
+    description: h.description,
+    starCount: h.starCount,
+    pullCount: h.pullCount,
+    isOfficial: h.isOfficial,
+    isAutomated: h.isAutomated,
+    updatedAt: iso(h.updatedAt),
+  };
+}
+
+function booleanParam(ctx: RequestContext, key: string): boolean | undefined {
+  const raw = ctx.query.get(key);
+  if (raw === null || raw === '') return undefined;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new HttpError('REQUEST_INVALID', `${key} must be true or false, got ${JSON.stringify(raw)}`);
+}
+
+/** GET /api/v1/search?q=&namespace=&official=&stars=&sort=relevance|stars|pulls|updated&page=&per_page= */
+export const getApiSearch: Handler = async (ctx, app) => {
+  const discovery = discoveryOf(app);
+  const access = await visibleTo(ctx, app);
+  const text = queryText(ctx);
+  const sort = (ctx.query.get('sort') ?? 'relevance') as SearchSort;
+  if (!SEARCH_SORTS.includes(sort)) throw new HttpError('REQUEST_INVALID', `sort must be one of ${SEARCH_SORTS.join(', ')}`);
+  const size = integer(ctx, 'per_page', DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE);
+  const page = integer(ctx, 'page', 1, 1, Number.MAX_SAFE_INTEGER);
+  const namespace = ctx.query.get('namespace') ?? undefined;
+  const official = booleanParam(ctx, 'official');
+  const minStars = integer(ctx, 'stars', 0, 0, Number.MAX_SAFE_INTEGER);
+  const result = await discovery.index.search({
+    text,
+    access,
+    sort,
+    offset: (page - 1) * size,
+    limit: size,
+    ...(namespace !== undefined && { namespace }),
+    ...(official !== undefined && { official }),
+    ...(minStars > 0 && { minStars }),
+  });
+  sendJson(ctx.res, 200, {
+    query: text,
+    total: result.total,
+    page,
+    perPage: size,
+    pages: Math.ceil(result.total / size),
+    results: result.hits.map(summaryJson),
+  });
+};
