@@ -1,10 +1,11 @@
 /**
  * Password hashing: argon2id (memory-hard, OWASP's first choice) through @node-rs/argon2, which
  * hashes on libuv's thread pool so a login never blocks the event loop. bcrypt hashes (from
- * htpasswd files) are verified with @node-rs/bcrypt.
+ * htpasswd files) are verified with bcryptjs (pure JavaScript: no per-platform binaries; a verified
+ * password is cached by the authenticator, so its speed is paid once a minute at most).
  */
 import { hash, verify } from '@node-rs/argon2';
-import { compare } from '@node-rs/bcrypt';
+import { compare } from 'bcryptjs';
 import { AccountInvalidError } from './errors.ts';
 
 export const MIN_PASSWORD_LENGTH = 8;

@@ -8,7 +8,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { hash } from '@node-rs/bcrypt';
+import { hash } from 'bcryptjs';
 import { startTestRegistry, type TestRegistry } from '../helpers/inproc.ts';
 import { AuthClient, basicHeader, parseChallenge } from '../helpers/auth-client.ts';
 import { SYSTEM } from '../../src/auth/principal.ts';

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { pino } from 'pino';
-import { hash } from '@node-rs/bcrypt';
+import { hash } from 'bcryptjs';
 import { configSchema, type ConfigInput } from '../../src/config/schema.ts';
 import { startRegistry, type RunningRegistry } from '../../src/main.ts';
 import type { AccountService } from '../../src/auth/accounts.ts';
@@ -120,7 +120,7 @@ export async function waitForAccessControl(reg: { url: string }): Promise<string
 
 /**
  * An htpasswd line for `user` with a bcrypt hash: from Apache's `htpasswd -nbB` when installed
- * (the file registry:2 users have), else from @node-rs/bcrypt in the same `$2y$` form.
+ * (the file registry:2 users have), else from bcryptjs in the same `$2y$` form.
  */
 export async function htpasswdLine(user: string, password: string): Promise<string> {
   if (which('htpasswd') !== undefined) {

@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { hashSync } from '@node-rs/bcrypt';
+import { hashSync } from 'bcryptjs';
 import type { BuiltImage } from '../fixtures/oci.ts';
 import { freePort, tempDir } from './process.ts';
 
