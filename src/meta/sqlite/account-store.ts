@@ -272,12 +272,16 @@ export class SqliteAccountStore implements AccountStore {
     const existing = this.one<SettingsRow>('SELECT * FROM repository_settings WHERE name = ?', name);
     if (existing !== undefined) return toSettings(existing);
     if (visibility === 'private' && privateLimit > 0) {
-      const used = this.one<{ n: number }>("SELECT COUNT(*) AS n FROM repository_settings WHERE namespace = ? AND visibility = 'private'", namespace)?.n ?? 0;
-      if (used >= privateLimit) return undefined;
+      if (this.privateCount(namespace) >= privateLimit) return undefined;
     }
+    return this.writeSettings(name, namespace, visibility, 'DO NOTHING');
+  }
+
+  /** Insert a repository's settings; on an existing row, `onConflict` decides (keep it, or take the new visibility). */
+  private writeSettings(name: string, namespace: string, visibility: Visibility, onConflict: string): RepositorySettings {
     const now = Date.now();
     this.run(
-      'INSERT INTO repository_settings (name, namespace, visibility, created_at, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING',
+      `INSERT INTO repository_settings (name, namespace, visibility, created_at, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) ${onConflict}`,
       name,
       namespace,
       visibility,
@@ -288,21 +292,15 @@ export class SqliteAccountStore implements AccountStore {
   }
 
   async setVisibility(name: string, namespace: string, visibility: Visibility): Promise<RepositorySettings> {
-    const now = Date.now();
-    this.run(
-      `INSERT INTO repository_settings (name, namespace, visibility, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (name) DO UPDATE SET visibility = excluded.visibility, updated_at = excluded.updated_at`,
-      name,
-      namespace,
-      visibility,
-      now,
-      now,
-    );
-    return toSettings(this.one<SettingsRow>('SELECT * FROM repository_settings WHERE name = ?', name) as SettingsRow);
+    return this.writeSettings(name, namespace, visibility, 'DO UPDATE SET visibility = excluded.visibility, updated_at = excluded.updated_at');
+  }
+
+  private privateCount(namespace: string): number {
+    return this.one<{ n: number }>("SELECT COUNT(*) AS n FROM repository_settings WHERE namespace = ? AND visibility = 'private'", namespace)?.n ?? 0;
   }
 
   async countPrivate(namespace: string): Promise<number> {
-    return this.one<{ n: number }>("SELECT COUNT(*) AS n FROM repository_settings WHERE namespace = ? AND visibility = 'private'", namespace)?.n ?? 0;
+    return this.privateCount(namespace);
   }
 
   async publicAmong(names: readonly string[]): Promise<Set<string>> {
