@@ -28,6 +28,7 @@ import { HealthChecker, metaCheck, storageCheck } from './observability/health.t
 import { createDebugServer, opsHandler } from './observability/routes.ts';
 import { createProxy } from './proxy/index.ts';
 import { createAccessControl } from './auth/setup.ts';
+import { loadUi, UI_DIRECTORY } from './http/ui-static.ts';
 import { SqliteSearchIndex } from './meta/sqlite/search-index.ts';
 import { Discovery } from './search/discovery.ts';
 import { PullCounter } from './search/pulls.ts';
@@ -153,6 +154,10 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
     log.warn('access control is OFF: anyone who can reach this registry may push, pull and delete. Create the first user (berth user add NAME --admin) or configure auth to switch it on');
   } else log.info({ mode: accessMode, challenge: access.challenge.scheme }, 'access control is on');
 
+  const ui = config.ui.enabled ? await loadUi(UI_DIRECTORY, config.http.prefix) : undefined;
+  if (ui !== undefined && 'missing' in ui) log.warn({ reason: ui.missing }, 'the web UI is not built: / answers 404');
+  else if (ui !== undefined) log.info({ path: `${config.http.prefix}/`, scriptKiB: Math.round(ui.scriptBytes.raw / 1024), scriptGzipKiB: Math.round(ui.scriptBytes.gzip / 1024) }, 'web UI served');
+
   const observers: RequestObserver[] = [];
   if (!config.log.accesslog.disabled) observers.push(accessLogger(log));
   if (metrics) observers.push((done) => metrics.observeRequest(done));
@@ -164,6 +169,7 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
       events: notifications.sink,
       access,
       search,
+      ...(ui !== undefined && !('missing' in ui) && { ui }),
       eventsStatus: (failedOnly) => eventsStatus(notifications.queue, { failedOnly }),
       mirrorStatus: mirror?.status,
       uploadGauge: metrics && { inc: () => metrics.uploadStarted(), dec: () => metrics.uploadEnded() },

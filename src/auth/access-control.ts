@@ -9,6 +9,7 @@ import type { TokenService } from './jwt.ts';
 import type { SigningKeys } from './keys.ts';
 import type { AccessPolicy } from './policy.ts';
 import type { AccountStore } from './store.ts';
+import type { Sessions } from './sessions.ts';
 
 export interface ChallengeSettings {
   /** 'bearer': Docker token authentication; 'basic': distribution's htpasswd mode. */
@@ -25,6 +26,8 @@ export interface AccessControlParts {
   tokens: TokenService;
   keys: SigningKeys;
   accounts: AccountService;
+  /** Web UI sign-ins. */
+  sessions: Sessions;
   challenge: ChallengeSettings;
   /** On whatever the store holds (an `auth` section is configured). */
   alwaysOn: boolean;
@@ -39,6 +42,7 @@ export class AccessControl {
   readonly tokens: TokenService;
   readonly keys: SigningKeys;
   readonly accounts: AccountService;
+  readonly sessions: Sessions;
   readonly challenge: ChallengeSettings;
   private readonly alwaysOn: boolean;
   /** Count a refused credential or token. */
@@ -53,6 +57,7 @@ export class AccessControl {
     this.tokens = parts.tokens;
     this.keys = parts.keys;
     this.accounts = parts.accounts;
+    this.sessions = parts.sessions;
     this.challenge = parts.challenge;
     this.alwaysOn = parts.alwaysOn;
     this.failed = parts.onFailure ?? (() => {});

@@ -104,7 +104,9 @@ export class AccountService {
     this.requireSelfOrAdmin(actor, name);
     await this.requireUser(name);
     await this.store.setPassword(name, await hashPassword(password));
+    // A new password ends every login kept elsewhere: docker's refresh tokens and web sessions.
     await this.store.revokeTokens(name, 'refresh');
+    await this.store.revokeTokens(name, 'session');
   }
 
   async setAdmin(actor: Principal, name: string, admin: boolean): Promise<void> {

@@ -17,6 +17,7 @@ import { TokenService } from './jwt.ts';
 import { SigningKeys } from './keys.ts';
 import { AccessPolicy } from './policy.ts';
 import { LoginThrottle } from './throttle.ts';
+import { Sessions } from './sessions.ts';
 
 /** Where the token signing keys live: auth.token.keydirectory, else `auth/keys` beside the metadata database; none in memory. */
 export function keyDirectory(config: Config): string | undefined {
@@ -61,6 +62,7 @@ export async function createAccessControl({ config, database, meta, log, onFailu
     tokens,
     keys,
     accounts: new AccountService(store, policy),
+    sessions: new Sessions(store, config.ui.sessionttl),
     challenge: basic ? { scheme: 'basic', realm: auth.htpasswd?.realm, service: token.service } : { scheme: 'bearer', realm: token.realm, service: token.service },
     onFailure,
     alwaysOn: auth?.htpasswd !== undefined || auth?.token !== undefined,

@@ -46,8 +46,8 @@ export interface RepositorySettings {
   updatedAt: number;
 }
 
-/** `pat`: a personal access / robot token; `refresh`: the offline token `docker login` keeps. */
-export type TokenKind = 'pat' | 'refresh';
+/** `pat`: a personal access / robot token; `refresh`: the offline token `docker login` keeps; `session`: a web UI sign-in. */
+export type TokenKind = 'pat' | 'refresh' | 'session';
 
 export interface TokenRecord {
   id: string;

@@ -131,6 +131,12 @@ export const KEY_DOCS: Readonly<Record<string, KeyDoc>> = {
   access: { description: "berth's own: visibility of new repositories and the private repository limit." },
   'access.defaultvisibility': { description: 'Visibility of a new repository: `private` (only its owners and teams) or `public` (anyone may pull).' },
   'access.maxprivaterepos': { description: "The most private repositories one user or organisation may hold (Docker Hub's rule); 0 for no limit." },
+  ui: { description: "berth's own: the web UI served at `/` (built by `npm run build:ui`), its browser sessions and storage history." },
+  'ui.enabled': { description: 'Serve the web UI at `/` (under `http.prefix`). The JSON API it uses stays on either way.' },
+  'ui.sessionttl': { description: 'How long a web UI sign-in lasts. Sessions also end at sign-out, on a password change and when the user is deleted.' },
+  'ui.storagesampleinterval': {
+    description: 'How often the storage used per namespace is recorded for the admin page chart (kept 90 days).',
+  },
 
   proxy: {
     description:

@@ -50,6 +50,7 @@ describe('loadConfig: defaults', () => {
       catalog: { maxentries: 1000 },
       validation: { disabled: false, manifests: { urls: { allow: [], deny: [] } } },
       access: { defaultvisibility: 'private', maxprivaterepos: 0 },
+      ui: { enabled: true, sessionttl: 12 * 3_600_000, storagesampleinterval: 3_600_000 },
       health: { storagedriver: { enabled: false, interval: 10_000, threshold: 1 } },
       metrics: { enabled: true },
     };

@@ -255,6 +255,14 @@ export const configSchema = z
     auth: authSchema(duration).optional(),
     /** berth's own: visibility of new repositories and the private repository limit. */
     access: accessSchema.prefault({}),
+    /** berth's own: the web UI served at `/`, its sign-in sessions and the storage history it charts. */
+    ui: z
+      .object({
+        enabled: flag(true),
+        sessionttl: duration.prefault('12h'),
+        storagesampleinterval: duration.prefault('1h'),
+      })
+      .prefault({}),
     health: healthSchema.prefault({}),
     /** berth's own: serve Prometheus metrics on the main listener at http.debug.prometheus.path. */
     metrics: z.object({ enabled: flag(true) }).prefault({}),

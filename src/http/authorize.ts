@@ -18,6 +18,7 @@ import { AuthenticationError } from '../auth/errors.ts';
 import { parseScope, type RepositoryAction, type Scope } from '../auth/scope.ts';
 import { resourceKey } from '../auth/jwt.ts';
 import type { AccessControl } from '../auth/access-control.ts';
+import { sessionUser } from './session.ts';
 
 /** What a route needs: nothing, any logged-in caller, an admin, the catalog, or an action on the repository. */
 type Need = 'none' | 'login' | 'admin' | 'catalog' | RepositoryAction;
@@ -56,6 +57,12 @@ const REQUIREMENTS: Record<RouteName, Requirement> = {
   'v1-search': 'none',
   'api-search': 'none',
   'api-repository-star': 'none',
+  // The web UI's content views: the registry's own rights on the repository.
+  'api-repository-tags': 'pull',
+  'api-repository-tag': 'delete',
+  'api-repository-manifest': 'pull',
+  'api-session': 'none',
+  'api-admin-storage': 'admin',
 };
 
 /** Routes that create content in a repository: the repository is claimed (visibility, quota) before them. */
@@ -109,7 +116,7 @@ export function challenge(ctx: RequestContext, access: AccessControl, scope?: st
 /** Who the request's credentials name; throws a challenge for bad ones. */
 export async function authenticate(ctx: RequestContext, access: AccessControl): Promise<Principal> {
   const header = ctx.req.headers.authorization;
-  if (header === undefined || header === '') return ANONYMOUS;
+  if (header === undefined || header === '') return (await sessionUser(ctx, access)) ?? ANONYMOUS;
   const trimmed = header.trim();
   const space = trimmed.indexOf(' ');
   const scheme = (space === -1 ? trimmed : trimmed.slice(0, space)).toLowerCase();

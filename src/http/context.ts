@@ -9,6 +9,7 @@ import type { AccessControl } from '../auth/access-control.ts';
 import type { Principal } from '../auth/principal.ts';
 import type { VerifiedToken } from '../auth/jwt.ts';
 import type { Discovery } from '../search/discovery.ts';
+import type { UiFiles } from './ui-static.ts';
 
 export interface HttpOptions {
   /** Absolute base URL for Location headers (http.host); derived from the request when unset. */
@@ -65,6 +66,8 @@ export interface App {
   events?: EventSink;
   /** Accounts and access control; absent, every request may do everything. */
   access?: AccessControl;
+  /** The web UI's files, served at `/`; absent when ui.enabled is false or the UI is not built. */
+  ui?: UiFiles;
   /** Search, stars, descriptions and pull counts (/v1/search, /api/v1/search); absent, those routes answer 404. */
   search?: Discovery;
 }

@@ -86,6 +86,8 @@ export function sendError(res: ServerResponse, mapped: MappedError): void {
   const body = JSON.stringify(errorBody(mapped.code, mapped.message, mapped.detail));
   res.statusCode = mapped.status;
   if (mapped.headers) for (const [k, v] of Object.entries(mapped.headers)) res.setHeader(k, v);
+  // The web UI asks for plain 401s: a WWW-Authenticate header would make the browser open its own password dialog.
+  if (res.req?.headers['x-berth-ui'] !== undefined) res.removeHeader('WWW-Authenticate');
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
   res.setHeader('Content-Length', Buffer.byteLength(body));
   res.end(body);

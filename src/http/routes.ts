@@ -35,7 +35,14 @@ export const ROUTES = [
   { name: 'v1-search', pattern: /^\/v1\/search$/, methods: ['GET'] },
   { name: 'api-search', pattern: /^\/api\/v1\/search$/, methods: ['GET'] },
   { name: 'api-repository-star', pattern: /^\/api\/v1\/repositories\/(?<name>.+)\/_star$/, methods: ['PUT', 'DELETE'] },
-  { name: 'api-repository', pattern: /^\/api\/v1\/repositories\/(?<name>.+)$/, methods: ['GET', 'PATCH'] },
+  // The web UI's views of a repository's content (handlers/api-content.ts); `_` cannot start a name component.
+  { name: 'api-repository-tags', pattern: /^\/api\/v1\/repositories\/(?<name>.+)\/_tags$/, methods: ['GET'] },
+  { name: 'api-repository-tag', pattern: /^\/api\/v1\/repositories\/(?<name>.+)\/_tags\/(?<tag>[^/]+)$/, methods: ['DELETE'] },
+  { name: 'api-repository-manifest', pattern: /^\/api\/v1\/repositories\/(?<name>.+)\/_manifests\/(?<reference>[^/]+)$/, methods: ['GET'] },
+  { name: 'api-repository', pattern: /^\/api\/v1\/repositories\/(?<name>.+)$/, methods: ['GET', 'PATCH', 'DELETE'] },
+  // Browser sessions (handlers/api-session.ts) and administration (handlers/api-admin.ts).
+  { name: 'api-session', pattern: /^\/api\/v1\/session$/, methods: ['GET', 'POST', 'DELETE'] },
+  { name: 'api-admin-storage', pattern: /^\/api\/v1\/admin\/storage$/, methods: ['GET'] },
 ] as const;
 
 export type Route = (typeof ROUTES)[number];
@@ -103,4 +110,9 @@ export const paths = {
   v1Search: () => '/v1/search',
   apiSearch: () => '/api/v1/search',
   apiRepositoryStar: (name: string) => `/api/v1/repositories/${name}/_star`,
+  apiRepositoryTags: (name: string) => `/api/v1/repositories/${name}/_tags`,
+  apiRepositoryTag: (name: string, tag: string) => `/api/v1/repositories/${name}/_tags/${tag}`,
+  apiRepositoryManifest: (name: string, reference: string) => `/api/v1/repositories/${name}/_manifests/${reference}`,
+  apiSession: () => '/api/v1/session',
+  apiAdminStorage: () => '/api/v1/admin/storage',
 };

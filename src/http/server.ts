@@ -35,7 +35,10 @@ async function dispatch(req: IncomingMessage, app: App, ctx: RequestContext): Pr
   if (prefix !== '' && !full.startsWith(`${prefix}/`)) throw new HttpError('NOT_FOUND', `no route for ${full}`);
   const path = full.slice(prefix.length);
   const match = matchRoute(path);
-  if (match === undefined) throw new HttpError('NOT_FOUND', `no route for ${path}`);
+  if (match === undefined) {
+    if (app.ui?.serve(req, ctx.res, path) === true) return;
+    throw new HttpError('NOT_FOUND', `no route for ${path}`);
+  }
   const handler: Handler | undefined = HANDLERS[match.route.name][req.method as Method];
   if (handler === undefined) {
     throw new HttpError('METHOD_UNKNOWN', `${req.method} is not allowed on ${match.route.name}`, undefined, {

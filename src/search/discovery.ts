@@ -15,7 +15,7 @@ export interface DiscoveryOptions {
 export class Discovery {
   readonly index: SearchIndex;
   readonly pulls: PullCounter;
-  private readonly defaultPublic: boolean;
+  readonly defaultPublic: boolean;
 
   constructor(opts: DiscoveryOptions) {
     this.index = opts.index;

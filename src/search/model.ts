@@ -5,6 +5,8 @@
  * PostgreSQL full-text search later), checked by one conformance suite (conformance.ts).
  */
 
+import type { Visibility } from '../auth/store.ts';
+
 export type SearchSort = 'relevance' | 'stars' | 'pulls' | 'updated';
 export const SEARCH_SORTS: readonly SearchSort[] = ['relevance', 'stars', 'pulls', 'updated'];
 
@@ -58,6 +60,8 @@ export interface RepositorySummary {
   isAutomated: boolean;
   /** Last push or delete, ms since epoch. */
   updatedAt: number;
+  /** As set for the repository; null when none is recorded (the registry's default applies). */
+  visibility: Visibility | null;
 }
 
 export interface RepositoryDetails extends RepositorySummary {

@@ -54,11 +54,14 @@ function describeIssues(error: z.ZodError): string {
   return error.issues.map((i) => (i.path.length === 0 ? i.message : `${i.path.join('.')}: ${i.message}`)).join('; ');
 }
 
-/** Read the JSON body and check it against `schema`; an empty body reads as `{}`. */
+/** Read the JSON body (Content-Type: application/json) and check it against `schema`; an empty body reads as `{}`. */
 export async function readJson<T>(ctx: RequestContext, schema: z.ZodType<T>): Promise<T> {
   const raw = await readBody(ctx.req, MAX_API_BODY_BYTES);
   if (raw === undefined) throw new HttpError('SIZE_EXCEEDED', `management API bodies are limited to ${MAX_API_BODY_BYTES} bytes`);
   let value: unknown = {};
+  // JSON only: a cross-site form or `fetch` without CORS can send text/plain, never application/json.
+  const type = ctx.req.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
+  if (raw.length > 0 && type !== 'application/json') throw new HttpError('REQUEST_INVALID', 'send the body as Content-Type: application/json');
   if (raw.length > 0) {
     try {
       value = JSON.parse(raw.toString('utf8'));

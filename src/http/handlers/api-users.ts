@@ -12,7 +12,12 @@ import type { Handler } from '../context.ts';
 import { paths } from '../routes.ts';
 import { sendEmpty, sendJson } from './json.ts';
 import { loggedIn, param, readJson, tokenJson } from './api-common.ts';
-import { AccountUnknownError } from '../../auth/errors.ts';
+import { AccessDeniedError, AccountUnknownError, AuthenticationError } from '../../auth/errors.ts';
+import type { AccessControl } from '../../auth/access-control.ts';
+import type { RequestContext } from '../context.ts';
+import { HttpError } from '../errors.ts';
+import { clientAddress } from '../authorize.ts';
+import { startSession } from './api-session.ts';
 import { tokenExpiry } from '../../auth/expiry.ts';
 import { isAdmin } from '../../auth/principal.ts';
 import { formatScope } from '../../auth/scope.ts';
@@ -26,6 +31,8 @@ const NewUser = z.strictObject({
 const UserChange = z
   .strictObject({
     password: z.string().optional(),
+    /** Needed to change one's own password from a web session. */
+    currentPassword: z.string().optional(),
     admin: z.boolean().optional(),
   })
   .refine((c) => c.password !== undefined || c.admin !== undefined, 'give password or admin');
@@ -83,9 +90,26 @@ export const patchUser: Handler = async (ctx, app) => {
   const change = await readJson(ctx, UserChange);
   // The admin flag first: it needs more rights, so a refused change leaves the password alone too.
   if (change.admin !== undefined) await access.accounts.setAdmin(actor, name, change.admin);
-  if (change.password !== undefined) await access.accounts.setPassword(actor, name, change.password);
+  if (change.password !== undefined) {
+    // From a browser session, one's own password changes only with the current one (a session left open is not enough).
+    const ownSession = actor.kind === 'user' && actor.via === 'session' && actor.name === name;
+    if (ownSession) await checkCurrentPassword(ctx, access, name, change.currentPassword);
+    await access.accounts.setPassword(actor, name, change.password);
+    // The change ended every session, this one too: it goes on under a new one (GET /api/v1/session has its CSRF token).
+    if (ownSession) await startSession(ctx, access, { ...actor, via: 'password' });
+  }
   sendJson(ctx.res, 200, await access.accounts.getUser(actor, name));
 };
+
+async function checkCurrentPassword(ctx: RequestContext, access: AccessControl, name: string, current: string | undefined): Promise<void> {
+  if (current === undefined) throw new HttpError('REQUEST_INVALID', 'give currentPassword to change your password');
+  try {
+    await access.authenticator.login(name, current, clientAddress(ctx.req));
+  } catch (err) {
+    if (err instanceof AuthenticationError) throw new AccessDeniedError('the current password is wrong');
+    throw err;
+  }
+}
 
 /** DELETE /api/v1/users/{user} */
 export const deleteUser: Handler = async (ctx, app) => {

@@ -24,6 +24,9 @@ import {
   putTeamPermission,
 } from './api-orgs.ts';
 import { getRepository, patchRepository } from './api-repositories.ts';
+import { deleteRepository, deleteTag, getManifestDetail, listTagDetails } from './api-content.ts';
+import { getStorage } from './api-admin.ts';
+import { deleteSession, getSession, postSession } from './api-session.ts';
 import { getApiSearch, getV1Ping, getV1Search } from './search.ts';
 import { deleteStar, putStar } from './api-stars.ts';
 
@@ -52,7 +55,12 @@ export const HANDLERS: Record<RouteName, Partial<Record<Method, Handler>>> = {
   'api-team': { DELETE: deleteTeam },
   'api-team-member': { PUT: putTeamMember, DELETE: deleteTeamMember },
   'api-team-permissions': { PUT: putTeamPermission },
-  'api-repository': { GET: getRepository, PATCH: patchRepository },
+  'api-repository': { GET: getRepository, PATCH: patchRepository, DELETE: deleteRepository },
+  'api-repository-tags': { GET: listTagDetails },
+  'api-repository-tag': { DELETE: deleteTag },
+  'api-repository-manifest': { GET: getManifestDetail },
+  'api-session': { GET: getSession, POST: postSession, DELETE: deleteSession },
+  'api-admin-storage': { GET: getStorage },
   'v1-ping': { GET: getV1Ping, HEAD: getV1Ping },
   'v1-search': { GET: getV1Search },
   'api-search': { GET: getApiSearch },

@@ -82,7 +82,7 @@ export const getV1Search: Handler = async (ctx, app) => {
   });
 };
 
-export function summaryJson(h: RepositorySummary): Record<string, unknown> {
+export function summaryJson(h: RepositorySummary, defaultPublic: boolean): Record<string, unknown> {
   return {
     name: h.name,
     namespace: h.namespace,
@@ -92,6 +92,7 @@ export function summaryJson(h: RepositorySummary): Record<string, unknown> {
     isOfficial: h.isOfficial,
     isAutomated: h.isAutomated,
     updatedAt: iso(h.updatedAt),
+    visibility: h.visibility ?? (defaultPublic ? 'public' : 'private'),
   };
 }
 
@@ -131,6 +132,6 @@ export const getApiSearch: Handler = async (ctx, app) => {
     page,
     perPage: size,
     pages: Math.ceil(result.total / size),
-    results: result.hits.map(summaryJson),
+    results: result.hits.map((h) => summaryJson(h, discovery.defaultPublic)),
   });
 };

@@ -28,9 +28,10 @@ interface InfoRow {
   is_official: number;
   is_automated: number;
   updated_at: number;
+  visibility: string | null;
 }
 
-const COLUMNS = 'i.name, i.namespace, i.description, i.star_count, i.pull_count, i.is_official, i.is_automated, i.updated_at';
+const COLUMNS = 'i.name, i.namespace, i.description, i.star_count, i.pull_count, i.is_official, i.is_automated, i.updated_at, i.visibility';
 
 const toSummary = (r: InfoRow): RepositorySummary => ({
   name: r.name,
@@ -41,6 +42,7 @@ const toSummary = (r: InfoRow): RepositorySummary => ({
   isOfficial: r.is_official === 1,
   isAutomated: r.is_automated === 1,
   updatedAt: r.updated_at,
+  visibility: r.visibility === 'public' || r.visibility === 'private' ? r.visibility : null,
 });
 
 /** Exact names first (the whole name or its last component), then prefixes, then the rest. */

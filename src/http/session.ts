@@ -1,0 +1,90 @@
+/**
+ * The web UI's session cookie on the HTTP side: read and written here, resolved by the auth
+ * domain (auth/sessions.ts). Only the JSON API under /api/ accepts it — the registry API (/v2/,
+ * /auth/token) keeps its own authentication. A request that changes something with the cookie
+ * must carry the session's CSRF token in `X-CSRF-Token`, and an `Origin` (when the browser sends
+ * one) naming this host; SameSite=Strict keeps the cookie off cross-site requests as well.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { RequestContext } from './context.ts';
+import type { RouteName } from './routes.ts';
+import { HttpError } from './errors.ts';
+import type { AccessControl } from '../auth/access-control.ts';
+import type { UserPrincipal } from '../auth/authenticator.ts';
+import { csrfMatches } from '../auth/sessions.ts';
+
+export const SESSION_COOKIE = 'berth_session';
+const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** Routes of the JSON API (under /api/): the ones a session may call. */
+export function acceptsSession(route: RouteName | 'unknown'): boolean {
+  return route.startsWith('api-') || route === 'events' || route === 'mirror';
+}
+
+/** The session secret the request's cookie carries, if any. */
+export function sessionSecret(req: IncomingMessage): string | undefined {
+  const header = req.headers.cookie;
+  if (header === undefined) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq !== -1 && part.slice(0, eq).trim() === SESSION_COOKIE) return part.slice(eq + 1).trim() || undefined;
+  }
+  return undefined;
+}
+
+/** Whether the browser reached us over HTTPS (directly, or through a proxy that says so). */
+function secure(req: IncomingMessage): boolean {
+  const proto = req.headers['x-forwarded-proto'];
+  const first = (Array.isArray(proto) ? proto[0] : proto)?.split(',')[0]?.trim();
+  return first === 'https' || (first === undefined && 'encrypted' in req.socket);
+}
+
+function cookie(ctx: RequestContext, value: string, maxAgeSec: number): string {
+  const attributes = [`${SESSION_COOKIE}=${value}`, `Path=${ctx.path('/')}`, `Max-Age=${maxAgeSec}`, 'HttpOnly', 'SameSite=Strict'];
+  if (secure(ctx.req)) attributes.push('Secure');
+  return attributes.join('; ');
+}
+
+export function setSessionCookie(ctx: RequestContext, secret: string, expiresAt: number): void {
+  ctx.res.setHeader('Set-Cookie', cookie(ctx, secret, Math.max(1, Math.floor((expiresAt - Date.now()) / 1000))));
+}
+
+export function clearSessionCookie(ctx: RequestContext): void {
+  ctx.res.setHeader('Set-Cookie', cookie(ctx, '', 0));
+}
+
+/** A cross-origin request (by its Origin header) is refused before any credential is looked at. */
+export function checkOrigin(req: IncomingMessage): void {
+  const origin = req.headers.origin;
+  if (origin === undefined || origin === 'null') return;
+  let host: string;
+  try {
+    host = new URL(origin).host;
+  } catch {
+    throw new HttpError('DENIED', 'the Origin header is not a URL');
+  }
+  const forwarded = req.headers['x-forwarded-host'];
+  const own = (Array.isArray(forwarded) ? forwarded[0] : forwarded) ?? req.headers.host;
+  if (host !== own) throw new HttpError('DENIED', `cross-origin request from ${origin} refused`);
+}
+
+/**
+ * The user of the request's session cookie, on the routes that accept it; undefined when there
+ * is none or it ended. Changes need the CSRF token (DENIED without it).
+ */
+export async function sessionUser(ctx: RequestContext, access: AccessControl): Promise<UserPrincipal | undefined> {
+  if (!acceptsSession(ctx.route)) return undefined;
+  const secret = sessionSecret(ctx.req);
+  if (secret === undefined) return undefined;
+  const user = await access.sessions.resolve(secret);
+  if (user === undefined) return undefined;
+  if (!SAFE_METHODS.has(ctx.req.method ?? 'GET')) {
+    checkOrigin(ctx.req);
+    const header = ctx.req.headers['x-csrf-token'];
+    if (!csrfMatches(secret, Array.isArray(header) ? header[0] : header)) {
+      throw new HttpError('DENIED', 'the CSRF token is missing or wrong: reload the page and try again');
+    }
+  }
+  return user;
+}
+
