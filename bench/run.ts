@@ -27,6 +27,7 @@ import { bigBlobSection, pullSection, pushSections, smallPushSection } from './t
 import { authSection } from './auth.ts';
 import { mirrorSection } from './mirror.ts';
 import { searchSection } from './search.ts';
+import { uiSection } from './ui.ts';
 
 function autocannonVersion(): string {
   try {
@@ -106,8 +107,9 @@ async function main(): Promise<void> {
   let authSec: Section | undefined;
   let mirrorSec: Section | undefined;
   let searchSec: Section | undefined;
+  let uiSecs: Section[] = [];
   const emit = (): string => {
-    const all = [...sections, rss, ...(bigSec ? [bigSec] : []), ...(authSec ? [authSec] : []), ...(mirrorSec ? [mirrorSec] : []), ...(searchSec ? [searchSec] : [])];
+    const all = [...sections, rss, ...(bigSec ? [bigSec] : []), ...(authSec ? [authSec] : []), ...(mirrorSec ? [mirrorSec] : []), ...(searchSec ? [searchSec] : []), ...uiSecs];
     if (ctx.peakOverall.size) {
       for (const [name, peak] of ctx.peakOverall) rss.add('peak RSS over all sections (MiB)', name, peak / MIB);
       ctx.peakOverall.clear();
@@ -132,6 +134,14 @@ async function main(): Promise<void> {
     if (berth) mirrorSec = await mirrorSection(ctx, work);
     // Seeds 100,000 repositories into berth's database: after the sections that list or push.
     if (berth) searchSec = await searchSection(ctx, berth);
+    // The UI's pages over those 100,000 repositories ('w1x' is one of the seeded words).
+    if (berth) {
+      try {
+        uiSecs = await uiSection(ctx, berth, 'w1x');
+      } catch (err) {
+        log(ctx, `ui: ${errMsg(err)}`);
+      }
+    }
     // Last: it switches berth's access control on.
     if (berth) authSec = await authSection(ctx, berth);
   } catch (err) {
