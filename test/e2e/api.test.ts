@@ -237,7 +237,7 @@ describe('management API: repositories', () => {
     const mine = await call('GET', paths.apiRepository('alice/app'), { as: owner });
     assert.equal(mine.status, 200, mine.text);
     const body = mine.body as { name: string; namespace: string; visibility: string; actions: string[]; createdAt: string };
-    assert.deepEqual([body.name, body.namespace, body.visibility, body.actions], ['alice/app', 'alice', 'private', ['pull', 'push', 'delete']]);
+    assert.deepEqual([body.name, body.namespace, body.visibility, body.actions], ['alice/app', 'alice', 'private', ['pull', 'push', 'delete', 'admin']]);
     assert.ok(Date.parse(body.createdAt) > 0);
     assert.equal((await call('GET', paths.apiRepository('alice/app'), { as: other })).status, 404);
     const anon = await call('GET', paths.apiRepository('alice/app'));

@@ -192,3 +192,34 @@ describe('web UI sessions', () => {
     assert.equal((await call('/api/v1/user', { headers: { cookie: s.cookie } })).status, 401);
   });
 });
+
+describe('web UI on an open registry (no users yet)', () => {
+  let reg: AuthRegistry;
+  before(async () => {
+    reg = await startAuthRegistry();
+    const up = await fetch(`${reg.url}/v2/team/app/blobs/uploads/?digest=sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: '{}',
+    });
+    assert.equal(up.status, 201);
+    const manifest = { schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: 'sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a', size: 2 }, layers: [] };
+    const put = await fetch(`${reg.url}/v2/team/app/manifests/v1`, { method: 'PUT', headers: { 'content-type': manifest.mediaType }, body: JSON.stringify(manifest) });
+    assert.equal(put.status, 201);
+  });
+  after(() => reg.stop());
+
+  it('says so, and nobody can sign in', async () => {
+    assert.deepEqual(await (await fetch(`${reg.url}/api/v1/session`)).json(), { user: null, csrfToken: null, accessControl: false });
+    const res = await fetch(`${reg.url}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'x', password: 'y' }) });
+    assert.equal(res.status, 405);
+  });
+
+  it('lets anyone see and manage repositories, as the registry API does', async () => {
+    const repo = (await (await fetch(`${reg.url}/api/v1/repositories/team/app`)).json()) as { actions: string[] };
+    assert.deepEqual(repo.actions, ['pull', 'push', 'delete', 'admin']);
+    const patched = await fetch(`${reg.url}/api/v1/repositories/team/app`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ description: 'the app' }) });
+    assert.equal(patched.status, 200);
+    assert.equal(((await patched.json()) as { description: string }).description, 'the app');
+  });
+});

@@ -16,7 +16,7 @@ import { challenge } from '../authorize.ts';
 import { AccountUnknownError } from '../../auth/errors.ts';
 import { VISIBILITIES, type RepositorySettings, type Visibility } from '../../auth/store.ts';
 import { AccessDeniedError } from '../../auth/errors.ts';
-import type { Principal } from '../../auth/principal.ts';
+import { SYSTEM, type Principal } from '../../auth/principal.ts';
 import { HttpError } from '../errors.ts';
 import type { App } from '../context.ts';
 import { MAX_DESCRIPTION, MAX_FULL_DESCRIPTION } from '../../search/model.ts';
@@ -53,12 +53,24 @@ function repositoryJson(settings: RepositorySettings, actions?: readonly string[
   };
 }
 
+/**
+ * Who acts on a repository: the caller, or — on an open registry (no users yet, where anyone may
+ * push, pull and delete) — the system, so the web UI can show and manage what the registry holds.
+ */
+function repositoryActor(ctx: RequestContext, actor: Principal): Principal {
+  return ctx.unrestricted ? SYSTEM : actor;
+}
+
 /** GET /api/v1/repositories/{name} */
 export const getRepository: Handler = async (ctx: RequestContext, app) => {
-  const { access, actor } = await caller(ctx, app);
+  const c = await caller(ctx, app);
+  const { access } = c;
+  const actor = repositoryActor(ctx, c.actor);
   try {
     const repo = await access.accounts.repository(actor, ctx.name);
-    sendJson(ctx.res, 200, { ...repositoryJson(repo, repo.actions), ...(await discoveryJson(app, ctx.name, actor)) });
+    // 'admin' (visibility, deleting the repository) goes with 'delete' (AccessPolicy.canAdminister).
+    const actions = repo.actions.includes('delete') ? [...repo.actions, 'admin'] : repo.actions;
+    sendJson(ctx.res, 200, { ...repositoryJson(repo, actions), ...(await discoveryJson(app, ctx.name, actor)) });
   } catch (err) {
     // Not public (or not there): an anonymous caller is asked to log in, as on /v2/.
     if (err instanceof AccountUnknownError && actor.kind === 'anonymous') throw challenge(ctx, access, `repository:${ctx.name}:pull`);
@@ -68,7 +80,9 @@ export const getRepository: Handler = async (ctx: RequestContext, app) => {
 
 /** PATCH /api/v1/repositories/{name} */
 export const patchRepository: Handler = async (ctx, app) => {
-  const { access, actor } = await loggedIn(ctx, app);
+  const c = ctx.unrestricted ? await caller(ctx, app) : await loggedIn(ctx, app);
+  const { access } = c;
+  const actor = repositoryActor(ctx, c.actor);
   const change = await readJson(ctx, Change);
   const describes = change.description !== undefined || change.fullDescription !== undefined;
   if (describes) {
