@@ -32,6 +32,8 @@ import { loadUi, UI_DIRECTORY } from './http/ui-static.ts';
 import { SqliteSearchIndex } from './meta/sqlite/search-index.ts';
 import { Discovery } from './search/discovery.ts';
 import { PullCounter } from './search/pulls.ts';
+import { SqliteStorageUsage } from './meta/sqlite/storage-usage.ts';
+import { StorageSampler } from './observability/storage-sampler.ts';
 import type { AccessControl } from './auth/access-control.ts';
 
 export interface RunningRegistry {
@@ -150,6 +152,11 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
     pulls: new PullCounter(searchIndex, { intervalMs: 5_000, onError: (err) => log.warn({ err }, 'pull counts not written yet') }),
     defaultPublic: config.access.defaultvisibility === 'public',
   });
+  const storageUsage = new SqliteStorageUsage(sqlite.database);
+  const storageSampler = new StorageSampler(storageUsage, {
+    intervalMs: config.ui.storagesampleinterval,
+    onError: (err) => log.warn({ err }, 'storage usage not sampled'),
+  });
   if (accessMode === 'open') {
     log.warn('access control is OFF: anyone who can reach this registry may push, pull and delete. Create the first user (berth user add NAME --admin) or configure auth to switch it on');
   } else log.info({ mode: accessMode, challenge: access.challenge.scheme }, 'access control is on');
@@ -169,6 +176,7 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
       events: notifications.sink,
       access,
       search,
+      storageUsage,
       ...(ui !== undefined && !('missing' in ui) && { ui }),
       eventsStatus: (failedOnly) => eventsStatus(notifications.queue, { failedOnly }),
       mirrorStatus: mirror?.status,
@@ -198,6 +206,7 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
     log.info({ addr: `${debug.host}:${debug.port}` }, 'debug server listening');
   }
   notifications.start();
+  storageSampler.start();
   log.info({ addr: `${address.host}:${address.port}`, storage: config.storage.driver, meta: config.meta.sqlite.path }, 'listening');
   return {
     server,
@@ -219,6 +228,7 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
       await registry.close();
       mirror?.close();
       await search.close();
+      await storageSampler.stop();
       await meta.close();
     },
   };

@@ -9,6 +9,7 @@ import type { AccessControl } from '../auth/access-control.ts';
 import type { Principal } from '../auth/principal.ts';
 import type { VerifiedToken } from '../auth/jwt.ts';
 import type { Discovery } from '../search/discovery.ts';
+import type { StorageUsageStore } from '../meta/storage-usage.ts';
 import type { UiFiles } from './ui-static.ts';
 
 export interface HttpOptions {
@@ -70,6 +71,8 @@ export interface App {
   ui?: UiFiles;
   /** Search, stars, descriptions and pull counts (/v1/search, /api/v1/search); absent, those routes answer 404. */
   search?: Discovery;
+  /** Storage by namespace and its samples (GET /api/v1/admin/storage); absent, that route answers 404. */
+  storageUsage?: StorageUsageStore;
 }
 
 export type Handler = (ctx: RequestContext, app: App) => Promise<void>;

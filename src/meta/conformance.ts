@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import type { MetaStore, NewManifest } from './store.ts';
+import type { MetaStore, NewManifest, TagQuery } from './store.ts';
 
 const d = (c: string) => `sha256:${c.repeat(64).slice(0, 64)}`;
 
@@ -101,6 +101,60 @@ export function runMetaStoreConformance(name: string, make: () => Promise<{ stor
       assert.deepEqual((await store.listReferrers('r/app', d('s'))).map((m) => m.digest), [d('1'), d('2')]);
       assert.deepEqual((await store.listReferrers('r/app', d('s'), 'sbom')).map((m) => m.digest), [d('2')]);
       assert.deepEqual(await store.listReferrers('r/app', d('x')), []);
+    });
+
+    it('pages tags filtered by name, sorted by name, push time or size, with distinct sizes', async () => {
+      // Two images sharing layer 'l', and an index over both of them.
+      await store.linkBlob('r/app', { digest: d('c1'), size: 10 });
+      await store.linkBlob('r/app', { digest: d('c2'), size: 20 });
+      await store.linkBlob('r/app', { digest: d('l'), size: 1000 });
+      await store.putManifest('r/app', manifest(d('1'), { size: 100, blobs: [d('c1'), d('l')] }), 'amd64');
+      await store.putManifest('r/app', manifest(d('2'), { size: 200, blobs: [d('c2'), d('l')] }), 'arm64');
+      const index = manifest(d('9'), { size: 300, mediaType: 'application/vnd.oci.image.index.v1+json', artifactType: null, children: [d('1'), d('2')] });
+      await store.putManifest('r/app', index, 'latest');
+      await new Promise((r) => setTimeout(r, 5));
+      await store.putManifest('r/app', manifest(d('1'), { size: 100, blobs: [d('c1'), d('l')] }), 'V1_0');
+
+      const page = async (q: Partial<TagQuery>) => {
+        const result = await store.queryTags('r/app', { text: '', sort: 'name', order: 'asc', offset: 0, limit: 10, ...q });
+        assert.ok(result);
+        return { total: result.total, tags: result.tags.map((t) => `${t.tag}=${t.totalSize}`) };
+      };
+      assert.deepEqual(await page({}), { total: 4, tags: ['V1_0=1110', 'amd64=1110', 'arm64=1220', 'latest=1630'] });
+      assert.deepEqual(await page({ order: 'desc', limit: 2 }), { total: 4, tags: ['latest=1630', 'arm64=1220'] });
+      assert.deepEqual(await page({ order: 'desc', offset: 2, limit: 2 }), { total: 4, tags: ['amd64=1110', 'V1_0=1110'] });
+      assert.deepEqual(await page({ sort: 'size', order: 'desc' }), { total: 4, tags: ['latest=1630', 'arm64=1220', 'V1_0=1110', 'amd64=1110'] });
+      assert.deepEqual(await page({ sort: 'size', order: 'asc', offset: 1, limit: 2 }), { total: 4, tags: ['amd64=1110', 'arm64=1220'] });
+      assert.deepEqual((await page({ sort: 'pushed', order: 'desc', limit: 1 })).tags, ['V1_0=1110']);
+      assert.deepEqual((await page({ sort: 'pushed', order: 'asc' })).tags.at(-1), 'V1_0=1110');
+      assert.deepEqual(await page({ text: 'a' }), { total: 3, tags: ['amd64=1110', 'arm64=1220', 'latest=1630'] });
+      assert.deepEqual(await page({ text: 'v1' }), { total: 1, tags: ['V1_0=1110'] }, 'case-insensitive');
+      assert.deepEqual(await page({ text: '1_' }), { total: 1, tags: ['V1_0=1110'] }, 'LIKE wildcards are literal');
+      assert.deepEqual(await page({ text: '%' }), { total: 0, tags: [] });
+      assert.deepEqual(await page({ offset: 10 }), { total: 4, tags: [] });
+
+      const latest = (await store.queryTags('r/app', { text: 'latest', sort: 'name', order: 'asc', offset: 0, limit: 1 }))?.tags[0];
+      assert.equal(latest?.manifest.digest, d('9'));
+      assert.equal(latest?.manifest.mediaType, 'application/vnd.oci.image.index.v1+json');
+      assert.ok((latest?.pushedAt ?? 0) > 0);
+      assert.equal(await store.totalSize('r/app', d('9')), 1630);
+      assert.equal(await store.totalSize('r/app', d('1')), 1110);
+      assert.equal(await store.totalSize('r/other', d('1')), 0);
+      assert.deepEqual(await store.tagsOf('r/app', d('1')), ['V1_0', 'amd64']);
+      assert.deepEqual(await store.tagsOf('r/app', d('c1')), []);
+      assert.deepEqual(await store.listManifests('r/app'), [d('1'), d('2'), d('9')]);
+      assert.deepEqual(await store.listManifests('r/none'), []);
+    });
+
+    it('knows no tags of a repository without manifests', async () => {
+      const q: TagQuery = { text: '', sort: 'name', order: 'asc', offset: 0, limit: 10 };
+      assert.equal(await store.queryTags('r/none', q), undefined);
+      await store.linkBlob('r/blobs-only', { digest: d('b'), size: 1 });
+      assert.equal(await store.queryTags('r/blobs-only', q), undefined);
+      await store.putManifest('r/untagged', manifest(d('m')));
+      assert.deepEqual(await store.queryTags('r/untagged', q), { total: 0, tags: [] });
+      await store.deleteManifest('r/untagged', d('m'));
+      assert.equal(await store.queryTags('r/untagged', q), undefined);
     });
 
     it('keeps upload sessions, and removes one with the blob that completes it', async () => {

@@ -54,6 +54,37 @@ export interface Page {
   n?: number;
 }
 
+export const TAG_SORTS = ['name', 'pushed', 'size'] as const;
+export type TagSort = (typeof TAG_SORTS)[number];
+export const SORT_ORDERS = ['asc', 'desc'] as const;
+export type SortOrder = (typeof SORT_ORDERS)[number];
+
+/** A page of a repository's tags, filtered and sorted. */
+export interface TagQuery {
+  /** Tags whose name contains this (case-insensitive); '' for all. */
+  text: string;
+  /** By name, by when the tag was last pushed, or by total size; ties by name. */
+  sort: TagSort;
+  order: SortOrder;
+  offset: number;
+  limit: number;
+}
+
+export interface TaggedManifest {
+  tag: string;
+  manifest: ManifestRecord;
+  /** The manifest's own size plus the distinct blobs it references, and for an index its children's (see totalSize). */
+  totalSize: number;
+  /** When the tag was last pushed (ms since epoch). */
+  pushedAt: number;
+}
+
+export interface TagPage {
+  /** Tags matching the query's text, on every page. */
+  total: number;
+  tags: TaggedManifest[];
+}
+
 export interface MetaStore {
   /** A blob linked to the repository, or undefined. */
   getRepositoryBlob(repo: string, digest: string): Promise<BlobRecord | undefined>;
@@ -85,6 +116,20 @@ export interface MetaStore {
   /** Manifests of the repository whose subject is the given digest, optionally of one artifactType. */
   listReferrers(repo: string, subject: string, artifactType?: string): Promise<ManifestRecord[]>;
   repositoryExists(repo: string): Promise<boolean>;
+  /**
+   * A page of tags with their manifests and sizes, sorted and paged in the store (sizes are only
+   * computed for the page, unless sorting by size); undefined when the repository holds no manifest.
+   */
+  queryTags(repo: string, query: TagQuery): Promise<TagPage | undefined>;
+  /** The tags pointing at a manifest, in lexical order. */
+  tagsOf(repo: string, digest: string): Promise<string[]>;
+  /**
+   * The bytes a manifest accounts for: its own, its blobs' (config, layers) and, for an index, its
+   * children's and theirs, each distinct blob once; 0 when the repository has no such manifest.
+   */
+  totalSize(repo: string, digest: string): Promise<number>;
+  /** Digests of every manifest of a repository, in lexical order; [] when it holds none. */
+  listManifests(repo: string): Promise<string[]>;
 
   /** Journaled blobs, oldest first. */
   journaledBlobs(limit: number): Promise<JournaledBlob[]>;

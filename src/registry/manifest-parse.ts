@@ -78,6 +78,10 @@ export interface ParsedManifest {
   blobs: Descriptor[];
   /** Child manifests (index entries). */
   children: Descriptor[];
+  /** An image manifest's config, null for an index. */
+  config: Descriptor | null;
+  /** An image manifest's layers as written, foreign ones included; [] for an index. */
+  layers: Descriptor[];
   annotations: Record<string, string> | null;
 }
 
@@ -125,6 +129,8 @@ export function parseManifest(content: Buffer, contentType: string | undefined):
       subject: m.subject ?? null,
       blobs,
       children: [],
+      config: m.config,
+      layers: m.layers,
       annotations: m.annotations ?? null,
     };
   }
@@ -138,6 +144,8 @@ export function parseManifest(content: Buffer, contentType: string | undefined):
     subject: ix.subject ?? null,
     blobs: [],
     children: ix.manifests,
+    config: null,
+    layers: [],
     annotations: ix.annotations ?? null,
   };
 }

@@ -8,6 +8,8 @@ import { UploadService } from './uploads.ts';
 import { BlobJournal, type BlobJournalOptions } from './blob-journal.ts';
 import type { Logger } from 'pino';
 import type { CacheObserver } from './cache-observer.ts';
+import { ManifestInspector } from './inspector.ts';
+import { ManifestUnknownError, NameUnknownError } from './errors.ts';
 
 export interface RegistryOptions extends RegistryPolicyOptions {
   driver: StorageDriver;
@@ -36,6 +38,8 @@ export class Registry {
   readonly uploads: UploadService;
   readonly local: LocalServices;
   readonly journal: BlobJournal;
+  /** Tags and manifests in detail, for the web UI (reads what is stored here, never an upstream). */
+  readonly inspector: ManifestInspector;
   readonly meta: MetaStore;
   readonly driver: StorageDriver;
 
@@ -64,5 +68,28 @@ export class Registry {
     const served = opts.decorate?.(this.local) ?? this.local;
     this.blobs = served.blobs;
     this.manifests = served.manifests;
+    this.inspector = new ManifestInspector({ manifests: this.local.manifests, blobs: this.local.blobs, meta: opts.meta });
+  }
+
+  /**
+   * Delete every manifest of a repository with its tags, each through the served manifest store as
+   * DELETE /v2/<name>/manifests/<digest> does (deletes must be enabled; caches and the search index
+   * follow), yielding each digest once deleted. Blobs stay linked until garbage collection frees
+   * them. NameUnknownError when the repository holds no manifest.
+   */
+  async *deleteRepository(repo: string): AsyncGenerator<string> {
+    this.policy.assertDeletable();
+    const digests = await this.meta.listManifests(repo);
+    if (digests.length === 0) throw new NameUnknownError(repo);
+    for (const digest of digests) {
+      try {
+        await this.manifests.delete(repo, digest);
+      } catch (err) {
+        // Deleted meanwhile by another request: gone all the same.
+        if (err instanceof ManifestUnknownError) continue;
+        throw err;
+      }
+      yield digest;
+    }
   }
 }

@@ -1,11 +1,125 @@
-/** The web UI's content views: implemented in the next commit (the routes are declared with this one). */
-import { HttpError } from '../errors.ts';
-import type { Handler } from '../context.ts';
+/**
+ * The web UI's views of a repository's content:
+ *   GET /api/v1/repositories/{name}/_tags?q=&sort=&order=&page=&per_page=   tags with sizes and platforms
+ *   GET /api/v1/repositories/{name}/_manifests/{tag or digest}               one manifest in detail
+ *   DELETE /api/v1/repositories/{name}/_tags/{tag}                           the tag only
+ *   DELETE /api/v1/repositories/{name}                                       every manifest and tag
+ * The first three are authorised before the handler like /v2/ (pull, pull, delete: http/authorize.ts);
+ * deleting a repository needs its administrators and is checked here. Deletes go through the
+ * registry's own delete path (storage.delete.enabled applies) and send the same notifications as
+ * DELETE /v2/<name>/manifests/<reference>. The registry's inspector does the reading (registry/inspector.ts).
+ */
+import type { App, Handler, RequestContext } from '../context.ts';
+import { challenge } from '../authorize.ts';
+import { requestInfo } from '../request-info.ts';
+import { sendEmpty, sendJson } from './json.ts';
+import { caller, iso, param } from './api-common.ts';
+import { choiceParam, pageJson, pageParams, textParam } from './query-params.ts';
+import { AccessDeniedError } from '../../auth/errors.ts';
+import { ReferenceInvalidError } from '../../registry/errors.ts';
+import { isTag } from '../../registry/reference.ts';
+import { SORT_ORDERS, TAG_SORTS, type ManifestRecord, type SortOrder, type TagSort } from '../../meta/store.ts';
+import type { ManifestDetail, TagDetail } from '../../registry/inspector.ts';
 
-const notYet: Handler = async () => {
-  throw new HttpError('UNSUPPORTED', 'not available in this build');
+/** Tags are at most 128 characters: no longer text can match one. */
+const MAX_TAG_QUERY = 128;
+
+/** Names ascending; the latest pushed and the largest first. */
+const DEFAULT_ORDER: Record<TagSort, SortOrder> = { name: 'asc', pushed: 'desc', size: 'desc' };
+
+function tagJson(t: TagDetail): Record<string, unknown> {
+  return {
+    name: t.name,
+    digest: t.manifest.digest,
+    mediaType: t.manifest.mediaType,
+    artifactType: t.manifest.artifactType,
+    size: t.size,
+    platforms: t.platforms,
+    pushedAt: iso(t.pushedAt),
+  };
+}
+
+function referrerJson(r: ManifestRecord): Record<string, unknown> {
+  return { digest: r.digest, mediaType: r.mediaType, artifactType: r.artifactType, size: r.size, annotations: r.annotations ?? {}, createdAt: iso(r.createdAt) };
+}
+
+function detailJson(d: ManifestDetail): Record<string, unknown> {
+  const { record } = d;
+  return {
+    name: d.repository,
+    reference: d.reference,
+    digest: record.digest,
+    mediaType: record.mediaType,
+    artifactType: record.artifactType,
+    size: record.size,
+    totalSize: d.totalSize,
+    tags: d.tags,
+    createdAt: iso(record.createdAt),
+    kind: d.kind,
+    manifest: d.manifest,
+    ...(record.subject !== null && { subject: record.subject }),
+    ...(record.annotations !== null && { annotations: record.annotations }),
+    ...(d.platforms && {
+      platforms: d.platforms.map((p) => ({
+        digest: p.digest,
+        mediaType: p.mediaType,
+        size: p.size,
+        platform: {
+          os: p.platform.os,
+          architecture: p.platform.architecture,
+          ...(p.platform.variant !== undefined && { variant: p.platform.variant }),
+          ...(p.platform['os.version'] !== undefined && { 'os.version': p.platform['os.version'] }),
+        },
+      })),
+    }),
+    ...(d.config && { config: d.config }),
+    ...(d.layers && {
+      layers: d.layers.map((l) => ({ digest: l.digest, mediaType: l.mediaType, size: l.size, ...(l.annotations !== undefined && { annotations: l.annotations }) })),
+    }),
+    ...(d.history && { history: d.history }),
+    referrers: d.referrers.map(referrerJson),
+  };
+}
+
+/** GET /api/v1/repositories/{name}/_tags */
+export const listTagDetails: Handler = async (ctx, app) => {
+  const text = textParam(ctx, 'q', MAX_TAG_QUERY);
+  const sort = choiceParam(ctx, 'sort', TAG_SORTS, 'name');
+  const order = choiceParam(ctx, 'order', SORT_ORDERS, DEFAULT_ORDER[sort]);
+  const paging = pageParams(ctx);
+  const result = await app.registry.inspector.tags(ctx.name, { text, sort, order, offset: paging.offset, limit: paging.size });
+  sendJson(ctx.res, 200, { ...pageJson(result.total, paging), tags: result.tags.map(tagJson) });
 };
-export const listTagDetails = notYet;
-export const deleteTag = notYet;
-export const getManifestDetail = notYet;
-export const deleteRepository = notYet;
+
+/** GET /api/v1/repositories/{name}/_manifests/{reference} */
+export const getManifestDetail: Handler = async (ctx, app) => {
+  const detail = await app.registry.inspector.detail(ctx.name, param(ctx, 'reference'));
+  sendJson(ctx.res, 200, detailJson(detail));
+};
+
+/** DELETE /api/v1/repositories/{name}/_tags/{tag} */
+export const deleteTag: Handler = async (ctx, app) => {
+  const tag = param(ctx, 'tag');
+  // A digest here would delete the manifest: this route removes tags only.
+  if (!isTag(tag)) throw new ReferenceInvalidError(tag);
+  await app.registry.manifests.delete(ctx.name, tag);
+  await app.events?.tagDeleted({ repository: ctx.name, tag }, requestInfo(ctx));
+  sendEmpty(ctx.res, 204);
+};
+
+/** With access control on, the caller must administer the repository (anonymous callers are asked to log in). */
+async function requireAdministrator(ctx: RequestContext, app: App): Promise<void> {
+  const { access, actor } = await caller(ctx, app);
+  if (await access.policy.canAdminister(actor, ctx.name)) return;
+  if (actor.kind === 'anonymous') throw challenge(ctx, access, `repository:${ctx.name}:delete`);
+  throw new AccessDeniedError(`only an administrator of ${ctx.name} may delete it`);
+}
+
+/** DELETE /api/v1/repositories/{name} */
+export const deleteRepository: Handler = async (ctx, app) => {
+  if (!ctx.unrestricted) await requireAdministrator(ctx, app);
+  for await (const digest of app.registry.deleteRepository(ctx.name)) {
+    await app.events?.manifestDeleted({ repository: ctx.name, digest }, requestInfo(ctx));
+  }
+  sendEmpty(ctx.res, 204);
+};

@@ -13,13 +13,11 @@ import { HttpError } from '../errors.ts';
 import { authenticate, challenge, resolvePrincipal } from '../authorize.ts';
 import { sendJson } from './json.ts';
 import { iso } from './api-common.ts';
+import { booleanParam, choiceParam, integerParam, pageJson, pageParams, textParam } from './query-params.ts';
 import { resourceKey } from '../../auth/jwt.ts';
 import type { Discovery } from '../../search/discovery.ts';
 import { SEARCH_SORTS, SEE_EVERYTHING, type AccessFilter, type RepositorySummary, type SearchSort } from '../../search/model.ts';
 
-/** Docker Hub's page sizes: 25 unless asked, at most 100. */
-export const DEFAULT_PAGE_SIZE = 25;
-export const MAX_PAGE_SIZE = 100;
 const MAX_QUERY = 256;
 
 export function discoveryOf(app: App): Discovery {
@@ -39,19 +37,6 @@ export async function visibleTo(ctx: RequestContext, app: App, scope?: string): 
   return discoveryOf(app).filterFor(principal, access.store);
 }
 
-function integer(ctx: RequestContext, key: string, fallback: number, min: number, max: number): number {
-  const raw = ctx.query.get(key);
-  if (raw === null || raw === '') return fallback;
-  if (!/^\d+$/.test(raw)) throw new HttpError('REQUEST_INVALID', `${key} must be a non-negative integer, got ${JSON.stringify(raw)}`);
-  return Math.min(Math.max(Number(raw), min), max);
-}
-
-function queryText(ctx: RequestContext): string {
-  const q = ctx.query.get('q') ?? '';
-  if (q.length > MAX_QUERY) throw new HttpError('REQUEST_INVALID', `q is limited to ${MAX_QUERY} characters`);
-  return q;
-}
-
 export const getV1Ping: Handler = async ({ res }) => {
   res.setHeader('X-Docker-Registry-Standalone', 'true');
   sendJson(res, 200, { standalone: true });
@@ -61,10 +46,9 @@ export const getV1Ping: Handler = async ({ res }) => {
 export const getV1Search: Handler = async (ctx, app) => {
   const discovery = discoveryOf(app);
   const access = await visibleTo(ctx, app, 'search');
-  const text = queryText(ctx);
-  const size = integer(ctx, 'n', DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE);
-  const page = integer(ctx, 'page', 1, 1, Number.MAX_SAFE_INTEGER);
-  const result = await discovery.index.search({ text, access, sort: 'relevance', offset: (page - 1) * size, limit: size });
+  const text = textParam(ctx, 'q', MAX_QUERY);
+  const { page, size, offset } = pageParams(ctx, 'n');
+  const result = await discovery.index.search({ text, access, sort: 'relevance', offset, limit: size });
   sendJson(ctx.res, 200, {
     query: text,
     num_results: result.total,
@@ -96,42 +80,29 @@ export function summaryJson(h: RepositorySummary, defaultPublic: boolean): Recor
   };
 }
 
-function booleanParam(ctx: RequestContext, key: string): boolean | undefined {
-  const raw = ctx.query.get(key);
-  if (raw === null || raw === '') return undefined;
-  if (raw === 'true' || raw === '1') return true;
-  if (raw === 'false' || raw === '0') return false;
-  throw new HttpError('REQUEST_INVALID', `${key} must be true or false, got ${JSON.stringify(raw)}`);
-}
-
 /** GET /api/v1/search?q=&namespace=&official=&stars=&sort=relevance|stars|pulls|updated&page=&per_page= */
 export const getApiSearch: Handler = async (ctx, app) => {
   const discovery = discoveryOf(app);
   const access = await visibleTo(ctx, app);
-  const text = queryText(ctx);
-  const sort = (ctx.query.get('sort') ?? 'relevance') as SearchSort;
-  if (!SEARCH_SORTS.includes(sort)) throw new HttpError('REQUEST_INVALID', `sort must be one of ${SEARCH_SORTS.join(', ')}`);
-  const size = integer(ctx, 'per_page', DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE);
-  const page = integer(ctx, 'page', 1, 1, Number.MAX_SAFE_INTEGER);
+  const text = textParam(ctx, 'q', MAX_QUERY);
+  const sort = choiceParam<SearchSort>(ctx, 'sort', SEARCH_SORTS, 'relevance');
+  const paging = pageParams(ctx);
   const namespace = ctx.query.get('namespace') ?? undefined;
   const official = booleanParam(ctx, 'official');
-  const minStars = integer(ctx, 'stars', 0, 0, Number.MAX_SAFE_INTEGER);
+  const minStars = integerParam(ctx, 'stars', 0, 0, Number.MAX_SAFE_INTEGER);
   const result = await discovery.index.search({
     text,
     access,
     sort,
-    offset: (page - 1) * size,
-    limit: size,
+    offset: paging.offset,
+    limit: paging.size,
     ...(namespace !== undefined && { namespace }),
     ...(official !== undefined && { official }),
     ...(minStars > 0 && { minStars }),
   });
   sendJson(ctx.res, 200, {
     query: text,
-    total: result.total,
-    page,
-    perPage: size,
-    pages: Math.ceil(result.total / size),
+    ...pageJson(result.total, paging),
     results: result.hits.map((h) => summaryJson(h, discovery.defaultPublic)),
   });
 };

@@ -165,5 +165,18 @@ CREATE INDEX access_tokens_user ON access_tokens(user_name, kind);
 `,
   },
   { version: 5, name: 'search index, stars and descriptions', sql: SEARCH_SCHEMA },
+  {
+    version: 6,
+    name: 'storage samples',
+    // Bytes per namespace over time (observability/storage-sampler.ts); namespace '' holds the total.
+    sql: `
+CREATE TABLE storage_samples (
+  at BIGINT NOT NULL,
+  namespace TEXT NOT NULL,
+  bytes BIGINT NOT NULL,
+  PRIMARY KEY (at, namespace)
+);
+`,
+  },
 ];
 

@@ -7,9 +7,11 @@
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { BlobRecord, JournaledBlob, LinkOptions, ManifestRecord, MetaStore, NewManifest, Page, UploadSession } from '../store.ts';
+import type { BlobRecord, JournaledBlob, LinkOptions, ManifestRecord, MetaStore, NewManifest, Page, TagPage, TagQuery, UploadSession } from '../store.ts';
 import { MIGRATIONS } from './migrations.ts';
 import { prepareStatements, type Statements, type ManifestRow } from './statements.ts';
+import { PreparedStatements } from './prepared.ts';
+import { containsPattern, COUNT_TAGS_SQL, tagPageSql, TOTAL_SIZE_SQL, type TaggedRow } from './tag-queries.ts';
 
 function toManifest(row: ManifestRow): ManifestRecord {
   return {
@@ -31,6 +33,8 @@ function limitOf(page: Page): number {
 export class SqliteMetaStore implements MetaStore {
   private readonly db: Database.Database;
   private readonly st: Statements;
+  /** Statements whose SQL depends on the query's shape (the tag page's sort). */
+  private readonly shaped: PreparedStatements;
 
   constructor(file: string) {
     if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
@@ -41,6 +45,7 @@ export class SqliteMetaStore implements MetaStore {
     this.db.pragma('busy_timeout = 5000');
     migrate(this.db);
     this.st = prepareStatements(this.db);
+    this.shaped = new PreparedStatements(this.db);
   }
 
   /** The connection, for stores that share this database (the event queue). */
@@ -152,6 +157,33 @@ export class SqliteMetaStore implements MetaStore {
 
   async repositoryExists(repo: string): Promise<boolean> {
     return this.repoId(repo) !== undefined;
+  }
+
+  async queryTags(repo: string, q: TagQuery): Promise<TagPage | undefined> {
+    const id = this.repoId(repo);
+    if (id === undefined || this.st.hasManifests.get(id) === undefined) return undefined;
+    const pattern = containsPattern(q.text);
+    // One read transaction: the count and the page see the same tags.
+    return this.db.transaction(() => {
+      const { n } = this.shaped.get(COUNT_TAGS_SQL).get({ repo: id, pattern }) as { n: number };
+      if (n === 0 || q.offset >= n) return { total: n, tags: [] };
+      const rows = this.shaped.get(tagPageSql(q.sort, q.order)).all({ repo: id, pattern, limit: q.limit, offset: q.offset }) as TaggedRow[];
+      return { total: n, tags: rows.map((r) => ({ tag: r.tag, manifest: toManifest(r), totalSize: r.total_size, pushedAt: r.pushed_at })) };
+    })();
+  }
+
+  async tagsOf(repo: string, digest: string): Promise<string[]> {
+    return this.st.tagsOf.all(repo, digest).map((r) => r.name);
+  }
+
+  async totalSize(repo: string, digest: string): Promise<number> {
+    const id = this.repoId(repo);
+    if (id === undefined) return 0;
+    return (this.shaped.get(TOTAL_SIZE_SQL).get({ repo: id, digest }) as { size: number }).size;
+  }
+
+  async listManifests(repo: string): Promise<string[]> {
+    return this.st.manifestDigests.all(repo).map((r) => r.digest);
   }
 
   /**

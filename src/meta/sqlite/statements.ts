@@ -12,7 +12,7 @@ export interface ManifestRow {
   created_at: number;
 }
 
-const MANIFEST_COLUMNS = 'm.digest, m.media_type, m.artifact_type, m.size, m.subject_digest, m.annotations, m.created_at';
+export const MANIFEST_COLUMNS = 'm.digest, m.media_type, m.artifact_type, m.size, m.subject_digest, m.annotations, m.created_at';
 
 export function prepareStatements(db: Database.Database) {
   return {
@@ -64,6 +64,14 @@ export function prepareStatements(db: Database.Database) {
     repositories: db.prepare<[string, number], { name: string }>(
       `SELECT r.name FROM repositories r WHERE r.name > ?
        AND EXISTS (SELECT 1 FROM manifests m WHERE m.repository_id = r.id) ORDER BY r.name LIMIT ?`,
+    ),
+    hasManifests: db.prepare<[number], { one: number }>('SELECT 1 AS one FROM manifests WHERE repository_id = ? LIMIT 1'),
+    tagsOf: db.prepare<[string, string], { name: string }>(
+      `SELECT t.name FROM tags t JOIN repositories r ON r.id = t.repository_id
+       WHERE r.name = ? AND t.manifest_digest = ? ORDER BY t.name`,
+    ),
+    manifestDigests: db.prepare<[string], { digest: string }>(
+      'SELECT m.digest FROM manifests m JOIN repositories r ON r.id = m.repository_id WHERE r.name = ? ORDER BY m.digest',
     ),
     referrers: db.prepare<[string, string], ManifestRow>(
       `SELECT ${MANIFEST_COLUMNS} FROM manifests m JOIN repositories r ON r.id = m.repository_id
