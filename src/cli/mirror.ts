@@ -96,10 +96,6 @@ export async function mirror(argv: string[], out: Output = process.stdout, err: 
     err.write(`berth mirror: cannot reach berth at ${base}: ${(e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message}\n`);
     return 1;
   }
-  if (res.status === 404) {
-    err.write(`berth mirror: the berth at ${base} mirrors no upstream (no proxy section in its config)\n`);
-    return 1;
-  }
   if (res.status === 401 || res.status === 403) {
     err.write(`berth mirror: ${base} wants an administrator (${res.status}): pass --user NAME with BERTH_PASSWORD set\n`);
     return 1;
@@ -109,6 +105,10 @@ export async function mirror(argv: string[], out: Output = process.stdout, err: 
     return 1;
   }
   const status = (await res.json()) as MirrorStatus;
+  if (status.upstreams.length === 0) {
+    err.write(`berth mirror: the berth at ${base} mirrors no upstream (no proxy section in its config)\n`);
+    return 1;
+  }
   out.write(values.json ? `${JSON.stringify(status, null, 2)}\n` : renderStatus(status));
   return 0;
 }

@@ -54,7 +54,7 @@ describe('ui-static', () => {
   });
 
   it('serves index.html for SPA routes with a strict CSP and no caching', async () => {
-    for (const p of ['/', '/r/alice/web', '/settings']) {
+    for (const p of ['/', '/r/alice/web', '/settings', '/r/alice/web/tag/1.0', '/r/alice/my.app']) {
       const res = await fetch(base + p);
       assert.equal(res.status, 200, p);
       assert.equal(res.headers.get('content-type'), 'text/html; charset=utf-8');

@@ -151,8 +151,9 @@ export async function loadUi(dir: string, prefix: string): Promise<UiFiles | { m
         send(req, res, file);
         return true;
       }
-      // A route of the SPA (no extension): the page itself; a missing file stays a 404.
-      if (path.posix.extname(urlPath) !== '' || urlPath.startsWith('/assets/')) return false;
+      // Any other path is a route of the SPA (`/r/alice/web/tag/1.0` has a dot too); a missing asset
+      // or top-level file (`/favicon.ico`, `/robots.txt`) stays a 404.
+      if (urlPath.startsWith('/assets/') || /^\/[^/]*\.[a-z0-9]+$/i.test(urlPath)) return false;
       send(req, res, index);
       return true;
     },

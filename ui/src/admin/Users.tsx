@@ -1,0 +1,142 @@
+import { useState } from 'preact/hooks';
+import { createUser, deleteUser, listUsers } from '../api/accounts.ts';
+import { ConfirmDialog } from '../components/ConfirmDialog.tsx';
+import { ErrorNotice } from '../components/ErrorNotice.tsx';
+import { Loading } from '../components/Loading.tsx';
+import { Time } from '../components/Time.tsx';
+import { useAsync } from '../hooks/useAsync.ts';
+import { useFormAction } from '../hooks/useFormAction.ts';
+import { useSession } from '../lib/session.tsx';
+import { useToasts } from '../lib/toasts.tsx';
+
+function CreateUserForm({ onCreated }: { onCreated: () => void }) {
+  const form = useFormAction();
+  const [name, setName] = useState('');
+  const [password, setPassword] = useState('');
+  const [admin, setAdmin] = useState(false);
+  return (
+    <form
+      class="form card"
+      aria-labelledby="create-user-title"
+      onSubmit={(e) => {
+        e.preventDefault();
+        const who = name.trim();
+        void form.run(() => createUser(who, password, admin).then(() => undefined), `User ${who} created`).then((ok) => {
+          if (!ok) return;
+          setName('');
+          setPassword('');
+          setAdmin(false);
+          onCreated();
+        });
+      }}
+    >
+      <h3 id="create-user-title">Create a user</h3>
+      <div class="field">
+        <label for="new-user-name">New user name</label>
+        <input id="new-user-name" required autoComplete="off" autoCapitalize="none" spellcheck={false} value={name} onInput={(e) => setName(e.currentTarget.value)} />
+      </div>
+      <div class="field">
+        <label for="new-user-password">Initial password</label>
+        <input
+          id="new-user-password"
+          type="password"
+          required
+          autoComplete="new-password"
+          value={password}
+          aria-describedby="new-user-password-hint"
+          onInput={(e) => setPassword(e.currentTarget.value)}
+        />
+        <p id="new-user-password-hint" class="hint">
+          Give it to the user, who can change it in their account settings.
+        </p>
+      </div>
+      <label class="checkbox">
+        <input type="checkbox" checked={admin} onChange={(e) => setAdmin(e.currentTarget.checked)} />
+        Administrator
+      </label>
+      <p class="form-error" role="alert">
+        {form.error}
+      </p>
+      <div class="actions">
+        <button type="submit" class="button" disabled={form.busy} aria-busy={form.busy}>
+          Create user
+        </button>
+      </div>
+    </form>
+  );
+}
+
+/** Every account, with Create and Delete. */
+export function Users() {
+  const { open, user } = useSession();
+  const { notify } = useToasts();
+  const users = useAsync(open ? null : (signal) => listUsers(signal), [open]);
+  const [deleting, setDeleting] = useState<string | undefined>(undefined);
+
+  return (
+    <section class="section-block" aria-labelledby="users-title">
+      <h2 id="users-title">Users</h2>
+      {open ? (
+        <p class="notice">
+          Open registry: no accounts yet. Create the first administrator on the server with <code>berth user add admin --admin</code>; access
+          control starts with it.
+        </p>
+      ) : users.error !== undefined ? (
+        <ErrorNotice error={users.error} retry={users.reload} />
+      ) : users.data === undefined ? (
+        <Loading />
+      ) : (
+        <>
+          <div class="table-wrap">
+            <table>
+              <caption class="sr-only">Users</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">Administrator</th>
+                  <th scope="col">Created</th>
+                  <th scope="col">
+                    <span class="sr-only">Actions</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {users.data.map((u) => (
+                  <tr key={u.name}>
+                    <td>{u.name}</td>
+                    <td>{u.admin ? 'Yes' : 'No'}</td>
+                    <td class="nowrap">
+                      <Time at={u.createdAt} />
+                    </td>
+                    <td>
+                      {u.name !== user?.name && (
+                        <button type="button" class="button danger-outline small" aria-label={`Delete user ${u.name}`} onClick={() => setDeleting(u.name)}>
+                          Delete
+                        </button>
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          <CreateUserForm onCreated={users.reload} />
+        </>
+      )}
+      {deleting !== undefined && (
+        <ConfirmDialog
+          title={`Delete user ${deleting}?`}
+          confirmLabel="Delete"
+          onClose={() => setDeleting(undefined)}
+          onConfirm={async () => {
+            await deleteUser(deleting);
+            notify(`User ${deleting} deleted`);
+            users.reload();
+          }}
+        >
+          <p>Their tokens, logins and sessions end. Their repositories stay; an administrator can give the namespace a new owner.</p>
+        </ConfirmDialog>
+      )}
+    </section>
+  );
+}
