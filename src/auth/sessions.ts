@@ -12,6 +12,8 @@ import type { AccountStore } from './store.ts';
 import { hashSecret, newSecret, newTokenId } from './token-secrets.ts';
 
 export const SESSION_PREFIX = 'berth_ses_';
+/** How often a session's last use is written at most. */
+const TOUCH_INTERVAL_MS = 5 * 60_000;
 
 export interface StartedSession {
   secret: string;
@@ -46,8 +48,10 @@ export class Sessions {
   /** The user a live session belongs to; undefined for an unknown, ended or expired one. */
   async resolve(secret: string): Promise<UserPrincipal | undefined> {
     if (!secret.startsWith(SESSION_PREFIX)) return undefined;
-    const token = await this.store.findToken(hashSecret(secret), Date.now());
+    const now = Date.now();
+    const token = await this.store.findToken(hashSecret(secret), now);
     if (token === undefined || token.kind !== 'session') return undefined;
+    if (token.lastUsedAt === null || now - token.lastUsedAt > TOUCH_INTERVAL_MS) await this.store.touchToken(token.id, now);
     const user = await this.store.getUser(token.user);
     return user === undefined ? undefined : { kind: 'user', name: user.name, admin: user.admin, via: 'session' };
   }

@@ -18,7 +18,7 @@ import { AuthenticationError } from '../auth/errors.ts';
 import { parseScope, type RepositoryAction, type Scope } from '../auth/scope.ts';
 import { resourceKey } from '../auth/jwt.ts';
 import type { AccessControl } from '../auth/access-control.ts';
-import { sessionUser } from './session.ts';
+import { refuseCrossSite, sessionUser } from './session.ts';
 
 /** What a route needs: nothing, any logged-in caller, an admin, the catalog, or an action on the repository. */
 type Need = 'none' | 'login' | 'admin' | 'catalog' | RepositoryAction;
@@ -183,6 +183,7 @@ async function mayDo(ctx: RequestContext, access: AccessControl, name: string, a
 
 /** Authorise the matched route; throws the challenge or denial. Sets ctx.principal. */
 export async function authorize(ctx: RequestContext, app: App, method: Method): Promise<void> {
+  refuseCrossSite(ctx);
   const access = app.access;
   if (access === undefined || !(await access.enabled())) {
     ctx.unrestricted = true;

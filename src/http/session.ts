@@ -2,8 +2,9 @@
  * The web UI's session cookie on the HTTP side: read and written here, resolved by the auth
  * domain (auth/sessions.ts). Only the JSON API under /api/ accepts it — the registry API (/v2/,
  * /auth/token) keeps its own authentication. A request that changes something with the cookie
- * must carry the session's CSRF token in `X-CSRF-Token`, and an `Origin` (when the browser sends
- * one) naming this host; SameSite=Strict keeps the cookie off cross-site requests as well.
+ * must carry the session's CSRF token in `X-CSRF-Token`; before that, any change from another
+ * site's page is refused (refuseCrossSite); SameSite=Strict keeps the cookie off cross-site
+ * requests as well.
  */
 import type { IncomingMessage } from 'node:http';
 import type { RequestContext } from './context.ts';
@@ -53,19 +54,35 @@ export function clearSessionCookie(ctx: RequestContext): void {
   ctx.res.setHeader('Set-Cookie', cookie(ctx, '', 0));
 }
 
-/** A cross-origin request (by its Origin header) is refused before any credential is looked at. */
-export function checkOrigin(req: IncomingMessage): void {
-  const origin = req.headers.origin;
-  if (origin === undefined || origin === 'null') return;
-  let host: string;
+/** The host names this registry answers as: Host, X-Forwarded-Host, and http.host when configured. */
+function ownHosts(ctx: RequestContext): Set<string> {
+  const hosts = new Set<string>();
+  const forwarded = ctx.req.headers['x-forwarded-host'];
+  for (const h of [ctx.req.headers.host, ...(Array.isArray(forwarded) ? forwarded : [forwarded])]) if (h !== undefined) hosts.add(h.split(',')[0]?.trim() ?? '');
+  const configured = ctx.url('/');
+  if (/^https?:\/\//.test(configured)) hosts.add(new URL(configured).host);
+  return hosts;
+}
+
+/**
+ * A change asked of the JSON API by another site's page is refused before anything else, in every
+ * mode (an open registry has no session to protect, but its API must not be a cross-site target):
+ * by the browser's Sec-Fetch-Site, and by an Origin that is not this registry. Scripts and the CLI
+ * send neither header.
+ */
+export function refuseCrossSite(ctx: RequestContext): void {
+  if (SAFE_METHODS.has(ctx.req.method ?? 'GET') || !acceptsSession(ctx.route)) return;
+  const site = ctx.req.headers['sec-fetch-site'];
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') throw new HttpError('DENIED', `a ${site} request may not change anything here`);
+  const origin = ctx.req.headers.origin;
+  if (origin === undefined) return;
+  let host: string | undefined;
   try {
-    host = new URL(origin).host;
+    host = origin === 'null' ? undefined : new URL(origin).host;
   } catch {
-    throw new HttpError('DENIED', 'the Origin header is not a URL');
+    host = undefined;
   }
-  const forwarded = req.headers['x-forwarded-host'];
-  const own = (Array.isArray(forwarded) ? forwarded[0] : forwarded) ?? req.headers.host;
-  if (host !== own) throw new HttpError('DENIED', `cross-origin request from ${origin} refused`);
+  if (host === undefined || !ownHosts(ctx).has(host)) throw new HttpError('DENIED', `cross-origin request from ${origin} refused`);
 }
 
 /**
@@ -79,7 +96,6 @@ export async function sessionUser(ctx: RequestContext, access: AccessControl): P
   const user = await access.sessions.resolve(secret);
   if (user === undefined) return undefined;
   if (!SAFE_METHODS.has(ctx.req.method ?? 'GET')) {
-    checkOrigin(ctx.req);
     const header = ctx.req.headers['x-csrf-token'];
     if (!csrfMatches(secret, Array.isArray(header) ? header[0] : header)) {
       throw new HttpError('DENIED', 'the CSRF token is missing or wrong: reload the page and try again');

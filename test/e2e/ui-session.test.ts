@@ -185,6 +185,36 @@ describe('web UI sessions', () => {
     assert.notEqual(body.csrfToken, here.csrf);
   });
 
+  it('signing in again ends the browser\'s previous session', async () => {
+    const first = await signIn(ALICE);
+    const res = await call('/api/v1/session', { method: 'POST', ...json({ username: BOB.user, password: BOB.password }, { cookie: first.cookie }) });
+    assert.equal(res.status, 200);
+    assert.equal((await call('/api/v1/user', { headers: { cookie: first.cookie } })).status, 401);
+  });
+
+  it('an access token is not the current password', async () => {
+    const s = await signIn(BOB);
+    const { secret } = await reg.running.access.accounts.createToken(SYSTEM, 'bob', 'ci', null, null);
+    const res = await call('/api/v1/users/bob', { method: 'PATCH', ...json({ password: 'bob-password-2', currentPassword: secret }, { cookie: s.cookie, 'x-csrf-token': s.csrf }) });
+    assert.equal(res.status, 403);
+    assert.equal((await signIn(BOB)).cookie.length > 0, true); // the old password still works
+  });
+
+  it('a bearer token changes a repository only within its scopes', async () => {
+    const token = async (scope: string) =>
+      ((await (await call(`/auth/token?service=berth&scope=${scope}`, { headers: { authorization: basicHeader(ALICE) } })).json()) as { token: string }).token;
+    const pull = await token('repository:alice/private:pull');
+    const asPull = { authorization: `Bearer ${pull}` };
+    const del = await call('/api/v1/repositories/alice/private', { method: 'DELETE', headers: asPull });
+    assert.equal(del.status, 401);
+    assert.match(del.headers.get('www-authenticate') ?? '', /error="insufficient_scope"/);
+    assert.equal((await call('/api/v1/repositories/alice/private', { method: 'PATCH', ...json({ visibility: 'public' }, asPull) })).status, 401);
+    assert.equal((await call('/api/v1/repositories/alice/private', { method: 'PATCH', ...json({ description: 'x' }, asPull) })).status, 401);
+    const push = await token('repository:alice/private:pull,push');
+    assert.equal((await call('/api/v1/repositories/alice/private', { method: 'PATCH', ...json({ description: 'pushed' }, { authorization: `Bearer ${push}` }) })).status, 200);
+    assert.equal((await call('/v2/alice/private/tags/list', { headers: { authorization: basicHeader(ALICE) } })).status, 200);
+  });
+
   it('a deleted user has no session left', async () => {
     await reg.running.access.accounts.createUser(SYSTEM, 'dave', 'dave-password-1', false);
     const s = await signIn({ user: 'dave', password: 'dave-password-1' });
@@ -196,7 +226,7 @@ describe('web UI sessions', () => {
 describe('web UI on an open registry (no users yet)', () => {
   let reg: AuthRegistry;
   before(async () => {
-    reg = await startAuthRegistry();
+    reg = await startAuthRegistry({ http: { host: 'https://registry.example.com' } });
     const up = await fetch(`${reg.url}/v2/team/app/blobs/uploads/?digest=sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a`, {
       method: 'POST',
       headers: { 'content-type': 'application/octet-stream' },
@@ -213,6 +243,19 @@ describe('web UI on an open registry (no users yet)', () => {
     assert.deepEqual(await (await fetch(`${reg.url}/api/v1/session`)).json(), { user: null, csrfToken: null, accessControl: false });
     const res = await fetch(`${reg.url}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'x', password: 'y' }) });
     assert.equal(res.status, 405);
+  });
+
+  it('refuses changes asked by another site\'s page, before anything happens', async () => {
+    const patch = (headers: Record<string, string>) =>
+      fetch(`${reg.url}/api/v1/repositories/team/app`, { method: 'PATCH', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ description: 'defaced' }) });
+    assert.equal((await patch({ origin: 'https://evil.example' })).status, 403);
+    assert.equal((await patch({ 'sec-fetch-site': 'cross-site' })).status, 403);
+    assert.equal((await patch({ 'sec-fetch-site': 'same-site' })).status, 403);
+    assert.equal((await fetch(`${reg.url}/api/v1/repositories/team/app`, { method: 'DELETE', headers: { origin: 'https://evil.example' } })).status, 403);
+    const repo = (await (await fetch(`${reg.url}/api/v1/repositories/team/app`)).json()) as { description: string };
+    assert.notEqual(repo.description, 'defaced');
+    assert.equal((await patch({ origin: reg.url, 'sec-fetch-site': 'same-origin' })).status, 200);
+    assert.equal((await patch({ origin: 'https://registry.example.com' })).status, 200); // http.host
   });
 
   it('lets anyone see and manage repositories, as the registry API does', async () => {

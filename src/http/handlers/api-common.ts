@@ -11,6 +11,8 @@ import { authenticate, challenge, resolvePrincipal } from '../authorize.ts';
 import type { AccessControl } from '../../auth/access-control.ts';
 import type { Principal } from '../../auth/principal.ts';
 import type { TokenRecord } from '../../auth/store.ts';
+import { resourceKey } from '../../auth/jwt.ts';
+import type { RepositoryAction } from '../../auth/scope.ts';
 
 /** The largest JSON body the management API reads. */
 export const MAX_API_BODY_BYTES = 64 * 1024;
@@ -41,6 +43,18 @@ export async function loggedIn(ctx: RequestContext, app: App): Promise<Caller> {
   const c = await caller(ctx, app);
   if (c.actor.kind === 'anonymous') throw challenge(ctx, c.access, undefined, undefined, 'log in to use the management API');
   return c;
+}
+
+/**
+ * A bearer token names its user but grants only its scopes: a change the JSON API makes on a
+ * repository with one needs that action in the token (as the registry API would), whatever the
+ * user may do otherwise. Without a token (Basic, session) the policy alone decides.
+ */
+export function requireTokenScope(ctx: RequestContext, access: AccessControl, name: string, action: RepositoryAction): void {
+  if (ctx.token === undefined) return;
+  if (ctx.token.access.get(resourceKey('repository', name))?.has(action) !== true) {
+    throw challenge(ctx, access, `repository:${name}:${action}`, 'insufficient_scope', `this token does not allow ${action} on ${name}`);
+  }
 }
 
 /** A route parameter the route pattern guarantees. */

@@ -13,7 +13,7 @@ import type { App, Handler, RequestContext } from '../context.ts';
 import { challenge } from '../authorize.ts';
 import { requestInfo } from '../request-info.ts';
 import { sendEmpty, sendJson } from './json.ts';
-import { caller, iso, param } from './api-common.ts';
+import { caller, iso, param, requireTokenScope } from './api-common.ts';
 import { choiceParam, pageJson, pageParams, textParam } from './query-params.ts';
 import { AccessDeniedError } from '../../auth/errors.ts';
 import { ReferenceInvalidError } from '../../registry/errors.ts';
@@ -110,6 +110,7 @@ export const deleteTag: Handler = async (ctx, app) => {
 /** With access control on, the caller must administer the repository (anonymous callers are asked to log in). */
 async function requireAdministrator(ctx: RequestContext, app: App): Promise<void> {
   const { access, actor } = await caller(ctx, app);
+  requireTokenScope(ctx, access, ctx.name, 'delete');
   if (await access.policy.canAdminister(actor, ctx.name)) return;
   if (actor.kind === 'anonymous') throw challenge(ctx, access, `repository:${ctx.name}:delete`);
   throw new AccessDeniedError(`only an administrator of ${ctx.name} may delete it`);

@@ -13,7 +13,7 @@ import { HttpError } from '../errors.ts';
 import { sendEmpty, sendJson } from './json.ts';
 import { caller, readJson } from './api-common.ts';
 import { clientAddress } from '../authorize.ts';
-import { checkOrigin, clearSessionCookie, sessionSecret, sessionUser, setSessionCookie } from '../session.ts';
+import { clearSessionCookie, sessionSecret, sessionUser, setSessionCookie } from '../session.ts';
 import { AuthenticationError } from '../../auth/errors.ts';
 import type { Principal } from '../../auth/principal.ts';
 import { csrfToken } from '../../auth/sessions.ts';
@@ -66,7 +66,6 @@ export const getSession: Handler = async (ctx, app) => {
 /** POST /api/v1/session */
 export const postSession: Handler = async (ctx, app) => {
   const access = accessOf(app);
-  checkOrigin(ctx.req);
   const body = await readJson(ctx, SignIn);
   if (!(await access.enabled())) throw new HttpError('UNSUPPORTED', 'this registry is open (no users yet): create the first administrator with `berth user add NAME --admin`');
   let user;
@@ -76,6 +75,9 @@ export const postSession: Handler = async (ctx, app) => {
     if (err instanceof AuthenticationError) throw new HttpError('UNAUTHORIZED', 'Wrong username or password.');
     throw err;
   }
+  // Signing in again (another user, or the same) ends the session this browser had.
+  const previous = sessionSecret(ctx.req);
+  if (previous !== undefined) await access.sessions.end(previous);
   const csrf = await startSession(ctx, access, user);
   ctx.log.info({ user: user.name }, 'web sign-in');
   ctx.res.setHeader('Cache-Control', 'no-store');

@@ -88,12 +88,12 @@ export const patchUser: Handler = async (ctx, app) => {
   const { access, actor } = await loggedIn(ctx, app);
   const name = param(ctx, 'user');
   const change = await readJson(ctx, UserChange);
+  // From a browser session, one's own password changes only with the current one (a session left open is not enough).
+  const ownSession = change.password !== undefined && actor.kind === 'user' && actor.via === 'session' && actor.name === name;
+  if (ownSession) await checkCurrentPassword(ctx, access, name, change.currentPassword);
   // The admin flag first: it needs more rights, so a refused change leaves the password alone too.
   if (change.admin !== undefined) await access.accounts.setAdmin(actor, name, change.admin);
   if (change.password !== undefined) {
-    // From a browser session, one's own password changes only with the current one (a session left open is not enough).
-    const ownSession = actor.kind === 'user' && actor.via === 'session' && actor.name === name;
-    if (ownSession) await checkCurrentPassword(ctx, access, name, change.currentPassword);
     await access.accounts.setPassword(actor, name, change.password);
     // The change ended every session, this one too: it goes on under a new one (GET /api/v1/session has its CSRF token).
     if (ownSession) await startSession(ctx, access, { ...actor, via: 'password' });
@@ -103,12 +103,15 @@ export const patchUser: Handler = async (ctx, app) => {
 
 async function checkCurrentPassword(ctx: RequestContext, access: AccessControl, name: string, current: string | undefined): Promise<void> {
   if (current === undefined) throw new HttpError('REQUEST_INVALID', 'give currentPassword to change your password');
+  let proved;
   try {
-    await access.authenticator.login(name, current, clientAddress(ctx.req));
+    proved = await access.authenticator.login(name, current, clientAddress(ctx.req));
   } catch (err) {
     if (err instanceof AuthenticationError) throw new AccessDeniedError('the current password is wrong');
     throw err;
   }
+  // An access token is accepted as a password elsewhere, never as proof of the password itself.
+  if (proved.via !== 'password') throw new AccessDeniedError('the current password is wrong');
 }
 
 /** DELETE /api/v1/users/{user} */
