@@ -29,9 +29,14 @@ export class ApiError extends Error {
   }
 }
 
-/** A repository name in a URL path: its components encoded, its slashes kept. */
+/**
+ * A repository name in a URL path: its components encoded, its slashes kept. `.` and `..` are
+ * never repository name components; they would walk the API path elsewhere, so they are refused.
+ */
 export function encodeName(name: string): string {
-  return name.split('/').map(encodeURIComponent).join('/');
+  const parts = name.split('/');
+  if (parts.some((p) => p === '.' || p === '..' || p === '')) throw new ApiError(400, 'NAME_INVALID', `invalid repository name ${name}`);
+  return parts.map(encodeURIComponent).join('/');
 }
 
 export type Query = Record<string, string | number | boolean | undefined | null>;

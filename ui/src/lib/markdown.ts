@@ -20,6 +20,11 @@ function fix(fragment: DocumentFragment, headingOffset: number): void {
   for (const img of fragment.querySelectorAll('img')) {
     const src = img.getAttribute('src') ?? '';
     if (inlineImage(src)) continue;
+    // Only web addresses become links; anything else (a data: document, say) is dropped with its image.
+    if (!/^(https?:|\/|\.{0,2}\/|#)|^[^:]*$/i.test(src)) {
+      img.remove();
+      continue;
+    }
     const link = document.createElement('a');
     link.href = src;
     link.rel = 'noopener noreferrer';

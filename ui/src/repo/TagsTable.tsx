@@ -31,13 +31,19 @@ export function TagsTable({ name, canDelete, onFirstLoad }: Props) {
   const q = useDebounced(filter.trim(), 200);
   const [sort, setSort] = useState<SortKey>('pushed');
   const [order, setOrder] = useState<Order>('desc');
-  const [page, setPage] = useState(1);
+  // The page belongs to the filter it was chosen under: a new filter starts at page 1 in the same render.
+  const [paging, setPaging] = useState({ q: '', page: 1 });
+  const page = paging.q === q ? paging.page : 1;
+  const setPage = (n: number) => setPaging({ q, page: n });
   const [deleting, setDeleting] = useState<Tag | undefined>(undefined);
   const filterRef = useRef<HTMLInputElement>(null);
 
-  useEffect(() => setPage(1), [q]);
-
   const result = useAsync((signal) => listTags(name, { q, sort, order, page, per_page: PER_PAGE }, signal), [name, q, sort, order, page]);
+  // A page emptied by a delete (or by tags gone meanwhile) falls back to the last page there is.
+  useEffect(() => {
+    const pages = result.data?.pages;
+    if (pages !== undefined && pages >= 1 && page > pages) setPage(pages);
+  }, [result.data]);
   const [reported, setReported] = useState(false);
   useEffect(() => {
     if (!reported && result.data !== undefined) {
