@@ -250,9 +250,11 @@ export class AccountService {
     return { token, secret };
   }
 
+  /** A user's tokens; web sessions that have expired are over and not listed (Sessions.start forgets them). */
   async listTokens(actor: Principal, user: string): Promise<TokenRecord[]> {
     this.requireSelfOrAdmin(actor, user);
-    return this.store.listTokens(user);
+    const now = Date.now();
+    return (await this.store.listTokens(user)).filter((t) => t.kind !== 'session' || t.expiresAt === null || t.expiresAt > now);
   }
 
   async revokeToken(actor: Principal, user: string, id: string): Promise<void> {

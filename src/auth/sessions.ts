@@ -31,8 +31,13 @@ export class Sessions {
   /** A session for a user who just proved their password; `client` names it in token lists. */
   async start(user: UserPrincipal, client: string): Promise<StartedSession> {
     if (user.via !== 'password') throw new AccessDeniedError('sign in with a password: access tokens and htpasswd users cannot open web sessions');
+    const now = Date.now();
+    // Sessions that ran out are forgotten as their user signs in again.
+    for (const t of await this.store.listTokens(user.name)) {
+      if (t.kind === 'session' && t.expiresAt !== null && t.expiresAt <= now) await this.store.revokeToken(t.id);
+    }
     const secret = newSecret(SESSION_PREFIX);
-    const expiresAt = Date.now() + this.ttlMs;
+    const expiresAt = now + this.ttlMs;
     await this.store.createToken({
       id: newTokenId(),
       user: user.name,
