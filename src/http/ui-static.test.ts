@@ -55,7 +55,7 @@ describe('ui-static', () => {
 
   it('serves index.html for SPA routes with a strict CSP and no caching', async () => {
     for (const p of ['/', '/r/alice/web', '/settings', '/r/alice/web/tag/1.0', '/r/alice/my.app']) {
-      const res = await fetch(base + p);
+      const res = await fetch(base + p, { headers: { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' } });
       assert.equal(res.status, 200, p);
       assert.equal(res.headers.get('content-type'), 'text/html; charset=utf-8');
       assert.equal(res.headers.get('cache-control'), 'no-cache');
@@ -92,11 +92,14 @@ describe('ui-static', () => {
 
   it('leaves registry paths, missing files and other methods alone', async () => {
     for (const p of ['/v2/', '/v2/alice/web/tags/list', '/api/v1/session', '/v1/search', '/auth/token', '/assets/missing.js', '/robots.txt']) {
-      const res = await fetch(base + p);
+      const res = await fetch(base + p, { headers: { accept: 'text/html' } });
       assert.equal(res.status, 404, p);
       assert.equal(await res.text(), 'not the UI');
     }
     assert.equal((await fetch(`${base}/`, { method: 'POST' })).status, 404);
+    // Not a browser navigating: an unknown path stays unknown (the registry's 404 envelope).
+    assert.equal((await fetch(`${base}/v3/`, { headers: { accept: 'application/json' } })).status, 404);
+    assert.equal((await fetch(`${base}/r/alice/web`)).status, 404);
     const head = await fetch(`${base}/`, { method: 'HEAD' });
     assert.equal(head.status, 200);
   });

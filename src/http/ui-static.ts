@@ -2,7 +2,8 @@
  * The web UI's files (Vite's build in ui/dist), served by the registry itself at `/`: read into
  * memory at start with gzip and brotli copies (the whole UI is a few hundred KiB), answered with
  * ETags, long-lived caching for the hashed assets, and a strict Content-Security-Policy (no inline
- * script or style, no other origin). Paths the SPA routes (no file extension) get index.html.
+ * script or style, no other origin). Other paths get index.html when a browser navigates there
+ * (Accept: text/html): they are the SPA's routes.
  * The registry's and the JSON API's paths never reach here.
  */
 import { createHash } from 'node:crypto';
@@ -154,6 +155,8 @@ export async function loadUi(dir: string, prefix: string): Promise<UiFiles | { m
       // Any other path is a route of the SPA (`/r/alice/web/tag/1.0` has a dot too); a missing asset
       // or top-level file (`/favicon.ico`, `/robots.txt`) stays a 404.
       if (urlPath.startsWith('/assets/') || /^\/[^/]*\.[a-z0-9]+$/i.test(urlPath)) return false;
+      // Only a browser navigating gets the page; an API client asking a wrong path gets the 404 envelope.
+      if (!/\btext\/html\b/.test(req.headers.accept ?? '')) return false;
       send(req, res, index);
       return true;
     },
