@@ -5,25 +5,15 @@
  * accessibility smoke test on the settings page; and the screenshots of those pages.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { eventually, failedResource, gone, mainText, requireBrowser, screenshot, UiSession, useBrowser, visible, type SessionOptions } from '../helpers/browser.ts';
+import { it } from 'node:test';
+import { eventually, failedResource, gone, mainText, screenshot, visible } from '../helpers/browser.ts';
 import { accessibilityProblems, sessionCookie, sessionOf, signInWithForm, waitSignedIn, waitSignedOut } from '../helpers/ui-checks.ts';
 import { basicHeader } from '../helpers/auth-client.ts';
-import { seedRegistry, USERS, type Seeded } from '../helpers/ui-seed.ts';
+import { USERS } from '../helpers/ui-seed.ts';
+import { uiSuite } from '../helpers/ui-suite.ts';
 
-const gate = requireBrowser();
-
-describe('web UI: signed in', { skip: gate.skip }, () => {
-  const ui = useBrowser(gate);
-  let seed: Seeded;
-  before(async () => {
-    if (gate.skip !== false) return;
-    seed = await seedRegistry();
-  });
-  after(() => seed?.stop());
-
-  const session = (name: string, fn: (s: UiSession) => Promise<void>, opts: SessionOptions = {}) =>
-    UiSession.open(ui.browser, seed.url, opts).then((s) => s.run(name, fn));
+uiSuite('web UI: signed in', (ui) => {
+  const { session } = ui;
 
   it('signs in with the form, refuses a wrong password, signs out', () =>
     session('sign-in', async ({ page, goto, reload, context, assertClean }) => {
@@ -53,7 +43,7 @@ describe('web UI: signed in', { skip: gate.skip }, () => {
       await waitSignedOut(page);
       assert.equal((await sessionOf(page)).user, null);
       // Signing out ended the session on the server too: its old cookie is worth nothing.
-      const replay = (await (await fetch(`${seed.url}/api/v1/session`, { headers: { cookie: cookie.header } })).json()) as { user: unknown };
+      const replay = (await (await fetch(`${ui.seed.url}/api/v1/session`, { headers: { cookie: cookie.header } })).json()) as { user: unknown };
       assert.equal(replay.user, null, 'the cookie of a signed-out session still signs in');
       assertClean([failedResource(401)]);
     }));
@@ -62,7 +52,7 @@ describe('web UI: signed in', { skip: gate.skip }, () => {
     session(
       'star',
       async ({ page, goto, reload, assertClean }) => {
-        const starCount = async () => ((await seed.call('GET', '/api/v1/repositories/acme/app')).body as { starCount: number }).starCount;
+        const starCount = async () => ((await ui.seed.call('GET', '/api/v1/repositories/acme/app')).body as { starCount: number }).starCount;
         // The toggle keeps its name "Star" while aria-pressed says whether it is on (WAI-ARIA's
         // toggle button pattern); it is found by its state below, and its name checked at the end.
         const toggle = page.locator('main').getByRole('button', { name: /star/i }).and(page.locator('[aria-pressed]'));
@@ -116,10 +106,10 @@ describe('web UI: signed in', { skip: gate.skip }, () => {
         await page.getByRole('heading', { name: 'Access tokens' }).evaluate((h) => h.scrollIntoView({ block: 'start' }));
         await screenshot(page, 'settings-new-token');
         // The secret is the password of alice for the registry API: the private repository too.
-        const tagsList = (repo: string) => fetch(`${seed.url}/v2/${repo}/tags/list`, { headers: { authorization: basicHeader({ user: 'alice', password: secret }) } });
+        const tagsList = (repo: string) => fetch(`${ui.seed.url}/v2/${repo}/tags/list`, { headers: { authorization: basicHeader({ user: 'alice', password: secret }) } });
         assert.equal((await tagsList('alice/web')).status, 200);
         assert.equal((await tagsList('alice/secret')).status, 200);
-        const listed = ((await seed.call('GET', '/api/v1/users/alice/tokens', { as: USERS.alice })).body as { tokens: { name: string; scopes: string[] | null }[] }).tokens;
+        const listed = ((await ui.seed.call('GET', '/api/v1/users/alice/tokens', { as: USERS.alice })).body as { tokens: { name: string; scopes: string[] | null }[] }).tokens;
         const laptop = listed.filter((t) => t.name === 'laptop');
         assert.deepEqual(laptop.map((t) => t.scopes), [['repository:alice/web:pull', 'repository:alice/secret:pull']]);
         // Shown once: gone after a reload, while the token stays listed.

@@ -6,25 +6,15 @@
  * the screenshots of those pages. Every page talks only to the registry and logs no error.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { eventually, gone, mainText, requireBrowser, screenshot, UiSession, useBrowser, visible, type SessionOptions } from '../helpers/browser.ts';
+import { eventually, gone, mainText, screenshot, visible } from '../helpers/browser.ts';
 import { accessibilityProblems, backgroundColor, scrollWidth } from '../helpers/ui-checks.ts';
-import { NOTARY_SIGNATURE, seedRegistry, WEB, type Seeded } from '../helpers/ui-seed.ts';
+import { NOTARY_SIGNATURE, WEB } from '../helpers/ui-seed.ts';
+import { uiSuite } from '../helpers/ui-suite.ts';
 
-const gate = requireBrowser();
-
-describe('web UI: browsing', { skip: gate.skip }, () => {
-  const ui = useBrowser(gate);
-  let seed: Seeded;
-  before(async () => {
-    if (gate.skip !== false) return;
-    seed = await seedRegistry();
-  });
-  after(() => seed?.stop());
-
-  const session = (name: string, fn: (s: UiSession) => Promise<void>, opts: SessionOptions = {}) =>
-    UiSession.open(ui.browser, seed.url, opts).then((s) => s.run(name, fn));
+uiSuite('web UI: browsing', (ui) => {
+  const { session } = ui;
   /** Waits for the home page's lists (they load after the page). */
   const homeLoaded = (page: Page) => visible(page.getByRole('region', { name: 'Recently pushed' }).getByRole('link', { name: /alice\/web/ }));
   /** Waits for the repository page of alice/web with its README and tags (the heading shows before them). */
@@ -80,7 +70,7 @@ describe('web UI: browsing', { skip: gate.skip }, () => {
         for (const tag of WEB.tags) await visible(tags.getByRole('link', { name: tag, exact: true }));
         await screenshot(page, 'repository');
         // The pull command names this registry; Copy puts it on the clipboard and says so.
-        const pull = `docker pull ${seed.host}/alice/web`;
+        const pull = `docker pull ${ui.seed.host}/alice/web`;
         await visible(page.getByText(pull, { exact: false }));
         await page.getByRole('button', { name: 'Copy' }).first().click();
         // Said in a live region, so screen readers announce it too.
@@ -115,15 +105,15 @@ describe('web UI: browsing', { skip: gate.skip }, () => {
       assert.equal(await page.getByRole('region', { name: 'Layers', exact: true }).getByRole('row').count(), 1 + 3, 'Layers: a header and 3 rows');
       const referrers = await section('Referrers');
       assert.ok(referrers.includes(NOTARY_SIGNATURE), `Referrers does not list the signature's artifact type: ${referrers}`);
-      assert.ok(referrers.includes(seed.web.signature.digest.slice(7, 19)), `Referrers does not show the signature's digest: ${referrers}`);
+      assert.ok(referrers.includes(ui.seed.web.signature.digest.slice(7, 19)), `Referrers does not show the signature's digest: ${referrers}`);
       // The raw manifest, once unfolded, is the JSON as pushed.
       const raw = page.getByRole('region', { name: 'Raw manifest', exact: true });
       await raw.getByText(/manifest JSON/i).first().click();
       const json = await visible(raw.getByLabel('Manifest JSON').or(raw.locator('pre')).first());
-      assert.deepEqual(JSON.parse(await json.innerText()), seed.web['1.0'].manifest);
-      assert.ok((await mainText(page)).includes(seed.web['1.0'].descriptor.digest), "the image's digest is not shown");
+      assert.deepEqual(JSON.parse(await json.innerText()), ui.seed.web['1.0'].manifest);
+      assert.ok((await mainText(page)).includes(ui.seed.web['1.0'].descriptor.digest), "the image's digest is not shown");
       // The tag's address works on its own: a reload (or a bookmark) shows the same page.
-      const direct = await fetch(page.url());
+      const direct = await fetch(page.url(), { headers: { accept: 'text/html' } });
       const body = await direct.text();
       assert.ok(direct.status === 200 && /<div id="app">/.test(body), `GET ${new URL(page.url()).pathname} answers ${direct.status} ${body.slice(0, 120)}, not the UI`);
       await reload();

@@ -4,25 +4,15 @@
  * too), the administration page for an administrator and for a user, with its screenshot.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { eventually, gone, mainText, requireBrowser, screenshot, UiSession, useBrowser, visible, type SessionOptions } from '../helpers/browser.ts';
+import { it } from 'node:test';
+import { eventually, gone, mainText, screenshot, visible } from '../helpers/browser.ts';
 import { basicHeader } from '../helpers/auth-client.ts';
-import { seedRegistry, USERS, type Seeded } from '../helpers/ui-seed.ts';
+import { USERS } from '../helpers/ui-seed.ts';
+import { uiSuite } from '../helpers/ui-suite.ts';
 
-const gate = requireBrowser();
-
-describe('web UI: managing repositories', { skip: gate.skip }, () => {
-  const ui = useBrowser(gate);
-  let seed: Seeded;
-  before(async () => {
-    if (gate.skip !== false) return;
-    seed = await seedRegistry();
-  });
-  after(() => seed?.stop());
-
-  const session = (name: string, fn: (s: UiSession) => Promise<void>, opts: SessionOptions = {}) =>
-    UiSession.open(ui.browser, seed.url, opts).then((s) => s.run(name, fn));
-  const visibility = async () => ((await seed.call('GET', '/api/v1/repositories/alice/web', { as: USERS.alice })).body as { visibility: string }).visibility;
+uiSuite('web UI: managing repositories', (ui) => {
+  const { session } = ui;
+  const visibility = async () => ((await ui.seed.call('GET', '/api/v1/repositories/alice/web', { as: USERS.alice })).body as { visibility: string }).visibility;
 
   /** What an anonymous visitor sees of alice/web: the repository page and a search for it. */
   const anonymousView = () => {
@@ -72,7 +62,7 @@ describe('web UI: managing repositories', { skip: gate.skip }, () => {
       'delete-tag',
       async ({ page, goto, reload, assertClean }) => {
         const manifest = () =>
-          fetch(`${seed.url}/v2/alice/web/manifests/1.1`, {
+          fetch(`${ui.seed.url}/v2/alice/web/manifests/1.1`, {
             headers: { authorization: basicHeader(USERS.alice), accept: 'application/vnd.oci.image.manifest.v1+json' },
           }).then((r) => r.status);
         assert.equal(await manifest(), 200);

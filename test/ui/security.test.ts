@@ -5,24 +5,14 @@
  * and is not a credential for the registry API (/v2/, /auth/token).
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { failedResource, mainText, requireBrowser, UiSession, useBrowser, visible, type SessionOptions } from '../helpers/browser.ts';
+import { it } from 'node:test';
+import { failedResource, mainText, visible } from '../helpers/browser.ts';
 import { sessionCookie, sessionOf, signInWithForm, waitSignedIn } from '../helpers/ui-checks.ts';
-import { seedRegistry, USERS, WEB, type Seeded } from '../helpers/ui-seed.ts';
+import { USERS, WEB } from '../helpers/ui-seed.ts';
+import { uiSuite } from '../helpers/ui-suite.ts';
 
-const gate = requireBrowser();
-
-describe('web UI: privacy and sessions', { skip: gate.skip }, () => {
-  const ui = useBrowser(gate);
-  let seed: Seeded;
-  before(async () => {
-    if (gate.skip !== false) return;
-    seed = await seedRegistry();
-  });
-  after(() => seed?.stop());
-
-  const session = (name: string, fn: (s: UiSession) => Promise<void>, opts: SessionOptions = {}) =>
-    UiSession.open(ui.browser, seed.url, opts).then((s) => s.run(name, fn));
+uiSuite('web UI: privacy and sessions', (ui) => {
+  const { session } = ui;
 
   it('hides a private repository from another user: search, user page, repository page', () =>
     session(
@@ -79,12 +69,12 @@ describe('web UI: privacy and sessions', { skip: gate.skip }, () => {
       assert.ok(csrfToken, 'the session has no CSRF token');
 
       const patch = (headers: Record<string, string>) =>
-        fetch(`${seed.url}/api/v1/repositories/alice/web`, {
+        fetch(`${ui.seed.url}/api/v1/repositories/alice/web`, {
           method: 'PATCH',
           headers: { cookie: cookie.header, 'content-type': 'application/json', ...headers },
           body: JSON.stringify({ description: 'changed by a forged request' }),
         });
-      const description = async () => ((await seed.call('GET', '/api/v1/repositories/alice/web')).body as { description: string }).description;
+      const description = async () => ((await ui.seed.call('GET', '/api/v1/repositories/alice/web')).body as { description: string }).description;
       const forged: Record<string, string>[] = [{}, { 'x-csrf-token': 'not-the-token' }, { 'x-csrf-token': '' }];
       for (const headers of forged) {
         const res = await patch(headers);
@@ -95,14 +85,14 @@ describe('web UI: privacy and sessions', { skip: gate.skip }, () => {
       const ok = await patch({ 'x-csrf-token': csrfToken });
       assert.equal(ok.status, 200, await ok.clone().text());
       assert.equal(await description(), 'changed by a forged request');
-      const restore = await fetch(`${seed.url}/api/v1/repositories/alice/web`, {
+      const restore = await fetch(`${ui.seed.url}/api/v1/repositories/alice/web`, {
         method: 'PATCH',
         headers: { cookie: cookie.header, 'content-type': 'application/json', 'x-csrf-token': csrfToken },
         body: JSON.stringify({ description: WEB.description }),
       });
       assert.equal(restore.status, 200);
       // Without the cookie the token is nothing: an anonymous PATCH is asked to log in.
-      const anonymous = await fetch(`${seed.url}/api/v1/repositories/alice/web`, {
+      const anonymous = await fetch(`${ui.seed.url}/api/v1/repositories/alice/web`, {
         method: 'PATCH',
         headers: { 'content-type': 'application/json', 'x-csrf-token': csrfToken },
         body: JSON.stringify({ description: 'anonymous' }),
@@ -112,10 +102,10 @@ describe('web UI: privacy and sessions', { skip: gate.skip }, () => {
     }));
 
   it('opens no web session for an access token: a leaked token cannot mint others', async () => {
-    const created = await seed.call('POST', '/api/v1/users/alice/tokens', { as: USERS.alice, body: { name: 'robot', scopes: ['repository:alice/web:pull'] } });
+    const created = await ui.seed.call('POST', '/api/v1/users/alice/tokens', { as: USERS.alice, body: { name: 'robot', scopes: ['repository:alice/web:pull'] } });
     assert.equal(created.status, 201, created.text);
     const secret = (created.body as { secret: string }).secret;
-    const res = await fetch(`${seed.url}/api/v1/session`, {
+    const res = await fetch(`${ui.seed.url}/api/v1/session`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ username: 'alice', password: secret }),
@@ -131,7 +121,7 @@ describe('web UI: privacy and sessions', { skip: gate.skip }, () => {
         await goto('/');
         const cookie = await sessionCookie(context);
         assert.equal((await sessionOf(page)).user?.name, 'alice');
-        const withCookie = (path: string) => fetch(`${seed.url}${path}`, { headers: { cookie: cookie.header } });
+        const withCookie = (path: string) => fetch(`${ui.seed.url}${path}`, { headers: { cookie: cookie.header } });
         const tags = await withCookie('/v2/alice/secret/tags/list');
         assert.equal(tags.status, 401, 'the session cookie opened a private repository on /v2/');
         assert.match(tags.headers.get('www-authenticate') ?? '', /^Bearer /);

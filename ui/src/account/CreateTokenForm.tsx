@@ -2,6 +2,8 @@ import { useState } from 'preact/hooks';
 import { createToken } from '../api/accounts.ts';
 import type { CreatedToken } from '../api/types.ts';
 import { CopyButton } from '../components/CopyButton.tsx';
+import { FormActions } from '../components/FormActions.tsx';
+import { SmallButton } from '../components/SmallButton.tsx';
 import { useFormAction } from '../hooks/useFormAction.ts';
 
 const EXPIRIES: [string, string][] = [
@@ -49,9 +51,7 @@ export function CreateTokenForm({ user, onCreated }: { user: string; onCreated: 
             <CopyButton text={created.secret} />
           </div>
           <p class="hint">It won't be shown again: if you lose it, revoke it and create another.</p>
-          <button type="button" class="button secondary small" onClick={() => setCreated(undefined)}>
-            Done
-          </button>
+          <SmallButton onClick={() => setCreated(undefined)}>Done</SmallButton>
         </div>
       )}
       <form class="form card" onSubmit={(e) => void submit(e)} aria-labelledby="create-token-title">
@@ -85,14 +85,7 @@ export function CreateTokenForm({ user, onCreated }: { user: string; onCreated: 
             ))}
           </select>
         </div>
-        <p class="form-error" role="alert">
-          {form.error}
-        </p>
-        <div class="actions">
-          <button type="submit" class="button" disabled={form.busy} aria-busy={form.busy}>
-            Create token
-          </button>
-        </div>
+        <FormActions form={form} submit="Create token" />
       </form>
     </>
   );

@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import { changePassword } from '../api/accounts.ts';
+import { FormActions } from '../components/FormActions.tsx';
 import { useFormAction } from '../hooks/useFormAction.ts';
 import { useSession } from '../lib/session.tsx';
 
@@ -56,14 +57,7 @@ export function PasswordForm({ user }: { user: string }) {
           {mismatch ? 'The passwords do not match yet.' : 'Type the new password again.'}
         </p>
       </div>
-      <p class="form-error" role="alert">
-        {form.error}
-      </p>
-      <div class="actions">
-        <button type="submit" class="button" disabled={form.busy} aria-busy={form.busy}>
-          Change password
-        </button>
-      </div>
+      <FormActions form={form} submit="Change password" />
     </form>
   );
 }

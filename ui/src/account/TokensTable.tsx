@@ -2,6 +2,8 @@ import { useState } from 'preact/hooks';
 import { revokeToken } from '../api/accounts.ts';
 import type { Token } from '../api/types.ts';
 import { ConfirmDialog } from '../components/ConfirmDialog.tsx';
+import { SmallButton } from '../components/SmallButton.tsx';
+import { Table } from '../components/Table.tsx';
 import { Time } from '../components/Time.tsx';
 import { useToasts } from '../lib/toasts.tsx';
 
@@ -23,57 +25,53 @@ export function TokensTable({ user, tokens, noun, caption, empty, showScopes = t
   if (tokens.length === 0) return <p class="empty">{empty}</p>;
   return (
     <>
-      <div class="table-wrap">
-        <table>
-          <caption class="sr-only">{caption}</caption>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              {showScopes && <th scope="col">Scopes</th>}
-              <th scope="col">Created</th>
-              <th scope="col">Expires</th>
-              <th scope="col">Last used</th>
-              <th scope="col">
-                <span class="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {tokens.map((t) => (
-              <tr key={t.id}>
-                <th scope="row">{t.name}</th>
-                {showScopes && (
-                  <td>
-                    {t.scopes === null || t.scopes.length === 0 ? (
-                      'Full access'
-                    ) : (
-                      <ul class="chip-list">
-                        {t.scopes.map((s) => (
-                          <li key={s}>{s}</li>
-                        ))}
-                      </ul>
-                    )}
-                  </td>
+      <Table
+        caption={caption}
+        hideCaption
+        actions
+        head={
+          <>
+            <th scope="col">Name</th>
+            {showScopes && <th scope="col">Scopes</th>}
+            <th scope="col">Created</th>
+            <th scope="col">Expires</th>
+            <th scope="col">Last used</th>
+          </>
+        }
+      >
+        {tokens.map((t) => (
+          <tr key={t.id}>
+            <th scope="row">{t.name}</th>
+            {showScopes && (
+              <td>
+                {t.scopes === null || t.scopes.length === 0 ? (
+                  'Full access'
+                ) : (
+                  <ul class="chip-list">
+                    {t.scopes.map((s) => (
+                      <li key={s}>{s}</li>
+                    ))}
+                  </ul>
                 )}
-                <td class="nowrap">
-                  <Time at={t.createdAt} />
-                </td>
-                <td class="nowrap">
-                  <Time at={t.expiresAt} fallback="Never" />
-                </td>
-                <td class="nowrap">
-                  <Time at={t.lastUsedAt} fallback="Never" />
-                </td>
-                <td>
-                  <button type="button" class="button danger-outline small" aria-label={`Revoke ${noun} ${t.name}`} onClick={() => setRevoking(t)}>
-                    Revoke
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+              </td>
+            )}
+            <td class="nowrap">
+              <Time at={t.createdAt} />
+            </td>
+            <td class="nowrap">
+              <Time at={t.expiresAt} fallback="Never" />
+            </td>
+            <td class="nowrap">
+              <Time at={t.lastUsedAt} fallback="Never" />
+            </td>
+            <td>
+              <SmallButton danger label={`Revoke ${noun} ${t.name}`} onClick={() => setRevoking(t)}>
+                Revoke
+              </SmallButton>
+            </td>
+          </tr>
+        ))}
+      </Table>
       {revoking !== undefined && (
         <ConfirmDialog
           title={`Revoke ${noun} ${revoking.name}?`}

@@ -2,62 +2,45 @@ import { getMirror } from '../api/admin.ts';
 import type { UpstreamStatus } from '../api/types.ts';
 import { ErrorNotice } from '../components/ErrorNotice.tsx';
 import { Loading } from '../components/Loading.tsx';
+import { SmallButton } from '../components/SmallButton.tsx';
+import { NumHeader, Table } from '../components/Table.tsx';
 import { useAsync } from '../hooks/useAsync.ts';
 import { formatBytes, formatNumber, percent } from '../lib/format.ts';
+
+const NUM_COLUMNS = ['Hit ratio', 'Hits', 'Misses', 'Served stale', 'Errors', 'Fetched', 'Saved'];
 
 function UpstreamsTable({ upstreams }: { upstreams: UpstreamStatus[] }) {
   if (upstreams.length === 0) return <p class="empty">This registry mirrors no upstream.</p>;
   return (
-    <div class="table-wrap">
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">Upstream</th>
-            <th scope="col" class="num">
-              Hit ratio
-            </th>
-            <th scope="col" class="num">
-              Hits
-            </th>
-            <th scope="col" class="num">
-              Misses
-            </th>
-            <th scope="col" class="num">
-              Served stale
-            </th>
-            <th scope="col" class="num">
-              Errors
-            </th>
-            <th scope="col" class="num">
-              Fetched
-            </th>
-            <th scope="col" class="num">
-              Saved
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {upstreams.map((u) => (
-            <tr key={u.name}>
-              <th scope="row">
-                {u.name}
-                <div class="hint">
-                  <code>{u.prefix || '(every name)'}</code> → {u.url}
-                </div>
-                {u.lastError && <div class="hint">Last error: {u.lastError.reason}</div>}
-              </th>
-              <td class="num">{percent(u.hits, u.hits + u.misses)}</td>
-              <td class="num">{formatNumber(u.hits)}</td>
-              <td class="num">{formatNumber(u.misses)}</td>
-              <td class="num">{formatNumber(u.staleServed)}</td>
-              <td class="num">{formatNumber(u.errors)}</td>
-              <td class="num">{formatBytes(u.bytesFetched)}</td>
-              <td class="num">{formatBytes(u.bytesSaved)}</td>
-            </tr>
+    <Table
+      head={
+        <>
+          <th scope="col">Upstream</th>
+          {NUM_COLUMNS.map((c) => (
+            <NumHeader key={c}>{c}</NumHeader>
           ))}
-        </tbody>
-      </table>
-    </div>
+        </>
+      }
+    >
+      {upstreams.map((u) => (
+        <tr key={u.name}>
+          <th scope="row">
+            {u.name}
+            <div class="hint">
+              <code>{u.prefix || '(every name)'}</code> → {u.url}
+            </div>
+            {u.lastError && <div class="hint">Last error: {u.lastError.reason}</div>}
+          </th>
+          <td class="num">{percent(u.hits, u.hits + u.misses)}</td>
+          <td class="num">{formatNumber(u.hits)}</td>
+          <td class="num">{formatNumber(u.misses)}</td>
+          <td class="num">{formatNumber(u.staleServed)}</td>
+          <td class="num">{formatNumber(u.errors)}</td>
+          <td class="num">{formatBytes(u.bytesFetched)}</td>
+          <td class="num">{formatBytes(u.bytesSaved)}</td>
+        </tr>
+      ))}
+    </Table>
   );
 }
 
@@ -69,9 +52,7 @@ function MirrorStatus() {
     <>
       <UpstreamsTable upstreams={mirror.data} />
       <p>
-        <button type="button" class="button secondary small" onClick={mirror.reload}>
-          Refresh
-        </button>
+        <SmallButton onClick={mirror.reload}>Refresh</SmallButton>
       </p>
     </>
   );

@@ -1,6 +1,7 @@
 import { getEvents } from '../api/admin.ts';
 import { ErrorNotice } from '../components/ErrorNotice.tsx';
 import { Loading } from '../components/Loading.tsx';
+import { NumHeader, Table } from '../components/Table.tsx';
 import { Time } from '../components/Time.tsx';
 import { useAsync } from '../hooks/useAsync.ts';
 import { formatNumber, shortDigest } from '../lib/format.ts';
@@ -22,76 +23,64 @@ export function Notifications() {
       ) : (
         <>
           {backlog.length > 0 && (
-            <div class="table-wrap">
-              <table>
-                <caption>Endpoints with a backlog</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Endpoint</th>
-                    <th scope="col" class="num">
-                      Pending
-                    </th>
-                    <th scope="col" class="num">
-                      Failed
-                    </th>
-                    <th scope="col">Oldest</th>
-                    <th scope="col">Last error</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {backlog.map((e) => (
-                    <tr key={e.name}>
-                      <th scope="row">{e.name}</th>
-                      <td class="num">{formatNumber(e.pending)}</td>
-                      <td class="num">{formatNumber(e.failed)}</td>
-                      <td class="nowrap">
-                        <Time at={e.oldestCreatedAt} />
-                      </td>
-                      <td>{e.lastError ?? '–'}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <Table
+              caption="Endpoints with a backlog"
+              head={
+                <>
+                  <th scope="col">Endpoint</th>
+                  <NumHeader>Pending</NumHeader>
+                  <NumHeader>Failed</NumHeader>
+                  <th scope="col">Oldest</th>
+                  <th scope="col">Last error</th>
+                </>
+              }
+            >
+              {backlog.map((e) => (
+                <tr key={e.name}>
+                  <th scope="row">{e.name}</th>
+                  <td class="num">{formatNumber(e.pending)}</td>
+                  <td class="num">{formatNumber(e.failed)}</td>
+                  <td class="nowrap">
+                    <Time at={e.oldestCreatedAt} />
+                  </td>
+                  <td>{e.lastError ?? '–'}</td>
+                </tr>
+              ))}
+            </Table>
           )}
           {data.deliveries.length > 0 && (
-            <div class="table-wrap">
-              <table>
-                <caption>Deliveries, oldest first</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Event</th>
-                    <th scope="col">Endpoint</th>
-                    <th scope="col">State</th>
-                    <th scope="col" class="num">
-                      Attempts
-                    </th>
-                    <th scope="col">Next attempt</th>
-                    <th scope="col">Last error</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {data.deliveries.map((d) => (
-                    <tr key={d.id}>
-                      <th scope="row">
-                        {d.event.action} {d.event.repository}
-                        {d.event.tag !== undefined ? `:${d.event.tag}` : d.event.digest !== undefined ? `@${shortDigest(d.event.digest)}` : ''}
-                        <div class="hint">
-                          <Time at={d.createdAt} />
-                        </div>
-                      </th>
-                      <td>{d.endpoint}</td>
-                      <td>{d.state === 'failed' ? 'Failing' : 'Pending'}</td>
-                      <td class="num">{formatNumber(d.attempts)}</td>
-                      <td class="nowrap">
-                        <Time at={d.nextAttemptAt} />
-                      </td>
-                      <td>{d.lastError ?? '–'}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <Table
+              caption="Deliveries, oldest first"
+              head={
+                <>
+                  <th scope="col">Event</th>
+                  <th scope="col">Endpoint</th>
+                  <th scope="col">State</th>
+                  <NumHeader>Attempts</NumHeader>
+                  <th scope="col">Next attempt</th>
+                  <th scope="col">Last error</th>
+                </>
+              }
+            >
+              {data.deliveries.map((d) => (
+                <tr key={d.id}>
+                  <th scope="row">
+                    {d.event.action} {d.event.repository}
+                    {d.event.tag !== undefined ? `:${d.event.tag}` : d.event.digest !== undefined ? `@${shortDigest(d.event.digest)}` : ''}
+                    <div class="hint">
+                      <Time at={d.createdAt} />
+                    </div>
+                  </th>
+                  <td>{d.endpoint}</td>
+                  <td>{d.state === 'failed' ? 'Failing' : 'Pending'}</td>
+                  <td class="num">{formatNumber(d.attempts)}</td>
+                  <td class="nowrap">
+                    <Time at={d.nextAttemptAt} />
+                  </td>
+                  <td>{d.lastError ?? '–'}</td>
+                </tr>
+              ))}
+            </Table>
           )}
         </>
       )}

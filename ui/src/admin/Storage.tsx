@@ -2,6 +2,7 @@ import { getStorage } from '../api/admin.ts';
 import { ErrorNotice } from '../components/ErrorNotice.tsx';
 import { Link } from '../components/Link.tsx';
 import { Loading } from '../components/Loading.tsx';
+import { NumHeader, Table } from '../components/Table.tsx';
 import { useAsync } from '../hooks/useAsync.ts';
 import { formatBytes, formatNumber } from '../lib/format.ts';
 import { namespaceLabel, StorageChart } from './StorageChart.tsx';
@@ -37,34 +38,27 @@ export function Storage() {
           {report.namespaces.length === 0 ? (
             <p class="empty">Nothing stored yet.</p>
           ) : (
-            <div class="table-wrap">
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">Namespace</th>
-                    <th scope="col" class="num">
-                      Size
-                    </th>
-                    <th scope="col" class="num">
-                      Repositories
-                    </th>
+            <Table
+              head={
+                <>
+                  <th scope="col">Namespace</th>
+                  <NumHeader>Size</NumHeader>
+                  <NumHeader>Repositories</NumHeader>
+                </>
+              }
+            >
+              {[...report.namespaces]
+                .sort((a, b) => b.bytes - a.bytes)
+                .map((n) => (
+                  <tr key={n.namespace}>
+                    <th scope="row">{n.namespace === '' ? namespaceLabel('') : <Link href={`/u/${encodeURIComponent(n.namespace)}`}>{n.namespace}</Link>}</th>
+                    <td class="num" title={`${formatNumber(n.bytes)} bytes`}>
+                      {formatBytes(n.bytes)}
+                    </td>
+                    <td class="num">{formatNumber(n.repositories)}</td>
                   </tr>
-                </thead>
-                <tbody>
-                  {[...report.namespaces]
-                    .sort((a, b) => b.bytes - a.bytes)
-                    .map((n) => (
-                      <tr key={n.namespace}>
-                        <th scope="row">{n.namespace === '' ? namespaceLabel('') : <Link href={`/u/${encodeURIComponent(n.namespace)}`}>{n.namespace}</Link>}</th>
-                        <td class="num" title={`${formatNumber(n.bytes)} bytes`}>
-                          {formatBytes(n.bytes)}
-                        </td>
-                        <td class="num">{formatNumber(n.repositories)}</td>
-                      </tr>
-                    ))}
-                </tbody>
-              </table>
-            </div>
+                ))}
+            </Table>
           )}
           <h3>Over time</h3>
           <StorageChart report={report} />

@@ -2,7 +2,10 @@ import { useState } from 'preact/hooks';
 import { createUser, deleteUser, listUsers } from '../api/accounts.ts';
 import { ConfirmDialog } from '../components/ConfirmDialog.tsx';
 import { ErrorNotice } from '../components/ErrorNotice.tsx';
+import { FormActions } from '../components/FormActions.tsx';
 import { Loading } from '../components/Loading.tsx';
+import { SmallButton } from '../components/SmallButton.tsx';
+import { Table } from '../components/Table.tsx';
 import { Time } from '../components/Time.tsx';
 import { useAsync } from '../hooks/useAsync.ts';
 import { useFormAction } from '../hooks/useFormAction.ts';
@@ -54,14 +57,7 @@ function CreateUserForm({ onCreated }: { onCreated: () => void }) {
         <input type="checkbox" checked={admin} onChange={(e) => setAdmin(e.currentTarget.checked)} />
         Administrator
       </label>
-      <p class="form-error" role="alert">
-        {form.error}
-      </p>
-      <div class="actions">
-        <button type="submit" class="button" disabled={form.busy} aria-busy={form.busy}>
-          Create user
-        </button>
-      </div>
+      <FormActions form={form} submit="Create user" />
     </form>
   );
 }
@@ -87,39 +83,35 @@ export function Users() {
         <Loading />
       ) : (
         <>
-          <div class="table-wrap">
-            <table>
-              <caption class="sr-only">Users</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Administrator</th>
-                  <th scope="col">Created</th>
-                  <th scope="col">
-                    <span class="sr-only">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {users.data.map((u) => (
-                  <tr key={u.name}>
-                    <td>{u.name}</td>
-                    <td>{u.admin ? 'Yes' : 'No'}</td>
-                    <td class="nowrap">
-                      <Time at={u.createdAt} />
-                    </td>
-                    <td>
-                      {u.name !== user?.name && (
-                        <button type="button" class="button danger-outline small" aria-label={`Delete user ${u.name}`} onClick={() => setDeleting(u.name)}>
-                          Delete
-                        </button>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Table
+            caption="Users"
+            hideCaption
+            actions
+            head={
+              <>
+                <th scope="col">Name</th>
+                <th scope="col">Administrator</th>
+                <th scope="col">Created</th>
+              </>
+            }
+          >
+            {users.data.map((u) => (
+              <tr key={u.name}>
+                <td>{u.name}</td>
+                <td>{u.admin ? 'Yes' : 'No'}</td>
+                <td class="nowrap">
+                  <Time at={u.createdAt} />
+                </td>
+                <td>
+                  {u.name !== user?.name && (
+                    <SmallButton danger label={`Delete user ${u.name}`} onClick={() => setDeleting(u.name)}>
+                      Delete
+                    </SmallButton>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </Table>
           <CreateUserForm onCreated={users.reload} />
         </>
       )}

@@ -2,8 +2,12 @@ import { useState } from 'preact/hooks';
 import { removeOrgMember, setOrgMember } from '../api/accounts.ts';
 import type { Org, OrgMember } from '../api/types.ts';
 import { ConfirmDialog } from '../components/ConfirmDialog.tsx';
+import { InlineSubmit } from '../components/FormActions.tsx';
 import { Link } from '../components/Link.tsx';
+import { SmallButton } from '../components/SmallButton.tsx';
+import { Table } from '../components/Table.tsx';
 import { useFormAction } from '../hooks/useFormAction.ts';
+import { useRowAction } from '../hooks/useRowAction.ts';
 import { useToasts } from '../lib/toasts.tsx';
 
 export const memberName = (m: OrgMember) => m.user;
@@ -12,6 +16,7 @@ export const memberName = (m: OrgMember) => m.user;
 export function Members({ org, isOwner, onChange }: { org: Org; isOwner: boolean; onChange: () => void }) {
   const { notify } = useToasts();
   const form = useFormAction();
+  const act = useRowAction(onChange);
   const [name, setName] = useState('');
   const [owner, setOwner] = useState(false);
   const [removing, setRemoving] = useState<string | undefined>(undefined);
@@ -22,57 +27,46 @@ export function Members({ org, isOwner, onChange }: { org: Org; isOwner: boolean
       {org.members.length === 0 ? (
         <p class="empty">No members.</p>
       ) : (
-        <div class="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Owner</th>
+        <Table
+          actions={isOwner}
+          head={
+            <>
+              <th scope="col">Name</th>
+              <th scope="col">Owner</th>
+            </>
+          }
+        >
+          {org.members.map((m) => {
+            const member = memberName(m);
+            return (
+              <tr key={member}>
+                <th scope="row">
+                  <Link href={`/u/${encodeURIComponent(member)}`}>{member}</Link>
+                </th>
+                <td>{m.owner ? 'Yes' : 'No'}</td>
                 {isOwner && (
-                  <th scope="col">
-                    <span class="sr-only">Actions</span>
-                  </th>
+                  <td class="actions">
+                    <SmallButton
+                      onClick={() =>
+                        void act(
+                          () => setOrgMember(org.name, member, !m.owner),
+                          m.owner ? `${member} is no longer an owner` : `${member} is now an owner`,
+                          `Could not change ${member}`,
+                        )
+                      }
+                    >
+                      {m.owner ? 'Make member' : 'Make owner'}
+                      <span class="sr-only"> {member}</span>
+                    </SmallButton>
+                    <SmallButton danger label={`Remove member ${member}`} onClick={() => setRemoving(member)}>
+                      Remove
+                    </SmallButton>
+                  </td>
                 )}
               </tr>
-            </thead>
-            <tbody>
-              {org.members.map((m) => {
-                const member = memberName(m);
-                return (
-                  <tr key={member}>
-                    <th scope="row">
-                      <Link href={`/u/${encodeURIComponent(member)}`}>{member}</Link>
-                    </th>
-                    <td>{m.owner ? 'Yes' : 'No'}</td>
-                    {isOwner && (
-                      <td class="actions">
-                        <button
-                          type="button"
-                          class="button secondary small"
-                          onClick={() =>
-                            void setOrgMember(org.name, member, !m.owner).then(
-                              () => {
-                                notify(m.owner ? `${member} is no longer an owner` : `${member} is now an owner`);
-                                onChange();
-                              },
-                              () => notify(`Could not change ${member}`, 'error'),
-                            )
-                          }
-                        >
-                          {m.owner ? 'Make member' : 'Make owner'}
-                          <span class="sr-only"> {member}</span>
-                        </button>
-                        <button type="button" class="button danger-outline small" aria-label={`Remove member ${member}`} onClick={() => setRemoving(member)}>
-                          Remove
-                        </button>
-                      </td>
-                    )}
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
+            );
+          })}
+        </Table>
       )}
       {isOwner && (
         <form
@@ -99,12 +93,7 @@ export function Members({ org, isOwner, onChange }: { org: Org; isOwner: boolean
             <input type="checkbox" checked={owner} onChange={(e) => setOwner(e.currentTarget.checked)} />
             Owner
           </label>
-          <button type="submit" class="button" disabled={form.busy}>
-            Add member
-          </button>
-          <p class="form-error" role="alert">
-            {form.error}
-          </p>
+          <InlineSubmit form={form}>Add member</InlineSubmit>
         </form>
       )}
       {removing !== undefined && (

@@ -2,8 +2,12 @@ import { useState } from 'preact/hooks';
 import { addTeamMember, deleteTeam, removeTeamMember, setTeamPermission } from '../api/accounts.ts';
 import type { Role, Team } from '../api/types.ts';
 import { ConfirmDialog } from '../components/ConfirmDialog.tsx';
+import { InlineSubmit } from '../components/FormActions.tsx';
 import { Link, repoHref } from '../components/Link.tsx';
+import { SmallButton } from '../components/SmallButton.tsx';
+import { Table } from '../components/Table.tsx';
 import { useFormAction } from '../hooks/useFormAction.ts';
+import { useRowAction } from '../hooks/useRowAction.ts';
 import { useToasts } from '../lib/toasts.tsx';
 
 const ROLES: Role[] = ['read', 'write', 'admin'];
@@ -35,14 +39,8 @@ export function TeamCard({ org, team, index, isOwner, onChange }: Props) {
   const [deleting, setDeleting] = useState(false);
   const id = `team-${index}`;
 
-  const act = (action: () => Promise<void>, done: string) =>
-    action().then(
-      () => {
-        notify(done);
-        onChange();
-      },
-      () => notify(`Could not change team ${team.name}`, 'error'),
-    );
+  const change = useRowAction(onChange);
+  const act = (action: () => Promise<void>, done: string) => change(action, done, `Could not change team ${team.name}`);
 
   return (
     <section class="card team" aria-labelledby={`${id}-title`}>
@@ -56,14 +54,9 @@ export function TeamCard({ org, team, index, isOwner, onChange }: Props) {
             <li key={m}>
               <Link href={`/u/${encodeURIComponent(m)}`}>{m}</Link>
               {isOwner && (
-                <button
-                  type="button"
-                  class="button secondary small"
-                  aria-label={`Remove ${m} from team ${team.name}`}
-                  onClick={() => void act(() => removeTeamMember(org, team.name, m), `${m} left ${team.name}`)}
-                >
+                <SmallButton label={`Remove ${m} from team ${team.name}`} onClick={() => void act(() => removeTeamMember(org, team.name, m), `${m} left ${team.name}`)}>
                   Remove
-                </button>
+                </SmallButton>
               )}
             </li>
           ))}
@@ -87,56 +80,45 @@ export function TeamCard({ org, team, index, isOwner, onChange }: Props) {
             <label for={`${id}-member`}>New member of team {team.name}</label>
             <input id={`${id}-member`} required autoComplete="off" autoCapitalize="none" spellcheck={false} value={member} onInput={(e) => setMember(e.currentTarget.value)} />
           </div>
-          <button type="submit" class="button secondary" disabled={memberForm.busy}>
+          <InlineSubmit form={memberForm} secondary>
             Add to team {team.name}
-          </button>
-          <p class="form-error" role="alert">
-            {memberForm.error}
-          </p>
+          </InlineSubmit>
         </form>
       )}
       <h4>Permissions</h4>
       {team.permissions.length === 0 ? (
         <p class="empty">No permissions yet.</p>
       ) : (
-        <div class="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Repository</th>
-                <th scope="col">Role</th>
+        <Table
+          actions={isOwner}
+          head={
+            <>
+              <th scope="col">Repository</th>
+              <th scope="col">Role</th>
+            </>
+          }
+        >
+          {team.permissions.map((p) => {
+            const what = p.repository === '' ? 'all repositories' : p.repository;
+            return (
+              <tr key={p.repository}>
+                <th scope="row">{p.repository === '' ? `All repositories of ${org}` : <Link href={repoHref(p.repository)}>{p.repository}</Link>}</th>
+                <td>{p.role}</td>
                 {isOwner && (
-                  <th scope="col">
-                    <span class="sr-only">Actions</span>
-                  </th>
+                  <td>
+                    <SmallButton
+                      danger
+                      label={`Revoke ${p.role} on ${what} from team ${team.name}`}
+                      onClick={() => void act(() => setTeamPermission(org, team.name, p.repository, null), `${team.name} no longer has ${p.role} on ${what}`)}
+                    >
+                      Revoke
+                    </SmallButton>
+                  </td>
                 )}
               </tr>
-            </thead>
-            <tbody>
-              {team.permissions.map((p) => {
-                const what = p.repository === '' ? 'all repositories' : p.repository;
-                return (
-                  <tr key={p.repository}>
-                    <th scope="row">{p.repository === '' ? `All repositories of ${org}` : <Link href={repoHref(p.repository)}>{p.repository}</Link>}</th>
-                    <td>{p.role}</td>
-                    {isOwner && (
-                      <td>
-                        <button
-                          type="button"
-                          class="button danger-outline small"
-                          aria-label={`Revoke ${p.role} on ${what} from team ${team.name}`}
-                          onClick={() => void act(() => setTeamPermission(org, team.name, p.repository, null), `${team.name} no longer has ${p.role} on ${what}`)}
-                        >
-                          Revoke
-                        </button>
-                      </td>
-                    )}
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
+            );
+          })}
+        </Table>
       )}
       {isOwner && (
         <>
@@ -177,17 +159,14 @@ export function TeamCard({ org, team, index, isOwner, onChange }: Props) {
                 ))}
               </select>
             </div>
-            <button type="submit" class="button secondary" disabled={grantForm.busy}>
+            <InlineSubmit form={grantForm} secondary>
               Grant
-            </button>
-            <p class="form-error" role="alert">
-              {grantForm.error}
-            </p>
+            </InlineSubmit>
           </form>
           <p>
-            <button type="button" class="button danger-outline small" onClick={() => setDeleting(true)}>
+            <SmallButton danger onClick={() => setDeleting(true)}>
               Delete team {team.name}
-            </button>
+            </SmallButton>
           </p>
         </>
       )}

@@ -3,6 +3,7 @@ import { useState } from 'preact/hooks';
 import { createTeam, getOrg } from '../api/accounts.ts';
 import { search } from '../api/repositories.ts';
 import { ErrorNotice } from '../components/ErrorNotice.tsx';
+import { InlineSubmit } from '../components/FormActions.tsx';
 import { Link } from '../components/Link.tsx';
 import { Loading } from '../components/Loading.tsx';
 import { PageHeading } from '../components/PageHeading.tsx';
@@ -35,12 +36,7 @@ function CreateTeamForm({ org, onCreated }: { org: string; onCreated: () => void
         <label for="team-name">Team name</label>
         <input id="team-name" required autoComplete="off" autoCapitalize="none" spellcheck={false} value={name} onInput={(e) => setName(e.currentTarget.value)} />
       </div>
-      <button type="submit" class="button" disabled={form.busy}>
-        Create team
-      </button>
-      <p class="form-error" role="alert">
-        {form.error}
-      </p>
+      <InlineSubmit form={form}>Create team</InlineSubmit>
     </form>
   );
 }

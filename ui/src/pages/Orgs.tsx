@@ -3,6 +3,7 @@ import { useState } from 'preact/hooks';
 import { useLocation } from 'wouter-preact';
 import { createOrg, listOrgs } from '../api/accounts.ts';
 import { ErrorNotice } from '../components/ErrorNotice.tsx';
+import { FormActions } from '../components/FormActions.tsx';
 import { Link } from '../components/Link.tsx';
 import { Loading } from '../components/Loading.tsx';
 import { PageHeading } from '../components/PageHeading.tsx';
@@ -40,14 +41,7 @@ function CreateOrgForm() {
           Lower-case letters, digits and separators; its repositories are named <code>{name.trim() || 'name'}/…</code>. You will be its owner.
         </p>
       </div>
-      <p class="form-error" role="alert">
-        {form.error}
-      </p>
-      <div class="actions">
-        <button type="submit" class="button" disabled={form.busy} aria-busy={form.busy}>
-          Create organisation
-        </button>
-      </div>
+      <FormActions form={form} submit="Create organisation" />
     </form>
   );
 }

@@ -5,6 +5,7 @@ import type { ManifestDetail } from '../api/types.ts';
 import { Link, repoHref, tagHref } from '../components/Link.tsx';
 import { Loading } from '../components/Loading.tsx';
 import { PageHeading } from '../components/PageHeading.tsx';
+import { NumHeader, Table } from '../components/Table.tsx';
 import { Time } from '../components/Time.tsx';
 import { useAsync } from '../hooks/useAsync.ts';
 import { formatBytes, formatDateTime, formatPlatform, shortDigest } from '../lib/format.ts';
@@ -29,35 +30,30 @@ function PlatformsTable({ detail }: { detail: ManifestDetail }) {
   const platforms = detail.platforms ?? [];
   if (platforms.length === 0) return <p class="empty">This index lists no platforms.</p>;
   return (
-    <div class="table-wrap">
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">Platform</th>
-            <th scope="col">Digest</th>
-            <th scope="col" class="num">
-              Size
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {platforms.map((p) => (
-            <tr key={p.digest}>
-              <th scope="row">
-                {formatPlatform(p.platform)}
-                {p.platform['os.version'] !== undefined && <span class="hint"> {p.platform['os.version']}</span>}
-              </th>
-              <td class="nowrap">
-                <Link href={tagHref(detail.name, p.digest)} title={p.digest}>
-                  <code>{shortDigest(p.digest)}</code>
-                </Link>
-              </td>
-              <td class="num">{formatBytes(p.size)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <Table
+      head={
+        <>
+          <th scope="col">Platform</th>
+          <th scope="col">Digest</th>
+          <NumHeader>Size</NumHeader>
+        </>
+      }
+    >
+      {platforms.map((p) => (
+        <tr key={p.digest}>
+          <th scope="row">
+            {formatPlatform(p.platform)}
+            {p.platform['os.version'] !== undefined && <span class="hint"> {p.platform['os.version']}</span>}
+          </th>
+          <td class="nowrap">
+            <Link href={tagHref(detail.name, p.digest)} title={p.digest}>
+              <code>{shortDigest(p.digest)}</code>
+            </Link>
+          </td>
+          <td class="num">{formatBytes(p.size)}</td>
+        </tr>
+      ))}
+    </Table>
   );
 }
 

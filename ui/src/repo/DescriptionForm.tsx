@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { patchRepository } from '../api/repositories.ts';
 import type { Repository } from '../api/types.ts';
+import { FormActions } from '../components/FormActions.tsx';
 import { lazyPage } from '../components/Lazy.tsx';
 import { useFormAction } from '../hooks/useFormAction.ts';
 
@@ -53,17 +54,11 @@ export function DescriptionForm({ repo, onSaved }: { repo: Repository; onSaved: 
           Shown on the repository page. HTML is cleaned and scripts removed. {full.length.toLocaleString('en')}/{MAX_FULL.toLocaleString('en')}
         </p>
       </div>
-      <p class="form-error" role="alert">
-        {form.error}
-      </p>
-      <div class="actions">
-        <button type="submit" class="button" disabled={form.busy} aria-busy={form.busy}>
-          Save descriptions
-        </button>
+      <FormActions form={form} submit="Save descriptions">
         <button type="button" class="button secondary" aria-expanded={preview} aria-controls="repo-preview" onClick={() => setPreview((p) => !p)}>
           {preview ? 'Hide preview' : 'Preview'}
         </button>
-      </div>
+      </FormActions>
       {preview && (
         <section id="repo-preview" class="card side-box" aria-label="Preview of the full description">
           {full.trim() === '' ? <p class="empty">Nothing to preview.</p> : <Markdown source={full} headingOffset={2} />}

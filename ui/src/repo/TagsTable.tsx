@@ -8,6 +8,8 @@ import { Link, tagHref } from '../components/Link.tsx';
 import { Loading } from '../components/Loading.tsx';
 import { Pager } from '../components/Pager.tsx';
 import { SortHeader, type Order } from '../components/SortHeader.tsx';
+import { SmallButton } from '../components/SmallButton.tsx';
+import { Table } from '../components/Table.tsx';
 import { Time } from '../components/Time.tsx';
 import { useAsync } from '../hooks/useAsync.ts';
 import { useDebounced } from '../hooks/useDebounced.ts';
@@ -83,55 +85,50 @@ export function TagsTable({ name, canDelete, onFirstLoad }: Props) {
       ) : data.tags.length === 0 ? (
         <p class="empty">{q === '' ? 'No tags yet.' : `No tag matches “${q}”.`}</p>
       ) : (
-        <div class="table-wrap" aria-busy={result.loading}>
-          <table>
-            <caption class="sr-only">Tags of {name}</caption>
-            <thead>
-              <tr>
-                <SortHeader column="name" sort={sort} order={order} onSort={onSort}>
-                  Tag
-                </SortHeader>
-                <th scope="col">Digest</th>
-                <SortHeader column="size" sort={sort} order={order} onSort={onSort} class="num">
-                  Size
-                </SortHeader>
-                <th scope="col">Platforms</th>
-                <SortHeader column="pushed" sort={sort} order={order} onSort={onSort}>
-                  Pushed
-                </SortHeader>
-                {canDelete && (
-                  <th scope="col">
-                    <span class="sr-only">Actions</span>
-                  </th>
-                )}
-              </tr>
-            </thead>
-            <tbody>
-              {data.tags.map((tag) => (
-                <tr key={tag.name}>
-                  <th scope="row">
-                    <Link href={tagHref(name, tag.name)}>{tag.name}</Link>
-                  </th>
-                  <td class="nowrap">
-                    <code title={tag.digest}>{shortDigest(tag.digest)}</code>
-                  </td>
-                  <td class="num">{formatBytes(tag.size)}</td>
-                  <td>{tag.platforms.length === 0 ? '–' : tag.platforms.map(formatPlatform).join(', ')}</td>
-                  <td class="nowrap">
-                    <Time at={tag.pushedAt} />
-                  </td>
-                  {canDelete && (
-                    <td>
-                      <button type="button" class="button danger-outline small" aria-label={`Delete tag ${tag.name}`} onClick={() => setDeleting(tag)}>
-                        Delete
-                      </button>
-                    </td>
-                  )}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table
+          caption={`Tags of ${name}`}
+          hideCaption
+          busy={result.loading}
+          actions={canDelete}
+          head={
+            <>
+              <SortHeader column="name" sort={sort} order={order} onSort={onSort}>
+                Tag
+              </SortHeader>
+              <th scope="col">Digest</th>
+              <SortHeader column="size" sort={sort} order={order} onSort={onSort} class="num">
+                Size
+              </SortHeader>
+              <th scope="col">Platforms</th>
+              <SortHeader column="pushed" sort={sort} order={order} onSort={onSort}>
+                Pushed
+              </SortHeader>
+            </>
+          }
+        >
+          {data.tags.map((tag) => (
+            <tr key={tag.name}>
+              <th scope="row">
+                <Link href={tagHref(name, tag.name)}>{tag.name}</Link>
+              </th>
+              <td class="nowrap">
+                <code title={tag.digest}>{shortDigest(tag.digest)}</code>
+              </td>
+              <td class="num">{formatBytes(tag.size)}</td>
+              <td>{tag.platforms.length === 0 ? '–' : tag.platforms.map(formatPlatform).join(', ')}</td>
+              <td class="nowrap">
+                <Time at={tag.pushedAt} />
+              </td>
+              {canDelete && (
+                <td>
+                  <SmallButton danger label={`Delete tag ${tag.name}`} onClick={() => setDeleting(tag)}>
+                    Delete
+                  </SmallButton>
+                </td>
+              )}
+            </tr>
+          ))}
+        </Table>
       )}
       {data !== undefined && <Pager page={page} pages={data.pages} label="Pages of tags" onPage={setPage} />}
       {deleting !== undefined && (

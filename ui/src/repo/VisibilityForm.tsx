@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { patchRepository } from '../api/repositories.ts';
 import type { Repository, Visibility } from '../api/types.ts';
+import { FormActions } from '../components/FormActions.tsx';
 import { useFormAction } from '../hooks/useFormAction.ts';
 
 /** Public or Private, for the repository's administrators. */
@@ -33,14 +34,7 @@ export function VisibilityForm({ repo, onSaved }: { repo: Repository; onSaved: (
           </div>
         ))}
       </fieldset>
-      <p class="form-error" role="alert">
-        {form.error}
-      </p>
-      <div class="actions">
-        <button type="submit" class="button" disabled={form.busy} aria-busy={form.busy}>
-          Save visibility
-        </button>
-      </div>
+      <FormActions form={form} submit="Save visibility" />
     </form>
   );
 }

@@ -1,43 +1,37 @@
 /** An image manifest's layers, configuration and history. */
 import type { Descriptor, HistoryEntry, ImageConfig } from '../api/types.ts';
+import { NumHeader, Table } from '../components/Table.tsx';
 import { Time } from '../components/Time.tsx';
 import { formatBytes, shortDigest } from '../lib/format.ts';
 
 export function LayersTable({ layers }: { layers: Descriptor[] }) {
   if (layers.length === 0) return <p class="empty">No layers.</p>;
   return (
-    <div class="table-wrap">
-      <table>
-        <thead>
-          <tr>
-            <th scope="col" class="num">
-              #
-            </th>
-            <th scope="col">Digest</th>
-            <th scope="col">Media type</th>
-            <th scope="col" class="num">
-              Size
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {layers.map((layer, i) => (
-            <tr key={`${i}-${layer.digest}`}>
-              <th scope="row" class="num">
-                {i + 1}
-              </th>
-              <td class="nowrap">
-                <code title={layer.digest}>{shortDigest(layer.digest)}</code>
-              </td>
-              <td>
-                <code>{layer.mediaType}</code>
-              </td>
-              <td class="num">{formatBytes(layer.size)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <Table
+      head={
+        <>
+          <NumHeader>#</NumHeader>
+          <th scope="col">Digest</th>
+          <th scope="col">Media type</th>
+          <NumHeader>Size</NumHeader>
+        </>
+      }
+    >
+      {layers.map((layer, i) => (
+        <tr key={`${i}-${layer.digest}`}>
+          <th scope="row" class="num">
+            {i + 1}
+          </th>
+          <td class="nowrap">
+            <code title={layer.digest}>{shortDigest(layer.digest)}</code>
+          </td>
+          <td>
+            <code>{layer.mediaType}</code>
+          </td>
+          <td class="num">{formatBytes(layer.size)}</td>
+        </tr>
+      ))}
+    </Table>
   );
 }
 
@@ -125,29 +119,26 @@ export function ConfigList({ config }: { config: ImageConfig }) {
 export function HistoryTable({ history }: { history: HistoryEntry[] }) {
   if (history.length === 0) return <p class="empty">No history recorded.</p>;
   return (
-    <div class="table-wrap">
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">Created</th>
-            <th scope="col">Created by</th>
-            <th scope="col">Layer</th>
-          </tr>
-        </thead>
-        <tbody>
-          {history.map((h, i) => (
-            <tr key={i}>
-              <td class="nowrap">
-                <Time at={h.created} />
-              </td>
-              <td>
-                <div class="history-command">{h.createdBy ?? h.comment ?? '–'}</div>
-              </td>
-              <td class="nowrap">{h.emptyLayer ? 'empty' : 'yes'}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <Table
+      head={
+        <>
+          <th scope="col">Created</th>
+          <th scope="col">Created by</th>
+          <th scope="col">Layer</th>
+        </>
+      }
+    >
+      {history.map((h, i) => (
+        <tr key={i}>
+          <td class="nowrap">
+            <Time at={h.created} />
+          </td>
+          <td>
+            <div class="history-command">{h.createdBy ?? h.comment ?? '–'}</div>
+          </td>
+          <td class="nowrap">{h.emptyLayer ? 'empty' : 'yes'}</td>
+        </tr>
+      ))}
+    </Table>
   );
 }
