@@ -4,11 +4,10 @@
 // the upstream while streamed to the client and written), and warm through the mirror.
 // Also runnable alone, for a quick check of these rows: node --import tsx bench/mirror.ts
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { readConfig } from './config.ts';
 import { errMsg, log, MB, MIB, sizeLabel, syncDisks, type Ctx } from './context.ts';
 import { generateSource, makePayload, type Payload } from './payload.ts';
-import { installCleanupHandlers, makeTempDir, peakRssBytes, resetPeakRss, stopAll, stopProc } from './procs.ts';
+import { installCleanupHandlers, makeTempDir, peakRssBytes, resetPeakRss, runMain, stopProc } from './procs.ts';
 import { pull, pushMonolithic } from './push.ts';
 import { buildBerth, startBerth } from './servers.ts';
 import { Section } from './table.ts';
@@ -84,15 +83,4 @@ async function main(): Promise<void> {
   process.stdout.write(`\n${sec?.render() ?? 'no berth'}\n`);
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main()
-    .then(async () => {
-      await stopAll();
-      process.exit(0);
-    })
-    .catch(async (err: unknown) => {
-      console.error(err);
-      await stopAll();
-      process.exit(1);
-    });
-}
+runMain(main, import.meta.url);

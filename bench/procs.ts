@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 export interface Proc {
   name: string;
@@ -150,4 +151,22 @@ export function resetPeakRss(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Run a bench entry point when `moduleUrl` is the script node was started with (always, without
+ * one): stop every process it started, then exit 0, or 1 with the error printed.
+ */
+export function runMain(main: () => Promise<void>, moduleUrl?: string): void {
+  if (moduleUrl !== undefined && (process.argv[1] === undefined || moduleUrl !== pathToFileURL(process.argv[1]).href)) return;
+  main()
+    .then(async () => {
+      await stopAll();
+      process.exit(0);
+    })
+    .catch(async (err: unknown) => {
+      console.error(err);
+      await stopAll();
+      process.exit(1);
+    });
 }

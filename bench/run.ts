@@ -9,7 +9,7 @@ import { readConfig } from './config.ts';
 import { errMsg, log, MIB, newSection, sizeLabel, type Ctx } from './context.ts';
 import { loadSection } from './load.ts';
 import { generateSource } from './payload.ts';
-import { currentRssBytes, installCleanupHandlers, resetPeakRss, stopAll } from './procs.ts';
+import { currentRssBytes, installCleanupHandlers, resetPeakRss, runMain } from './procs.ts';
 import { haveCurl } from './push.ts';
 import {
   berthAvailable,
@@ -159,13 +159,4 @@ async function main(): Promise<void> {
   log(ctx, `done in ${Math.round((Date.now() - started) / 1000)} s; wrote bench/results/latest.md`);
 }
 
-main()
-  .then(async () => {
-    await stopAll();
-    process.exit(0);
-  })
-  .catch(async (err: unknown) => {
-    console.error(err);
-    await stopAll();
-    process.exit(1);
-  });
+runMain(main);

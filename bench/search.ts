@@ -5,11 +5,10 @@
 // anonymous visibility filter (the query a logged-out caller runs once access control is on).
 // Runs before the auth section (access control is off here). Alone: node --import tsx bench/search.ts
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { readConfig } from './config.ts';
 import { errMsg, log, type Ctx } from './context.ts';
-import { installCleanupHandlers, makeTempDir, stopAll } from './procs.ts';
+import { installCleanupHandlers, makeTempDir, runMain } from './procs.ts';
 import { buildBerth, startBerth, type Server } from './servers.ts';
 import { Section } from './table.ts';
 import { SqliteMetaStore } from '../src/meta/sqlite/sqlite-store.ts';
@@ -178,15 +177,4 @@ async function main(): Promise<void> {
   process.stdout.write(`\n${sec.render()}\n`);
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main()
-    .then(async () => {
-      await stopAll();
-      process.exit(0);
-    })
-    .catch(async (err: unknown) => {
-      console.error(err);
-      await stopAll();
-      process.exit(1);
-    });
-}
+runMain(main, import.meta.url);

@@ -6,12 +6,11 @@
 // Alone: node --import tsx bench/ui.ts (an empty registry with a few repositories).
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { chromium, type Browser } from 'playwright-core';
 import { readConfig } from './config.ts';
 import { errMsg, log, type Ctx } from './context.ts';
-import { installCleanupHandlers, makeTempDir, stopAll } from './procs.ts';
+import { installCleanupHandlers, makeTempDir, runMain } from './procs.ts';
 import { buildBerth, REPO_ROOT, startBerth, type Server } from './servers.ts';
 import { Section } from './table.ts';
 
@@ -177,15 +176,4 @@ async function main(): Promise<void> {
   process.stdout.write(`\n${sections.map((s) => s.render()).join('\n\n')}\n`);
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main()
-    .then(async () => {
-      await stopAll();
-      process.exit(0);
-    })
-    .catch(async (err: unknown) => {
-      console.error(err);
-      await stopAll();
-      process.exit(1);
-    });
-}
+runMain(main, import.meta.url);
