@@ -15,6 +15,11 @@ import type { UserPrincipal } from '../auth/authenticator.ts';
 import { csrfMatches } from '../auth/sessions.ts';
 
 export const SESSION_COOKIE = 'berth_session';
+/**
+ * Over HTTPS at the root path the cookie is `__Host-berth_session`: browsers then only accept it
+ * Secure, for this exact host and path `/`, so a sibling subdomain cannot plant a session of its own.
+ */
+export const HOST_SESSION_COOKIE = `__Host-${SESSION_COOKIE}`;
 const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** Routes of the JSON API (under /api/): the ones a session may call. */
@@ -28,7 +33,8 @@ export function sessionSecret(req: IncomingMessage): string | undefined {
   if (header === undefined) return undefined;
   for (const part of header.split(';')) {
     const eq = part.indexOf('=');
-    if (eq !== -1 && part.slice(0, eq).trim() === SESSION_COOKIE) return part.slice(eq + 1).trim() || undefined;
+    const name = eq === -1 ? '' : part.slice(0, eq).trim();
+    if (name === HOST_SESSION_COOKIE || name === SESSION_COOKIE) return part.slice(eq + 1).trim() || undefined;
   }
   return undefined;
 }
@@ -41,8 +47,11 @@ function secure(req: IncomingMessage): boolean {
 }
 
 function cookie(ctx: RequestContext, value: string, maxAgeSec: number): string {
-  const attributes = [`${SESSION_COOKIE}=${value}`, `Path=${ctx.path('/')}`, `Max-Age=${maxAgeSec}`, 'HttpOnly', 'SameSite=Strict'];
-  if (secure(ctx.req)) attributes.push('Secure');
+  const path = ctx.path('/');
+  const isSecure = secure(ctx.req);
+  const name = isSecure && path === '/' ? HOST_SESSION_COOKIE : SESSION_COOKIE;
+  const attributes = [`${name}=${value}`, `Path=${path}`, `Max-Age=${maxAgeSec}`, 'HttpOnly', 'SameSite=Strict'];
+  if (isSecure) attributes.push('Secure');
   return attributes.join('; ');
 }
 

@@ -69,10 +69,15 @@ describe('web UI sessions', () => {
     assert.deepEqual(await res.json(), { user: { name: 'alice', admin: false, orgs: [] }, csrfToken: s.csrf, accessControl: true });
   });
 
-  it('marks the cookie Secure behind an HTTPS proxy', async () => {
+  it('marks the cookie Secure (and __Host-) behind an HTTPS proxy', async () => {
     const res = await call('/api/v1/session', { method: 'POST', ...json({ username: BOB.user, password: BOB.password }, { 'x-forwarded-proto': 'https' }) });
     assert.equal(res.status, 200);
-    assert.match(res.headers.get('set-cookie') ?? '', /; Secure/);
+    const setCookie = res.headers.get('set-cookie') ?? '';
+    assert.match(setCookie, /^__Host-berth_session=berth_ses_[^;]+; Path=\/; .*; Secure$/);
+    // The browser sends it back under that name.
+    const cookie = setCookie.split(';')[0] ?? '';
+    const who = await call('/api/v1/session', { headers: { cookie } });
+    assert.equal(((await who.json()) as { user: { name: string } }).user.name, 'bob');
   });
 
   it('refuses wrong credentials with a plain 401 and a readable message', async () => {
