@@ -23,10 +23,11 @@ const TOTAL_SQL = `SELECT COUNT(*) AS blobs, COALESCE(SUM(b.size), 0) AS bytes F
 
 const NAMESPACES_SQL = `
 WITH linked AS (
-  SELECT DISTINCT ${NAMESPACE} AS namespace, rb.digest FROM repository_blobs rb JOIN repositories r ON r.id = rb.repository_id
+  SELECT ${NAMESPACE} AS namespace, rb.digest, b.size FROM repository_blobs rb
+  JOIN repositories r ON r.id = rb.repository_id JOIN blobs b ON b.digest = rb.digest GROUP BY 1, 2
 ),
 bytes AS (
-  SELECT l.namespace, SUM(b.size) AS bytes FROM linked l JOIN blobs b ON b.digest = l.digest GROUP BY l.namespace
+  SELECT namespace, SUM(size) AS bytes FROM linked GROUP BY namespace
 ),
 repos AS (
   SELECT ${NAMESPACE} AS namespace, COUNT(*) AS repositories FROM repositories r
