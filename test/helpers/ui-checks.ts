@@ -1,6 +1,6 @@
 /**
  * What the web UI's tests check on many pages: an accessibility smoke test (names, alt texts, one
- * h1, the skip link), horizontal overflow, colours, signing in through the form, and calls with a
+ * h1, the skip link), text contrast (WCAG AA), horizontal overflow, colours, signing in through the form, and calls with a
  * browser's session cookie from Node.
  */
 import assert from 'node:assert/strict';
@@ -51,6 +51,67 @@ export async function accessibilityProblems(page: Page): Promise<string[]> {
   const skip = await skipLinkProblem(page);
   if (skip !== undefined) problems.push(skip);
   return problems;
+}
+
+/**
+ * Text whose contrast with what is behind it is below WCAG AA: 4.5:1, or 3:1 for large text (24 px,
+ * or 18.66 px bold). The background is the nearest ancestor's opaque colour, semi-transparent ones
+ * blended over it; disabled controls are exempt (as WCAG has it), as is visually hidden text.
+ */
+export async function contrastProblems(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    type Rgba = [number, number, number, number];
+    const parse = (c: string): Rgba => {
+      const m = /rgba?\(([^)]+)\)/.exec(c);
+      if (m === null) return [0, 0, 0, 0];
+      const [r = 0, g = 0, b = 0, a = 1] = (m[1] ?? '').split(/[\s,/]+/).filter(Boolean).map(Number);
+      return [r, g, b, a];
+    };
+    const over = (top: Rgba, bottom: Rgba): Rgba => {
+      const a = top[3];
+      return [top[0] * a + bottom[0] * (1 - a), top[1] * a + bottom[1] * (1 - a), top[2] * a + bottom[2] * (1 - a), 1];
+    };
+    const backgroundOf = (el: Element | null): Rgba => {
+      const layers: Rgba[] = [];
+      for (let e = el; e !== null; e = e.parentElement) {
+        const c = parse(getComputedStyle(e).backgroundColor);
+        if (c[3] > 0) layers.push(c);
+        if (c[3] >= 1) break;
+      }
+      let colour: Rgba = [255, 255, 255, 1];
+      for (const layer of layers.reverse()) colour = over(layer, colour);
+      return colour;
+    };
+    const luminance = ([r, g, b]: Rgba): number => {
+      const ch = (v: number) => {
+        const s = v / 255;
+        return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+      };
+      return 0.2126 * ch(r) + 0.7152 * ch(g) + 0.0722 * ch(b);
+    };
+    const found: string[] = [];
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    const seen = new Set<Element>();
+    for (let n = walker.nextNode(); n !== null; n = walker.nextNode()) {
+      const el = n.parentElement;
+      if (el === null || seen.has(el) || (n.textContent ?? '').trim() === '') continue;
+      seen.add(el);
+      const style = getComputedStyle(el);
+      const box = el.getBoundingClientRect();
+      if (box.width <= 1 || box.height <= 1 || style.visibility === 'hidden' || Number(style.opacity) === 0) continue;
+      if (el.closest('button:disabled, input:disabled, select:disabled, textarea:disabled, [aria-disabled="true"]') !== null) continue;
+      const background = backgroundOf(el);
+      const fg = over(parse(style.color), background);
+      const [l1, l2] = [luminance(fg), luminance(background)].sort((a, b) => b - a) as [number, number];
+      const ratio = (l1 + 0.05) / (l2 + 0.05);
+      const size = Number.parseFloat(style.fontSize);
+      const large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
+      if (ratio < (large ? 3 : 4.5)) {
+        found.push(`${ratio.toFixed(2)}:1 for ${JSON.stringify((n.textContent ?? '').trim().slice(0, 40))} (<${el.tagName.toLowerCase()} class="${el.className}">, ${style.color} on rgb(${background.slice(0, 3).map(Math.round).join(', ')}))`);
+      }
+    }
+    return found.slice(0, 15);
+  });
 }
 
 /** Tab from the top of the page must reach a "skip to content" link first, whose target exists. */

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { eventually, gone, mainText, screenshot, visible } from '../helpers/browser.ts';
-import { accessibilityProblems, backgroundColor, scrollWidth } from '../helpers/ui-checks.ts';
+import { accessibilityProblems, backgroundColor, contrastProblems, scrollWidth } from '../helpers/ui-checks.ts';
 import { NOTARY_SIGNATURE, WEB } from '../helpers/ui-seed.ts';
 import { uiSuite } from '../helpers/ui-suite.ts';
 
@@ -158,6 +158,7 @@ uiSuite('web UI: browsing', (ui) => {
       for (const [what, open] of pages) {
         await open();
         for (const p of await accessibilityProblems(page)) problems.push(`${what}: ${p}`);
+        for (const p of await contrastProblems(page)) problems.push(`${what}, contrast: ${p}`);
       }
       assert.deepEqual(problems, []);
       assertClean();
@@ -191,6 +192,7 @@ uiSuite('web UI: browsing', (ui) => {
         await repositoryLoaded(page);
         const dark = await backgroundColor(page);
         assert.notEqual(dark, light, `the body background is ${dark} in both schemes`);
+        assert.deepEqual(await contrastProblems(page), [], 'text contrast in the dark scheme');
         await screenshot(page, 'repository-dark');
         assertClean();
       },

@@ -104,6 +104,39 @@ uiSuite('web UI: managing repositories', (ui) => {
       { signIn: USERS.admin },
     ));
 
+  it('makes a user an administrator and back', () =>
+    session(
+      'admin-toggle',
+      async ({ page, goto, assertClean }) => {
+        const isAdmin = async () => ((await ui.seed.call('GET', '/api/v1/users/bob', { as: USERS.admin })).body as { admin: boolean }).admin;
+        await goto('/admin');
+        await page.getByRole('button', { name: 'Make bob an administrator' }).click();
+        await visible(page.getByRole('button', { name: 'Remove administrator rights from bob' }));
+        assert.equal(await isAdmin(), true);
+        await page.getByRole('button', { name: 'Remove administrator rights from bob' }).click();
+        await visible(page.getByRole('button', { name: 'Make bob an administrator' }));
+        assert.equal(await isAdmin(), false);
+        assertClean();
+      },
+      { signIn: USERS.admin },
+    ));
+
+  it('deletes an organisation, for its owner', () =>
+    session(
+      'delete-org',
+      async ({ page, goto, assertClean }) => {
+        const created = await ui.seed.call('POST', '/api/v1/orgs', { as: USERS.alice, body: { name: 'scratch' } });
+        assert.equal(created.status, 201);
+        await goto('/orgs/scratch');
+        await page.getByRole('button', { name: 'Delete organisation' }).click();
+        await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
+        await eventually('back on /orgs after the delete', async () => new URL(page.url()).pathname, (path) => path === '/orgs');
+        assert.equal((await ui.seed.call('GET', '/api/v1/orgs/scratch', { as: USERS.alice })).status, 404);
+        assertClean();
+      },
+      { signIn: USERS.alice },
+    ));
+
   it('tells a user who is not an administrator that the page is for administrators only', () =>
     session(
       'not-admin',

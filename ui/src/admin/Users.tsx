@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { createUser, deleteUser, listUsers } from '../api/accounts.ts';
+import { createUser, deleteUser, listUsers, setAdmin } from '../api/accounts.ts';
 import { ConfirmDialog } from '../components/ConfirmDialog.tsx';
 import { ErrorNotice } from '../components/ErrorNotice.tsx';
 import { FormActions } from '../components/FormActions.tsx';
@@ -9,6 +9,7 @@ import { Table } from '../components/Table.tsx';
 import { Time } from '../components/Time.tsx';
 import { useAsync } from '../hooks/useAsync.ts';
 import { useFormAction } from '../hooks/useFormAction.ts';
+import { useRowAction } from '../hooks/useRowAction.ts';
 import { useSession } from '../lib/session.tsx';
 import { useToasts } from '../lib/toasts.tsx';
 
@@ -68,6 +69,7 @@ export function Users() {
   const { notify } = useToasts();
   const users = useAsync(open ? null : (signal) => listUsers(signal), [open]);
   const [deleting, setDeleting] = useState<string | undefined>(undefined);
+  const act = useRowAction(users.reload);
 
   return (
     <section class="section-block" aria-labelledby="users-title">
@@ -102,11 +104,25 @@ export function Users() {
                 <td class="nowrap">
                   <Time at={u.createdAt} />
                 </td>
-                <td>
+                <td class="row-actions">
                   {u.name !== user?.name && (
-                    <SmallButton danger label={`Delete user ${u.name}`} onClick={() => setDeleting(u.name)}>
-                      Delete
-                    </SmallButton>
+                    <>
+                      <SmallButton
+                        label={u.admin ? `Remove administrator rights from ${u.name}` : `Make ${u.name} an administrator`}
+                        onClick={() =>
+                          void act(
+                            () => setAdmin(u.name, !u.admin),
+                            u.admin ? `${u.name} is no longer an administrator` : `${u.name} is now an administrator`,
+                            `Could not change ${u.name}`,
+                          )
+                        }
+                      >
+                        {u.admin ? 'Remove admin' : 'Make admin'}
+                      </SmallButton>{' '}
+                      <SmallButton danger label={`Delete user ${u.name}`} onClick={() => setDeleting(u.name)}>
+                        Delete
+                      </SmallButton>
+                    </>
                   )}
                 </td>
               </tr>

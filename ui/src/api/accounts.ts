@@ -28,6 +28,10 @@ export function deleteUser(name: string): Promise<void> {
   return api<void>(user(name), { method: 'DELETE' });
 }
 
+export function setAdmin(name: string, admin: boolean): Promise<User> {
+  return api<User>(user(name), { method: 'PATCH', body: { admin } });
+}
+
 export function changePassword(name: string, password: string, currentPassword: string): Promise<User> {
   return api<User>(user(name), { method: 'PATCH', body: { password, currentPassword } });
 }
@@ -63,6 +67,10 @@ export function createOrg(name: string): Promise<Org> {
 
 export function getOrg(name: string, signal?: AbortSignal): Promise<Org> {
   return api<Org>(org(name), { ...(signal && { signal }) });
+}
+
+export function deleteOrg(name: string): Promise<void> {
+  return api<void>(org(name), { method: 'DELETE' });
 }
 
 export function setOrgMember(name: string, member: string, owner: boolean): Promise<void> {

@@ -14,6 +14,7 @@ import { formatNumber } from '../lib/format.ts';
 import { useSession } from '../lib/session.tsx';
 import { memberName, Members } from '../orgs/Members.tsx';
 import { TeamCard } from '../orgs/TeamCard.tsx';
+import { DeleteOrg } from '../orgs/DeleteOrg.tsx';
 
 function CreateTeamForm({ org, onCreated }: { org: string; onCreated: () => void }) {
   const form = useFormAction();
@@ -97,6 +98,7 @@ export default function OrgPage({ params }: { params: { org?: string } }) {
             {isOwner && <CreateTeamForm org={name} onCreated={org.reload} />}
           </section>
           <Repositories org={name} />
+          {isOwner && <DeleteOrg org={name} />}
         </>
       )}
     </div>
