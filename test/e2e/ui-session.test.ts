@@ -197,6 +197,19 @@ describe('web UI sessions', () => {
     assert.equal((await call('/api/v1/user', { headers: { cookie: first.cookie } })).status, 401);
   });
 
+  it('creating an access token from a session asks for the password again', async () => {
+    const s = await signIn(ALICE);
+    const create = (body: Record<string, unknown>) => call('/api/v1/users/alice/tokens', { method: 'POST', ...json({ name: 'from-web', ...body }, { cookie: s.cookie, 'x-csrf-token': s.csrf }) });
+    assert.equal((await create({})).status, 400);
+    assert.equal((await create({ currentPassword: 'wrong' })).status, 403);
+    const made = await create({ currentPassword: ALICE.password });
+    assert.equal(made.status, 201);
+    const { secret } = (await made.json()) as { secret: string };
+    assert.equal((await call('/v2/alice/private/tags/list', { headers: { authorization: basicHeader({ user: 'alice', password: secret }) } })).status, 200);
+    // With Basic credentials (a script, the CLI's way) the password was just given: nothing more to ask.
+    assert.equal((await call('/api/v1/users/alice/tokens', { method: 'POST', ...json({ name: 'from-script' }, { authorization: basicHeader(ALICE) }) })).status, 201);
+  });
+
   it('an access token is not the current password', async () => {
     const s = await signIn(BOB);
     const { secret } = await reg.running.access.accounts.createToken(SYSTEM, 'bob', 'ci', null, null);

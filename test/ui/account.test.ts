@@ -99,6 +99,12 @@ uiSuite('web UI: signed in', (ui) => {
         } else {
           await expires.fill('30d');
         }
+        // A wrong password creates nothing; the right one does.
+        await page.getByLabel('Your password').fill('not-the-password');
+        await page.getByRole('button', { name: 'Create token' }).click();
+        await visible(page.getByRole('alert').getByText(/current password is wrong/i));
+        assert.equal(await page.getByRole('region', { name: 'Copy your new token now' }).count(), 0);
+        await page.getByLabel('Your password').fill(USERS.alice.password);
         await page.getByRole('button', { name: 'Create token' }).click();
         await visible(page.getByText('Copy your new token now'));
         const secret = /berth_pat_[A-Za-z0-9_-]+/.exec(await mainText(page))?.[0];
@@ -123,7 +129,7 @@ uiSuite('web UI: signed in', (ui) => {
         await gone(page.getByRole('button', { name: 'Revoke token laptop' }));
         assert.equal((await tagsList('alice/web')).status, 401);
         assert.equal((await tagsList('alice/secret')).status, 401);
-        assertClean();
+        assertClean([failedResource(403)]); // the wrong password's answer
       },
       { signIn: USERS.alice },
     ));

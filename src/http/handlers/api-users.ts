@@ -42,6 +42,8 @@ const NewToken = z.strictObject({
   scopes: z.array(z.string()).max(100).nullable().optional(),
   expiresIn: z.union([z.string(), z.number()]).optional(),
   expiresAt: z.string().optional(),
+  /** Needed from a web session: a token outlives the session, so minting one asks for the password again. */
+  currentPassword: z.string().optional(),
 });
 
 /** GET /api/v1/user */
@@ -102,7 +104,7 @@ export const patchUser: Handler = async (ctx, app) => {
 };
 
 async function checkCurrentPassword(ctx: RequestContext, access: AccessControl, name: string, current: string | undefined): Promise<void> {
-  if (current === undefined) throw new HttpError('REQUEST_INVALID', 'give currentPassword to change your password');
+  if (current === undefined) throw new HttpError('REQUEST_INVALID', 'give currentPassword: from a web session, this change needs your password');
   let proved;
   try {
     proved = await access.authenticator.login(name, current, clientAddress(ctx.req));
@@ -133,6 +135,7 @@ export const createToken: Handler = async (ctx, app) => {
   const { access, actor } = await loggedIn(ctx, app);
   const user = param(ctx, 'user');
   const body = await readJson(ctx, NewToken);
+  if (actor.kind === 'user' && actor.via === 'session') await checkCurrentPassword(ctx, access, actor.name, body.currentPassword);
   const expiresAt = tokenExpiry({ expiresIn: body.expiresIn, expiresAt: body.expiresAt });
   const { token, secret } = await access.accounts.createToken(actor, user, body.name, body.scopes ?? null, expiresAt);
   ctx.res.setHeader('Cache-Control', 'no-store');

@@ -20,6 +20,7 @@ export function CreateTokenForm({ user, onCreated }: { user: string; onCreated: 
   const [name, setName] = useState('');
   const [scopes, setScopes] = useState('');
   const [expires, setExpires] = useState('30d');
+  const [password, setPassword] = useState('');
   const [created, setCreated] = useState<CreatedToken | undefined>(undefined);
 
   const submit = async (e: Event) => {
@@ -29,10 +30,16 @@ export function CreateTokenForm({ user, onCreated }: { user: string; onCreated: 
       .map((s) => s.trim())
       .filter((s) => s !== '');
     await form.run(async () => {
-      const token = await createToken(user, { name: name.trim(), scopes: list.length === 0 ? null : list, ...(expires !== '' && { expiresIn: expires }) });
+      const token = await createToken(user, {
+        name: name.trim(),
+        scopes: list.length === 0 ? null : list,
+        ...(expires !== '' && { expiresIn: expires }),
+        currentPassword: password,
+      });
       setCreated(token);
       setName('');
       setScopes('');
+      setPassword('');
       onCreated();
     }, 'Token created');
   };
@@ -84,6 +91,21 @@ export function CreateTokenForm({ user, onCreated }: { user: string; onCreated: 
               </option>
             ))}
           </select>
+        </div>
+        <div class="field">
+          <label for="token-password">Your password</label>
+          <input
+            id="token-password"
+            type="password"
+            required
+            autoComplete="current-password"
+            aria-describedby="token-password-hint"
+            value={password}
+            onInput={(e) => setPassword(e.currentTarget.value)}
+          />
+          <p id="token-password-hint" class="hint">
+            A token outlives this sign-in, so creating one asks for your password again.
+          </p>
         </div>
         <FormActions form={form} submit="Create token" />
       </form>

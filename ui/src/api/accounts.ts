@@ -45,6 +45,8 @@ export interface NewToken {
   name: string;
   scopes: string[] | null;
   expiresIn?: string;
+  /** The signed-in user's password: a token outlives the session, so the server asks for it again. */
+  currentPassword?: string;
 }
 
 export function createToken(name: string, token: NewToken): Promise<CreatedToken> {
