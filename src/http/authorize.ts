@@ -199,6 +199,8 @@ export async function authorize(ctx: RequestContext, app: App, method: Method): 
       return;
     case 'admin':
       if (!isAdmin(await resolvePrincipal(ctx, access))) throw ctx.principal.kind === 'anonymous' ? challenge(ctx, access) : new HttpError('DENIED');
+      // A bearer token grants its scopes only, and no scope names administration.
+      if (ctx.token !== undefined) throw new HttpError('DENIED', 'administration needs a password, an access token or a web session, not a bearer token');
       return;
     case 'catalog':
       // Always through a challenge, so that a client with credentials sends them; an anonymous token lists what is public.

@@ -233,6 +233,18 @@ describe('web UI sessions', () => {
     assert.equal((await call('/v2/alice/private/tags/list', { headers: { authorization: basicHeader(ALICE) } })).status, 200);
   });
 
+  it('administration takes a password, an access token or a session, never a bearer token', async () => {
+    await reg.running.access.accounts.createUser(SYSTEM, 'boss', 'boss-password-1', true);
+    const boss = { user: 'boss', password: 'boss-password-1' };
+    const token = ((await (await call('/auth/token?service=berth&scope=repository:boss/x:pull', { headers: { authorization: basicHeader(boss) } })).json()) as { token: string }).token;
+    for (const path of ['/api/v1/admin/storage', '/api/v1/events', '/api/v1/mirror']) {
+      assert.equal((await call(path, { headers: { authorization: `Bearer ${token}` } })).status, 403, path);
+      assert.equal((await call(path, { headers: { authorization: basicHeader(boss) } })).status, 200, path);
+    }
+    const s = await signIn(boss);
+    assert.equal((await call('/api/v1/admin/storage', { headers: { cookie: s.cookie } })).status, 200);
+  });
+
   it('a deleted user has no session left', async () => {
     await reg.running.access.accounts.createUser(SYSTEM, 'dave', 'dave-password-1', false);
     const s = await signIn({ user: 'dave', password: 'dave-password-1' });
