@@ -178,5 +178,16 @@ CREATE TABLE storage_samples (
 );
 `,
   },
+  {
+    version: 7,
+    name: 'listing repositories without text',
+    // The web UI's listings: "Recently pushed" (sort=updated) walks the first index instead of sorting
+    // every listed repository, and a listing's total counts visible repositories from the second
+    // (it covers the visibility condition) instead of reading every row.
+    sql: `
+CREATE INDEX repository_info_updated ON repository_info(listed, updated_at DESC, name);
+CREATE INDEX repository_info_access ON repository_info(listed, visibility, namespace, name, is_official);
+`,
+  },
 ];
 
