@@ -162,15 +162,21 @@ export class AccountService {
     this.requirePassword(actor);
     await this.requireOrgOwner(actor, org);
     await this.requireUser(user);
+    if (!owner) await this.keepAnOwner(org, user);
     await this.store.setOrgMember(org, user, owner);
   }
 
   async removeOrgMember(actor: Principal, org: string, user: string): Promise<void> {
     this.requirePassword(actor);
     await this.requireOrgOwner(actor, org);
+    await this.keepAnOwner(org, user);
+    if (!(await this.store.removeOrgMember(org, user))) throw new AccountUnknownError(`${user} is not a member of ${org}`);
+  }
+
+  /** An organisation always keeps an owner: its last one is neither removed nor made a plain member. */
+  private async keepAnOwner(org: string, user: string): Promise<void> {
     const owners = (await this.store.listOrgMembers(org)).filter((m) => m.owner);
     if (owners.length === 1 && owners[0]?.user === user) throw new AccountInvalidError(`${user} is the last owner of ${org}`);
-    if (!(await this.store.removeOrgMember(org, user))) throw new AccountUnknownError(`${user} is not a member of ${org}`);
   }
 
   async createTeam(actor: Principal, org: string, team: string): Promise<void> {

@@ -90,6 +90,8 @@ describe('management API: organisations and teams', () => {
     assert.equal((await call('DELETE', paths.apiOrgMember('acme', 'bob'), { as: alice })).status, 404);
     const last = await call('DELETE', paths.apiOrgMember('acme', 'alice'), { as: alice });
     assert.equal(last.code, 'REQUEST_INVALID', 'the last owner stays');
+    const demoted = await call('PUT', paths.apiOrgMember('acme', 'alice'), { as: alice, body: { owner: false } });
+    assert.equal(demoted.code, 'REQUEST_INVALID', 'the last owner stays an owner');
   });
 
   it('creates and deletes teams: owners only', async () => {
