@@ -47,6 +47,9 @@ export const ROUTES = [
 
 export type Route = (typeof ROUTES)[number];
 export type RouteName = Route['name'];
+
+/** The JSON API's routes (under /api/), told apart by their paths: the ones a web session may call. */
+export const API_ROUTES: ReadonlySet<RouteName> = new Set(ROUTES.filter((r) => r.pattern.source.startsWith('^\\/api\\/')).map((r) => r.name));
 export type Method = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
 
 export interface RouteMatch {

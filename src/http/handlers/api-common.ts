@@ -22,7 +22,8 @@ export interface Caller {
   actor: Principal;
 }
 
-function accessOf(app: App): AccessControl {
+/** Accounts and access control; 404 on a registry built without them. */
+export function accessOf(app: App): AccessControl {
   if (app.access === undefined) throw new HttpError('NOT_FOUND', 'this registry has no accounts');
   return app.access;
 }

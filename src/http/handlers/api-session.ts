@@ -8,10 +8,10 @@
  * a plain 401 without a challenge: a form, not a protocol, is asking.
  */
 import { z } from 'zod';
-import type { App, Handler, RequestContext } from '../context.ts';
+import type { Handler, RequestContext } from '../context.ts';
 import { HttpError } from '../errors.ts';
 import { sendEmpty, sendJson } from './json.ts';
-import { caller, readJson } from './api-common.ts';
+import { accessOf, caller, readJson } from './api-common.ts';
 import { clientAddress } from '../authorize.ts';
 import { clearSessionCookie, sessionSecret, sessionUser, setSessionCookie } from '../session.ts';
 import { AuthenticationError } from '../../auth/errors.ts';
@@ -27,11 +27,6 @@ export function browserName(userAgent: string | undefined): string {
   const browser = /Edg\//.test(ua) ? 'Edge' : /Firefox\//.test(ua) ? 'Firefox' : /Chrom(e|ium)\//.test(ua) ? 'Chrome' : /Safari\//.test(ua) ? 'Safari' : 'a browser';
   const os = /Android/.test(ua) ? 'Android' : /iPhone|iPad/.test(ua) ? 'iOS' : /Windows/.test(ua) ? 'Windows' : /Mac OS X/.test(ua) ? 'macOS' : /Linux/.test(ua) ? 'Linux' : '';
   return os === '' ? browser : `${browser} on ${os}`;
-}
-
-function accessOf(app: App): AccessControl {
-  if (app.access === undefined) throw new HttpError('NOT_FOUND', 'this registry has no accounts');
-  return app.access;
 }
 
 async function userJson(access: AccessControl, actor: Principal): Promise<Record<string, unknown> | null> {
