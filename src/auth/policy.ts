@@ -13,6 +13,7 @@ import { AccessDeniedError } from './errors.ts';
 import { isAdmin, type Principal } from './principal.ts';
 import { namespaceOf, REPOSITORY_ACTIONS, type RepositoryAction, type Scope } from './scope.ts';
 import type { AccountStore, OrgAccess, Role, Visibility } from './store.ts';
+import { publicOnly, SEE_EVERYTHING, type AccessFilter } from './visibility.ts';
 
 export interface PolicyOptions {
   store: AccountStore;
@@ -82,16 +83,31 @@ export class AccessPolicy {
     return granted;
   }
 
-  /** The names among `names` the principal may pull (catalog, search). */
-  async pullable(principal: Principal, names: readonly string[]): Promise<Set<string>> {
-    if (isAdmin(principal)) return new Set(names);
-    const visible = await this.opts.store.publicAmong(names);
-    const orgs = new Map<string, OrgAccess | undefined>();
-    for (const name of names) {
-      if (visible.has(name)) continue;
-      if ((await this.repositoryActions(principal, name, orgs)).has('pull')) visible.add(name);
+  /**
+   * Every repository the principal may pull, as a filter the catalog's and search's queries carry:
+   * the rules of `rights` and `repositoryActions` below, gathered once per request.
+   */
+  async visibleTo(principal: Principal): Promise<AccessFilter> {
+    if (isAdmin(principal)) return SEE_EVERYTHING;
+    const defaultPublic = this.opts.defaultVisibility === 'public';
+    if (principal.kind !== 'user') return publicOnly(defaultPublic);
+    const namespaces = new Set<string>([principal.name]);
+    const repositories = new Set<string>();
+    for (const org of await this.opts.store.orgsOf(principal.name)) {
+      if (isOfficialNamespace(org)) continue;
+      const access = await this.opts.store.orgAccess(org, principal.name);
+      if (access === undefined) continue;
+      if (access.owner) namespaces.add(org);
+      // Every role includes pull.
+      for (const { repository } of access.roles) {
+        if (repository === '') namespaces.add(org);
+        else repositories.add(repository);
+      }
     }
-    return visible;
+    const filter = { all: false as const, defaultPublic, everyNamespace: principal.admin, namespaces: [...namespaces], repositories: [...repositories] };
+    if (principal.restrict === undefined) return filter;
+    const restrict = principal.restrict.filter((s) => s.type === 'repository' && s.actions.includes('pull')).map((s) => s.name);
+    return { ...filter, restrict };
   }
 
   /**

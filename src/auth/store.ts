@@ -122,8 +122,6 @@ export interface AccountStore {
   claimRepository(name: string, namespace: string, visibility: Visibility, privateLimit?: number): Promise<RepositorySettings | undefined>;
   setVisibility(name: string, namespace: string, visibility: Visibility): Promise<RepositorySettings>;
   countPrivate(namespace: string): Promise<number>;
-  /** Names of the public repositories among `names`. */
-  publicAmong(names: readonly string[]): Promise<Set<string>>;
 
   createToken(token: NewToken): Promise<TokenRecord>;
   /** A live token by the hash of its secret (not revoked, not expired at `now`). */

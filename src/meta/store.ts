@@ -5,6 +5,8 @@
  * storage. Implementations: sqlite/ (embedded default); PostgreSQL later, so SQL stays portable.
  */
 
+import type { AccessFilter } from '../auth/visibility.ts';
+
 export interface BlobRecord {
   digest: string;
   size: number;
@@ -111,8 +113,11 @@ export interface MetaStore {
   deleteTag(repo: string, tag: string): Promise<boolean>;
   /** Tags of a repository in lexical order; undefined when the repository is unknown. */
   listTags(repo: string, page: Page): Promise<string[] | undefined>;
-  /** Repositories holding at least one manifest, in lexical order. */
-  listRepositories(page: Page): Promise<string[]>;
+  /**
+   * Repositories holding at least one manifest, in lexical order; with `visible`, only those it
+   * lets the caller pull (the filter is part of the query: a page costs the same whatever is hidden).
+   */
+  listRepositories(page: Page, visible?: AccessFilter): Promise<string[]>;
   /** Manifests of the repository whose subject is the given digest, optionally of one artifactType. */
   listReferrers(repo: string, subject: string, artifactType?: string): Promise<ManifestRecord[]>;
   repositoryExists(repo: string): Promise<boolean>;

@@ -6,6 +6,7 @@
  * cached alone: its platforms' manifests and blobs are fetched when a client asks for them.
  * Pushes to a mirrored name are refused; other repositories go straight to the local service.
  */
+import type { AccessFilter } from '../auth/visibility.ts';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { BlobRecord, ManifestRecord, Page } from '../meta/store.ts';
@@ -137,8 +138,8 @@ export class PullThroughManifests implements ManifestStore {
     }
   }
 
-  catalog(page: Page): Promise<string[]> {
-    return this.local.manifests.catalog(page);
+  catalog(page: Page, visible?: AccessFilter): Promise<string[]> {
+    return this.local.manifests.catalog(page, visible);
   }
 
   referrers(repo: string, digest: string, artifactType?: string): Promise<ReferrersIndex> {

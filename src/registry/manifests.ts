@@ -3,6 +3,7 @@
  * delete, tags, catalog and referrers. Manifest bytes are stored as content-addressed blobs and
  * kept in a bounded in-memory cache, since manifest GET is the registry's hottest request.
  */
+import type { AccessFilter } from '../auth/visibility.ts';
 import { LRUCache } from 'lru-cache';
 import type { BlobRecord, ManifestRecord, MetaStore, Page } from '../meta/store.ts';
 import type { StorageDriver } from '../storage/driver.ts';
@@ -63,7 +64,8 @@ export interface ManifestStore {
   statAccepted(repo: string, reference: string, accepted: ReadonlySet<string>): Promise<ManifestRecord>;
   delete(repo: string, reference: string): Promise<void>;
   tags(repo: string, page: Page): Promise<string[]>;
-  catalog(page: Page): Promise<string[]>;
+  /** Repositories in name order; with `visible`, only those it lets the caller pull. */
+  catalog(page: Page, visible?: AccessFilter): Promise<string[]>;
   referrers(repo: string, digest: string, artifactType?: string): Promise<ReferrersIndex>;
 }
 
@@ -217,8 +219,8 @@ export class ManifestService implements ManifestStore {
     return tags;
   }
 
-  async catalog(page: Page): Promise<string[]> {
-    return this.meta.listRepositories(page);
+  async catalog(page: Page, visible?: AccessFilter): Promise<string[]> {
+    return this.meta.listRepositories(page, visible);
   }
 
   /** The image index of manifests whose subject is `digest`, optionally of one artifactType. */

@@ -1,7 +1,6 @@
 /** Discovery, assembled for the HTTP layer: the index, the pull counter, and who may see what. */
 import type { Principal } from '../auth/principal.ts';
-import type { AccountStore } from '../auth/store.ts';
-import { accessFilter } from './access.ts';
+import type { AccessPolicy } from '../auth/policy.ts';
 import { SEE_EVERYTHING, type AccessFilter, type SearchIndex } from './model.ts';
 import type { PullCounter } from './pulls.ts';
 
@@ -23,9 +22,9 @@ export class Discovery {
     this.defaultPublic = opts.defaultPublic;
   }
 
-  /** What the principal may see; `store` undefined (no access control, or it is off): everything. */
-  async filterFor(principal: Principal, store: AccountStore | undefined): Promise<AccessFilter> {
-    return store === undefined ? SEE_EVERYTHING : accessFilter(principal, store, this.defaultPublic);
+  /** What the principal may see; `policy` undefined (no access control, or it is off): everything. */
+  async filterFor(principal: Principal, policy: AccessPolicy | undefined): Promise<AccessFilter> {
+    return policy === undefined ? SEE_EVERYTHING : policy.visibleTo(principal);
   }
 
   async close(): Promise<void> {

@@ -10,28 +10,9 @@ import type { Visibility } from '../auth/store.ts';
 export type SearchSort = 'relevance' | 'stars' | 'pulls' | 'updated';
 export const SEARCH_SORTS: readonly SearchSort[] = ['relevance', 'stars', 'pulls', 'updated'];
 
-/**
- * Which repositories a caller may see, as data the query can filter on (never filtered after
- * pagination, so counts and timing say nothing about the rest). `all`: admins, or access control off.
- */
-export type AccessFilter =
-  | { all: true }
-  | {
-      all: false;
-      /** Visibility of a repository that has no settings yet (access.defaultvisibility). */
-      defaultPublic: boolean;
-      /** Namespaces whose every repository the caller may pull (their own, organisations they own or hold an org-wide role in). */
-      namespaces: readonly string[];
-      /** Single repositories the caller may pull (a team role on one repository). */
-      repositories: readonly string[];
-      /**
-       * A scoped access token's repository patterns (`alice/app`, `alice/*`) with pull: the private
-       * repositories above are cut down to these. Undefined: no restriction.
-       */
-      restrict?: readonly string[];
-    };
+import type { AccessFilter } from '../auth/visibility.ts';
 
-export const SEE_EVERYTHING: AccessFilter = Object.freeze({ all: true });
+export { SEE_EVERYTHING, type AccessFilter } from '../auth/visibility.ts';
 
 export interface SearchQuery {
   /** Free text; '' lists everything visible. */

@@ -34,7 +34,7 @@ export async function visibleTo(ctx: RequestContext, app: App, scope?: string): 
     throw challenge(ctx, access, `registry:catalog:${scope}`, 'insufficient_scope');
   }
   const principal = await resolvePrincipal(ctx, access);
-  return discoveryOf(app).filterFor(principal, access.store);
+  return discoveryOf(app).filterFor(principal, access.policy);
 }
 
 export const getV1Ping: Handler = async ({ res }) => {

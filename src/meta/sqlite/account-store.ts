@@ -303,15 +303,6 @@ export class SqliteAccountStore implements AccountStore {
     return this.privateCount(namespace);
   }
 
-  async publicAmong(names: readonly string[]): Promise<Set<string>> {
-    const found = new Set<string>();
-    for (let i = 0; i < names.length; i += 500) {
-      const chunk = names.slice(i, i + 500);
-      const sql = `SELECT name FROM repository_settings WHERE visibility = 'public' AND name IN (${chunk.map(() => '?').join(',')})`;
-      for (const row of this.db.prepare(sql).all(...chunk) as { name: string }[]) found.add(row.name);
-    }
-    return found;
-  }
 
   async createToken(token: NewToken): Promise<TokenRecord> {
     const now = Date.now();

@@ -7,7 +7,6 @@
 import { PreparedStatements } from './prepared.ts';
 import type Database from 'better-sqlite3';
 import type {
-  AccessFilter,
   DescriptionChange,
   RepositoryDetails,
   RepositorySummary,
@@ -17,6 +16,7 @@ import type {
   SearchSort,
 } from '../../search/model.ts';
 import { searchTerms } from '../../search/terms.ts';
+import { ACCESS, accessParams, type Params } from './visibility-sql.ts';
 
 interface InfoRow {
   name: string;
@@ -56,13 +56,6 @@ const ORDER: Record<SearchSort, string> = {
   updated: 'i.updated_at DESC, i.name',
 };
 
-/** What the caller may pull, as SQL over `i` (repository_info, which carries the visibility). */
-const PRIVATE_ACCESS = `(i.namespace IN (SELECT value FROM json_each(@namespaces)) OR i.name IN (SELECT value FROM json_each(@repositories)))
-  AND (@restrict IS NULL OR EXISTS (SELECT 1 FROM json_each(@restrict) p WHERE p.value = i.name
-    OR (substr(p.value, -2) = '/*' AND substr(i.name, 1, length(p.value) - 1) = substr(p.value, 1, length(p.value) - 1))))`;
-const ACCESS = `(COALESCE(i.visibility, @defaultVisibility) = 'public' OR (${PRIVATE_ACCESS}))`;
-
-type Params = Record<string, string | number | null>;
 
 export class SqliteSearchIndex implements SearchIndex {
   private readonly statements: PreparedStatements;
@@ -161,15 +154,6 @@ export class SqliteSearchIndex implements SearchIndex {
     const rows = this.prepared('SELECT repository FROM repository_stars WHERE user_name = ? ORDER BY repository').all(user) as { repository: string }[];
     return rows.map((r) => r.repository);
   }
-}
-
-function accessParams(access: Exclude<AccessFilter, { all: true }>): Params {
-  return {
-    defaultVisibility: access.defaultPublic ? 'public' : 'private',
-    namespaces: JSON.stringify(access.namespaces),
-    repositories: JSON.stringify(access.repositories),
-    restrict: access.restrict === undefined ? null : JSON.stringify(access.restrict),
-  };
 }
 
 /** better-sqlite3 refuses named parameters a statement does not use. */

@@ -11,6 +11,8 @@ import type { BlobRecord, JournaledBlob, LinkOptions, ManifestRecord, MetaStore,
 import { MIGRATIONS } from './migrations.ts';
 import { prepareStatements, type Statements, type ManifestRow } from './statements.ts';
 import { PreparedStatements } from './prepared.ts';
+import { catalogQuery } from './visibility-sql.ts';
+import type { AccessFilter } from '../../auth/visibility.ts';
 import { containsPattern, COUNT_TAGS_SQL, tagPageSql, TOTAL_SIZE_SQL, type TaggedRow } from './tag-queries.ts';
 
 function toManifest(row: ManifestRow): ManifestRecord {
@@ -145,8 +147,10 @@ export class SqliteMetaStore implements MetaStore {
     return this.st.tags.all(id, page.last ?? '', limitOf(page)).map((r) => r.name);
   }
 
-  async listRepositories(page: Page): Promise<string[]> {
-    return this.st.repositories.all(page.last ?? '', limitOf(page)).map((r) => r.name);
+  async listRepositories(page: Page, visible?: AccessFilter): Promise<string[]> {
+    if (visible === undefined || visible.all) return this.st.repositories.all(page.last ?? '', limitOf(page)).map((r) => r.name);
+    const query = catalogQuery(visible);
+    return (this.shaped.get(query.sql).all(query.params(page.last ?? '', limitOf(page))) as { name: string }[]).map((r) => r.name);
   }
 
   async listReferrers(repo: string, subject: string, artifactType?: string): Promise<ManifestRecord[]> {
