@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseManifest } from './manifest-parse.ts';
+import { checkNesting, MAX_MANIFEST_DEPTH, parseManifest } from './manifest-parse.ts';
 import { ManifestInvalidError } from './errors.ts';
 import { DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST } from './media-types.ts';
 
@@ -42,5 +42,28 @@ describe('parseManifest', () => {
       [Buffer.from('{'), OCI_MANIFEST],
     ] as const;
     for (const [body, type] of bad) assert.throws(() => parseManifest(body, type), ManifestInvalidError, body.toString());
+  });
+});
+
+describe('checkNesting', () => {
+  const nested = (depth: number, open = '[', close = ']') => Buffer.from(`${open.repeat(depth)}${close.repeat(depth)}`);
+
+  it('accepts the limit and refuses one level more, arrays and objects alike', () => {
+    checkNesting(nested(MAX_MANIFEST_DEPTH));
+    assert.throws(() => checkNesting(nested(MAX_MANIFEST_DEPTH + 1)), ManifestInvalidError);
+    const objects = Buffer.from(`${'{"a":'.repeat(MAX_MANIFEST_DEPTH + 1)}1${'}'.repeat(MAX_MANIFEST_DEPTH + 1)}`);
+    assert.throws(() => checkNesting(objects), { code: 'BERTH_MANIFEST_INVALID', detail: { limit: MAX_MANIFEST_DEPTH } });
+  });
+
+  it('does not count brackets inside strings, escaped quotes and multi-byte characters included', () => {
+    const text = `["${'[{'.repeat(100)}", "\\\\", "\\"[[[[", "é€😀${'['.repeat(100)}"]`;
+    assert.doesNotThrow(() => JSON.parse(text));
+    checkNesting(Buffer.from(text), 1);
+    assert.throws(() => checkNesting(Buffer.from(`["\\\\"${'['.repeat(2)}]]]`), 2), ManifestInvalidError);
+  });
+
+  it('refuses a manifest a million levels deep without overflowing the stack', () => {
+    const deep = Buffer.from(`{"schemaVersion":2,"mediaType":"${OCI_MANIFEST}","x":${'['.repeat(1_000_000)}${']'.repeat(1_000_000)}}`);
+    assert.throws(() => parseManifest(deep, OCI_MANIFEST), /deeper than 64 levels/);
   });
 });

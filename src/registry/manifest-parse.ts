@@ -92,11 +92,47 @@ function bareType(contentType: string | undefined): string | undefined {
   return t === '' ? undefined : t;
 }
 
+/** The deepest nesting of arrays and objects a manifest may have: real ones nest five levels at most. */
+export const MAX_MANIFEST_DEPTH = 64;
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_ARRAY = 0x5b;
+const CLOSE_ARRAY = 0x5d;
+const OPEN_OBJECT = 0x7b;
+const CLOSE_OBJECT = 0x7d;
+
+/**
+ * Refuse a document nested deeper than `limit` arrays and objects, before anything parses it:
+ * one pass over the bytes counting brackets outside strings, so no input makes it recurse
+ * (JSON.stringify of such a value overflows the stack). Bytes of multi-byte UTF-8 characters are
+ * all >= 0x80, so they are never taken for brackets, quotes or backslashes. Whether the brackets
+ * balance is left to JSON.parse.
+ */
+export function checkNesting(content: Buffer, limit = MAX_MANIFEST_DEPTH): void {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < content.length; i++) {
+    const byte = content[i] as number;
+    if (inString) {
+      if (byte === BACKSLASH) i++;
+      else if (byte === QUOTE) inString = false;
+    } else if (byte === QUOTE) {
+      inString = true;
+    } else if (byte === OPEN_ARRAY || byte === OPEN_OBJECT) {
+      if (++depth > limit) throw new ManifestInvalidError(`manifest nests arrays and objects deeper than ${limit} levels`, { limit });
+    } else if (byte === CLOSE_ARRAY || byte === CLOSE_OBJECT) {
+      depth--;
+    }
+  }
+}
+
 function describeIssues(error: z.ZodError): string {
   return error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
 }
 
 export function parseManifest(content: Buffer, contentType: string | undefined): ParsedManifest {
+  checkNesting(content);
   let doc: unknown;
   try {
     doc = JSON.parse(content.toString('utf8'));
