@@ -8,6 +8,7 @@ import { MemoryDriver } from '../storage/drivers/memory.ts';
 import { blobDataPath } from '../storage/paths.ts';
 import { digestOf } from './digest.ts';
 import { MAX_CONFIG_BYTES } from './inspector.ts';
+import { MAX_MANIFEST_DEPTH } from './manifest-parse.ts';
 import { OCI_INDEX, OCI_MANIFEST } from './media-types.ts';
 import { Registry } from './registry.ts';
 
@@ -123,5 +124,27 @@ describe('manifest inspector', () => {
       for await (const _ of closed.deleteRepository('r/kept')) assert.fail('deletes are off');
     }, { code: 'BERTH_UNSUPPORTED' });
     assert.deepEqual(await meta.listManifests('r/kept'), [(await meta.resolveTag('r/kept', 'v1'))?.digest]);
+  });
+
+  it('hands over the manifest as stored, and one stored before the depth limit by its record only', async () => {
+    const config = await blob('r/app', JSON.stringify({ os: 'linux', architecture: 'amd64' }), IMAGE_CONFIG);
+    const text = `{ "schemaVersion": 2,\n  "layers": [], "mediaType": "${OCI_MANIFEST}", "config": ${JSON.stringify(config)} }`;
+    const { digest } = await registry.manifests.put('r/app', 'spaced', Buffer.from(text), OCI_MANIFEST);
+    assert.equal((await registry.inspector.detail('r/app', digest)).manifest, text, 'byte for byte, never re-serialised');
+
+    // An older registry stored this one; parsing it today is refused, so the inspector does not.
+    const levels = MAX_MANIFEST_DEPTH * 1000;
+    const deep = Buffer.from(`${text.slice(0, -1)}, "x": ${'['.repeat(levels)}${']'.repeat(levels)} }`);
+    const deepDigest = digestOf(deep);
+    await driver.putContent(blobDataPath('sha256', deepDigest.slice(7)), deep);
+    const record = { digest: deepDigest, mediaType: OCI_MANIFEST, size: deep.length, artifactType: IMAGE_CONFIG, subject: null, annotations: null, createdAt: 1 };
+    await meta.putManifest('r/app', { ...record, blobs: [config.digest], children: [] }, 'deep');
+    const detail = await registry.inspector.detail('r/app', 'deep');
+    assert.equal(detail.manifest, null);
+    assert.equal(detail.kind, 'image');
+    assert.equal(detail.layers, undefined);
+    assert.deepEqual(detail.tags, ['deep']);
+    const page = await registry.inspector.tags('r/app', { text: 'deep', sort: 'name', order: 'asc', offset: 0, limit: 10 });
+    assert.deepEqual(page.tags.map((t) => [t.name, t.platforms]), [['deep', []]]);
   });
 });

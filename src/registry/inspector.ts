@@ -3,7 +3,9 @@
  * one manifest in detail (kind, platforms of an index, an image's config, layers and history,
  * referrers, tags, total size). It reads what this registry stores (the local services, never a
  * mirror's upstream); sorting and paging happen in the meta store, and config blobs, which mean
- * reading storage, are read for the page's images only, under a size cap.
+ * reading storage, are read for the page's images only, under a size cap. A manifest stored before
+ * today's checks (nested too deep, say) is shown by its record alone: nothing here parses what
+ * parseManifest refuses, so nothing downstream serialises a value it cannot bound.
  */
 import { LRUCache } from 'lru-cache';
 import type { ManifestRecord, MetaStore, TagQuery } from '../meta/store.ts';
@@ -11,7 +13,7 @@ import type { BlobStore } from './blobs.ts';
 import type { ManifestStore } from './manifests.ts';
 import { readAtMost } from './body.ts';
 import { digestOf } from './digest.ts';
-import { BlobUnknownError, NameUnknownError } from './errors.ts';
+import { BlobUnknownError, ManifestInvalidError, NameUnknownError } from './errors.ts';
 import {
   IMAGE_CONFIG_TYPES,
   isRunnablePlatform,
@@ -22,6 +24,7 @@ import {
   type PlatformSummary,
 } from './image-config.ts';
 import { parseManifest, type Descriptor, type ParsedManifest, type Platform } from './manifest-parse.ts';
+import { INDEX_TYPES } from './media-types.ts';
 import { parseDigest } from './reference.ts';
 
 /** The largest config blob read: configs are small, and anything larger is not shown. */
@@ -61,8 +64,11 @@ export interface ManifestDetail {
   reference: string;
   record: ManifestRecord;
   kind: ManifestKind;
-  /** The manifest's JSON as stored. */
-  manifest: unknown;
+  /**
+   * The manifest's JSON text as stored, when it passes today's checks (so its nesting is bounded);
+   * null for one stored before them, which is described by its record only.
+   */
+  manifest: string | null;
   totalSize: number;
   tags: string[];
   /** An index's entries, attestations (`unknown/unknown`) left out. */
@@ -85,6 +91,22 @@ export function manifestKind(parsed: ParsedManifest): ManifestKind {
   if (parsed.kind === 'index') return 'index';
   const config = parsed.config?.mediaType ?? '';
   return IMAGE_CONFIG_TYPES.has(config) && parsed.artifactType === config ? 'image' : 'artifact';
+}
+
+/** The kind of a manifest told from its record alone (one that cannot be parsed). */
+function recordKind(record: ManifestRecord): ManifestKind {
+  if (INDEX_TYPES.has(record.mediaType)) return 'index';
+  return IMAGE_CONFIG_TYPES.has(record.artifactType ?? '') ? 'image' : 'artifact';
+}
+
+/** A stored manifest parsed, or undefined when today's checks refuse it (stored by an older registry). */
+function parseStored(content: Buffer, mediaType: string): ParsedManifest | undefined {
+  try {
+    return parseManifest(content, mediaType);
+  } catch (err) {
+    if (err instanceof ManifestInvalidError) return undefined;
+    throw err;
+  }
 }
 
 function platformSummary(p: Platform): PlatformSummary {
@@ -122,15 +144,17 @@ export class ManifestInspector {
   /** A manifest by tag or digest, in detail; ManifestUnknownError when there is none. */
   async detail(repo: string, reference: string): Promise<ManifestDetail> {
     const { record, content } = await this.sources.manifests.get(repo, reference);
-    const parsed = parseManifest(content, record.mediaType);
-    const kind = manifestKind(parsed);
+    const parsed = parseStored(content, record.mediaType);
+    const kind = parsed === undefined ? recordKind(record) : manifestKind(parsed);
     const { meta } = this.sources;
     const [totalSize, tags, referrers] = await Promise.all([
       meta.totalSize(repo, record.digest),
       meta.tagsOf(repo, record.digest),
       meta.listReferrers(repo, record.digest),
     ]);
-    const detail: ManifestDetail = { repository: repo, reference, record, kind, manifest: JSON.parse(content.toString('utf8')), totalSize, tags, referrers };
+    const manifest = parsed === undefined ? null : content.toString('utf8');
+    const detail: ManifestDetail = { repository: repo, reference, record, kind, manifest, totalSize, tags, referrers };
+    if (parsed === undefined) return detail;
     if (kind === 'index') return { ...detail, platforms: indexEntries(parsed) };
     detail.layers = parsed.layers;
     if (kind === 'artifact' || parsed.config === null) return detail;
@@ -143,7 +167,8 @@ export class ManifestInspector {
   /** An index's platforms, or an image's from its config; none for an artifact. */
   private async platformsOf(repo: string, digest: string): Promise<PlatformSummary[]> {
     const { record, content } = await this.sources.manifests.get(repo, digest);
-    const parsed = parseManifest(content, record.mediaType);
+    const parsed = parseStored(content, record.mediaType);
+    if (parsed === undefined) return [];
     const kind = manifestKind(parsed);
     if (kind === 'index') return indexEntries(parsed).map((e) => platformSummary(e.platform));
     if (kind === 'artifact' || parsed.config === null) return [];

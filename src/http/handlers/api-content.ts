@@ -43,6 +43,7 @@ function referrerJson(r: ManifestRecord): Record<string, unknown> {
   return { digest: r.digest, mediaType: r.mediaType, artifactType: r.artifactType, size: r.size, annotations: r.annotations ?? {}, createdAt: iso(r.createdAt) };
 }
 
+/** The detail without the manifest itself (detailBody adds it as stored). */
 function detailJson(d: ManifestDetail): Record<string, unknown> {
   const { record } = d;
   return {
@@ -56,7 +57,6 @@ function detailJson(d: ManifestDetail): Record<string, unknown> {
     tags: d.tags,
     createdAt: iso(record.createdAt),
     kind: d.kind,
-    manifest: d.manifest,
     ...(record.subject !== null && { subject: record.subject }),
     ...(record.annotations !== null && { annotations: record.annotations }),
     ...(d.platforms && {
@@ -81,6 +81,16 @@ function detailJson(d: ManifestDetail): Record<string, unknown> {
   };
 }
 
+/**
+ * The detail as JSON text with the manifest's stored text as its `manifest` member (null when the
+ * inspector could not vouch for it): the manifest is never parsed into a value and serialised again.
+ * The inspector hands over only text parseManifest accepted, so the result is valid JSON.
+ */
+function detailBody(d: ManifestDetail): string {
+  const rest = JSON.stringify(detailJson(d));
+  return `${rest.slice(0, -1)},"manifest":${d.manifest ?? 'null'}}`;
+}
+
 /** GET /api/v1/repositories/{name}/_tags */
 export const listTagDetails: Handler = async (ctx, app) => {
   const text = textParam(ctx, 'q', MAX_TAG_QUERY);
@@ -93,8 +103,9 @@ export const listTagDetails: Handler = async (ctx, app) => {
 
 /** GET /api/v1/repositories/{name}/_manifests/{reference} */
 export const getManifestDetail: Handler = async (ctx, app) => {
-  const detail = await app.registry.inspector.detail(ctx.name, param(ctx, 'reference'));
-  sendJson(ctx.res, 200, detailJson(detail));
+  const body = detailBody(await app.registry.inspector.detail(ctx.name, param(ctx, 'reference')));
+  ctx.res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
+  ctx.res.end(body);
 };
 
 /** DELETE /api/v1/repositories/{name}/_tags/{tag} */
