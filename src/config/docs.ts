@@ -41,6 +41,10 @@ export const KEY_DOCS: Readonly<Record<string, KeyDoc>> = {
   },
   'http.relativeurls': { description: 'Send relative `Location` headers instead of absolute ones.' },
   'http.headers': { description: 'Headers added to every response: header name to a list of values.' },
+  'http.trustedproxies': {
+    description:
+      "berth's own: your reverse proxies, as IP addresses or CIDR ranges (`10.0.0.0/8`, `fd00::/8`). For a request from one of them, `X-Forwarded-For` is read from the right, past every trusted proxy, for the client's address (login throttling, event records), and `X-Forwarded-Proto` is believed; from anyone else both are ignored (except that `X-Forwarded-Proto: https` still makes the session cookie Secure). Empty: the connection's peer is the client.",
+  },
   'http.tls': { description: 'TLS for the listener; on when both certificate and key are set.' },
   'http.tls.certificate': { description: 'PEM certificate file (chain included); requires `http.tls.key`.', example: '/etc/berth/tls/cert.pem' },
   'http.tls.key': { description: 'PEM private key file for the certificate (a path, not a secret value).', example: '/etc/berth/tls/key.pem' },

@@ -33,6 +33,7 @@ describe('loadConfig: defaults', () => {
         prefix: '',
         relativeurls: false,
         headers: {},
+        trustedproxies: [],
         tls: undefined,
         debug: { prometheus: { enabled: false, path: '/metrics' } },
       },

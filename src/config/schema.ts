@@ -15,6 +15,7 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import { addrProblem } from './addr.ts';
+import { cidrProblem } from './ip.ts';
 import { parseDuration } from './duration.ts';
 import { proxySchema } from './proxy-schema.ts';
 import { accessSchema, authSchema } from './auth-schema.ts';
@@ -40,6 +41,12 @@ const duration = z.string().transform((value, ctx) => {
     ctx.addIssue({ code: 'custom', message: (err as Error).message });
   }
   return z.NEVER;
+});
+
+/** An IP address or CIDR range (config/ip.ts), checked strictly. */
+const cidr = z.string().superRefine((value, ctx) => {
+  const problem = cidrProblem(value);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
 });
 
 const regexList = z
@@ -106,6 +113,8 @@ const httpSchema = z.object({
   relativeurls: flag(false),
   /** Headers added to every response. */
   headers: z.record(z.string(), z.array(z.string())).default({}),
+  /** berth's own: proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (http/client-address.ts). */
+  trustedproxies: z.array(cidr).default([]),
   /** Present only when both certificate and key are set. */
   tls: tlsSchema.prefault({}),
   debug: z
