@@ -11,6 +11,8 @@ import type { Config } from './config/schema.ts';
 import { parseAddr } from './config/addr.ts';
 import { readFileSync } from 'node:fs';
 import { createHttpServer, DEFAULT_LIMITS, type TlsMaterial } from './http/server.ts';
+import { bindHttpOptions, TrustedProxies } from './http/client-address.ts';
+import type { HttpOptions } from './http/context.ts';
 import { accessLogger, type RequestObserver } from './http/request-done.ts';
 import { SqliteMetaStore } from './meta/sqlite/sqlite-store.ts';
 import { Registry } from './registry/registry.ts';
@@ -168,6 +170,15 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
   const observers: RequestObserver[] = [];
   if (!config.log.accesslog.disabled) observers.push(accessLogger(log));
   if (metrics) observers.push((done) => metrics.observeRequest(done));
+  const httpOptions: HttpOptions = {
+    host: config.http.host,
+    prefix: config.http.prefix,
+    relativeUrls: config.http.relativeurls,
+    headers: config.http.headers,
+    redirectDisabled: config.storage.redirect.disable,
+    catalogMaxEntries: config.catalog.maxentries,
+    trustedProxies: new TrustedProxies(config.http.trustedproxies),
+  };
   const server = createHttpServer(
     {
       registry,
@@ -182,18 +193,12 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
       mirrorStatus: mirror?.status,
       uploadGauge: metrics && { inc: () => metrics.uploadStarted(), dec: () => metrics.uploadEnded() },
       ops: opsHandler({ metrics: config.metrics.enabled ? metrics : undefined, health, metricsPath: prometheus.path }),
-      options: {
-        host: config.http.host,
-        prefix: config.http.prefix,
-        relativeUrls: config.http.relativeurls,
-        headers: config.http.headers,
-        redirectDisabled: config.storage.redirect.disable,
-        catalogMaxEntries: config.catalog.maxentries,
-      },
+      options: httpOptions,
     },
     DEFAULT_LIMITS,
     readTls(config),
   );
+  bindHttpOptions(server, httpOptions);
   const purger = startUploadPurger(registry.uploads, config.storage.maintenance.uploadpurging, log);
   health.start();
   const address = await listen(server, config.http.addr);

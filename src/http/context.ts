@@ -11,6 +11,7 @@ import type { VerifiedToken } from '../auth/jwt.ts';
 import type { Discovery } from '../search/discovery.ts';
 import type { StorageUsageStore } from '../meta/storage-usage.ts';
 import type { UiFiles } from './ui-static.ts';
+import type { TrustedProxies } from './client-address.ts';
 
 export interface HttpOptions {
   /** Absolute base URL for Location headers (http.host); derived from the request when unset. */
@@ -25,6 +26,8 @@ export interface HttpOptions {
   redirectDisabled: boolean;
   /** The most repositories one catalog page returns (catalog.maxentries). */
   catalogMaxEntries: number;
+  /** Proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (http.trustedproxies); none when absent. */
+  trustedProxies?: TrustedProxies;
 }
 
 export interface RequestContext {
