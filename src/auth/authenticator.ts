@@ -1,10 +1,11 @@
 /**
  * Proving who a caller is: a user name with a password (argon2id, or bcrypt from distribution's
  * htpasswd file), with an access token as the password (robots, CI), a `docker login` refresh
- * token, or a bearer token from the token server. Failures are slowed down per user and address;
- * an unknown user costs the same time as a wrong password. A successful password check is
- * remembered for a minute (by a hash of user, password and stored hash), so clients that send
- * Basic credentials with every request do not pay a hash each time.
+ * token, or a bearer token from the token server. Failures are throttled per user and address
+ * (throttle.ts: a locked user is refused, a busy address only slowed down); an unknown user costs
+ * the same time as a wrong password. A successful password check is remembered for a minute (by a
+ * hash of user, password and stored hash), so clients that send Basic credentials with every
+ * request do not pay a hash each time.
  */
 import crypto from 'node:crypto';
 import { LRUCache } from 'lru-cache';
@@ -40,10 +41,10 @@ export class Authenticator {
 
   /** Check a user name and password (or access token); throws AuthenticationError. */
   async login(user: string, password: string, addr: string): Promise<UserPrincipal> {
-    const wait = this.opts.throttle.retryAfterMs(user, addr);
-    if (wait > 0) {
+    const refused = await this.opts.throttle.admit(user, addr);
+    if (refused > 0) {
       this.opts.log?.info({ user, addr }, 'login refused: too many failures');
-      throw new LoginThrottledError(Math.ceil(wait / 1000));
+      throw new LoginThrottledError(Math.ceil(refused / 1000));
     }
     const principal = await this.check(user, password);
     if (principal === undefined) {
@@ -58,12 +59,13 @@ export class Authenticator {
 
   /** A refresh token handed out by the token server (docker's identity token). */
   async refresh(secret: string, addr: string): Promise<UserPrincipal> {
-    const wait = this.opts.throttle.retryAfterMs('', addr);
-    if (wait > 0) throw new LoginThrottledError(Math.ceil(wait / 1000));
+    // A refresh token names nobody until it is found: only the address is counted (and slowed).
+    const refused = await this.opts.throttle.admit(undefined, addr);
+    if (refused > 0) throw new LoginThrottledError(Math.ceil(refused / 1000));
     const token = secret.startsWith(REFRESH_PREFIX) ? await this.liveToken(secret) : undefined;
     const user = token && (await this.opts.store.getUser(token.user));
     if (token === undefined || user === undefined || token.kind !== 'refresh') {
-      this.opts.throttle.failed('', addr);
+      this.opts.throttle.failed(undefined, addr);
       this.opts.onFailure?.();
       throw new AuthenticationError('invalid or revoked refresh token');
     }

@@ -1,55 +1,146 @@
 /**
  * Slows down password guessing. Failures are counted per user name from one address, and per
- * address whatever the user name (with a higher allowance, for many users behind one NAT). Past
- * the allowance, each failure locks that key for a while, doubling up to a cap, and a login tried
- * while locked is refused at once (429 with Retry-After) without checking the password, so
- * parallel guesses gain nothing and nobody elsewhere is locked out of their own account. A success
- * clears the user's count at that address. Kept in memory, bounded.
+ * address whatever the user name (with a higher allowance, for many users behind one NAT or proxy).
+ *
+ * - Past a user's allowance at an address, each failure locks that user there for a while, doubling
+ *   up to a cap, and his logins from there are refused at once (429 with Retry-After) without
+ *   checking the password: parallel guesses gain nothing, and the same user elsewhere is not locked.
+ * - Past an address's allowance, its logins are slowed, not refused: each waits until the address's
+ *   lock ends (at most maxSlowdownMs), then its password is checked. Someone making up user names
+ *   therefore cannot lock everybody else at that address (all users behind one proxy, say) out of
+ *   their accounts; he only slows them down. Waiting is bounded: at most maxHeldLogins logins wait
+ *   at once, and for one user at one address no more than the failures he has left before his own
+ *   lock, so held guesses released together cannot overshoot it. Past either bound a login is refused.
+ *
+ * A success clears the user's count at that address. An IPv6 address counts as its /64 (what one
+ * host is usually given). Kept in memory, bounded.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { LRUCache } from 'lru-cache';
+import { canonicalIp, familyOf, ipv6Groups } from '../config/ip.ts';
 
 export interface ThrottleOptions {
   /** Failures of one user from one address allowed before locking. */
   freeAttempts: number;
-  /** Failures from one address, any user, allowed before locking the address. */
+  /** Failures from one address, any user, allowed before slowing the address down. */
   addressFreeAttempts: number;
   /** First lock, doubled with each further failure. */
   baseDelayMs: number;
   maxDelayMs: number;
   /** Failures older than this are forgotten. */
   windowMs: number;
+  /** The longest a login from an address past its allowance waits before its password is checked (docker login gives up after 15 s). */
+  maxSlowdownMs: number;
+  /** Logins waiting at once, all addresses together; a login that would wait beyond this is refused. */
+  maxHeldLogins: number;
 }
 
-export const DEFAULT_THROTTLE: ThrottleOptions = { freeAttempts: 5, addressFreeAttempts: 30, baseDelayMs: 1000, maxDelayMs: 60_000, windowMs: 15 * 60_000 };
+export const DEFAULT_THROTTLE: ThrottleOptions = {
+  freeAttempts: 5,
+  addressFreeAttempts: 30,
+  baseDelayMs: 1000,
+  maxDelayMs: 60_000,
+  windowMs: 15 * 60_000,
+  maxSlowdownMs: 10_000,
+  maxHeldLogins: 256,
+};
+
+/** Time, injectable for tests. */
+export interface ThrottleClock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+const SYSTEM_CLOCK: ThrottleClock = { now: () => Date.now(), sleep: (ms) => sleep(ms, undefined, { ref: false }) };
 
 interface Count {
   failures: number;
   lockedUntil: number;
 }
 
+/** What an address counts as: itself, or its /64 for IPv6 (canonical, so that every spelling counts once). */
+export function networkOf(addr: string): string {
+  const canonical = canonicalIp(addr);
+  if (canonical === undefined || familyOf(canonical) === 'ipv4') return canonical ?? addr;
+  const groups = ipv6Groups(canonical).slice(0, 4);
+  return `${groups.map((group) => group.toString(16)).join(':')}::/64`;
+}
+
 export class LoginThrottle {
   private readonly counts: LRUCache<string, Count>;
+  private readonly options: ThrottleOptions;
+  /** Waiting logins by user key (see admit). */
+  private readonly held = new Map<string, number>();
+  private heldTotal = 0;
 
-  constructor(private readonly options: ThrottleOptions = DEFAULT_THROTTLE) {
-    this.counts = new LRUCache({ max: 100_000, ttl: options.windowMs });
+  constructor(
+    options: Partial<ThrottleOptions> = {},
+    private readonly clock: ThrottleClock = SYSTEM_CLOCK,
+  ) {
+    this.options = { ...DEFAULT_THROTTLE, ...options };
+    this.counts = new LRUCache({ max: 100_000, ttl: this.options.windowMs });
   }
 
-  private keys(user: string, addr: string): [string, number][] {
-    return [
-      [`u:${addr}\0${user}`, this.options.freeAttempts],
-      [`a:${addr}`, this.options.addressFreeAttempts],
-    ];
+  private userKey(user: string, network: string): string {
+    return `u:${network}\0${user}`;
   }
 
-  /** How long (ms) a login of `user` from `addr` is refused for; 0 when it may be tried. */
-  retryAfterMs(user: string, addr: string, now = Date.now()): number {
-    let wait = 0;
-    for (const [key] of this.keys(user, addr)) wait = Math.max(wait, (this.counts.get(key)?.lockedUntil ?? 0) - now);
-    return wait;
+  private lockLeft(key: string, now: number): number {
+    return Math.max(0, (this.counts.get(key)?.lockedUntil ?? 0) - now);
   }
 
-  failed(user: string, addr: string, now = Date.now()): void {
-    for (const [key, free] of this.keys(user, addr)) {
+  /** How long (ms) `user` is refused at `addr` by his own lock; 0 when he is not locked there. */
+  userLockMs(user: string, addr: string): number {
+    return this.lockLeft(this.userKey(user, networkOf(addr)), this.clock.now());
+  }
+
+  /** How long (ms) a login from `addr` would wait before its password is checked; 0 when it is not slowed. */
+  slowdownMs(addr: string): number {
+    return Math.min(this.options.maxSlowdownMs, this.lockLeft(`a:${networkOf(addr)}`, this.clock.now()));
+  }
+
+  /**
+   * Call before checking a password. Resolves with 0 when it may be checked, after waiting out
+   * the address's slowdown if any; or with how long (ms) to refuse the login for: the user is
+   * locked at this address, or too many logins wait already. `user` is undefined for credentials
+   * that name nobody (a refresh token): then only the address counts.
+   */
+  async admit(user: string | undefined, addr: string): Promise<number> {
+    const key = user === undefined ? undefined : this.userKey(user, networkOf(addr));
+    const locked = key === undefined ? 0 : this.lockLeft(key, this.clock.now());
+    if (locked > 0) return locked;
+    const wait = this.slowdownMs(addr);
+    if (wait === 0) return 0;
+    if (this.heldTotal >= this.options.maxHeldLogins || (key !== undefined && (this.held.get(key) ?? 0) >= this.room(key))) return wait;
+    this.hold(key, 1);
+    try {
+      await this.clock.sleep(wait);
+    } finally {
+      this.hold(key, -1);
+    }
+    // Guesses at this user that failed meanwhile may have locked him.
+    return key === undefined ? 0 : this.lockLeft(key, this.clock.now());
+  }
+
+  /** How many logins of one user at one address may wait at once: the failures he has left before his lock, at least one. */
+  private room(key: string): number {
+    return Math.max(1, this.options.freeAttempts - (this.counts.get(key)?.failures ?? 0));
+  }
+
+  private hold(key: string | undefined, delta: 1 | -1): void {
+    this.heldTotal += delta;
+    if (key === undefined) return;
+    const n = (this.held.get(key) ?? 0) + delta;
+    if (n === 0) this.held.delete(key);
+    else this.held.set(key, n);
+  }
+
+  failed(user: string | undefined, addr: string): void {
+    const network = networkOf(addr);
+    const now = this.clock.now();
+    const keys: [string, number][] = [[`a:${network}`, this.options.addressFreeAttempts]];
+    if (user !== undefined) keys.push([this.userKey(user, network), this.options.freeAttempts]);
+    for (const [key, free] of keys) {
       const count = this.counts.get(key) ?? { failures: 0, lockedUntil: 0 };
       count.failures++;
       const over = count.failures - free;
@@ -59,6 +150,6 @@ export class LoginThrottle {
   }
 
   succeeded(user: string, addr: string): void {
-    this.counts.delete(`u:${addr}\0${user}`);
+    this.counts.delete(this.userKey(user, networkOf(addr)));
   }
 }
