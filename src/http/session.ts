@@ -13,6 +13,7 @@ import { HttpError } from './errors.ts';
 import type { AccessControl } from '../auth/access-control.ts';
 import type { UserPrincipal } from '../auth/authenticator.ts';
 import { csrfMatches } from '../auth/sessions.ts';
+import { httpOptionsOf, isSecure } from './client-address.ts';
 
 export const SESSION_COOKIE = 'berth_session';
 /**
@@ -27,31 +28,33 @@ export function acceptsSession(route: RouteName | 'unknown'): boolean {
   return route !== 'unknown' && API_ROUTES.has(route);
 }
 
-/** The session secret the request's cookie carries, if any. */
+/**
+ * The session secret the request's cookie carries, if any. Where the cookie is set as
+ * `__Host-berth_session` (HTTPS at the root path), only that name is read: a plain `berth_session`
+ * there was set by someone else (a sibling subdomain's `Domain=` cookie, or a plain-HTTP answer
+ * forged on the network) and must not pick the session, whether or not the browser also sends
+ * ours. Elsewhere (plain HTTP, or under http.prefix) `__Host-` still wins when present.
+ */
 export function sessionSecret(req: IncomingMessage): string | undefined {
   const header = req.headers.cookie;
   if (header === undefined) return undefined;
+  const plainCounts = !(isSecure(req) && (httpOptionsOf(req)?.prefix ?? '') === '');
+  let plain: string | undefined;
   for (const part of header.split(';')) {
     const eq = part.indexOf('=');
     const name = eq === -1 ? '' : part.slice(0, eq).trim();
-    if (name === HOST_SESSION_COOKIE || name === SESSION_COOKIE) return part.slice(eq + 1).trim() || undefined;
+    if (name === HOST_SESSION_COOKIE) return part.slice(eq + 1).trim() || undefined;
+    if (name === SESSION_COOKIE && plainCounts) plain ??= part.slice(eq + 1).trim() || undefined;
   }
-  return undefined;
-}
-
-/** Whether the browser reached us over HTTPS (directly, or through a proxy that says so). */
-function secure(req: IncomingMessage): boolean {
-  const proto = req.headers['x-forwarded-proto'];
-  const first = (Array.isArray(proto) ? proto[0] : proto)?.split(',')[0]?.trim();
-  return first === 'https' || (first === undefined && 'encrypted' in req.socket);
+  return plain;
 }
 
 function cookie(ctx: RequestContext, value: string, maxAgeSec: number): string {
   const path = ctx.path('/');
-  const isSecure = secure(ctx.req);
-  const name = isSecure && path === '/' ? HOST_SESSION_COOKIE : SESSION_COOKIE;
+  const secure = isSecure(ctx.req);
+  const name = secure && path === '/' ? HOST_SESSION_COOKIE : SESSION_COOKIE;
   const attributes = [`${name}=${value}`, `Path=${path}`, `Max-Age=${maxAgeSec}`, 'HttpOnly', 'SameSite=Strict'];
-  if (isSecure) attributes.push('Secure');
+  if (secure) attributes.push('Secure');
   return attributes.join('; ');
 }
 
