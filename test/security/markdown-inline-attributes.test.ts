@@ -10,9 +10,14 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { stripInlineAttributes } from '../../ui/src/lib/markdown.ts';
 
+/** Each [html, what it becomes]. */
+function expectStripped(cases: [string, string][]): void {
+  for (const [html, expected] of cases) assert.equal(stripInlineAttributes(html), expected, html);
+}
+
 describe('stripInlineAttributes', () => {
   it('removes event handlers and style attributes in every spelling a browser reads', () => {
-    const cases: [string, string][] = [
+    expectStripped([
       ['<img src="a.png" onerror="alert(1)">', '<img src="a.png" >'],
       ['<a href=x onclick=y title=z>t</a>', '<a href=x  title=z>t</a>'],
       ['<P STYLE="color:red" ONMOUSEOVER=\'x\'>t</P>', '<P  >t</P>'],
@@ -21,12 +26,11 @@ describe('stripInlineAttributes', () => {
       ['<div onclick = "a > b" class=c>', '<div  class=c>'],
       ['<x onfoo\n=\nbar>', '<x >'],
       ['<a href="onclick=x" data-style="y">', '<a href="onclick=x" data-style="y">'],
-    ];
-    for (const [html, expected] of cases) assert.equal(stripInlineAttributes(html), expected, html);
+    ]);
   });
 
   it('leaves text, comments and raw text alone, and reads tags after them', () => {
-    const cases: [string, string][] = [
+    expectStripped([
       ['a < b and c <3 d', 'a < b and c <3 d'],
       ['<!-- <a onclick=x> --><b onclick=y>', '<!-- <a onclick=x> --><b >'],
       ['<!--><i onclick=y>', '<!--><i >'],
@@ -35,8 +39,7 @@ describe('stripInlineAttributes', () => {
       ['<!DOCTYPE html><?php x ?></><i onclick=y>', '<!DOCTYPE html><?php x ?></><i >'],
       ['<a title="x"', '<a title="x"'],
       ['<a onclick="never closed>', '<a onclick="never closed>'],
-    ];
-    for (const [html, expected] of cases) assert.equal(stripInlineAttributes(html), expected, html);
+    ]);
   });
 
   it('reads crafted inputs of 100 KB in one pass', () => {
