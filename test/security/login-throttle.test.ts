@@ -72,7 +72,7 @@ describe('X-Forwarded-For from a peer that is not a trusted proxy', () => {
 
 // These go through http/authorize.ts (and the token and session handlers), which take the address
 // from clientAddress() of authorize.ts: they pass once it is http/client-address.ts's.
-const AUTHORIZE_TODO = 'authorize.ts still computes the client address itself: export { clientAddress } from ./client-address.ts there';
+const AUTHORIZE_TODO = 'authorize.ts still computes the client address itself: it must take clientAddress from ./client-address.ts';
 
 describe('behind a trusted proxy (http.trustedproxies)', () => {
   const reg = useRegistry({ http: { trustedproxies: ['127.0.0.1'] } });
