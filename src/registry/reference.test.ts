@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isValidName, parseDigest, parseReference, validateName } from './reference.ts';
+import { isReference, isValidName, parseDigest, parseReference, validateName } from './reference.ts';
 import { DigestInvalidError, NameInvalidError, ReferenceInvalidError } from './errors.ts';
 
 describe('names', () => {
@@ -21,9 +21,13 @@ describe('references', () => {
     assert.deepEqual(parseReference('_v1.0-rc'), { kind: 'tag', tag: '_v1.0-rc' });
     const digest = `sha256:${'a'.repeat(64)}`;
     assert.deepEqual(parseReference(digest), { kind: 'digest', digest });
+    for (const r of ['latest', '_v1.0-rc', digest]) assert.ok(isReference(r), r);
   });
   it('refuses bad tags and digests', () => {
-    for (const r of ['-x', '.x', 'a'.repeat(129), 'sha256:short', 'a b']) assert.throws(() => parseReference(r), ReferenceInvalidError, r);
+    for (const r of ['-x', '.x', '.INVALID_MANIFEST_NAME', 'a'.repeat(129), 'sha256:short', `md5:${'a'.repeat(32)}`, 'a b', '', '../x']) {
+      assert.throws(() => parseReference(r), ReferenceInvalidError, r);
+      assert.ok(!isReference(r), r);
+    }
   });
   it('validates digest algorithms and encodings', () => {
     assert.equal(parseDigest(`sha512:${'b'.repeat(128)}`).algorithm, 'sha512');

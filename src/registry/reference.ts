@@ -57,6 +57,17 @@ export function isDigest(reference: string): boolean {
 
 export type Reference = { kind: 'tag'; tag: string } | { kind: 'digest'; digest: string };
 
+/** Whether parseReference accepts `reference`: a tag, or a digest of a supported algorithm. */
+export function isReference(reference: string): boolean {
+  if (!isDigest(reference)) return isTag(reference);
+  try {
+    parseDigest(reference);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** A manifest reference: a tag or a digest. */
 export function parseReference(reference: string): Reference {
   if (isDigest(reference)) {

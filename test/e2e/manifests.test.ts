@@ -130,12 +130,16 @@ describe('manifests', () => {
     assert.equal(listRes.headers.get('content-type'), DOCKER_LIST);
   });
 
-  it('answers unknown manifests with MANIFEST_UNKNOWN and bad tags with 400', async () => {
+  it('answers unknown manifests, malformed references included, with MANIFEST_UNKNOWN; a PUT to one with 400', async () => {
     const res = await t.client.fetch('/v2/m/app/manifests/nope');
     assert.equal(res.status, 404);
     assert.equal(await errorCode(res), 'MANIFEST_UNKNOWN');
     const bad = await t.client.fetch('/v2/m/app/manifests/-bad-');
-    assert.equal(bad.status, 400);
+    assert.equal(bad.status, 404);
+    assert.equal(await errorCode(bad), 'MANIFEST_UNKNOWN');
+    const put = await t.client.putManifest('m/app', '-bad-', {}, OCI_MANIFEST);
+    assert.equal(put.status, 400);
+    assert.equal(await errorCode(put), 'TAG_INVALID');
   });
 
   it('deletes a tag, then a manifest with its other tags', async () => {

@@ -1,11 +1,16 @@
-/** Manifests: GET and HEAD with content negotiation, PUT with validation, DELETE of a tag or digest. */
+/**
+ * Manifests: GET and HEAD with content negotiation, PUT with validation, DELETE of a tag or digest.
+ * A reference that is neither a tag nor a digest names no manifest: GET, HEAD and DELETE answer
+ * 404 MANIFEST_UNKNOWN (as distribution, whose routes do not match it, and the spec's conformance
+ * suite expect) before the store, a mirror's upstream or a storage path sees it; PUT refuses it.
+ */
 import type { Handler, RequestContext } from '../context.ts';
 import { readBody } from '../body.ts';
 import { acceptedTypes } from '../headers.ts';
 import { paths } from '../routes.ts';
 import { MANIFEST_SIZE_LIMIT } from '../../registry/manifests.ts';
-import { ManifestTooLargeError } from '../../registry/errors.ts';
-import { isTag } from '../../registry/reference.ts';
+import { ManifestTooLargeError, ManifestUnknownError } from '../../registry/errors.ts';
+import { isReference, isTag } from '../../registry/reference.ts';
 import type { ManifestTarget } from '../../events/sink.ts';
 import { requestInfo } from '../request-info.ts';
 import { sendEmpty } from './json.ts';
@@ -33,9 +38,16 @@ function eventTarget(ctx: RequestContext, record: { mediaType: string; size: num
   };
 }
 
+/** The reference of a GET, HEAD or DELETE; MANIFEST_UNKNOWN when it could not name a manifest. */
+function existingReference(ctx: RequestContext): string {
+  const reference = ctx.params['reference'] ?? '';
+  if (!isReference(reference)) throw new ManifestUnknownError(reference);
+  return reference;
+}
+
 export const getManifest: Handler = async (ctx, app) => {
   const accepted = acceptedTypes(ctx.req.headers.accept);
-  const stored = await app.registry.manifests.getAccepted(ctx.name, ctx.params['reference'] ?? '', accepted);
+  const stored = await app.registry.manifests.getAccepted(ctx.name, existingReference(ctx), accepted);
   await app.events?.manifestPulled(eventTarget(ctx, stored.record, stored.content), requestInfo(ctx));
   app.search?.pulls.record(ctx.name);
   ctx.res.writeHead(200, manifestHeaders(stored.record));
@@ -44,7 +56,7 @@ export const getManifest: Handler = async (ctx, app) => {
 
 export const headManifest: Handler = async (ctx, app) => {
   const accepted = acceptedTypes(ctx.req.headers.accept);
-  const record = await app.registry.manifests.statAccepted(ctx.name, ctx.params['reference'] ?? '', accepted);
+  const record = await app.registry.manifests.statAccepted(ctx.name, existingReference(ctx), accepted);
   sendEmpty(ctx.res, 200, manifestHeaders(record));
 };
 
@@ -69,7 +81,7 @@ export const putManifest: Handler = async (ctx, app) => {
 };
 
 export const deleteManifest: Handler = async (ctx, app) => {
-  const reference = ctx.params['reference'] ?? '';
+  const reference = existingReference(ctx);
   await app.registry.manifests.delete(ctx.name, reference);
   if (isTag(reference)) await app.events?.tagDeleted({ repository: ctx.name, tag: reference }, requestInfo(ctx));
   else await app.events?.manifestDeleted({ repository: ctx.name, digest: reference }, requestInfo(ctx));
