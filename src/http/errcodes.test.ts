@@ -1,9 +1,17 @@
-/** The error registry agrees with the OCI Distribution Spec 1.1 error-code table. */
+/**
+ * The error registry agrees with the OCI Distribution Spec 1.1 error-code table, and every error
+ * berth can raise is sent on the registry API (/v2/) with one of the spec's codes.
+ */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ErrorCodes, OCI_SPEC_CODES, errorBody } from './errcodes.ts';
-import { mapError, HttpError } from './errors.ts';
-import { BlobUnknownError, ManifestBlobUnknownError, NameInvalidError, UnsupportedError } from '../registry/errors.ts';
+import { ErrorCodes, OCI_SPEC_CODES, errorBody, type ErrorCode } from './errcodes.ts';
+import { apiOf, mapError, HttpError, type MappedError } from './errors.ts';
+import * as registryErrors from '../registry/errors.ts';
+import * as authErrors from '../auth/errors.ts';
+import { InvalidOffsetError } from '../storage/driver.ts';
+
+const { BlobUnknownError, ManifestBlobUnknownError, ManifestTooLargeError, NameInvalidError, RegistryError, UnsupportedError } = registryErrors;
+const { AccountConflictError, AuthError } = authErrors;
 
 /** The spec's table (code-1 .. code-14) with the status distribution and the conformance suite expect. */
 const SPEC_TABLE: [string, number][] = [
@@ -22,6 +30,29 @@ const SPEC_TABLE: [string, number][] = [
   ['UNSUPPORTED', 405],
   ['TOOMANYREQUESTS', 429],
 ];
+const SPEC_CODES = new Set(SPEC_TABLE.map(([code]) => code));
+
+/** Every concrete error class of the registry and auth domains, made with placeholder arguments. */
+function everyDomainError(): Error[] {
+  const errors: Error[] = [];
+  for (const value of [...Object.values(registryErrors), ...Object.values(authErrors)]) {
+    if (typeof value !== 'function' || !(value.prototype instanceof RegistryError || value.prototype instanceof AuthError)) continue;
+    const make = value as unknown as new (...args: unknown[]) => Error;
+    errors.push(new make('placeholder', 'placeholder'));
+  }
+  return errors;
+}
+
+/** What the registry API may send: a code of the spec's table with a 4XX status, or a server error (5XX). */
+function assertRegistryAnswer(mapped: MappedError, what: string): void {
+  if (mapped.status >= 500) {
+    assert.ok(['UNKNOWN', 'UNAVAILABLE'].includes(mapped.code), `${what}: ${mapped.code}`);
+    return;
+  }
+  assert.ok(mapped.status >= 400, `${what}: status ${mapped.status}`);
+  assert.ok(SPEC_CODES.has(mapped.code), `${what} is sent on /v2/ as ${mapped.code}, which is not in the spec's table`);
+  assert.ok(SPEC_CODES.has(errorBody(mapped.code).errors[0]?.code ?? ''), what);
+}
 
 describe('error registry', () => {
   it('declares every code of the spec table, in order, with its status', () => {
@@ -46,14 +77,71 @@ describe('error registry', () => {
   });
 
   it('maps domain errors to codes, and anything else to a 500 UNKNOWN', () => {
-    assert.equal(mapError(new BlobUnknownError('sha256:x')).status, 404);
-    assert.equal(mapError(new ManifestBlobUnknownError('sha256:x', 'blob')).code, 'MANIFEST_BLOB_UNKNOWN');
-    assert.equal(mapError(new NameInvalidError('X')).code, 'NAME_INVALID');
-    assert.equal(mapError(new UnsupportedError('off')).status, 405);
-    assert.equal(mapError(new HttpError('RANGE_INVALID')).status, 416);
-    const unknown = mapError(new Error('boom'));
-    assert.equal(unknown.code, 'UNKNOWN');
-    assert.equal(unknown.status, 500);
-    assert.ok(unknown.internal);
+    assert.equal(mapError(new BlobUnknownError('sha256:x'), 'registry').status, 404);
+    assert.equal(mapError(new ManifestBlobUnknownError('sha256:x', 'blob'), 'registry').code, 'MANIFEST_BLOB_UNKNOWN');
+    assert.equal(mapError(new NameInvalidError('X'), 'registry').code, 'NAME_INVALID');
+    assert.equal(mapError(new UnsupportedError('off'), 'registry').status, 405);
+    assert.equal(mapError(new HttpError('RANGE_INVALID'), 'berth').status, 416);
+    for (const api of ['registry', 'berth'] as const) {
+      const unknown = mapError(new Error('boom'), api);
+      assert.equal(unknown.code, 'UNKNOWN');
+      assert.equal(unknown.status, 500);
+      assert.ok(unknown.internal);
+    }
+  });
+});
+
+describe('the registry API sends only the spec codes', () => {
+  it('gives every domain error a code (none falls through to a 500), a spec code on /v2/', () => {
+    const errors = everyDomainError();
+    assert.ok(errors.length >= 20, `found ${errors.length} error classes`);
+    for (const err of errors) {
+      const mapped = mapError(err, 'registry');
+      assert.equal(mapped.internal, false, `${err.constructor.name} has no code in http/errors.ts`);
+      assertRegistryAnswer(mapped, err.constructor.name);
+    }
+  });
+
+  it('sends every code the HTTP layer raises as a spec code on /v2/', () => {
+    for (const code of Object.keys(ErrorCodes) as ErrorCode[]) assertRegistryAnswer(mapError(new HttpError(code), 'registry'), code);
+    assertRegistryAnswer(mapError(new InvalidOffsetError('/blobs/x', 9), 'registry'), 'InvalidOffsetError');
+  });
+
+  it('keeps what the spec asks of a manifest over the limit: 413 with MANIFEST_INVALID and the limit', () => {
+    const mapped = mapError(new ManifestTooLargeError(4 * 1024 * 1024), 'registry');
+    assert.deepEqual([mapped.status, mapped.code, mapped.detail], [413, 'MANIFEST_INVALID', { limit: 4 * 1024 * 1024 }]);
+    assert.deepEqual(
+      (['METHOD_UNKNOWN', 'NOT_FOUND', 'RANGE_INVALID'] as const).map((c) => {
+        const m = mapError(new HttpError(c, 'why', undefined, { Allow: 'GET' }), 'registry');
+        return [m.status, m.code, m.message, m.headers];
+      }),
+      [
+        [405, 'UNSUPPORTED', 'why', { Allow: 'GET' }],
+        [404, 'UNSUPPORTED', 'why', { Allow: 'GET' }],
+        [416, 'SIZE_INVALID', 'why', { Allow: 'GET' }],
+      ],
+    );
+  });
+
+  it("leaves berth's own API its codes", () => {
+    assert.equal(mapError(new AccountConflictError('taken'), 'berth').code, 'CONFLICT');
+    assert.equal(mapError(new HttpError('NOT_FOUND'), 'berth').code, 'NOT_FOUND');
+    assert.equal(mapError(new ManifestTooLargeError(1), 'berth').code, 'SIZE_EXCEEDED');
+  });
+
+  it('tells the APIs apart by path, under http.prefix too', () => {
+    const cases: [string, string, 'registry' | 'berth'][] = [
+      ['/v2/', '', 'registry'],
+      ['/v2', '', 'registry'],
+      ['/v2/a/b/manifests/.x?n=1', '', 'registry'],
+      ['/v2x', '', 'berth'],
+      ['/v3/', '', 'berth'],
+      ['/api/v1/repositories/a/v2/b/_tags', '', 'berth'],
+      ['/auth/token?scope=repository:v2:pull', '', 'berth'],
+      ['/reg/v2/a/tags/list', '/reg', 'registry'],
+      ['/v2/a/tags/list', '/reg', 'berth'],
+      ['/reg/api/v1/user', '/reg', 'berth'],
+    ];
+    for (const [url, prefix, api] of cases) assert.equal(apiOf(url, prefix), api, `${prefix} ${url}`);
   });
 });

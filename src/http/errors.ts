@@ -2,13 +2,23 @@
  * The one mapper from errors to HTTP: domain errors (src/registry/errors.ts), protocol errors
  * (HttpError) and a storage range error become the registry's OCI error codes; anything else
  * (a missing file the meta store promised, a disk error) is a 500 UNKNOWN, logged with the
- * request id. Handlers never pick a status for an error.
+ * request id. Handlers never pick a status for an error. On the registry API (/v2/) the result
+ * carries a code of the spec's table (or a server error's): berth's own codes are translated by
+ * ON_REGISTRY_API (http/errcodes.ts), and mapError's type says so.
  */
 import type { ServerResponse } from 'node:http';
 import { RegistryError } from '../registry/errors.ts';
 import { AuthError, LoginThrottledError } from '../auth/errors.ts';
 import { InvalidOffsetError } from '../storage/driver.ts';
-import { ErrorCodes, errorBody, type ErrorCode } from './errcodes.ts';
+import {
+  ErrorCodes,
+  ON_REGISTRY_API,
+  OCI_SPEC_CODES,
+  SERVER_ERROR_CODES,
+  errorBody,
+  type ErrorCode,
+  type RegistryApiCode,
+} from './errcodes.ts';
 
 /** A protocol-level error raised by the HTTP layer itself (bad header, unsupported method). */
 export class HttpError extends Error {
@@ -48,8 +58,8 @@ const DOMAIN_CODES: Record<string, ErrorCode> = {
   BERTH_UPSTREAM_UNAVAILABLE: 'UNAVAILABLE',
 };
 
-export interface MappedError {
-  code: ErrorCode;
+export interface MappedError<C extends ErrorCode = ErrorCode> {
+  code: C;
   status: number;
   message: string;
   detail?: Record<string, unknown>;
@@ -58,7 +68,41 @@ export interface MappedError {
   internal: boolean;
 }
 
-export function mapError(err: unknown): MappedError {
+/** The registry API (/v2 and below) or berth's own (/api/, /auth/token, /v1/, the web UI). */
+export type Api = 'registry' | 'berth';
+
+/** Which API a request's URL (with http.prefix, if any) is for. */
+export function apiOf(url: string | undefined, prefix: string): Api {
+  const full = url ?? '/';
+  const q = full.indexOf('?');
+  const path = q === -1 ? full : full.slice(0, q);
+  if (!path.startsWith(`${prefix}/`)) return 'berth';
+  const rest = path.slice(prefix.length);
+  return rest === '/v2' || rest.startsWith('/v2/') ? 'registry' : 'berth';
+}
+
+const REGISTRY_API_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([...OCI_SPEC_CODES, ...SERVER_ERROR_CODES]);
+
+function isRegistryApiCode(code: ErrorCode): code is RegistryApiCode {
+  return REGISTRY_API_CODES.has(code);
+}
+
+/** An error as the registry API sends it: berth's own codes become the spec's (ON_REGISTRY_API). */
+export function onRegistryApi(mapped: MappedError): MappedError<RegistryApiCode> {
+  const { code } = mapped;
+  if (isRegistryApiCode(code)) return { ...mapped, code };
+  return { ...mapped, ...ON_REGISTRY_API[code] };
+}
+
+/** The error envelope's code, status and headers for an error raised while answering `api`. */
+export function mapError(err: unknown, api: 'registry'): MappedError<RegistryApiCode>;
+export function mapError(err: unknown, api: Api): MappedError;
+export function mapError(err: unknown, api: Api): MappedError {
+  const mapped = mapToCode(err);
+  return api === 'registry' ? onRegistryApi(mapped) : mapped;
+}
+
+function mapToCode(err: unknown): MappedError {
   if (err instanceof HttpError) {
     const d = ErrorCodes[err.errorCode];
     return { code: err.errorCode, status: d.status, message: err.message, detail: err.detail, headers: err.headers, internal: false };

@@ -6,7 +6,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { App, Handler, RequestContext } from './context.ts';
-import { HttpError, mapError, sendError } from './errors.ts';
+import { apiOf, HttpError, mapError, sendError } from './errors.ts';
 import { HANDLERS } from './handlers/index.ts';
 import { matchRoute, type Method } from './routes.ts';
 import { observeRequest } from './request-done.ts';
@@ -82,7 +82,7 @@ export function createRequestListener(app: App): (req: IncomingMessage, res: Ser
     };
     observeRequest(req, res, observers, () => ({ id, route: ctx.route, repo: ctx.name || undefined }));
     dispatch(req, app, ctx).catch((err: unknown) => {
-      const mapped = mapError(err);
+      const mapped = mapError(err, apiOf(req.url, app.options.prefix));
       if (mapped.internal) {
         if (req.destroyed || res.destroyed) {
           app.log.warn({ reqId: id, err }, 'request aborted by the client');

@@ -34,7 +34,7 @@ describe('tags and catalog', () => {
     assert.deepEqual(((await zero.json()) as { tags: string[] }).tags, []);
     const bad = await t.client.fetch('/v2/l/app/tags/list?n=-1');
     assert.equal(bad.status, 400);
-    assert.equal(await errorCode(bad), 'PAGINATION_NUMBER_INVALID');
+    assert.equal(await errorCode(bad), 'UNSUPPORTED');
   });
 
   it('answers tags of an unknown repository with NAME_UNKNOWN', async () => {

@@ -86,7 +86,7 @@ describe('manifests', () => {
       duplex: 'half',
     } as RequestInit);
     assert.equal(res.status, 413);
-    assert.equal(await errorCode(res), 'SIZE_EXCEEDED');
+    assert.equal(await errorCode(res), 'MANIFEST_INVALID');
   });
 
   it('pushes an index only once its children exist, and serves it', async () => {
@@ -139,7 +139,7 @@ describe('manifests', () => {
     assert.equal(await errorCode(bad), 'MANIFEST_UNKNOWN');
     const put = await t.client.putManifest('m/app', '-bad-', {}, OCI_MANIFEST);
     assert.equal(put.status, 400);
-    assert.equal(await errorCode(put), 'TAG_INVALID');
+    assert.equal(await errorCode(put), 'MANIFEST_INVALID');
   });
 
   it('deletes a tag, then a manifest with its other tags', async () => {
