@@ -36,11 +36,52 @@ export function checkAccountName(kind: string, name: string): void {
   }
 }
 
+export interface AccountServiceOptions {
+  /**
+   * Names no user or organisation may take because the mirror serves the repositories under them:
+   * the first component of each upstream's prefix (`ghcr.io` for `ghcr.io/`). An owner of such a
+   * namespace would hold rights on every mirrored name in it. An empty prefix (`proxy.remoteurl`)
+   * reserves nothing: every name is mirrored there, and users' and organisations' namespaces are
+   * mirrored names they hold access rights on (a mirrored name serves only what its upstream has there).
+   */
+  mirrorNamespaces?: readonly string[];
+}
+
+/** A user or organisation whose name the mirror now reserves (taken before it was configured). */
+export interface ReservedNameInUse {
+  name: string;
+  kind: 'user' | 'org';
+}
+
 export class AccountService {
+  private readonly mirrorNamespaces: ReadonlySet<string>;
+
   constructor(
     readonly store: AccountStore,
     readonly policy: AccessPolicy,
-  ) {}
+    opts: AccountServiceOptions = {},
+  ) {
+    this.mirrorNamespaces = new Set(opts.mirrorNamespaces);
+  }
+
+  /** Refuses a name no user or organisation may take. */
+  private checkNameFree(kind: string, name: string): void {
+    checkAccountName(kind, name);
+    if (RESERVED.has(name)) throw new AccountInvalidError(`the name ${name} is reserved`, { name });
+    if (this.mirrorNamespaces.has(name)) {
+      throw new AccountInvalidError(`the name ${name} is reserved: the repositories under ${name}/ are mirrored from an upstream (proxy.upstreams)`, { name });
+    }
+  }
+
+  /** Users and organisations holding a name the mirror reserves (created before it was configured): to be renamed or removed. */
+  async reservedNamesInUse(): Promise<ReservedNameInUse[]> {
+    const found: ReservedNameInUse[] = [];
+    for (const name of this.mirrorNamespaces) {
+      const kind = await this.store.namespaceKind(name);
+      if (kind !== undefined) found.push({ name, kind });
+    }
+    return found;
+  }
 
   /**
    * Changing accounts, organisations or tokens needs a password login (or the CLI): an access
@@ -81,8 +122,7 @@ export class AccountService {
   async createUser(actor: Principal, name: string, password: string | undefined, admin = false): Promise<PublicUser> {
     this.requirePassword(actor);
     this.requireAdmin(actor);
-    checkAccountName('user', name);
-    if (RESERVED.has(name)) throw new AccountInvalidError(`the name ${name} is reserved`, { name });
+    this.checkNameFree('user', name);
     const passwordHash = password === undefined ? null : await hashPassword(password);
     return toPublic(await this.store.createUser({ name, passwordHash, admin }));
   }
@@ -125,8 +165,7 @@ export class AccountService {
 
   async createOrg(actor: Principal, name: string, owner?: string): Promise<OrgRecord> {
     this.requirePassword(actor);
-    checkAccountName('organisation', name);
-    if (RESERVED.has(name)) throw new AccountInvalidError(`the name ${name} is reserved`, { name });
+    this.checkNameFree('organisation', name);
     const by = owner ?? (actor.kind === 'user' ? actor.name : undefined);
     if (by === undefined) throw new AccountInvalidError('an organisation needs an owner');
     if (by !== (actor.kind === 'user' ? actor.name : undefined)) this.requireAdmin(actor);

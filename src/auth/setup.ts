@@ -18,6 +18,7 @@ import { SigningKeys } from './keys.ts';
 import { AccessPolicy } from './policy.ts';
 import { LoginThrottle } from './throttle.ts';
 import { Sessions } from './sessions.ts';
+import { mirrorNamespaces } from '../proxy/routing.ts';
 
 /** Where the token signing keys live: auth.token.keydirectory, else `auth/keys` beside the metadata database; none in memory. */
 export function keyDirectory(config: Config): string | undefined {
@@ -55,13 +56,20 @@ export async function createAccessControl({ config, database, meta, log, onFailu
   const authenticator = new Authenticator({ store, throttle: new LoginThrottle(), htpasswd, log, onFailure });
   // distribution's htpasswd mode challenges with Basic; everything else with Docker's Bearer token flow.
   const basic = auth?.htpasswd !== undefined && auth.token === undefined;
+  const accounts = new AccountService(store, policy, { mirrorNamespaces: mirrorNamespaces(config.proxy) });
+  if (log !== undefined) {
+    for (const { name, kind } of await accounts.reservedNamesInUse()) {
+      const what = kind === 'org' ? 'organisation' : 'user';
+      log.warn({ [kind]: name }, `the ${what} ${name} holds a name the mirror reserves: it has rights on every mirrored repository under ${name}/. Delete it, or change that upstream's prefix`);
+    }
+  }
   return new AccessControl({
     store,
     policy,
     authenticator,
     tokens,
     keys,
-    accounts: new AccountService(store, policy),
+    accounts,
     sessions: new Sessions(store, config.ui.sessionttl),
     challenge: basic ? { scheme: 'basic', realm: auth.htpasswd?.realm, service: token.service } : { scheme: 'bearer', realm: token.realm, service: token.service },
     onFailure,

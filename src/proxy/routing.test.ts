@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { configSchema } from '../config/schema.ts';
-import { routesFromConfig, UpstreamRouter } from './routing.ts';
+import { mirrorNamespaces, routesFromConfig, UpstreamRouter } from './routing.ts';
 
 function routerFor(proxy: object): UpstreamRouter {
   const config = configSchema.parse({ proxy });
@@ -37,6 +37,24 @@ describe('UpstreamRouter', () => {
     const claim = router.claim('alice/app');
     assert.deepEqual([claim?.route.name, claim?.remote, claim?.route.username, claim?.route.ttlMs], ['registry-1.docker.io', 'alice/app', 'u', 3_600_000]);
     assert.equal(router.claim('quay/x')?.route.name, 'q');
+  });
+});
+
+describe('mirrorNamespaces', () => {
+  it('reserves the first component of every prefix, none for the empty one (remoteurl)', () => {
+    const proxy = configSchema.parse({
+      proxy: {
+        remoteurl: 'https://registry-1.docker.io',
+        upstreams: [
+          { name: 'ghcr', prefix: 'ghcr.io/', url: 'https://ghcr.io' },
+          { name: 'hub', prefix: 'mirror/hub/', url: 'https://registry-1.docker.io' },
+          { name: 'quay', prefix: 'mirror/quay/', url: 'https://quay.io' },
+        ],
+      },
+    }).proxy;
+    assert.deepEqual(mirrorNamespaces(proxy), ['ghcr.io', 'mirror']);
+    assert.deepEqual(mirrorNamespaces(configSchema.parse({ proxy: { remoteurl: 'https://x' } }).proxy), []);
+    assert.deepEqual(mirrorNamespaces(undefined), []);
   });
 });
 

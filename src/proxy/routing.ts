@@ -53,6 +53,17 @@ export function routesFromConfig(proxy: ProxyConfig): UpstreamRoute[] {
   return routes;
 }
 
+/**
+ * The names the mirror reserves: the first component of every non-empty prefix (`ghcr.io` for
+ * `ghcr.io/`, `mirror` for `mirror/hub/`), which no user or organisation may take, since its owner
+ * would hold rights on the mirrored names under it. An empty prefix (remoteurl) reserves nothing.
+ */
+export function mirrorNamespaces(proxy: ProxyConfig | undefined): string[] {
+  if (proxy === undefined) return [];
+  const names = routesFromConfig(proxy).map((r) => r.prefix.split('/')[0] ?? '');
+  return [...new Set(names.filter((n) => n !== ''))].sort();
+}
+
 export class UpstreamRouter {
   /** Longest prefix first. */
   private readonly routes: readonly UpstreamRoute[];
