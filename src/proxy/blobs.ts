@@ -3,6 +3,14 @@
  * upstream once (however many clients ask at the same time), streamed to the clients while it is
  * written, verified and committed (blob-fetch.ts). Repositories no upstream claims go straight to
  * the local service. After distribution's registry/proxy/proxyblobstore.go.
+ *
+ * A mirrored name serves only what its upstream has under that name. Bytes the registry holds for
+ * another repository (a private push, another mirrored name, another upstream) are reused only once
+ * the upstream confirms the digest under this name: its answer to a HEAD, or the GET that fetches
+ * the bytes. A manifest fetched from the upstream that lists a digest is no confirmation (whoever
+ * pushed it upstream wrote that list), so a blob whose size it gave is fetched without a HEAD
+ * first only when no local copy or transfer of it exists. Otherwise a mirrored name would serve,
+ * and answer HEAD for, any digest of the registry to whoever may pull it.
  */
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
@@ -16,13 +24,35 @@ import type { Claim, PullThroughDeps, UpstreamRouter } from './routing.ts';
 import type { MirrorStats } from './stats.ts';
 import { upstreamError, type UpstreamClient } from './upstream.ts';
 
+/**
+ * Why a mirrored repository may have a blob: 'linked', it is linked to the repository (its local
+ * bytes serve it); 'confirmed', the upstream confirmed it under the repository's name (fetch it,
+ * or join a transfer of it for another repository); 'expected', a fetched manifest named it (only
+ * the repository's own GET may bring it).
+ */
+type Standing = 'linked' | 'confirmed' | 'expected';
+
+/** A blob record stat() returned for a mirrored repository. */
+interface Mirrored {
+  repo: string;
+  claim: Claim;
+  standing: Standing;
+}
+
+/** A transfer in progress, and the repository whose GET started it. */
+interface Transfer {
+  repo: string;
+  size: number;
+  fetch: Promise<BlobFetch>;
+}
+
 export class PullThroughBlobs implements BlobStore {
-  /** Transfers in progress, by digest: one per blob whoever asks. */
-  private readonly inflight = new Map<string, Promise<BlobFetch>>();
+  /** Transfers in progress, by digest: one per blob, joined by the repositories entitled to it. */
+  private readonly inflight = new Map<string, Transfer>();
   /** Upstream HEADs in progress, by upstream, repository and digest. */
   private readonly heads = new Map<string, Promise<BlobRecord>>();
-  /** Records this service's stat returned for mirrored repositories -> their repository, so open() knows where to fetch from. */
-  private readonly mirrored = new WeakMap<BlobRecord, string>();
+  /** Records this service's stat returned for mirrored repositories, so open() knows where to fetch from and what it may serve. */
+  private readonly mirrored = new WeakMap<BlobRecord, Mirrored>();
   /** `repo\0digest` -> size, from the descriptors of manifests fetched: a cold blob's GET needs no HEAD first. */
   private readonly expected = new LRUCache<string, number>({ max: 200_000 });
 
@@ -40,22 +70,29 @@ export class PullThroughBlobs implements BlobStore {
     const claim = this.router.claim(repo);
     if (claim === undefined) return this.local.blobs.stat(repo, digest);
     try {
-      return this.remember({ ...(await this.local.blobs.stat(repo, digest)) }, repo);
+      return this.remember({ ...(await this.local.blobs.stat(repo, digest)) }, { repo, claim, standing: 'linked' });
     } catch (e) {
       if (!(e instanceof BlobUnknownError)) throw e;
     }
     parseDigest(digest);
-    // Cached through another repository: the same bytes, whatever the name.
-    const known = await this.local.meta.getBlob(digest);
-    if (known !== undefined && (await this.local.blobs.bytesPresent(digest))) {
-      await this.local.meta.linkBlob(repo, known);
-      return this.remember({ ...known }, repo);
+    const transfer = this.inflight.get(digest);
+    if (transfer?.repo === repo) {
+      // This repository's own GET answered: the upstream has it here.
+      const fetch = await transfer.fetch.catch(() => undefined);
+      if (fetch !== undefined) return this.remember({ digest, size: fetch.size }, { repo, claim, standing: 'confirmed' });
     }
-    const inflight = await this.inflight.get(digest)?.catch(() => undefined);
-    if (inflight !== undefined) return this.remember({ digest, size: inflight.size }, repo);
     const size = this.expected.get(`${repo}\0${digest}`);
-    if (size !== undefined) return this.remember({ digest, size }, repo);
-    return this.remember({ ...(await this.head(claim, digest)) }, repo);
+    if (size !== undefined && transfer === undefined && !(await this.local.blobs.bytesPresent(digest))) {
+      return this.remember({ digest, size }, { repo, claim, standing: 'expected' });
+    }
+    // Held here for another repository, or being fetched for one: only the upstream can say this name has it.
+    const upstream = await this.head(claim, digest);
+    const known = await this.local.meta.getBlob(digest);
+    if (known?.size === upstream.size && (await this.local.blobs.bytesPresent(digest))) {
+      await this.local.meta.linkBlob(repo, known);
+      return this.remember({ ...known }, { repo, claim, standing: 'linked' });
+    }
+    return this.remember({ ...upstream }, { repo, claim, standing: 'confirmed' });
   }
 
   /** Blobs a fetched manifest references, with their sizes (the upstream's GET still decides whether they exist). */
@@ -64,29 +101,31 @@ export class PullThroughBlobs implements BlobStore {
   }
 
   async open(blob: BlobRecord, range?: BlobRange): Promise<OpenedBlob> {
-    const repo = this.mirrored.get(blob);
-    const claim = repo === undefined ? undefined : this.router.claim(repo);
-    if (repo === undefined || claim === undefined) return this.local.blobs.open(blob, range);
-    try {
-      const opened = await this.local.blobs.open(blob, range);
-      this.stats.hit(claim.route.name, 'blob', range === undefined ? blob.size : range.end - range.start + 1);
-      return opened;
-    } catch (e) {
-      if (!(e instanceof BlobUnknownError)) throw e;
+    const mirrored = this.mirrored.get(blob);
+    if (mirrored === undefined) return this.local.blobs.open(blob, range);
+    if (mirrored.standing === 'linked') {
+      try {
+        const opened = await this.local.blobs.open(blob, range);
+        this.stats.hit(mirrored.claim.route.name, 'blob', range === undefined ? blob.size : range.end - range.start + 1);
+        return opened;
+      } catch (e) {
+        if (!(e instanceof BlobUnknownError)) throw e;
+      }
     }
-    return this.pull(claim, repo, blob, range);
+    return this.pull(mirrored, blob, range);
   }
 
   async openFile(blob: BlobRecord, range?: BlobRange): Promise<BlobFile | undefined> {
-    const repo = this.mirrored.get(blob);
-    const claim = repo === undefined ? undefined : this.router.claim(repo);
-    if (claim === undefined) return this.local.blobs.openFile(blob, range);
+    const mirrored = this.mirrored.get(blob);
+    if (mirrored === undefined) return this.local.blobs.openFile(blob, range);
+    // Not this repository's yet: open() fetches it.
+    if (mirrored.standing !== 'linked') return undefined;
     try {
       const file = await this.local.blobs.openFile(blob, range);
-      if (file !== undefined) this.stats.hit(claim.route.name, 'blob', file.length);
+      if (file !== undefined) this.stats.hit(mirrored.claim.route.name, 'blob', file.length);
       return file;
     } catch (e) {
-      if (e instanceof BlobUnknownError) return undefined; // not cached yet: open() fetches it
+      if (e instanceof BlobUnknownError) return undefined; // the bytes are gone: open() fetches them again
       throw e;
     }
   }
@@ -95,7 +134,12 @@ export class PullThroughBlobs implements BlobStore {
     return this.local.blobs.redirectURL(digest, method);
   }
 
-  mount(repo: string, digest: string, from?: string): Promise<BlobRecord | undefined> {
+  /**
+   * Nothing is mounted into a mirrored name: it holds what its upstream has there (the client
+   * uploads instead). Mounting from one takes only what is linked to it, which its upstream confirmed.
+   */
+  async mount(repo: string, digest: string, from?: string): Promise<BlobRecord | undefined> {
+    if (this.router.claim(repo) !== undefined) return undefined;
     return this.local.blobs.mount(repo, digest, from);
   }
 
@@ -107,16 +151,16 @@ export class PullThroughBlobs implements BlobStore {
     return this.local.blobs.bytesPresent(digest);
   }
 
-  private remember(blob: BlobRecord, repo: string): BlobRecord {
-    this.mirrored.set(blob, repo);
+  private remember(blob: BlobRecord, mirrored: Mirrored): BlobRecord {
+    this.mirrored.set(blob, mirrored);
     return blob;
   }
 
   /** Join (or start) the blob's transfer: stream it as it arrives, or wait for it and read the cached copy. */
-  private async pull(claim: Claim, repo: string, blob: BlobRecord, range: BlobRange | undefined): Promise<OpenedBlob> {
-    const upstream = claim.route.name;
-    this.stats.miss(upstream, 'blob');
-    const fetch = await this.fetchOf(claim, repo, blob);
+  private async pull(mirrored: Mirrored, blob: BlobRecord, range: BlobRange | undefined): Promise<OpenedBlob> {
+    const { claim, repo } = mirrored;
+    this.stats.miss(claim.route.name, 'blob');
+    const fetch = await this.fetchOf(mirrored, blob);
     const stream = range === undefined ? fetch.subscribe(repo) : undefined;
     if (stream !== undefined) return { ...blob, stream };
     // Bytes already went out (or a range was asked): the cached copy serves it once complete.
@@ -125,11 +169,17 @@ export class PullThroughBlobs implements BlobStore {
     return this.local.blobs.open(blob, range);
   }
 
-  private fetchOf(claim: Claim, repo: string, blob: BlobRecord): Promise<BlobFetch> {
+  /**
+   * The transfer to read the blob from: the one in progress when this repository may join it (it
+   * started it, or the blob is linked here or confirmed here by the upstream), else a new one, which
+   * later asks share unless another transfer of the digest is in progress.
+   */
+  private fetchOf({ claim, repo, standing }: Mirrored, blob: BlobRecord): Promise<BlobFetch> {
     const existing = this.inflight.get(blob.digest);
-    if (existing !== undefined) return existing;
+    if (existing !== undefined && existing.size === blob.size && (existing.repo === repo || standing !== 'expected')) return existing.fetch;
     const started = this.startFetch(claim, repo, blob);
-    this.inflight.set(blob.digest, started);
+    const transfer: Transfer = { repo, size: blob.size, fetch: started };
+    if (existing === undefined) this.inflight.set(blob.digest, transfer);
     // Counted and logged once per transfer, however many clients it had.
     const failed = (e: unknown) => {
       forget();
@@ -138,7 +188,7 @@ export class PullThroughBlobs implements BlobStore {
       this.log.warn({ upstream: claim.route.name, repository: repo, digest: blob.digest, reason: e.reason }, 'mirror: blob fetch failed');
     };
     const forget = () => {
-      if (this.inflight.get(blob.digest) === started) this.inflight.delete(blob.digest);
+      if (this.inflight.get(blob.digest) === transfer) this.inflight.delete(blob.digest);
     };
     started.then((f) => f.done.then(forget, failed), failed);
     return started;

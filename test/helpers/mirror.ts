@@ -6,6 +6,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hashSync } from 'bcryptjs';
+import { pino } from 'pino';
+import { configSchema, type ConfigInput } from '../../src/config/schema.ts';
+import { startRegistry, type RunningRegistry } from '../../src/main.ts';
 import type { BuiltImage } from '../fixtures/oci.ts';
 import { freePort, tempDir } from './process.ts';
 
@@ -144,4 +147,30 @@ auth:
 
 export function basicAuth(user: string, password: string): Record<string, string> {
   return { Authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` };
+}
+
+/** An in-process berth on a root directory of the caller's, to start it again on the same data with another config. */
+export async function startBerthOn(root: string, config: ConfigInput = {}): Promise<{ url: string; running: RunningRegistry }> {
+  const parsed = configSchema.parse({
+    ...config,
+    http: { ...config.http, addr: '127.0.0.1:0' },
+    log: { level: 'warn', ...config.log },
+    storage: { ...config.storage, filesystem: { rootdirectory: root } },
+  });
+  const running = await startRegistry(parsed, pino({ level: 'warn' }));
+  return { url: `http://127.0.0.1:${running.address.port}`, running };
+}
+
+/** What GET and HEAD of a blob answer (statuses; the GET's error code, if any), with these headers. */
+export async function probeBlob(
+  base: string,
+  repo: string,
+  digest: string,
+  headers: Record<string, string> = {},
+): Promise<{ get: number; head: number; code: string | undefined }> {
+  const head = await fetch(`${base}/v2/${repo}/blobs/${digest}`, { method: 'HEAD', headers });
+  const get = await fetch(`${base}/v2/${repo}/blobs/${digest}`, { headers });
+  const text = await get.text();
+  const code = get.status === 200 ? undefined : (JSON.parse(text) as { errors?: { code: string }[] }).errors?.[0]?.code;
+  return { get: get.status, head: head.status, code };
 }
