@@ -3,7 +3,7 @@
  * operation checked against the acting principal. The JSON API and the CLI both call this (the
  * CLI as SYSTEM); neither touches the store directly.
  */
-import { AccessDeniedError, AccountInvalidError, AccountUnknownError } from './errors.ts';
+import { AccessDeniedError, AccountConflictError, AccountInvalidError, AccountUnknownError } from './errors.ts';
 import { hashPassword } from './passwords.ts';
 import type { AccessPolicy } from './policy.ts';
 import { isAdmin, type Principal } from './principal.ts';
@@ -171,9 +171,9 @@ export class AccountService {
     if (by !== (actor.kind === 'user' ? actor.name : undefined)) this.requireAdmin(actor);
     if (actor.kind === 'user' && actor.restrict !== undefined) throw new AccessDeniedError('an access token cannot create organisations');
     await this.requireUser(by);
-    if (!isAdmin(actor) && (await this.policy.namespaceInUse(name))) {
-      throw new AccessDeniedError(`the namespace ${name} already holds repositories: only an administrator may create this organisation`, { org: name });
-    }
+    // A namespace holding repositories gets an owner from an administrator only. To anyone else it
+    // answers as a taken name does, word for word: a different answer would tell private namespaces apart.
+    if (!isAdmin(actor) && (await this.policy.namespaceInUse(name))) throw nameTaken(name);
     return this.store.createOrg(name, by);
   }
 
@@ -307,6 +307,11 @@ export class AccountService {
     const owned = (await this.store.listTokens(user)).some((t) => t.id === id);
     if (!owned || !(await this.store.revokeToken(id))) throw new AccountUnknownError(`no token ${id} of ${user}`, { id });
   }
+}
+
+/** The answer for a name that is taken: the store's own (AccountConflictError) for a user's or organisation's. */
+function nameTaken(name: string): AccountConflictError {
+  return new AccountConflictError(`the name ${JSON.stringify(name)} is taken`, { name });
 }
 
 function toPublic(user: UserRecord): PublicUser {
