@@ -81,6 +81,10 @@ export interface OrgAccess {
 export interface AccountStore {
   /** Whether any user exists (access control switches on with the first). */
   hasUsers(): Promise<boolean>;
+  /** How many times users were created, deleted or changed through this store (free to read). */
+  userChanges(): number;
+  /** A value that moves when another process (the CLI) commits changes to the store; one cheap query. */
+  externalChanges(): number;
   /** Kind of a namespace, or undefined when nobody holds the name. */
   namespaceKind(name: string): Promise<'user' | 'org' | undefined>;
 

@@ -1,28 +1,26 @@
 /**
- * Authorisation before the handler runs: who the caller is (Basic credentials, a bearer token
- * from the token server, or nobody) and whether the route's access is granted. Denials follow
- * Docker's token authentication: an anonymous caller, or a bearer token that lacks the scope,
- * gets 401 with a `WWW-Authenticate` challenge naming the scope to ask for; a logged-in user
- * (Basic) without the right gets 403 DENIED. A private repository and a missing one look alike.
+ * Authorisation before the handler runs, on the HTTP side: every route declares what it needs
+ * (REQUIREMENTS, /v2/ and /api/ alike), the request's credentials are read off it, and the one
+ * decision of auth/authorizer.ts is written back: the caller's principal on the context, or a
+ * challenge or denial. Denials follow Docker's token authentication: an anonymous caller, or a
+ * bearer token that lacks the scope, gets 401 with a `WWW-Authenticate` challenge naming the scope
+ * to ask for; a logged-in user (Basic, session) without the right gets 403 DENIED. A private
+ * repository and a missing one look alike.
  *
- * The hot path (a valid bearer token) costs a map lookup: the token's verification is cached and
- * its `access` claim is checked without touching the account store.
+ * The hot path (a valid bearer token) costs map lookups: the token's verification is cached, its
+ * user's existence too, and its `access` claim is checked without touching the account store.
  */
-import type { IncomingMessage } from 'node:http';
 import type { App, RequestContext } from './context.ts';
 import { HttpError } from './errors.ts';
 import type { Method, RouteName } from './routes.ts';
 import { paths } from './routes.ts';
-import { ANONYMOUS, isAdmin, type Principal } from '../auth/principal.ts';
-import { AuthenticationError } from '../auth/errors.ts';
-import { parseScope, type RepositoryAction, type Scope } from '../auth/scope.ts';
-import { resourceKey } from '../auth/jwt.ts';
+import type { Need } from '../auth/authorizer.ts';
 import type { AccessControl } from '../auth/access-control.ts';
 import { refuseCrossSite, sessionUser } from './session.ts';
+import { clientAddress } from './client-address.ts';
+import { isValidName } from '../registry/reference.ts';
 
-/** What a route needs: nothing, any logged-in caller, an admin, the catalog, or an action on the repository. */
-type Need = 'none' | 'login' | 'admin' | 'catalog' | RepositoryAction;
-type Requirement = Need | Partial<Record<Method, RepositoryAction>>;
+type Requirement = Need | Partial<Record<Method, Need>>;
 
 /** Every route says what it needs (the type makes a new route declare it). */
 const REQUIREMENTS: Record<RouteName, Requirement> = {
@@ -38,30 +36,33 @@ const REQUIREMENTS: Record<RouteName, Requirement> = {
   mirror: 'admin',
   token: 'none',
   jwks: 'none',
-  // The management API authenticates in its handlers (handlers/api-common.ts) and lets the AccountService decide.
-  'api-me': 'none',
-  'api-users': 'none',
-  'api-user': 'none',
-  'api-tokens': 'none',
-  'api-token': 'none',
-  'api-orgs': 'none',
-  'api-org': 'none',
-  'api-org-member': 'none',
-  'api-teams': 'none',
-  'api-team': 'none',
-  'api-team-member': 'none',
-  'api-team-permissions': 'none',
-  'api-repository': 'none',
-  // Discovery: anyone may search (answers are filtered by what the caller may pull); handlers/search.ts authenticates.
+  // The account API: a user by password, access token or web session (never a bearer token).
+  'api-me': 'account',
+  'api-users': 'account',
+  'api-user': 'account',
+  'api-tokens': 'account',
+  'api-token': 'account',
+  'api-orgs': 'account',
+  'api-org': 'account',
+  'api-org-member': 'account',
+  'api-teams': 'account',
+  'api-team': 'account',
+  'api-team-member': 'account',
+  'api-team-permissions': 'account',
+  // Anyone may read a public repository's settings; descriptions need push, visibility (checked by the
+  // AccountService, for a bearer token within its scopes) and deleting the repository need delete.
+  'api-repository': { GET: 'optional', PATCH: 'push', DELETE: 'delete' },
+  // Discovery: anyone may search (answers are filtered by what the caller may pull).
   'v1-ping': 'none',
-  'v1-search': 'none',
-  'api-search': 'none',
-  'api-repository-star': 'none',
+  'v1-search': 'search',
+  'api-search': 'optional',
+  'api-repository-star': 'login',
   // The web UI's content views: the registry's own rights on the repository.
   'api-repository-tags': 'pull',
   'api-repository-tag': 'delete',
   'api-repository-manifest': 'pull',
-  'api-session': 'none',
+  // Who is signed in (optional); signing in and out read the credentials and cookie themselves.
+  'api-session': { GET: 'optional', POST: 'none', DELETE: 'none' },
   'api-admin-storage': 'admin',
 };
 
@@ -73,17 +74,6 @@ function requirementOf(route: RouteName, method: Method): Need {
   return typeof r === 'string' ? r : (r[method] ?? 'admin');
 }
 
-export function clientAddress(req: IncomingMessage): string {
-  return req.socket.remoteAddress ?? '';
-}
-
-/** Decode `Authorization: Basic`; undefined when it is not well-formed. */
-export function parseBasic(value: string): { user: string; password: string } | undefined {
-  const decoded = Buffer.from(value, 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  if (colon <= 0) return undefined;
-  return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
-}
 
 function quote(value: string): string {
   return `"${value.replace(/["\\]/g, '\\$&')}"`;
@@ -113,75 +103,7 @@ export function challenge(ctx: RequestContext, access: AccessControl, scope?: st
   return new HttpError('UNAUTHORIZED', message, detail, { 'WWW-Authenticate': header });
 }
 
-/** Who the request's credentials name; throws a challenge for bad ones. */
-export async function authenticate(ctx: RequestContext, access: AccessControl): Promise<Principal> {
-  const header = ctx.req.headers.authorization;
-  if (header === undefined || header === '') return (await sessionUser(ctx, access)) ?? ANONYMOUS;
-  const trimmed = header.trim();
-  const space = trimmed.indexOf(' ');
-  const scheme = (space === -1 ? trimmed : trimmed.slice(0, space)).toLowerCase();
-  const value = space === -1 ? '' : trimmed.slice(space + 1).trim();
-  try {
-    if (scheme === 'bearer') {
-      ctx.token = await access.tokens.verify(value);
-      const subject = ctx.token.subject;
-      return subject === '' ? ANONYMOUS : { kind: 'user', name: subject, admin: false, via: 'bearer' };
-    }
-    if (scheme === 'basic') {
-      const creds = parseBasic(value);
-      if (creds === undefined) throw new AuthenticationError('malformed Basic credentials');
-      return await access.authenticator.login(creds.user, creds.password, clientAddress(ctx.req));
-    }
-  } catch (err) {
-    if (err instanceof AuthenticationError) {
-      // Password failures are counted by the authenticator; a bad token is counted here.
-      if (scheme === 'bearer') access.failed();
-      throw challenge(ctx, access, undefined, scheme === 'bearer' ? 'invalid_token' : undefined, err.message);
-    }
-    throw err;
-  }
-  throw challenge(ctx, access, undefined, undefined, `unsupported authorization scheme ${scheme}`);
-}
-
-/**
- * The principal with its real rights: a bearer token names its subject only, so for the routes
- * that filter or manage by identity (catalog, admin), the user is looked up.
- */
-export async function resolvePrincipal(ctx: RequestContext, access: AccessControl): Promise<Principal> {
-  const p = ctx.principal;
-  if (p.kind !== 'user' || p.via !== 'bearer') return p;
-  const stored = await access.store.getUser(p.name);
-  // htpasswd users (distribution's mode) are not in the store and may do everything.
-  const user = stored ?? (access.authenticator.isHtpasswdUser(p.name) ? { name: p.name, admin: true } : undefined);
-  // A token issued for a scoped access token keeps that token's limits (not the user's full rights).
-  const restrict = ctx.token?.restrict === undefined ? undefined : restrictionOf(ctx.token.restrict);
-  ctx.principal = user === undefined ? ANONYMOUS : { kind: 'user', name: user.name, admin: user.admin, via: 'bearer', ...(restrict && { restrict }) };
-  return ctx.principal;
-}
-
-/** The scopes of a restricted token's claim; one that does not parse (it never should: we signed it) allows nothing. */
-function restrictionOf(scopes: readonly string[]): Scope[] {
-  return scopes.flatMap((s) => {
-    try {
-      return [parseScope(s, true)];
-    } catch {
-      return [];
-    }
-  });
-}
-
-function deny(ctx: RequestContext, access: AccessControl, scope: string, message?: string): HttpError {
-  if (ctx.principal.kind === 'anonymous') return challenge(ctx, access, scope, undefined, message);
-  if (ctx.token !== undefined) return challenge(ctx, access, scope, 'insufficient_scope', message ?? 'insufficient scope');
-  return new HttpError('DENIED', message, { scope });
-}
-
-async function mayDo(ctx: RequestContext, access: AccessControl, name: string, action: RepositoryAction): Promise<boolean> {
-  if (ctx.token !== undefined) return ctx.token.access.get(resourceKey('repository', name))?.has(action) === true;
-  return (await access.policy.repositoryActions(ctx.principal, name)).has(action);
-}
-
-/** Authorise the matched route; throws the challenge or denial. Sets ctx.principal. */
+/** Authorise the matched route; throws the challenge or denial. Sets ctx.principal (and ctx.token). */
 export async function authorize(ctx: RequestContext, app: App, method: Method): Promise<void> {
   refuseCrossSite(ctx);
   const access = app.access;
@@ -191,36 +113,25 @@ export async function authorize(ctx: RequestContext, app: App, method: Method): 
   }
   if (ctx.route === 'unknown') return;
   const need = requirementOf(ctx.route, method);
-  if (need === 'none') return;
-  ctx.principal = await authenticate(ctx, access);
-  switch (need) {
-    case 'login':
-      if (ctx.principal.kind === 'anonymous') throw challenge(ctx, access);
-      return;
-    case 'admin':
-      if (!isAdmin(await resolvePrincipal(ctx, access))) throw ctx.principal.kind === 'anonymous' ? challenge(ctx, access) : new HttpError('DENIED');
-      // A bearer token grants its scopes only, and no scope names administration.
-      if (ctx.token !== undefined) throw new HttpError('DENIED', 'administration needs a password, an access token or a web session, not a bearer token');
-      return;
-    case 'catalog':
-      // Always through a challenge, so that a client with credentials sends them; an anonymous token lists what is public.
-      if (ctx.token === undefined && ctx.principal.kind === 'anonymous') throw challenge(ctx, access, 'registry:catalog:*');
-      if (ctx.token !== undefined && ctx.token.access.get(resourceKey('registry', 'catalog'))?.has('*') !== true) {
-        throw challenge(ctx, access, 'registry:catalog:*', 'insufficient_scope');
-      }
-      await resolvePrincipal(ctx, access);
-      return;
+  // A mount's source, when it is a repository name at all (it is named in the challenge).
+  const from = ctx.route === 'upload-start' && ctx.query.has('mount') ? ctx.query.get('from') : null;
+  const mountFrom = from !== null && isValidName(from) ? from : null;
+  const decision = await access.authorizer.authorize(
+    { authorization: ctx.req.headers.authorization, session: () => sessionUser(ctx, access), address: clientAddress(ctx.req) },
+    { need, name: ctx.name, ...(mountFrom !== null && { mountFrom }) },
+  );
+  switch (decision.kind) {
+    case 'challenge':
+      throw challenge(ctx, access, decision.scope, decision.error, decision.message);
+    case 'deny':
+      throw new HttpError('DENIED', decision.message, decision.scope === undefined ? undefined : { scope: decision.scope });
   }
-  const name = ctx.name;
-  const actions = need === 'push' ? 'pull,push' : need;
-  if (!(await mayDo(ctx, access, name, need))) throw deny(ctx, access, `repository:${name}:${actions}`);
-  if (CREATING.has(ctx.route) || CREATING.has(`${ctx.route}:${method}`)) {
-    await access.policy.claimForPush(name);
-  }
-  // A cross-repository mount needs pull on the source; without it the mount is not tried (a plain upload starts).
-  // A mount without `from` would take the blob from any repository, private ones included: never tried here.
-  const from = ctx.query.get('from');
-  if (ctx.route === 'upload-start' && ctx.query.has('mount') && (from === null || !(await mayDo(ctx, access, from, 'pull')))) {
+  ctx.principal = decision.principal;
+  if (decision.token !== undefined) ctx.token = decision.token;
+  if (CREATING.has(ctx.route) || CREATING.has(`${ctx.route}:${method}`)) await access.policy.claimForPush(ctx.name);
+  // A mount from a repository the caller may not pull, or without `from` (it would take the blob
+  // from any repository, private ones included), is not tried: a plain upload starts.
+  if (ctx.route === 'upload-start' && ctx.query.has('mount') && !decision.mount) {
     ctx.query.delete('from');
     ctx.query.delete('mount');
   }

@@ -10,7 +10,7 @@ import { before, describe, it } from 'node:test';
 import { useTestRegistry } from '../helpers/inproc.ts';
 import { api } from '../helpers/api.ts';
 import { AuthClient, type Credentials } from '../helpers/auth-client.ts';
-import { waitForAccessControl } from '../helpers/auth.ts';
+import { expectAccessControl } from '../helpers/auth.ts';
 import { SYSTEM } from '../../src/auth/principal.ts';
 import { paths } from '../../src/http/routes.ts';
 
@@ -47,7 +47,7 @@ describe('content API under access control', () => {
       await accounts.addTeamMember(SYSTEM, 'acme', team, member);
       await accounts.setTeamPermission(SYSTEM, 'acme', team, 'acme/app', role);
     }
-    await waitForAccessControl(t.reg);
+    await expectAccessControl(t.reg);
     const alice = new AuthClient(t.reg.url, users.alice, 'basic');
     digest = (await alice.pushImage('acme/app', 'v1')).descriptor.digest;
     await alice.pushImage('acme/app', 'v2');

@@ -193,14 +193,14 @@ describe('management API: users', () => {
     assert.equal((await call('GET', paths.apiMe(), { as: robot })).status, 401);
   });
 
-  it('accepts a bearer token from the token server, as the user it names', async () => {
+  it('refuses a bearer token from the token server on the account API (review finding 3)', async () => {
     const res = await fetch(`${t.reg.url}${paths.token()}?service=berth`, {
       headers: { authorization: `Basic ${Buffer.from(`${alice.user}:${alice.password}`).toString('base64')}` },
     });
     const { token } = (await res.json()) as { token: string };
     const me = await call('GET', paths.apiMe(), { as: { bearer: token } });
-    assert.equal(me.status, 200);
-    assert.equal((me.body as { name: string }).name, 'alice');
+    assert.equal(me.status, 403);
+    assert.match(JSON.stringify(me.body), /not a bearer token/);
     assert.equal((await call('GET', paths.apiUsers(), { as: { bearer: token } })).status, 403);
     assert.equal((await call('GET', paths.apiMe(), { as: { bearer: `${token}x` } })).status, 401);
   });
@@ -216,7 +216,7 @@ describe('management API: users', () => {
     assert.equal((await call('POST', paths.apiUsers(), { as: bearer, body: { name: 'mallory', password: 'mallory-password', admin: true } })).status, 403);
     assert.equal((await call('POST', paths.apiTokens(root.user), { as: bearer, body: { name: 'unscoped' } })).status, 403);
     assert.equal((await call('GET', paths.events(), { as: bearer })).status, 403);
-    assert.deepEqual((await call('GET', paths.apiMe(), { as: bearer })).body, { name: 'ops', admin: false, orgs: [], scopes: ['repository:ops/app:pull'] });
+    assert.equal((await call('GET', paths.apiMe(), { as: bearer })).status, 403);
   });
 });
 

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { spawn } from 'node:child_process';
 import { REPO_ROOT, requireTools, run, startBerth, type BerthProcess, type RunResult } from '../helpers/process.ts';
 import { AuthClient, basicHeader, type Credentials } from '../helpers/auth-client.ts';
-import { waitForAccessControl } from '../helpers/auth.ts';
+import { expectAccessControl } from '../helpers/auth.ts';
 import { paths } from '../../src/http/routes.ts';
 
 const admin: Credentials = { user: 'admin', password: 'admin-password' };
@@ -57,7 +57,7 @@ describe('berth user|org|team|repo|token|auth beside a running server', () => {
     assert.equal((await fetch(`${server.url}/v2/`)).status, 200, 'open before the first user');
     const res = await ok(['user', 'add', 'admin', '--admin', '--password-stdin'], `${admin.password}\n`);
     assert.equal(res.stdout, 'created user admin (administrator)\n');
-    await waitForAccessControl(server);
+    await expectAccessControl(server);
     assert.equal(await login(admin), 200);
     assert.equal(await login({ user: 'admin', password: 'wrong-password' }), 401);
   });

@@ -46,7 +46,6 @@ describe('search', () => {
     await accounts.createTeam(SYSTEM, 'acme', 'devs');
     await accounts.addTeamMember(SYSTEM, 'acme', 'devs', 'carol');
     await accounts.setTeamPermission(SYSTEM, 'acme', 'devs', 'acme/api', 'read');
-    await new Promise((r) => setTimeout(r, 1100));
     const admin = new AuthClient(reg.url, users.admin);
     const repos: [string, 'public' | 'private'][] = [
       ['library/nginx', 'public'],

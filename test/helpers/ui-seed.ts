@@ -18,7 +18,7 @@ import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
 import { SYSTEM } from '../../src/auth/principal.ts';
 import { api, type ApiAnswer } from './api.ts';
-import { startAuthRegistry, waitForAccessControl, type AuthRegistry } from './auth.ts';
+import { startAuthRegistry, expectAccessControl, type AuthRegistry } from './auth.ts';
 import { AuthClient, type Credentials } from './auth-client.ts';
 import { OCI_INDEX, OCI_MANIFEST, sha256, type Descriptor } from './client.ts';
 import { tar } from '../fixtures/tar.ts';
@@ -184,7 +184,7 @@ export async function seedRegistry(): Promise<Seeded> {
   const reg = await startAuthRegistry();
   try {
     await reg.accounts.createUser(SYSTEM, USERS.admin.user, USERS.admin.password, true);
-    await waitForAccessControl(reg);
+    await expectAccessControl(reg);
     const call = api(reg.url);
     const { admin, alice, bob } = USERS;
     for (const who of [alice, bob]) expectStatus(await call('POST', '/api/v1/users', { as: admin, body: { name: who.user, password: who.password } }), 201, `create ${who.user}`);

@@ -12,7 +12,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { writeDockerArchive, type BuiltImage } from '../fixtures/oci.ts';
-import { headStatus, htpasswdLine, startAuthRegistry, waitForAccessControl, type AuthRegistry, type LoginEvent } from '../helpers/auth.ts';
+import { headStatus, htpasswdLine, startAuthRegistry, expectAccessControl, type AuthRegistry, type LoginEvent } from '../helpers/auth.ts';
 import { dockerdWarnings, startDockerd, stopDockerd, type Daemon } from '../helpers/dockerd.ts';
 import { requireTools, run, runOk, tempDir, type RunResult } from '../helpers/process.ts';
 import { SYSTEM } from '../../src/auth/principal.ts';
@@ -77,7 +77,7 @@ describe('docker with accounts (token flow)', { skip: tools.skip }, () => {
     tools.check();
     reg = await startAuthRegistry();
     await reg.accounts.createUser(SYSTEM, ALICE.user, ALICE.password);
-    await waitForAccessControl(reg);
+    await expectAccessControl(reg);
     work = await tempDir('auth-docker');
     daemon = await startDockerd(work, reg.host);
     const archive = join(work, 'image.tar');

@@ -9,7 +9,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { writeSingleArchLayout, type SingleArchLayout } from '../fixtures/oci.ts';
-import { headStatus, startAuthRegistry, waitForAccessControl, type AuthRegistry } from '../helpers/auth.ts';
+import { headStatus, startAuthRegistry, expectAccessControl, type AuthRegistry } from '../helpers/auth.ts';
 import { podmanSandbox } from '../helpers/podman.ts';
 import { requireTools, run, runOk, tempDir, type RunResult } from '../helpers/process.ts';
 import { SYSTEM } from '../../src/auth/principal.ts';
@@ -54,7 +54,7 @@ describe('podman with accounts (token flow)', { skip: tools.skip }, () => {
     tools.check();
     reg = await startAuthRegistry();
     await reg.accounts.createUser(SYSTEM, ALICE.user, ALICE.password);
-    await waitForAccessControl(reg);
+    await expectAccessControl(reg);
     work = await tempDir('auth-podman');
     // podman login writes the sandbox's auth file, and every other command reads its credentials from there only
     ({ env, globals, authfile } = await podmanSandbox(work, reg.host));

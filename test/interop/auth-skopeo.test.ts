@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { writeSingleArchLayout, type SingleArchLayout } from '../fixtures/oci.ts';
 import { basicHeader, type Credentials } from '../helpers/auth-client.ts';
-import { headStatus, htpasswdLine, startAuthRegistry, waitForAccessControl, type AuthRegistry } from '../helpers/auth.ts';
+import { headStatus, htpasswdLine, startAuthRegistry, expectAccessControl, type AuthRegistry } from '../helpers/auth.ts';
 import { requireTools, run, runOk, tempDir, type RunResult } from '../helpers/process.ts';
 import { SYSTEM } from '../../src/auth/principal.ts';
 
@@ -55,7 +55,7 @@ describe('skopeo with accounts (token flow)', { skip: tools.skip }, () => {
     reg = await startAuthRegistry();
     await reg.accounts.createUser(SYSTEM, ALICE.user, ALICE.password);
     await reg.accounts.createUser(SYSTEM, BOB.user, BOB.password);
-    await waitForAccessControl(reg);
+    await expectAccessControl(reg);
     work = await tempDir('auth-skopeo');
     // An empty auth file of our own: no credentials from the machine's files leak into a test.
     env = { REGISTRY_AUTH_FILE: join(work, 'empty-auth.json') };
@@ -238,7 +238,7 @@ describe('skopeo with distribution htpasswd auth', { skip: tools.skip }, () => {
   });
 
   it('challenges with Basic and the configured realm', async () => {
-    assert.equal(await waitForAccessControl(reg), 'Basic realm="berth-test"');
+    assert.equal(await expectAccessControl(reg), 'Basic realm="berth-test"');
     const res = await fetch(`${reg.url}/v2/anything/manifests/latest`);
     assert.equal(res.status, 401);
     assert.equal(res.headers.get('www-authenticate'), 'Basic realm="berth-test"');

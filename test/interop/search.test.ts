@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startAuthRegistry, waitForAccessControl, type AuthRegistry } from '../helpers/auth.ts';
+import { startAuthRegistry, expectAccessControl, type AuthRegistry } from '../helpers/auth.ts';
 import { AuthClient } from '../helpers/auth-client.ts';
 import { dockerdWarnings, startDockerd, stopDockerd, type Daemon } from '../helpers/dockerd.ts';
 import { podmanSandbox, type PodmanSandbox } from '../helpers/podman.ts';
@@ -42,7 +42,7 @@ function rows(stdout: string): string[][] {
 async function seed(reg: AuthRegistry): Promise<void> {
   await reg.accounts.createUser(SYSTEM, ADMIN.user, ADMIN.password, true);
   await reg.accounts.createUser(SYSTEM, ALICE.user, ALICE.password);
-  await waitForAccessControl(reg);
+  await expectAccessControl(reg);
   const admin = new AuthClient(reg.url, ADMIN);
   const { index } = reg.running.search;
   for (const [name, visibility, stars, description] of REPOS) {

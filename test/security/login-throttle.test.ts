@@ -70,14 +70,10 @@ describe('X-Forwarded-For from a peer that is not a trusted proxy', () => {
   });
 });
 
-// These go through http/authorize.ts (and the token and session handlers), which take the address
-// from clientAddress() of authorize.ts: they pass once it is http/client-address.ts's.
-const AUTHORIZE_TODO = 'authorize.ts still computes the client address itself: it must take clientAddress from ./client-address.ts';
-
 describe('behind a trusted proxy (http.trustedproxies)', () => {
   const reg = useRegistry({ http: { trustedproxies: ['127.0.0.1'] } });
 
-  it('counts each client by its own address: the one the proxy saw, not what the client wrote', { todo: AUTHORIZE_TODO }, async () => {
+  it('counts each client by its own address: the one the proxy saw, not what the client wrote', async () => {
     for (let i = 0; i < 6; i++) assert.equal((await login(reg(), BOB.user, `wrong-${i}`, `192.0.2.${i}, 203.0.113.7`)).status, 401);
     assert.equal((await login(reg(), BOB.user, BOB.password, '203.0.113.7')).status, 429, 'locked at 203.0.113.7');
     assert.equal((await login(reg(), BOB.user, BOB.password, '192.0.2.1, 203.0.113.8')).status, 200, 'not at 203.0.113.8');

@@ -20,7 +20,7 @@ import { configSchema } from '../../src/config/schema.ts';
 import { SqliteMetaStore } from '../../src/meta/sqlite/sqlite-store.ts';
 import { pseudoRandom } from '../fixtures/oci.ts';
 import { AuthClient, basicHeader, type Credentials } from '../helpers/auth-client.ts';
-import { startAuthRegistry, waitForAccessControl, type AuthRegistry } from '../helpers/auth.ts';
+import { startAuthRegistry, expectAccessControl, type AuthRegistry } from '../helpers/auth.ts';
 import { Client, errorCode, OCI_MANIFEST, sha256 } from '../helpers/client.ts';
 import { startTestRegistry, type TestRegistry } from '../helpers/inproc.ts';
 import { delta, probeBlob, requestCounts, startBerthOn } from '../helpers/mirror.ts';
@@ -82,7 +82,7 @@ describe('mirror with upstream prefixes (hub/, ghcr.io/) beside private reposito
     const { accounts } = mirror;
     await accounts.createUser(SYSTEM, boss.user, boss.password, true);
     for (const u of [alice, mallory, tina]) await accounts.createUser(SYSTEM, u.user, u.password);
-    await waitForAccessControl(mirror);
+    await expectAccessControl(mirror);
     secret = await new AuthClient(mirror.url, alice, 'basic').pushImage('alice/secret', 'latest', { layer: 'alice private layer' });
     assert.equal((await accounts.repository(SYSTEM, 'alice/secret')).visibility, 'private');
 
@@ -192,7 +192,7 @@ describe('mirror in remoteurl mode: every name is mirrored, repositories pushed 
     const plain = await startBerthOn(root);
     const { accounts } = plain.running.access;
     for (const u of [alice, mallory]) await accounts.createUser(SYSTEM, u.user, u.password);
-    await waitForAccessControl(plain);
+    await expectAccessControl(plain);
     secret = await new AuthClient(plain.url, alice, 'basic').pushImage('alice/secret', 'latest', { layer: 'pushed before the mirror' });
     await plain.running.close(1000);
     mirror = await startBerthOn(root, { proxy: { remoteurl: upstream.url } });

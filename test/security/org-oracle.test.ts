@@ -10,7 +10,7 @@ import { SYSTEM } from '../../src/auth/principal.ts';
 import { paths } from '../../src/http/routes.ts';
 import { api } from '../helpers/api.ts';
 import { AuthClient, type Credentials } from '../helpers/auth-client.ts';
-import { startAuthRegistry, waitForAccessControl, type AuthRegistry } from '../helpers/auth.ts';
+import { startAuthRegistry, expectAccessControl, type AuthRegistry } from '../helpers/auth.ts';
 
 const ops: Credentials = { user: 'ops', password: 'ops-password-1' };
 const alice: Credentials = { user: 'alice', password: 'alice-password-1' };
@@ -25,7 +25,7 @@ describe('POST /api/v1/orgs: one answer for a taken name and a namespace holding
     const { accounts } = reg;
     await accounts.createUser(SYSTEM, ops.user, ops.password, true);
     for (const u of [alice, bob, mallory]) await accounts.createUser(SYSTEM, u.user, u.password);
-    await waitForAccessControl(reg);
+    await expectAccessControl(reg);
     await accounts.createOrg(SYSTEM, 'acme', alice.user);
     // bob's private repository outlives his account: the namespace is free, but holds repositories.
     await new AuthClient(reg.url, bob, 'basic').pushImage('bob/secret', 'latest');

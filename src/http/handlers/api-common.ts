@@ -1,18 +1,16 @@
 /**
- * What the management API's handlers share: who the caller is (the routes declare 'none' in
- * http/authorize.ts, so the handler authenticates and the AccountService decides), JSON bodies
- * read under a size limit and checked with a zod schema, and the JSON shapes of the answers.
+ * What the management API's handlers share: the caller (authenticated and authorised before the
+ * handler runs, by the route's need in http/authorize.ts), JSON bodies read under a size limit and
+ * checked with a zod schema, and the JSON shapes of the answers.
  */
 import { z } from 'zod';
 import type { App, RequestContext } from '../context.ts';
 import { HttpError } from '../errors.ts';
 import { readBody } from '../body.ts';
-import { authenticate, challenge, resolvePrincipal } from '../authorize.ts';
+import { challenge } from '../authorize.ts';
 import type { AccessControl } from '../../auth/access-control.ts';
 import type { Principal } from '../../auth/principal.ts';
 import type { TokenRecord } from '../../auth/store.ts';
-import { resourceKey } from '../../auth/jwt.ts';
-import type { RepositoryAction } from '../../auth/scope.ts';
 
 /** The largest JSON body the management API reads. */
 export const MAX_API_BODY_BYTES = 64 * 1024;
@@ -29,33 +27,19 @@ export function accessOf(app: App): AccessControl {
 }
 
 /**
- * The caller, authenticated by their credentials whether or not access control is on yet: with no
- * users (ctx.unrestricted) an anonymous caller stays anonymous here, so nobody creates accounts
- * without logging in (the first admin comes from `berth user add`).
+ * The caller, as authorize() found them. With no users yet (ctx.unrestricted) every caller is
+ * anonymous here, so nobody creates accounts without logging in (the first admin comes from
+ * `berth user add`).
  */
-export async function caller(ctx: RequestContext, app: App): Promise<Caller> {
-  const access = accessOf(app);
-  ctx.principal = await authenticate(ctx, access);
-  return { access, actor: await resolvePrincipal(ctx, access) };
+export function caller(ctx: RequestContext, app: App): Caller {
+  return { access: accessOf(app), actor: ctx.principal };
 }
 
 /** The caller, who must have logged in: anonymous callers get the 401 challenge. */
-export async function loggedIn(ctx: RequestContext, app: App): Promise<Caller> {
-  const c = await caller(ctx, app);
+export function loggedIn(ctx: RequestContext, app: App): Caller {
+  const c = caller(ctx, app);
   if (c.actor.kind === 'anonymous') throw challenge(ctx, c.access, undefined, undefined, 'log in to use the management API');
   return c;
-}
-
-/**
- * A bearer token names its user but grants only its scopes: a change the JSON API makes on a
- * repository with one needs that action in the token (as the registry API would), whatever the
- * user may do otherwise. Without a token (Basic, session) the policy alone decides.
- */
-export function requireTokenScope(ctx: RequestContext, access: AccessControl, name: string, action: RepositoryAction): void {
-  if (ctx.token === undefined) return;
-  if (ctx.token.access.get(resourceKey('repository', name))?.has(action) !== true) {
-    throw challenge(ctx, access, `repository:${name}:${action}`, 'insufficient_scope', `this token does not allow ${action} on ${name}`);
-  }
 }
 
 /** A route parameter the route pattern guarantees. */

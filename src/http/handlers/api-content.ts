@@ -9,13 +9,11 @@
  * registry's own delete path (storage.delete.enabled applies) and send the same notifications as
  * DELETE /v2/<name>/manifests/<reference>. The registry's inspector does the reading (registry/inspector.ts).
  */
-import type { App, Handler, RequestContext } from '../context.ts';
-import { challenge } from '../authorize.ts';
+import type { Handler } from '../context.ts';
 import { requestInfo } from '../request-info.ts';
 import { sendEmpty, sendJson } from './json.ts';
-import { caller, iso, param, requireTokenScope } from './api-common.ts';
+import { iso, param } from './api-common.ts';
 import { choiceParam, pageJson, pageParams, textParam } from './query-params.ts';
-import { AccessDeniedError } from '../../auth/errors.ts';
 import { ReferenceInvalidError } from '../../registry/errors.ts';
 import { isTag } from '../../registry/reference.ts';
 import { SORT_ORDERS, TAG_SORTS, type ManifestRecord, type SortOrder, type TagSort } from '../../meta/store.ts';
@@ -118,18 +116,8 @@ export const deleteTag: Handler = async (ctx, app) => {
   sendEmpty(ctx.res, 204);
 };
 
-/** With access control on, the caller must administer the repository (anonymous callers are asked to log in). */
-async function requireAdministrator(ctx: RequestContext, app: App): Promise<void> {
-  const { access, actor } = await caller(ctx, app);
-  requireTokenScope(ctx, access, ctx.name, 'delete');
-  if (await access.policy.canAdminister(actor, ctx.name)) return;
-  if (actor.kind === 'anonymous') throw challenge(ctx, access, `repository:${ctx.name}:delete`);
-  throw new AccessDeniedError(`only an administrator of ${ctx.name} may delete it`);
-}
-
 /** DELETE /api/v1/repositories/{name} */
 export const deleteRepository: Handler = async (ctx, app) => {
-  if (!ctx.unrestricted) await requireAdministrator(ctx, app);
   for await (const digest of app.registry.deleteRepository(ctx.name)) {
     await app.events?.manifestDeleted({ repository: ctx.name, digest }, requestInfo(ctx));
   }

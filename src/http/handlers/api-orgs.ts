@@ -36,14 +36,14 @@ async function orgJson({ access, actor }: Caller, name: string): Promise<Record<
 
 /** GET /api/v1/orgs */
 export const listOrgs: Handler = async (ctx, app) => {
-  const { access, actor } = await loggedIn(ctx, app);
+  const { access, actor } = loggedIn(ctx, app);
   const orgs = await access.accounts.listOrgs(actor);
   sendJson(ctx.res, 200, { orgs: orgs.map((o) => ({ name: o.name, createdAt: iso(o.createdAt) })) });
 };
 
 /** POST /api/v1/orgs: the caller owns it, unless an administrator names another owner. */
 export const createOrg: Handler = async (ctx, app) => {
-  const c = await loggedIn(ctx, app);
+  const c = loggedIn(ctx, app);
   const body = await readJson(ctx, NewOrg);
   const org = await c.access.accounts.createOrg(c.actor, body.name, body.owner);
   ctx.res.setHeader('Location', ctx.path(paths.apiOrg(org.name)));
@@ -52,20 +52,20 @@ export const createOrg: Handler = async (ctx, app) => {
 
 /** GET /api/v1/orgs/{org}: for its members and administrators; 404 for anyone else. */
 export const getOrg: Handler = async (ctx, app) => {
-  const c = await loggedIn(ctx, app);
+  const c = loggedIn(ctx, app);
   sendJson(ctx.res, 200, await orgJson(c, param(ctx, 'org')));
 };
 
 /** DELETE /api/v1/orgs/{org} */
 export const deleteOrg: Handler = async (ctx, app) => {
-  const { access, actor } = await loggedIn(ctx, app);
+  const { access, actor } = loggedIn(ctx, app);
   await access.accounts.deleteOrg(actor, param(ctx, 'org'));
   sendEmpty(ctx.res, 204);
 };
 
 /** PUT /api/v1/orgs/{org}/members/{user}: {owner} (default false). */
 export const putOrgMember: Handler = async (ctx, app) => {
-  const { access, actor } = await loggedIn(ctx, app);
+  const { access, actor } = loggedIn(ctx, app);
   const body = await readJson(ctx, Membership);
   await access.accounts.setOrgMember(actor, param(ctx, 'org'), param(ctx, 'user'), body.owner ?? false);
   sendEmpty(ctx.res, 204);
@@ -73,14 +73,14 @@ export const putOrgMember: Handler = async (ctx, app) => {
 
 /** DELETE /api/v1/orgs/{org}/members/{user} */
 export const deleteOrgMember: Handler = async (ctx, app) => {
-  const { access, actor } = await loggedIn(ctx, app);
+  const { access, actor } = loggedIn(ctx, app);
   await access.accounts.removeOrgMember(actor, param(ctx, 'org'), param(ctx, 'user'));
   sendEmpty(ctx.res, 204);
 };
 
 /** POST /api/v1/orgs/{org}/teams: {name} */
 export const createTeam: Handler = async (ctx, app) => {
-  const { access, actor } = await loggedIn(ctx, app);
+  const { access, actor } = loggedIn(ctx, app);
   const org = param(ctx, 'org');
   const body = await readJson(ctx, NewTeam);
   await access.accounts.createTeam(actor, org, body.name);
@@ -90,28 +90,28 @@ export const createTeam: Handler = async (ctx, app) => {
 
 /** DELETE /api/v1/orgs/{org}/teams/{team} */
 export const deleteTeam: Handler = async (ctx, app) => {
-  const { access, actor } = await loggedIn(ctx, app);
+  const { access, actor } = loggedIn(ctx, app);
   await access.accounts.deleteTeam(actor, param(ctx, 'org'), param(ctx, 'team'));
   sendEmpty(ctx.res, 204);
 };
 
 /** PUT /api/v1/orgs/{org}/teams/{team}/members/{user} */
 export const putTeamMember: Handler = async (ctx, app) => {
-  const { access, actor } = await loggedIn(ctx, app);
+  const { access, actor } = loggedIn(ctx, app);
   await access.accounts.addTeamMember(actor, param(ctx, 'org'), param(ctx, 'team'), param(ctx, 'user'));
   sendEmpty(ctx.res, 204);
 };
 
 /** DELETE /api/v1/orgs/{org}/teams/{team}/members/{user} */
 export const deleteTeamMember: Handler = async (ctx, app) => {
-  const { access, actor } = await loggedIn(ctx, app);
+  const { access, actor } = loggedIn(ctx, app);
   await access.accounts.removeTeamMember(actor, param(ctx, 'org'), param(ctx, 'team'), param(ctx, 'user'));
   sendEmpty(ctx.res, 204);
 };
 
 /** PUT /api/v1/orgs/{org}/teams/{team}/permissions: {repository, role}; role null revokes. */
 export const putTeamPermission: Handler = async (ctx, app) => {
-  const { access, actor } = await loggedIn(ctx, app);
+  const { access, actor } = loggedIn(ctx, app);
   const body = await readJson(ctx, Permission);
   await access.accounts.setTeamPermission(actor, param(ctx, 'org'), param(ctx, 'team'), body.repository, body.role);
   sendEmpty(ctx.res, 204);

@@ -11,7 +11,7 @@
 import { z } from 'zod';
 import type { Handler, RequestContext } from '../context.ts';
 import { sendJson } from './json.ts';
-import { caller, iso, loggedIn, readJson, requireTokenScope } from './api-common.ts';
+import { caller, iso, loggedIn, readJson } from './api-common.ts';
 import { challenge } from '../authorize.ts';
 import { AccountUnknownError } from '../../auth/errors.ts';
 import { VISIBILITIES, type RepositorySettings, type Visibility } from '../../auth/store.ts';
@@ -63,7 +63,7 @@ function repositoryActor(ctx: RequestContext, actor: Principal): Principal {
 
 /** GET /api/v1/repositories/{name} */
 export const getRepository: Handler = async (ctx: RequestContext, app) => {
-  const c = await caller(ctx, app);
+  const c = caller(ctx, app);
   const { access } = c;
   const actor = repositoryActor(ctx, c.actor);
   try {
@@ -80,13 +80,11 @@ export const getRepository: Handler = async (ctx: RequestContext, app) => {
 
 /** PATCH /api/v1/repositories/{name} */
 export const patchRepository: Handler = async (ctx, app) => {
-  const c = ctx.unrestricted ? await caller(ctx, app) : await loggedIn(ctx, app);
+  const c = ctx.unrestricted ? caller(ctx, app) : loggedIn(ctx, app);
   const { access } = c;
   const actor = repositoryActor(ctx, c.actor);
   const change = await readJson(ctx, Change);
   const describes = change.description !== undefined || change.fullDescription !== undefined;
-  if (describes) requireTokenScope(ctx, access, ctx.name, 'push');
-  if (change.visibility !== undefined) requireTokenScope(ctx, access, ctx.name, 'delete');
   if (describes) {
     const repo = await access.accounts.repository(actor, ctx.name);
     if (!repo.actions.includes('push')) throw new AccessDeniedError(`only writers of ${ctx.name} may change its descriptions`);

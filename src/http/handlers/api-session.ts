@@ -12,7 +12,7 @@ import type { Handler, RequestContext } from '../context.ts';
 import { HttpError } from '../errors.ts';
 import { sendEmpty, sendJson } from './json.ts';
 import { accessOf, caller, readJson } from './api-common.ts';
-import { clientAddress } from '../authorize.ts';
+import { clientAddress } from '../client-address.ts';
 import { clearSessionCookie, sessionSecret, sessionUser, setSessionCookie } from '../session.ts';
 import { AuthenticationError } from '../../auth/errors.ts';
 import type { Principal } from '../../auth/principal.ts';
@@ -47,7 +47,7 @@ export async function startSession(ctx: RequestContext, access: AccessControl, u
 export const getSession: Handler = async (ctx, app) => {
   const access = accessOf(app);
   const secret = sessionSecret(ctx.req);
-  const { actor } = await caller(ctx, app);
+  const { actor } = caller(ctx, app);
   const bySession = actor.kind === 'user' && actor.via === 'session';
   if (secret !== undefined && !bySession) clearSessionCookie(ctx);
   ctx.res.setHeader('Cache-Control', 'no-store');

@@ -13,7 +13,7 @@ import { sendJson } from './json.ts';
 function star(on: boolean): Handler {
   return async (ctx, app) => {
     const discovery = discoveryOf(app);
-    const { access, actor } = await loggedIn(ctx, app);
+    const { access, actor } = loggedIn(ctx, app);
     if (actor.kind !== 'user') throw new HttpError('DENIED', 'only users star repositories');
     await access.accounts.repository(actor, ctx.name);
     const starCount = await discovery.index.star(ctx.name, actor.name, on);

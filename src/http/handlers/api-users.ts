@@ -16,7 +16,7 @@ import { AccessDeniedError, AccountUnknownError, AuthenticationError } from '../
 import type { AccessControl } from '../../auth/access-control.ts';
 import type { RequestContext } from '../context.ts';
 import { HttpError } from '../errors.ts';
-import { clientAddress } from '../authorize.ts';
+import { clientAddress } from '../client-address.ts';
 import { startSession } from './api-session.ts';
 import { tokenExpiry } from '../../auth/expiry.ts';
 import { isAdmin } from '../../auth/principal.ts';
@@ -48,7 +48,7 @@ const NewToken = z.strictObject({
 
 /** GET /api/v1/user */
 export const getMe: Handler = async (ctx, app) => {
-  const { access, actor } = await loggedIn(ctx, app);
+  const { access, actor } = loggedIn(ctx, app);
   if (actor.kind !== 'user') throw new Error('a logged-in caller is a user');
   if (actor.restrict !== undefined) {
     // A scoped access token may say whose it is and what it allows, nothing more.
@@ -66,13 +66,13 @@ export const getMe: Handler = async (ctx, app) => {
 
 /** GET /api/v1/users */
 export const listUsers: Handler = async (ctx, app) => {
-  const { access, actor } = await loggedIn(ctx, app);
+  const { access, actor } = loggedIn(ctx, app);
   sendJson(ctx.res, 200, { users: await access.accounts.listUsers(actor) });
 };
 
 /** POST /api/v1/users */
 export const createUser: Handler = async (ctx, app) => {
-  const { access, actor } = await loggedIn(ctx, app);
+  const { access, actor } = loggedIn(ctx, app);
   const body = await readJson(ctx, NewUser);
   const user = await access.accounts.createUser(actor, body.name, body.password, body.admin ?? false);
   ctx.res.setHeader('Location', ctx.path(paths.apiUser(user.name)));
@@ -81,13 +81,13 @@ export const createUser: Handler = async (ctx, app) => {
 
 /** GET /api/v1/users/{user} */
 export const getUser: Handler = async (ctx, app) => {
-  const { access, actor } = await loggedIn(ctx, app);
+  const { access, actor } = loggedIn(ctx, app);
   sendJson(ctx.res, 200, await access.accounts.getUser(actor, param(ctx, 'user')));
 };
 
 /** PATCH /api/v1/users/{user}: {password} by the user or an administrator, {admin} by an administrator. */
 export const patchUser: Handler = async (ctx, app) => {
-  const { access, actor } = await loggedIn(ctx, app);
+  const { access, actor } = loggedIn(ctx, app);
   const name = param(ctx, 'user');
   const change = await readJson(ctx, UserChange);
   // From a browser session, one's own password changes only with the current one (a session left open is not enough).
@@ -118,21 +118,21 @@ async function checkCurrentPassword(ctx: RequestContext, access: AccessControl, 
 
 /** DELETE /api/v1/users/{user} */
 export const deleteUser: Handler = async (ctx, app) => {
-  const { access, actor } = await loggedIn(ctx, app);
+  const { access, actor } = loggedIn(ctx, app);
   await access.accounts.deleteUser(actor, param(ctx, 'user'));
   sendEmpty(ctx.res, 204);
 };
 
 /** GET /api/v1/users/{user}/tokens */
 export const listTokens: Handler = async (ctx, app) => {
-  const { access, actor } = await loggedIn(ctx, app);
+  const { access, actor } = loggedIn(ctx, app);
   const tokens = await access.accounts.listTokens(actor, param(ctx, 'user'));
   sendJson(ctx.res, 200, { tokens: tokens.map(tokenJson) });
 };
 
 /** POST /api/v1/users/{user}/tokens: 201 with the secret, shown this once. */
 export const createToken: Handler = async (ctx, app) => {
-  const { access, actor } = await loggedIn(ctx, app);
+  const { access, actor } = loggedIn(ctx, app);
   const user = param(ctx, 'user');
   const body = await readJson(ctx, NewToken);
   if (actor.kind === 'user' && actor.via === 'session') await checkCurrentPassword(ctx, access, actor.name, body.currentPassword);
@@ -144,7 +144,7 @@ export const createToken: Handler = async (ctx, app) => {
 
 /** DELETE /api/v1/users/{user}/tokens/{id} */
 export const revokeToken: Handler = async (ctx, app) => {
-  const { access, actor } = await loggedIn(ctx, app);
+  const { access, actor } = loggedIn(ctx, app);
   await access.accounts.revokeToken(actor, param(ctx, 'user'), param(ctx, 'id'));
   sendEmpty(ctx.res, 204);
 };

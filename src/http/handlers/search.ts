@@ -10,13 +10,11 @@
  */
 import type { App, Handler, RequestContext } from '../context.ts';
 import { HttpError } from '../errors.ts';
-import { authenticate, challenge, resolvePrincipal } from '../authorize.ts';
 import { sendJson } from './json.ts';
 import { iso } from './api-common.ts';
 import { booleanParam, choiceParam, integerParam, pageJson, pageParams, textParam } from './query-params.ts';
-import { resourceKey } from '../../auth/jwt.ts';
 import type { Discovery } from '../../search/discovery.ts';
-import { SEARCH_SORTS, SEE_EVERYTHING, type AccessFilter, type RepositorySummary, type SearchSort } from '../../search/model.ts';
+import { SEARCH_SORTS, type AccessFilter, type RepositorySummary, type SearchSort } from '../../search/model.ts';
 
 const MAX_QUERY = 256;
 
@@ -25,16 +23,9 @@ export function discoveryOf(app: App): Discovery {
   return app.search;
 }
 
-/** What the caller may see. `scope`: a bearer token must hold it (the v1 endpoint's contract). */
-export async function visibleTo(ctx: RequestContext, app: App, scope?: string): Promise<AccessFilter> {
-  const access = app.access;
-  if (access === undefined || ctx.unrestricted || !(await access.enabled())) return SEE_EVERYTHING;
-  ctx.principal = await authenticate(ctx, access);
-  if (scope !== undefined && ctx.token !== undefined && ctx.token.access.get(resourceKey('registry', 'catalog'))?.has('search') !== true) {
-    throw challenge(ctx, access, `registry:catalog:${scope}`, 'insufficient_scope');
-  }
-  const principal = await resolvePrincipal(ctx, access);
-  return discoveryOf(app).filterFor(principal, access.policy);
+/** What the caller may see (authorize() found who they are; a bearer token for /v1/search holds registry:catalog:search). */
+export async function visibleTo(ctx: RequestContext, app: App): Promise<AccessFilter> {
+  return discoveryOf(app).filterFor(ctx.principal, ctx.unrestricted ? undefined : app.access?.policy);
 }
 
 export const getV1Ping: Handler = async ({ res }) => {
@@ -45,7 +36,7 @@ export const getV1Ping: Handler = async ({ res }) => {
 /** GET /v1/search */
 export const getV1Search: Handler = async (ctx, app) => {
   const discovery = discoveryOf(app);
-  const access = await visibleTo(ctx, app, 'search');
+  const access = await visibleTo(ctx, app);
   const text = textParam(ctx, 'q', MAX_QUERY);
   const { page, size, offset } = pageParams(ctx, 'n');
   const result = await discovery.index.search({ text, access, sort: 'relevance', offset, limit: size });

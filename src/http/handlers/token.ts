@@ -8,7 +8,8 @@
 import type { App, Handler, RequestContext } from '../context.ts';
 import { HttpError } from '../errors.ts';
 import { readBody } from '../body.ts';
-import { clientAddress, parseBasic } from '../authorize.ts';
+import { clientAddress } from '../client-address.ts';
+import { parseBasic } from '../../auth/authorizer.ts';
 import { sendJson } from './json.ts';
 import { ANONYMOUS, type Principal } from '../../auth/principal.ts';
 import { formatScope, parseScopes, ScopeInvalidError, type Scope } from '../../auth/scope.ts';

@@ -69,9 +69,20 @@ function isUniqueViolation(err: unknown): boolean {
 
 export class SqliteAccountStore implements AccountStore {
   private readonly statements: PreparedStatements;
+  /** Users created, deleted or changed through this store (this process's own writes). */
+  private userChangeCount = 0;
 
   constructor(private readonly db: Database.Database) {
     this.statements = new PreparedStatements(db);
+  }
+
+  userChanges(): number {
+    return this.userChangeCount;
+  }
+
+  /** SQLite's data_version: it moves whenever another connection (the CLI, another process) commits. */
+  externalChanges(): number {
+    return this.prepared('PRAGMA data_version').pluck().get() as number;
   }
 
   private prepared(sql: string): Database.Statement {
@@ -113,6 +124,7 @@ export class SqliteAccountStore implements AccountStore {
 
   async createUser(user: Omit<UserRecord, 'createdAt'>): Promise<UserRecord> {
     const now = Date.now();
+    this.userChangeCount++;
     this.db.transaction(() => {
       this.claimNamespace(user.name, 'user', now);
       this.run('INSERT INTO users (name, password_hash, admin, created_at) VALUES (?, ?, ?, ?)', user.name, user.passwordHash, user.admin ? 1 : 0, now);
@@ -134,10 +146,12 @@ export class SqliteAccountStore implements AccountStore {
   }
 
   async setAdmin(name: string, admin: boolean): Promise<boolean> {
+    this.userChangeCount++;
     return this.run('UPDATE users SET admin = ? WHERE name = ?', admin ? 1 : 0, name) > 0;
   }
 
   async deleteUser(name: string): Promise<boolean> {
+    this.userChangeCount++;
     return this.run("DELETE FROM namespaces WHERE name = ? AND kind = 'user'", name) > 0;
   }
 
