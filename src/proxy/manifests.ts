@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import type { BlobRecord, ManifestRecord, Page } from '../meta/store.ts';
 import { readAtMost } from '../registry/body.ts';
 import { digestOf } from '../registry/digest.ts';
-import { ManifestUnknownError, NameUnknownError, UnsupportedError, UpstreamUnavailableError } from '../registry/errors.ts';
+import { ManifestInvalidError, ManifestUnknownError, NameUnknownError, UnsupportedError, UpstreamUnavailableError } from '../registry/errors.ts';
 import {
   MANIFEST_SIZE_LIMIT,
   platformSubstitute,
@@ -192,11 +192,24 @@ export class PullThroughManifests implements ManifestStore {
     if (expected !== undefined && digestOf(content, parseDigest(expected).algorithm) !== expected) {
       throw new UpstreamUnavailableError(upstream, `the manifest received does not match ${expected}`);
     }
-    const stored = await this.local.manifests.storeFetched(repo, content, res.headers['content-type'] ?? '', ref.kind === 'tag' ? ref.tag : undefined);
+    const stored = await this.storeFetched(upstream, repo, content, res.headers['content-type'] ?? '', ref.kind === 'tag' ? ref.tag : undefined);
     this.onBlobsSeen(repo, stored.blobs);
     const { record } = stored;
     if (ref.kind === 'tag') this.validated.set(`${repo}\0${ref.tag}`, this.now());
     return { record, content };
+  }
+
+  /**
+   * Cache what the upstream sent. A manifest berth refuses (nested too deep, not a manifest) is the
+   * upstream's fault, not the client's: 503 UNAVAILABLE (a cached copy of the tag is served instead), never 400.
+   */
+  private async storeFetched(upstream: string, repo: string, content: Buffer, contentType: string, tag: string | undefined): Promise<{ record: ManifestRecord; blobs: BlobRecord[] }> {
+    try {
+      return await this.local.manifests.storeFetched(repo, content, contentType, tag);
+    } catch (e) {
+      if (e instanceof ManifestInvalidError) throw new UpstreamUnavailableError(upstream, `the upstream sent a manifest berth refuses: ${e.message}`);
+      throw e;
+    }
   }
 
   /** Concurrent asks for the same reference share one upstream exchange. */
