@@ -25,6 +25,11 @@ export interface PolicyOptions {
   repositoryExists(name: string): Promise<boolean>;
   /** Whether the registry holds any repository under `namespace/`. */
   namespaceHasRepositories(namespace: string): Promise<boolean>;
+  /**
+   * Namespaces the mirror serves (the first component of each upstream's prefix): holding a user or
+   * organisation of that name (taken before the mirror was configured) gives no rights there.
+   */
+  mirrorNamespaces?: readonly string[];
 }
 
 const ROLE_ACTIONS: Record<Role, readonly RepositoryAction[]> = {
@@ -47,7 +52,16 @@ function scopeCovers(pattern: string, name: string): boolean {
 }
 
 export class AccessPolicy {
-  constructor(private readonly opts: PolicyOptions) {}
+  private readonly mirrored: ReadonlySet<string>;
+
+  constructor(private readonly opts: PolicyOptions) {
+    this.mirrored = new Set(opts.mirrorNamespaces ?? []);
+  }
+
+  /** Whether owning or belonging to `namespace` gives rights on its repositories (not for official or mirrored ones). */
+  private ownable(namespace: string): boolean {
+    return !isOfficialNamespace(namespace) && !this.mirrored.has(namespace);
+  }
 
   /** The actions `principal` may take on repository `name`. */
   async repositoryActions(principal: Principal, name: string, orgs?: Map<string, OrgAccess | undefined>): Promise<ReadonlySet<RepositoryAction>> {
@@ -91,10 +105,10 @@ export class AccessPolicy {
     if (isAdmin(principal)) return SEE_EVERYTHING;
     const defaultPublic = this.opts.defaultVisibility === 'public';
     if (principal.kind !== 'user') return publicOnly(defaultPublic);
-    const namespaces = new Set<string>([principal.name]);
+    const namespaces = new Set<string>(this.ownable(principal.name) ? [principal.name] : []);
     const repositories = new Set<string>();
     for (const org of await this.opts.store.orgsOf(principal.name)) {
-      if (isOfficialNamespace(org)) continue;
+      if (!this.ownable(org)) continue;
       const access = await this.opts.store.orgAccess(org, principal.name);
       if (access === undefined) continue;
       if (access.owner) namespaces.add(org);
@@ -157,19 +171,17 @@ export class AccessPolicy {
   private async rights(principal: Principal, name: string, orgs?: Map<string, OrgAccess | undefined>): Promise<ReadonlySet<RepositoryAction>> {
     if (principal.kind === 'system' || (principal.kind === 'user' && principal.admin)) return ALL;
     const namespace = namespaceOf(name);
-    if (principal.kind === 'user') {
+    if (principal.kind === 'user' && this.ownable(namespace)) {
       if (namespace === principal.name) return ALL;
-      if (!isOfficialNamespace(namespace)) {
-        const access = await this.orgAccess(namespace, principal.name, orgs);
-        if (access?.owner) return ALL;
-        if (access !== undefined) {
-          const actions = new Set<RepositoryAction>();
-          for (const { repository, role } of access.roles) {
-            if (repository === '' || repository === name) for (const a of ROLE_ACTIONS[role]) actions.add(a);
-          }
-          if (!actions.has('pull') && (await this.visibility(name)) === 'public') actions.add('pull');
-          return actions;
+      const access = await this.orgAccess(namespace, principal.name, orgs);
+      if (access?.owner) return ALL;
+      if (access !== undefined) {
+        const actions = new Set<RepositoryAction>();
+        for (const { repository, role } of access.roles) {
+          if (repository === '' || repository === name) for (const a of ROLE_ACTIONS[role]) actions.add(a);
         }
+        if (!actions.has('pull') && (await this.visibility(name)) === 'public') actions.add('pull');
+        return actions;
       }
     }
     return (await this.visibility(name)) === 'public' ? new Set<RepositoryAction>(['pull']) : NONE;

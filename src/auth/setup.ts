@@ -40,8 +40,10 @@ export interface AccessControlDeps {
 
 export async function createAccessControl({ config, database, meta, log, onFailure }: AccessControlDeps): Promise<AccessControl> {
   const store = new SqliteAccountStore(database);
+  const reserved = mirrorNamespaces(config.proxy);
   const policy = new AccessPolicy({
     store,
+    mirrorNamespaces: reserved,
     defaultVisibility: config.access.defaultvisibility,
     maxPrivateRepos: config.access.maxprivaterepos,
     repositoryExists: (name) => meta.repositoryExists(name),
@@ -56,11 +58,11 @@ export async function createAccessControl({ config, database, meta, log, onFailu
   const authenticator = new Authenticator({ store, throttle: new LoginThrottle(), htpasswd, log, onFailure });
   // distribution's htpasswd mode challenges with Basic; everything else with Docker's Bearer token flow.
   const basic = auth?.htpasswd !== undefined && auth.token === undefined;
-  const accounts = new AccountService(store, policy, { mirrorNamespaces: mirrorNamespaces(config.proxy) });
+  const accounts = new AccountService(store, policy, { mirrorNamespaces: reserved });
   if (log !== undefined) {
     for (const { name, kind } of await accounts.reservedNamesInUse()) {
       const what = kind === 'org' ? 'organisation' : 'user';
-      log.warn({ [kind]: name }, `the ${what} ${name} holds a name the mirror reserves: it has rights on every mirrored repository under ${name}/. Delete it, or change that upstream's prefix`);
+      log.warn({ [kind]: name }, `the ${what} ${name} holds a name the mirror reserves: it has no rights on the mirrored repositories under ${name}/ (only administrators do). Delete it, or change that upstream's prefix`);
     }
   }
   return new AccessControl({

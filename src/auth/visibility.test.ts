@@ -29,6 +29,8 @@ const REPOSITORIES: Record<string, Visibility | undefined> = {
   'library/internal': 'private',
   busybox: undefined,
   'zed/last': 'private',
+  'ghcr.io/cached': 'private',
+  'ghcr.io/open': 'public',
 };
 
 const user = (name: string, extra: Partial<Extract<Principal, { kind: 'user' }>> = {}): Principal => ({ kind: 'user', name, admin: false, via: 'password', ...extra });
@@ -39,6 +41,7 @@ const PRINCIPALS: Record<string, Principal> = {
   alice: user('alice'),
   carol: user('carol'),
   dave: user('dave'),
+  'eve (owns an organisation named like a mirror prefix)': user('eve'),
   'alice with a token for acme/*': user('alice', { restrict: [pull('acme/*')] }),
   'carol with a push-only token': user('carol', { restrict: [{ type: 'repository', name: 'beta/tool', actions: ['push'] }] }),
   'admin with a token for bob/*': user('root', { admin: true, restrict: [pull('bob/*')] }),
@@ -61,11 +64,12 @@ for (const defaultVisibility of ['private', 'public'] as const) {
       maxPrivateRepos: 0,
       repositoryExists: (name) => meta.repositoryExists(name),
       namespaceHasRepositories: async () => false,
+      mirrorNamespaces: ['ghcr.io'],
     });
     const search = new SqliteSearchIndex(meta.database);
 
     before(async () => {
-      for (const name of ['alice', 'bob', 'carol', 'dave', 'root']) await accounts.createUser({ name, passwordHash: null, admin: name === 'root' });
+      for (const name of ['alice', 'bob', 'carol', 'dave', 'eve', 'root']) await accounts.createUser({ name, passwordHash: null, admin: name === 'root' });
       await accounts.createOrg('acme', 'alice');
       await accounts.createTeam('acme', 'readers');
       await accounts.addTeamMember('acme', 'readers', 'carol');
@@ -75,6 +79,8 @@ for (const defaultVisibility of ['private', 'public'] as const) {
       await accounts.addTeamMember('beta', 'writers', 'carol');
       await accounts.setTeamPermission('beta', 'writers', '', 'write');
       await accounts.addTeamMember('acme', 'readers', 'dave');
+      // Taken before the mirror was configured: it gives eve no rights on the mirrored names.
+      await accounts.createOrg('ghcr.io', 'eve');
       await accounts.setTeamPermission('acme', 'readers', 'acme/web', null);
       for (const [name, visibility] of Object.entries(REPOSITORIES)) {
         if (visibility !== undefined) await accounts.claimRepository(name, namespaceOf(name), visibility);
@@ -126,6 +132,20 @@ describe('AccessPolicy.visibleTo', () => {
       assert.equal(scoped.everyNamespace, true);
       assert.deepEqual(scoped.restrict, ['bob/*']);
     }
+    await meta.close();
+  });
+});
+
+describe('a mirror prefix taken as an organisation name', () => {
+  it('gives its owner no rights on the mirrored repositories under it', async () => {
+    const meta = new SqliteMetaStore(':memory:');
+    const accounts = new SqliteAccountStore(meta.database);
+    await accounts.createUser({ name: 'eve', passwordHash: null, admin: false });
+    await accounts.createOrg('ghcr.io', 'eve');
+    await accounts.claimRepository('ghcr.io/x', 'ghcr.io', 'private');
+    const options = { store: accounts, defaultVisibility: 'private' as const, maxPrivateRepos: 0, repositoryExists: async () => true, namespaceHasRepositories: async () => false };
+    assert.deepEqual([...(await new AccessPolicy(options).repositoryActions(user('eve'), 'ghcr.io/x'))], ['pull', 'push', 'delete'], 'without the mirror, an owner');
+    assert.deepEqual([...(await new AccessPolicy({ ...options, mirrorNamespaces: ['ghcr.io'] }).repositoryActions(user('eve'), 'ghcr.io/x'))], []);
     await meta.close();
   });
 });

@@ -116,9 +116,17 @@ describe('mirror with upstream prefixes (hub/, ghcr.io/) beside private reposito
     assert.equal(await errorCode(manifest), 'MANIFEST_UNKNOWN');
   });
 
-  it('team reader: read on a mirrored repository reads only what the upstream has there', async () => {
-    assert.equal((await probeBlob(mirror.url, 'hub/library/internal', pub.layer.digest, as(tina))).head, 404, 'not a layer of library/internal upstream');
-    await assertNothingServed(mirror.url, 'hub/library/internal', secret, as(tina));
+  it('an organisation named like a mirror prefix gives its owner and its teams no rights on the mirrored names', async () => {
+    const denied = { get: 403, head: 403, code: 'DENIED' };
+    assert.deepEqual(await probeBlob(mirror.url, 'hub/library/internal', pub.layer.digest, as(tina)), denied, 'the team reader');
+    assert.deepEqual(await probeBlob(mirror.url, 'hub/library/internal', secret.layer.digest, as(mallory)), denied, 'the owner');
+    const publish = await fetch(`${mirror.url}/api/v1/repositories/hub/library/internal`, {
+      method: 'PATCH',
+      headers: { ...as(mallory), 'content-type': 'application/json' },
+      body: JSON.stringify({ visibility: 'public' }),
+    });
+    assert.equal(publish.status, 403, 'the owner cannot publish what an administrator cached privately');
+    assert.equal((await mirror.accounts.repository(SYSTEM, 'hub/library/internal')).visibility, 'private');
   });
 
   it('organisation claim: names of mirror prefixes are refused; an organisation already holding one gets nothing', async () => {
@@ -130,7 +138,8 @@ describe('mirror with upstream prefixes (hub/, ghcr.io/) beside private reposito
       assert.match(body.errors[0]?.message ?? '', /reserved.*mirror/);
     }
     await assert.rejects(mirror.accounts.createUser(SYSTEM, 'ghcr.io', 'ghcr-password-1'), AccountInvalidError, 'not as a user name either, not even by an administrator');
-    await assertNothingServed(mirror.url, 'hub/mallory/loot', secret, as(mallory));
+    assert.deepEqual(await probeBlob(mirror.url, 'hub/mallory/loot', secret.layer.digest, as(mallory)), { get: 403, head: 403, code: 'DENIED' });
+    await assertNothingServed(mirror.url, 'hub/mallory/loot', secret, as(boss));
     await assertNothingServed(mirror.url, 'ghcr.io/mallory/loot', secret, as(boss));
   });
 
@@ -138,10 +147,11 @@ describe('mirror with upstream prefixes (hub/, ghcr.io/) beside private reposito
     // A lax upstream keeps a manifest whose blobs it does not have (berth's own refuses such a push).
     const evil = JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, config: secret.config, layers: [secret.layer], annotations: { by: 'mallory' } });
     await upstream.running.registry.local.manifests.storeFetched('library/evil', Buffer.from(evil), OCI_MANIFEST, 'v1');
-    const res = await fetch(`${mirror.url}/v2/hub/library/evil/manifests/v1`, { headers: { ...as(mallory), accept: OCI_MANIFEST } });
+    // Pulled by an administrator, who may pull every name: still nothing of alice's.
+    const res = await fetch(`${mirror.url}/v2/hub/library/evil/manifests/v1`, { headers: { ...as(boss), accept: OCI_MANIFEST } });
     assert.equal(res.headers.get('docker-content-digest'), sha256(evil));
     await res.arrayBuffer();
-    await assertNothingServed(mirror.url, 'hub/library/evil', secret, as(mallory));
+    await assertNothingServed(mirror.url, 'hub/library/evil', secret, as(boss));
   });
 
   it('leaves nothing to mount from a mirrored name, and mounts nothing into one', async () => {
@@ -191,7 +201,12 @@ describe('mirror in remoteurl mode: every name is mirrored, repositories pushed 
     // alice pushes while the registry mirrors nothing; then it restarts as distribution's mirror.
     const plain = await startBerthOn(root);
     const { accounts } = plain.running.access;
-    for (const u of [alice, mallory]) await accounts.createUser(SYSTEM, u.user, u.password);
+    for (const u of [alice, mallory, tina]) await accounts.createUser(SYSTEM, u.user, u.password);
+    // A team reader of one repository of alice's organisation (a mirrored name, like every name here).
+    await accounts.createOrg(SYSTEM, 'acme', alice.user);
+    await accounts.createTeam(SYSTEM, 'acme', 'readers');
+    await accounts.addTeamMember(SYSTEM, 'acme', 'readers', tina.user);
+    await accounts.setTeamPermission(SYSTEM, 'acme', 'readers', 'acme/internal', 'read');
     await expectAccessControl(plain);
     secret = await new AuthClient(plain.url, alice, 'basic').pushImage('alice/secret', 'latest', { layer: 'pushed before the mirror' });
     await plain.running.close(1000);
@@ -208,6 +223,10 @@ describe('mirror in remoteurl mode: every name is mirrored, repositories pushed 
     await assertNothingServed(url, 'mallory/app', secret, as(mallory));
     for (const digest of digestsOf(secret)) assert.equal(await mountStatus(url, 'mallory/loot', digest, 'mallory/app', as(mallory)), 202);
     await assertNothingServed(url, 'mallory/loot', secret, as(mallory));
+  });
+
+  it('team reader: read on a mirrored repository reads only what the upstream has there', async () => {
+    await assertNothingServed(mirror?.url ?? '', 'acme/internal', secret, as(tina));
   });
 
   it('still serves alice her own blobs locally, and reserves no user names (there is no prefix)', async () => {
