@@ -179,7 +179,8 @@ export class AccountService {
 
   async getOrg(actor: Principal, name: string): Promise<{ org: OrgRecord; members: OrgMember[]; teams: TeamRecord[] }> {
     const org = await this.store.getOrg(name);
-    const member = actor.kind === 'user' && (await this.store.orgAccess(name, actor.name)) !== undefined;
+    // A scoped access token names repositories, not memberships: it reads no organisation.
+    const member = actor.kind === 'user' && actor.restrict === undefined && (await this.store.orgAccess(name, actor.name)) !== undefined;
     if (org === undefined || !(member || isAdmin(actor))) throw new AccountUnknownError(`no organisation ${name}`, { org: name });
     return { org, members: await this.store.listOrgMembers(name), teams: await this.store.listTeams(name) };
   }
@@ -187,7 +188,7 @@ export class AccountService {
   async listOrgs(actor: Principal): Promise<OrgRecord[]> {
     const all = await this.store.listOrgs();
     if (isAdmin(actor)) return all;
-    const mine = new Set(actor.kind === 'user' ? await this.store.orgsOf(actor.name) : []);
+    const mine = new Set(actor.kind === 'user' && actor.restrict === undefined ? await this.store.orgsOf(actor.name) : []);
     return all.filter((o) => mine.has(o.name));
   }
 
@@ -302,7 +303,9 @@ export class AccountService {
     return (await this.store.listTokens(user)).filter((t) => t.kind !== 'session' || t.expiresAt === null || t.expiresAt > now);
   }
 
+  /** Revoking is a change (it ends web sessions too): a password login or a session, never a token. */
   async revokeToken(actor: Principal, user: string, id: string): Promise<void> {
+    this.requirePassword(actor);
     this.requireSelfOrAdmin(actor, user);
     const owned = (await this.store.listTokens(user)).some((t) => t.id === id);
     if (!owned || !(await this.store.revokeToken(id))) throw new AccountUnknownError(`no token ${id} of ${user}`, { id });

@@ -56,7 +56,8 @@ const REQUIREMENTS: Record<RouteName, Requirement> = {
   'v1-ping': 'none',
   'v1-search': 'search',
   'api-search': 'optional',
-  'api-repository-star': 'login',
+  // Starring needs pull there (a bearer token holds it for that repository).
+  'api-repository-star': 'pull',
   // The web UI's content views: the registry's own rights on the repository.
   'api-repository-tags': 'pull',
   'api-repository-tag': 'delete',

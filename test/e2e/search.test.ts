@@ -121,7 +121,7 @@ describe('search', () => {
     assert.equal(((await (await star('library/nginx', 'alice')).json()) as { starCount: number }).starCount, 1);
     await star('library/nginx', 'bob');
     await star('bob/web-nginx', 'bob');
-    assert.equal((await star('alice/secret-nginx', 'bob')).status, 404);
+    assert.equal((await star('alice/secret-nginx', 'bob')).status, 403, 'a private repository and a missing one look alike (403 to users, as on /v2/)');
     const repo = (await (await get('/api/v1/repositories/library/nginx', 'alice')).json()) as Record<string, unknown>;
     assert.equal(repo['starCount'], 2);
     assert.equal(repo['starred'], true);

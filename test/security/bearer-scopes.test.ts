@@ -107,3 +107,40 @@ describe('access control switches on with the first user, whoever creates it', (
     assert.equal((await fetch(`${reg.url}/v2/`)).status, 401);
   });
 });
+
+describe('scoped tokens and the account API (second review)', () => {
+  let reg: AuthRegistry;
+  before(async () => {
+    reg = await startAuthRegistry();
+    await reg.accounts.createUser(SYSTEM, ALICE.user, ALICE.password, false);
+    await reg.accounts.createUser(SYSTEM, 'bob', 'bob-password-1', false);
+    await reg.accounts.createOrg(SYSTEM, 'acme', 'alice');
+    await new AuthClient(reg.url, { user: 'bob', password: 'bob-password-1' }, 'basic').pushImage('bob/tool', 'v1');
+    await reg.accounts.setVisibility(SYSTEM, 'bob/tool', 'public');
+  });
+  after(() => reg.stop());
+
+  it('a bearer token for one repository cannot star another', async () => {
+    const token = await bearer(reg.url, ALICE, 'repository:alice/secret:pull');
+    const res = await fetch(`${reg.url}/api/v1/repositories/bob/tool/_star`, { method: 'PUT', headers: { authorization: `Bearer ${token}` } });
+    assert.equal(res.status, 401);
+    assert.match(res.headers.get('www-authenticate') ?? '', /insufficient_scope/);
+    const starring = await fetch(`${reg.url}/api/v1/repositories/bob/tool/_star`, { method: 'PUT', headers: { authorization: basicHeader(ALICE) } });
+    assert.equal(starring.status, 200, 'by password she may');
+  });
+
+  it('a scoped access token reads no organisation, and no access token revokes tokens', async () => {
+    const scoped = await reg.accounts.createToken(SYSTEM, 'alice', 'puller', ['repository:alice/pub:pull'], null);
+    const asScoped = { authorization: basicHeader({ user: 'alice', password: scoped.secret }) };
+    assert.equal((await fetch(`${reg.url}/api/v1/orgs/acme`, { headers: asScoped })).status, 404);
+    assert.deepEqual(((await (await fetch(`${reg.url}/api/v1/orgs`, { headers: asScoped })).json()) as { orgs: unknown[] }).orgs, []);
+    const full = await reg.accounts.createToken(SYSTEM, 'alice', 'ci', null, null);
+    const revoke = await fetch(`${reg.url}/api/v1/users/alice/tokens/${scoped.token.id}`, {
+      method: 'DELETE',
+      headers: { authorization: basicHeader({ user: 'alice', password: full.secret }) },
+    });
+    assert.equal(revoke.status, 403);
+    assert.equal((await reg.running.access.store.listTokens('alice')).length, 2);
+    assert.equal((await fetch(`${reg.url}/api/v1/users/alice/tokens/${scoped.token.id}`, { method: 'DELETE', headers: { authorization: basicHeader(ALICE) } })).status, 204);
+  });
+});
