@@ -20,7 +20,7 @@ class TestClock implements ThrottleClock {
   }
 }
 
-const OPTIONS: Partial<ThrottleOptions> = { freeAttempts: 3, addressFreeAttempts: 6, baseDelayMs: 100, maxDelayMs: 1000, maxSlowdownMs: 500, maxHeldLogins: 4 };
+const OPTIONS: Partial<ThrottleOptions> = { freeAttempts: 3, addressFreeAttempts: 6, baseDelayMs: 100, maxDelayMs: 1000, maxSlowdownMs: 500, maxHeldLogins: 4, slowStepMs: 0 };
 
 function setup(options: Partial<ThrottleOptions> = {}): { t: LoginThrottle; clock: TestClock } {
   const clock = new TestClock();
@@ -86,6 +86,30 @@ describe('login throttle', () => {
     assert.equal(clock.sleeping.length, 1, 'the slots are free again');
     await clock.wakeAll();
     assert.equal(await again, 0);
+  });
+
+  it('paces the password checks of a slowed address: concurrent guesses gain nothing (second review)', async () => {
+    const { t, clock } = setup({ slowStepMs: 100, maxSlowdownMs: 500, maxHeldLogins: 1000 });
+    fail(t, undefined, '10.0.0.1', 7);
+    const answers = Array.from({ length: 50 }, (_, i) => t.admit(`spray${i}`, '10.0.0.1'));
+    const refused = (await Promise.all(answers.map((a) => Promise.race([a, Promise.resolve(-1)])))).filter((r) => r > 0).length;
+    assert.deepEqual(
+      clock.sleeping.map((s) => s.ms),
+      [100, 200, 300, 400, 500],
+      'one check per slowStepMs after the lock, as far ahead as maxSlowdownMs',
+    );
+    assert.equal(refused, 45, 'the rest are refused at once');
+    assert.equal(await t.admit('other', '10.0.0.2'), 0, 'another address is not affected');
+  });
+
+  it('does not slow a user who logged in from that address before (a known device)', async () => {
+    const { t, clock } = setup();
+    t.succeeded('boss', '10.0.0.1');
+    fail(t, undefined, '10.0.0.1', 20);
+    assert.equal(await t.admit('boss', '10.0.0.1'), 0);
+    assert.equal(clock.sleeping.length, 0, 'no wait');
+    fail(t, 'boss', '10.0.0.1', 4);
+    assert.ok((await t.admit('boss', '10.0.0.1')) > 0, 'his own lock still refuses him');
   });
 
   it('counts credentials that name nobody (refresh tokens) against the address only', async () => {

@@ -6,11 +6,13 @@
  *   up to a cap, and his logins from there are refused at once (429 with Retry-After) without
  *   checking the password: parallel guesses gain nothing, and the same user elsewhere is not locked.
  * - Past an address's allowance, its logins are slowed, not refused: each waits until the address's
- *   lock ends (at most maxSlowdownMs), then its password is checked. Someone making up user names
- *   therefore cannot lock everybody else at that address (all users behind one proxy, say) out of
- *   their accounts; he only slows them down. Waiting is bounded: at most maxHeldLogins logins wait
- *   at once, and for one user at one address no more than the failures he has left before his own
- *   lock, so held guesses released together cannot overshoot it. Past either bound a login is refused.
+ *   lock ends, and they are paced, one password check every slowStepMs for that address, so that
+ *   concurrent guesses gain nothing (a login whose turn is more than maxSlowdownMs away is refused).
+ *   Someone making up user names therefore cannot lock everybody else at that address (all users
+ *   behind one proxy, say) out of their accounts; he only slows them down, and a user who logged in
+ *   from that address before (within knownDeviceMs) is not slowed at all. Waiting is bounded: at
+ *   most maxHeldLogins logins wait at once, and for one user at one address no more than the
+ *   failures he has left before his own lock, so held guesses cannot overshoot it.
  *
  * A success clears the user's count at that address. An IPv6 address counts as its /64 (what one
  * host is usually given). Kept in memory, bounded.
@@ -33,6 +35,10 @@ export interface ThrottleOptions {
   maxSlowdownMs: number;
   /** Logins waiting at once, all addresses together; a login that would wait beyond this is refused. */
   maxHeldLogins: number;
+  /** Password checks of an address past its allowance are this far apart (its guesses cannot run in parallel). */
+  slowStepMs: number;
+  /** How long a user's successful login from an address exempts him there from the address's slowdown. */
+  knownDeviceMs: number;
 }
 
 export const DEFAULT_THROTTLE: ThrottleOptions = {
@@ -43,6 +49,8 @@ export const DEFAULT_THROTTLE: ThrottleOptions = {
   windowMs: 15 * 60_000,
   maxSlowdownMs: 10_000,
   maxHeldLogins: 256,
+  slowStepMs: 1000,
+  knownDeviceMs: 30 * 24 * 3600_000,
 };
 
 /** Time, injectable for tests. */
@@ -72,6 +80,10 @@ export class LoginThrottle {
   /** Waiting logins by user key (see admit). */
   private readonly held = new Map<string, number>();
   private heldTotal = 0;
+  /** When the next password check of a slowed address may run, by network. */
+  private readonly nextSlot: LRUCache<string, number>;
+  /** `userKey`s that logged in successfully: known devices, not slowed by their address. */
+  private readonly known: LRUCache<string, true>;
 
   constructor(
     options: Partial<ThrottleOptions> = {},
@@ -79,6 +91,8 @@ export class LoginThrottle {
   ) {
     this.options = { ...DEFAULT_THROTTLE, ...options };
     this.counts = new LRUCache({ max: 100_000, ttl: this.options.windowMs });
+    this.nextSlot = new LRUCache({ max: 100_000 });
+    this.known = new LRUCache({ max: 100_000, ttl: this.options.knownDeviceMs });
   }
 
   private userKey(user: string, network: string): string {
@@ -106,12 +120,18 @@ export class LoginThrottle {
    * that name nobody (a refresh token): then only the address counts.
    */
   async admit(user: string | undefined, addr: string): Promise<number> {
-    const key = user === undefined ? undefined : this.userKey(user, networkOf(addr));
-    const locked = key === undefined ? 0 : this.lockLeft(key, this.clock.now());
+    const network = networkOf(addr);
+    const key = user === undefined ? undefined : this.userKey(user, network);
+    const now = this.clock.now();
+    const locked = key === undefined ? 0 : this.lockLeft(key, now);
     if (locked > 0) return locked;
-    const wait = this.slowdownMs(addr);
-    if (wait === 0) return 0;
+    const slowdown = this.slowdownMs(addr);
+    if (slowdown === 0 || (key !== undefined && this.known.has(key))) return 0;
+    // Paced: this login's turn comes after the address's lock and after the turn taken before it.
+    const wait = Math.max(slowdown, (this.nextSlot.get(network) ?? 0) - now);
+    if (wait > this.options.maxSlowdownMs) return wait;
     if (this.heldTotal >= this.options.maxHeldLogins || (key !== undefined && (this.held.get(key) ?? 0) >= this.room(key))) return wait;
+    this.nextSlot.set(network, now + wait + this.options.slowStepMs);
     this.hold(key, 1);
     try {
       await this.clock.sleep(wait);
@@ -150,6 +170,8 @@ export class LoginThrottle {
   }
 
   succeeded(user: string, addr: string): void {
-    this.counts.delete(this.userKey(user, networkOf(addr)));
+    const key = this.userKey(user, networkOf(addr));
+    this.counts.delete(key);
+    this.known.set(key, true);
   }
 }
