@@ -102,6 +102,20 @@ describe('login throttle', () => {
     assert.equal(await t.admit('other', '10.0.0.2'), 0, 'another address is not affected');
   });
 
+  it("paces a user's logins from new addresses once guesses at him from many addresses pass his allowance", async () => {
+    const { t, clock } = setup({ userFreeAttempts: 10, slowStepMs: 100 });
+    t.succeeded('boss', '10.9.9.9');
+    // Two failures each from 2001:db8:0:N::/64 — under every per-address allowance.
+    for (let n = 0; n < 6; n++) fail(t, 'boss', `2001:db8:0:${n}::1`, 2);
+    assert.equal(t.userLockMs('boss', '2001:db8:0:99::1'), 0, 'no lock at a new address');
+    const first = t.admit('boss', '2001:db8:0:99::1');
+    const second = t.admit('boss', '2001:db8:0:98::1');
+    assert.deepEqual(clock.sleeping.map((s) => s.ms), [200, 300], 'paced across addresses');
+    assert.equal(await t.admit('boss', '10.9.9.9'), 0, 'his known device is not slowed');
+    await clock.wakeAll();
+    await Promise.all([first, second]);
+  });
+
   it('does not slow a user who logged in from that address before (a known device)', async () => {
     const { t, clock } = setup();
     t.succeeded('boss', '10.0.0.1');

@@ -13,6 +13,9 @@
  *   from that address before (within knownDeviceMs) is not slowed at all. Waiting is bounded: at
  *   most maxHeldLogins logins wait at once, and for one user at one address no more than the
  *   failures he has left before his own lock, so held guesses cannot overshoot it.
+ * - Past a user's allowance across all addresses (userFreeAttempts), his logins from addresses that
+ *   are not known devices are paced the same way, so spreading guesses over many addresses gains
+ *   nothing either.
  *
  * A success clears the user's count at that address. An IPv6 address counts as its /64 (what one
  * host is usually given). Kept in memory, bounded.
@@ -26,6 +29,12 @@ export interface ThrottleOptions {
   freeAttempts: number;
   /** Failures from one address, any user, allowed before slowing the address down. */
   addressFreeAttempts: number;
+  /**
+   * Failures of one user from every address together allowed before his logins are paced the same
+   * way (from addresses he has not logged in from): many addresses (an IPv6 /48 holds 65,536 /64s)
+   * then get no more guesses at him than one.
+   */
+  userFreeAttempts: number;
   /** First lock, doubled with each further failure. */
   baseDelayMs: number;
   maxDelayMs: number;
@@ -44,6 +53,7 @@ export interface ThrottleOptions {
 export const DEFAULT_THROTTLE: ThrottleOptions = {
   freeAttempts: 5,
   addressFreeAttempts: 30,
+  userFreeAttempts: 50,
   baseDelayMs: 1000,
   maxDelayMs: 60_000,
   windowMs: 15 * 60_000,
@@ -125,13 +135,15 @@ export class LoginThrottle {
     const now = this.clock.now();
     const locked = key === undefined ? 0 : this.lockLeft(key, now);
     if (locked > 0) return locked;
-    const slowdown = this.slowdownMs(addr);
-    if (slowdown === 0 || (key !== undefined && this.known.has(key))) return 0;
-    // Paced: this login's turn comes after the address's lock and after the turn taken before it.
-    const wait = Math.max(slowdown, (this.nextSlot.get(network) ?? 0) - now);
+    if (key !== undefined && this.known.has(key)) return 0;
+    // Paced: the address (and the user, everywhere) past its allowance has its turns one step apart, after its lock.
+    const paced = [`a:${network}`, ...(user === undefined ? [] : [`g:${user}`])].filter((k) => this.lockLeft(k, now) > 0);
+    if (paced.length === 0) return 0;
+    let wait = 0;
+    for (const k of paced) wait = Math.max(wait, Math.min(this.options.maxSlowdownMs, this.lockLeft(k, now)), (this.nextSlot.get(k) ?? 0) - now);
     if (wait > this.options.maxSlowdownMs) return wait;
     if (this.heldTotal >= this.options.maxHeldLogins || (key !== undefined && (this.held.get(key) ?? 0) >= this.room(key))) return wait;
-    this.nextSlot.set(network, now + wait + this.options.slowStepMs);
+    for (const k of paced) this.nextSlot.set(k, now + wait + this.options.slowStepMs);
     this.hold(key, 1);
     try {
       await this.clock.sleep(wait);
@@ -159,7 +171,7 @@ export class LoginThrottle {
     const network = networkOf(addr);
     const now = this.clock.now();
     const keys: [string, number][] = [[`a:${network}`, this.options.addressFreeAttempts]];
-    if (user !== undefined) keys.push([this.userKey(user, network), this.options.freeAttempts]);
+    if (user !== undefined) keys.push([this.userKey(user, network), this.options.freeAttempts], [`g:${user}`, this.options.userFreeAttempts]);
     for (const [key, free] of keys) {
       const count = this.counts.get(key) ?? { failures: 0, lockedUntil: 0 };
       count.failures++;
