@@ -159,15 +159,26 @@ function promptHidden(question: string, input: ReadStream, output: AccountsIO['s
 }
 
 /**
- * A new password: from standard input with --password-stdin or when it is not a terminal (one
- * trailing newline dropped, as `docker login --password-stdin` does), else typed twice unechoed.
+ * The password in what was piped to standard input: with --password-stdin its first line (as
+ * `docker login --password-stdin` reads it); without, read the way the prompt reads a terminal,
+ * the password and then its confirmation, one line each, which must match.
  */
-export async function readNewPassword(io: AccountsIO, fromStdin: boolean): Promise<string> {
-  if (fromStdin || io.stdin.isTTY !== true) {
-    const password = (await readAll(io.stdin)).replace(/\r?\n$/, '');
-    if (password === '') throw new UsageError('no password on standard input');
-    return password;
+export function passwordFromInput(text: string, fromStdin: boolean): string {
+  const lines = text.split(/\r?\n/);
+  if (lines.length > 1 && lines[lines.length - 1] === '') lines.pop();
+  const password = lines[0] ?? '';
+  if (password === '') throw new UsageError('no password on standard input');
+  if (fromStdin) return password;
+  if (lines.length !== 2) {
+    throw new UsageError('standard input is not a terminal: pipe the password twice, one line each (as the prompt asks), or once with --password-stdin');
   }
+  if (lines[1] !== password) throw new UsageError('the passwords do not match');
+  return password;
+}
+
+/** A new password: piped (passwordFromInput) with --password-stdin or when stdin is not a terminal, else typed twice unechoed. */
+export async function readNewPassword(io: AccountsIO, fromStdin: boolean): Promise<string> {
+  if (fromStdin || io.stdin.isTTY !== true) return passwordFromInput(await readAll(io.stdin), fromStdin);
   const tty = io.stdin as ReadStream;
   // Raw (no echo) from before the first prompt until after the second: nothing typed early is echoed.
   tty.setRawMode(true);

@@ -16,8 +16,9 @@ export const USER_USAGE = `usage: berth user add NAME [--admin] [--password-stdi
 Users of the registry, in the database berth serve uses (safe while it runs). The first user
 switches access control on; make it an administrator (--admin).
 
-  add NAME          create a user; the password is typed twice on a terminal, else read from
-                    standard input (--password-stdin: always from standard input, one line)
+  add NAME          create a user; the password is typed twice on a terminal, or piped twice
+                    (password and confirmation, one line each); --password-stdin: the first line
+                    of standard input, once
   list              every user, with the administrators marked
   passwd NAME       set a new password; the user's docker logins (refresh tokens) end
   del NAME          delete a user with their tokens and memberships

@@ -62,8 +62,8 @@ describe('berth user|org|team|repo|token|auth beside a running server', () => {
     assert.equal(await login({ user: 'admin', password: 'wrong-password' }), 401);
   });
 
-  it('adds (reading a password piped without --password-stdin), lists, changes and deletes users', async () => {
-    await ok(['user', 'add', 'alice'], 'first-password\n');
+  it('adds (reading a password piped without --password-stdin, with its confirmation), lists, changes and deletes users', async () => {
+    await ok(['user', 'add', 'alice'], 'first-password\nfirst-password\n');
     assert.equal(await login({ user: 'alice', password: 'first-password' }), 200);
     await ok(['user', 'passwd', 'alice', '--password-stdin'], `${alice.password}\n`);
     assert.equal(await login({ user: 'alice', password: 'first-password' }), 401);
