@@ -112,7 +112,7 @@ export async function authorize(ctx: RequestContext, app: App, method: Method): 
     ctx.unrestricted = true;
     return;
   }
-  if (ctx.route === 'unknown') return;
+  if (ctx.route === 'unknown' || ctx.route === 'ui') return;
   const need = requirementOf(ctx.route, method);
   // A mount's source, when it is a repository name at all (it is named in the challenge).
   const from = ctx.route === 'upload-start' && ctx.query.has('mount') ? ctx.query.get('from') : null;

@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Registry } from '../registry/registry.ts';
 import type { EventSink } from '../events/sink.ts';
-import type { RouteName } from './routes.ts';
+import type { ServedAs } from './routes.ts';
 import type { RequestObserver } from './request-done.ts';
 import type { AccessControl } from '../auth/access-control.ts';
 import type { Principal } from '../auth/principal.ts';
@@ -33,7 +33,7 @@ export interface HttpOptions {
 export interface RequestContext {
   req: IncomingMessage;
   res: ServerResponse;
-  route: RouteName | 'unknown';
+  route: ServedAs;
   params: Record<string, string>;
   query: URLSearchParams;
   /** The repository name, validated; '' for routes without one. */

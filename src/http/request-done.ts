@@ -5,13 +5,13 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import type { RouteName } from './routes.ts';
+import type { ServedAs } from './routes.ts';
 
 export interface RequestDone {
   id: string;
   method: string;
-  /** The route name, or 'unknown' when no route matched. */
-  route: RouteName | 'unknown';
+  /** The route name; 'ui' for the web UI's files, 'unknown' when nothing matched. */
+  route: ServedAs;
   repo: string | undefined;
   status: number;
   seconds: number;
@@ -35,7 +35,7 @@ export function observeRequest(
   req: IncomingMessage,
   res: ServerResponse,
   observers: readonly RequestObserver[],
-  describe: () => { id: string; route: RouteName | 'unknown'; repo: string | undefined },
+  describe: () => { id: string; route: ServedAs; repo: string | undefined },
 ): void {
   if (observers.length === 0) return;
   const started = process.hrtime.bigint();

@@ -47,6 +47,8 @@ export const ROUTES = [
 
 export type Route = (typeof ROUTES)[number];
 export type RouteName = Route['name'];
+/** What a request was served as, for logs and metrics: a route, the web UI's files ('ui'), or nothing that matched ('unknown'). */
+export type ServedAs = RouteName | 'ui' | 'unknown';
 
 /** The JSON API's routes (under /api/), told apart by their paths: the ones a web session may call. */
 export const API_ROUTES: ReadonlySet<RouteName> = new Set(ROUTES.filter((r) => r.pattern.source.startsWith('^\\/api\\/')).map((r) => r.name));

@@ -36,7 +36,10 @@ async function dispatch(req: IncomingMessage, app: App, ctx: RequestContext): Pr
   const path = full.slice(prefix.length);
   const match = matchRoute(path);
   if (match === undefined) {
-    if (app.ui?.serve(req, ctx.res, path) === true) return;
+    if (app.ui?.serve(req, ctx.res, path) === true) {
+      ctx.route = 'ui';
+      return;
+    }
     throw new HttpError('NOT_FOUND', `no route for ${path}`);
   }
   const handler: Handler | undefined = HANDLERS[match.route.name][req.method as Method];

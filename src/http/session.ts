@@ -8,7 +8,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { RequestContext } from './context.ts';
-import { API_ROUTES, type RouteName } from './routes.ts';
+import { API_ROUTES, type ServedAs } from './routes.ts';
 import { HttpError } from './errors.ts';
 import type { AccessControl } from '../auth/access-control.ts';
 import type { UserPrincipal } from '../auth/authenticator.ts';
@@ -24,8 +24,8 @@ export const HOST_SESSION_COOKIE = `__Host-${SESSION_COOKIE}`;
 const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** Routes of the JSON API (under /api/): the ones a session may call. */
-export function acceptsSession(route: RouteName | 'unknown'): boolean {
-  return route !== 'unknown' && API_ROUTES.has(route);
+export function acceptsSession(route: ServedAs): boolean {
+  return route !== 'unknown' && route !== 'ui' && API_ROUTES.has(route);
 }
 
 /**

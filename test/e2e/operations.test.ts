@@ -33,6 +33,10 @@ describe('operations endpoints', () => {
     for (let i = 0; i < 3; i++) assert.equal((await t.client.fetch('/v2/ops/app/manifests/v1')).status, 200);
     assert.equal((await t.client.fetch('/v2/ops/app/manifests/nope')).status, 404);
     assert.equal((await t.client.fetch(`/v2/ops/app/blobs/${img.layer.digest}`, { method: 'HEAD' })).status, 200);
+    // The web UI's pages are counted as 'ui', not as 'unknown' (npm test builds the UI first).
+    const page = await t.client.fetch('/search', { headers: { accept: 'text/html' } });
+    assert.equal(page.status, 200);
+    await page.arrayBuffer();
     const res = await t.client.fetch('/metrics');
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type') ?? '', /text\/plain/);
@@ -40,6 +44,8 @@ describe('operations endpoints', () => {
     assert.equal(sample(text, 'berth_http_requests_total', { route: 'manifest', method: 'GET', status: '200' }), 3);
     assert.equal(sample(text, 'berth_http_requests_total', { route: 'manifest', method: 'GET', status: '404' }), 1);
     assert.equal(sample(text, 'berth_http_requests_total', { route: 'manifest', method: 'PUT', status: '201' }), 1);
+    assert.equal(sample(text, 'berth_http_requests_total', { route: 'ui', method: 'GET', status: '200' }), 1);
+    assert.equal(sample(text, 'berth_http_requests_total', { route: 'unknown', method: 'GET', status: '200' }), undefined);
     assert.ok((sample(text, 'berth_cache_requests_total', { cache: 'manifest-records', result: 'hit' }) ?? 0) >= 2);
     assert.equal(sample(text, 'berth_uploads_in_progress', {}), 0);
     assert.ok((sample(text, 'berth_storage_operation_duration_seconds_count', { operation: 'putContent' }) ?? 0) >= 1);
