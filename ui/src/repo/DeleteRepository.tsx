@@ -13,7 +13,8 @@ export function DeleteRepository({ name, namespace }: { name: string; namespace:
     <section class="danger-zone" aria-labelledby="danger-title">
       <h2 id="danger-title">Delete repository</h2>
       <p>
-        Every tag and manifest of <strong>{name}</strong> is removed; garbage collection then frees the layers. This cannot be undone.
+        Every tag and manifest of <strong>{name}</strong> is removed. This cannot be undone. Its layers stay on disk: berth
+        has no garbage collection yet, so no space is freed.
       </p>
       <form
         class="form"

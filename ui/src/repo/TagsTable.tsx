@@ -145,8 +145,8 @@ export function TagsTable({ name, canDelete, onFirstLoad }: Props) {
           }}
         >
           <p>
-            {name}:{deleting.name} will no longer be pullable by this tag. Its image stays reachable by digest (
-            <code>{shortDigest(deleting.digest)}</code>) until garbage collection.
+            {name}:{deleting.name} will no longer be pullable by this tag. Its image stays pullable by digest (
+            <code>{shortDigest(deleting.digest)}</code>) and keeps its disk space.
           </p>
         </ConfirmDialog>
       )}
