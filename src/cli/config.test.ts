@@ -88,6 +88,18 @@ describe('berth config check', () => {
     assert.match(none.stdout, /\n# no warnings\n$/);
   });
 
+  it('reads DOCKER_REGISTRY_CONFIG and SETTINGS_FLAVOR as a docker-registry tutorial sets them, noting berth\'s own way', async () => {
+    const file = configFile(VALID);
+    const { code, stdout } = await run(['check'], { DOCKER_REGISTRY_CONFIG: file, SETTINGS_FLAVOR: 'dev' });
+    assert.equal(code, 0);
+    assert.ok(stdout.startsWith(`# berth config check: ${file}, profile dev; secrets masked\n`), stdout);
+    assert.ok(stdout.includes(`\n# warning: DOCKER_REGISTRY_CONFIG=${file} selects the config file; berth's own way is --config FILE or REGISTRY_CONFIGURATION_PATH\n`), stdout);
+    assert.match(stdout, /\n# warning: SETTINGS_FLAVOR=dev selects profile dev; berth's own variable is REGISTRY_PROFILE \(or --profile NAME\)\n/);
+    const missing = await run(['check'], { DOCKER_REGISTRY_CONFIG: join(REPO_ROOT, 'no-such-config.yml') });
+    assert.equal(missing.code, EX_CONFIG);
+    assert.match(missing.stderr, /no-such-config\.yml: cannot read config file named by DOCKER_REGISTRY_CONFIG/);
+  });
+
   it('exits 78 with every problem (key path, reason, line) on stderr, printing no config', async () => {
     const { code, stdout, stderr } = await run(['check', '--config', configFile(INVALID)]);
     assert.equal(code, EX_CONFIG);

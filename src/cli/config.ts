@@ -6,7 +6,6 @@
  * `berth config example`: print the commented example config.
  */
 import { parseArgs } from 'node:util';
-import { CONFIG_PATH_VARIABLE } from '../config/env.ts';
 import { ConfigError } from '../config/errors.ts';
 import { exampleConfigYaml } from '../config/example.ts';
 import { loadConfig } from '../config/load.ts';
@@ -56,10 +55,9 @@ function check(argv: string[], io: CliIO): number {
   } catch (err) {
     return usage(io, (err as Error).message);
   }
-  const file = values.config ?? (io.env[CONFIG_PATH_VARIABLE] || undefined);
   try {
-    const loaded = loadConfig({ file, profile: values.profile, env: io.env });
-    const source = [file ?? 'no config file', ...(loaded.profile !== undefined ? [`profile ${loaded.profile}`] : [])];
+    const loaded = loadConfig({ file: values.config, profile: values.profile, env: io.env });
+    const source = [loaded.file ?? 'no config file', ...(loaded.profile !== undefined ? [`profile ${loaded.profile}`] : [])];
     io.stdout.write(`# berth config check: ${source.join(', ')}; secrets masked\n`);
     io.stdout.write(effectiveConfigYaml(loaded.config));
     const count = loaded.warnings.length === 1 ? '1 warning' : `${loaded.warnings.length} warnings`;

@@ -21,10 +21,9 @@ async function reload(running: RunningRegistry, file: string | undefined, log: L
 
 export async function serve(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { config: { type: 'string', short: 'c' }, profile: { type: 'string' } }, allowPositionals: false });
-  const file = values.config ?? process.env['REGISTRY_CONFIGURATION_PATH'];
   let loaded;
   try {
-    loaded = loadConfig({ file, profile: values.profile, env: process.env });
+    loaded = loadConfig({ file: values.config, profile: values.profile, env: process.env });
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`berth: invalid configuration\n${err.message}\n`);
@@ -32,7 +31,7 @@ export async function serve(argv: string[]): Promise<number> {
     }
     throw err;
   }
-  const { config, warnings } = loaded;
+  const { config, file, warnings } = loaded;
   const log = createLogger(config);
   for (const w of warnings) log.warn({ config: file }, w);
   const running = await startRegistry(config, log);

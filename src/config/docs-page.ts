@@ -7,7 +7,7 @@
  */
 import { stringify } from 'yaml';
 import { KEY_DOCS, keyDescription } from './docs.ts';
-import { CONFIG_PATH_VARIABLE, PROFILE_VARIABLE } from './env.ts';
+import { CONFIG_PATH_VARIABLE, LEGACY_CONFIG_PATH_VARIABLE, LEGACY_PROFILE_VARIABLE, PROFILE_VARIABLE } from './env.ts';
 import { exampleConfigYaml } from './example.ts';
 import { IGNORED_KEYS, UNSUPPORTED_DRIVERS } from './ignored.ts';
 import { configReference, flattenReference, type KeyRef } from './reference.ts';
@@ -28,8 +28,9 @@ start-up with the key's path, the reason and the line in the file.
 Lowest precedence first:
 
 1. the defaults below;
-2. the config file: \`--config FILE\`, else \`$${CONFIG_PATH_VARIABLE}\`; with neither, defaults
-   and the environment only;
+2. the config file: \`--config FILE\`, else \`$${CONFIG_PATH_VARIABLE}\`, else
+   \`$${LEGACY_CONFIG_PATH_VARIABLE}\` (the docker-registry image's name, with a notice); with none,
+   defaults and the environment only;
 3. the selected profile of the file's \`profiles:\` map (see [Profiles](#profiles));
 4. \`REGISTRY_*\` environment variables: \`REGISTRY_\` and the key's path in capitals joined by
    \`_\` (\`REGISTRY_HTTP_ADDR=:5001\`, \`REGISTRY_STORAGE_DELETE_ENABLED=false\`), the value read
@@ -49,6 +50,8 @@ A top-level \`profiles:\` map holds named partial configurations (same keys as t
 key by key over the file's common settings when selected with \`--profile NAME\` or
 \`${PROFILE_VARIABLE}=NAME\`. A profile that names a storage driver replaces the common one. Naming
 a profile the file does not define is an error listing the profiles it does.
+\`${LEGACY_PROFILE_VARIABLE}\`, which chose the config template in the docker-registry image's tutorials,
+is read as \`${PROFILE_VARIABLE}\` when neither that nor \`--profile\` is given, with a notice.
 
 \`\`\`yaml
 storage:

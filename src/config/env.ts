@@ -22,6 +22,10 @@ export const ENV_PREFIX = 'REGISTRY_';
 export const CONFIG_PATH_VARIABLE = 'REGISTRY_CONFIGURATION_PATH';
 /** Names the profile of the file's `profiles:` map to apply (as --profile); not a configuration key. */
 export const PROFILE_VARIABLE = 'REGISTRY_PROFILE';
+/** The config file in the docker-registry (v1) image's tutorials: used when neither --config nor REGISTRY_CONFIGURATION_PATH is. */
+export const LEGACY_CONFIG_PATH_VARIABLE = 'DOCKER_REGISTRY_CONFIG';
+/** The config template ("flavor") in the docker-registry (v1) image's tutorials: an alias of REGISTRY_PROFILE, which beats it. */
+export const LEGACY_PROFILE_VARIABLE = 'SETTINGS_FLAVOR';
 /** REGISTRY_* variables that select what to load rather than set a key. */
 const LOADER_VARIABLES: ReadonlySet<string> = new Set([CONFIG_PATH_VARIABLE, PROFILE_VARIABLE]);
 

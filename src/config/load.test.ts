@@ -79,6 +79,47 @@ describe('loadConfig: defaults', () => {
   });
 });
 
+describe('loadConfig: DOCKER_REGISTRY_CONFIG, the docker-registry image\'s name for the config file', () => {
+  it('reads the file it names when no file is given, with a one-line notice naming berth\'s own way', () => {
+    const file = configFile('http:\n  addr: 127.0.0.1:5056\n');
+    const loaded = loadConfig({ env: { DOCKER_REGISTRY_CONFIG: file } });
+    assert.equal(loaded.config.http.addr, '127.0.0.1:5056');
+    assert.equal(loaded.file, file);
+    assert.deepEqual(loaded.warnings, [
+      `DOCKER_REGISTRY_CONFIG=${file} selects the config file; berth's own way is --config FILE or REGISTRY_CONFIGURATION_PATH`,
+    ]);
+  });
+
+  it('lets the file option and REGISTRY_CONFIGURATION_PATH beat it, saying which one was used', () => {
+    const legacy = configFile('http:\n  addr: :5001\n');
+    const own = configFile('http:\n  addr: :5002\n');
+    const byOption = loadConfig({ file: own, env: { DOCKER_REGISTRY_CONFIG: legacy, REGISTRY_CONFIGURATION_PATH: legacy } });
+    assert.equal(byOption.config.http.addr, ':5002');
+    assert.deepEqual(byOption.warnings, [`DOCKER_REGISTRY_CONFIG=${legacy} ignored: --config selects the config file ${own}`]);
+    const byVariable = loadConfig({ env: { DOCKER_REGISTRY_CONFIG: legacy, REGISTRY_CONFIGURATION_PATH: own } });
+    assert.equal(byVariable.config.http.addr, ':5002');
+    assert.deepEqual(byVariable.warnings, [
+      `DOCKER_REGISTRY_CONFIG=${legacy} ignored: REGISTRY_CONFIGURATION_PATH selects the config file ${own}`,
+    ]);
+  });
+
+  it('treats an empty DOCKER_REGISTRY_CONFIG as unset, and an empty REGISTRY_CONFIGURATION_PATH as not beating it', () => {
+    const empty = loadConfig({ env: { DOCKER_REGISTRY_CONFIG: '' } });
+    assert.equal(empty.file, undefined);
+    assert.deepEqual(empty.warnings, []);
+    const file = configFile('http:\n  addr: :5003\n');
+    assert.equal(loadConfig({ env: { DOCKER_REGISTRY_CONFIG: file, REGISTRY_CONFIGURATION_PATH: '' } }).config.http.addr, ':5003');
+  });
+
+  it('fails on a missing file, naming the variable', () => {
+    const missing = configFile('').replace(/config-\d+\.yml$/, 'missing.yml');
+    const err = expectConfigError(() => loadConfig({ env: { DOCKER_REGISTRY_CONFIG: missing } }));
+    assert.equal(err.file, missing);
+    assert.equal(err.problems[0]?.source, 'DOCKER_REGISTRY_CONFIG');
+    assert.match(err.message, /missing\.yml: cannot read config file named by DOCKER_REGISTRY_CONFIG: ENOENT/);
+  });
+});
+
 describe('loadConfig: distribution compatibility', () => {
   it("loads distribution's sample config unchanged, warning only about the sections berth ignores", () => {
     const { config, warnings } = load(DISTRIBUTION_SAMPLE);

@@ -13,11 +13,11 @@
  * warnings for the caller to log; they never fail.
  */
 import { readFileSync } from 'node:fs';
-import { CONFIG_PATH_VARIABLE, applyEnvOverrides } from './env.ts';
+import { CONFIG_PATH_VARIABLE, LEGACY_CONFIG_PATH_VARIABLE, applyEnvOverrides } from './env.ts';
 import { ConfigError, type ConfigProblem } from './errors.ts';
 import { issueReason } from './issues.ts';
 import { normalize } from './normalize.ts';
-import { noSuchProfile, readFileLayers, selectProfile, type FileLayer, type FileLayers } from './profiles.ts';
+import { noSuchProfile, nonEmpty, readFileLayers, selectProfile, type FileLayer, type FileLayers } from './profiles.ts';
 import { configSchema, type Config, type ConfigInput } from './schema.ts';
 import { shapeOf } from './shape.ts';
 import { isRecord, isWithin, overlay, type RawTree } from './tree.ts';
@@ -29,9 +29,9 @@ export { ConfigError, type ConfigProblem } from './errors.ts';
 export type { Config, ConfigInput } from './schema.ts';
 
 export interface LoadOptions {
-  /** YAML config file. Default: $REGISTRY_CONFIGURATION_PATH; neither: defaults and environment only. */
+  /** YAML config file. Default: $REGISTRY_CONFIGURATION_PATH, else $DOCKER_REGISTRY_CONFIG; none: defaults and environment only. */
   file?: string;
-  /** Profile of the file's `profiles:` map to merge over its common settings. Default: $REGISTRY_PROFILE. */
+  /** Profile of the file's `profiles:` map to merge over its common settings. Default: $REGISTRY_PROFILE, else $SETTINGS_FLAVOR. */
   profile?: string;
   /** Environment for REGISTRY_* overrides and `_env:` references. Default: process.env. */
   env?: NodeJS.ProcessEnv;
@@ -41,6 +41,8 @@ export interface LoadOptions {
 
 export interface LoadedConfig {
   config: Config;
+  /** The config file read, if any. */
+  file?: string;
   /** The profile applied, if any. */
   profile?: string;
   /** Ignored keys and variables, one line each; log them at start-up. */
@@ -58,14 +60,15 @@ const rootShape = shapeOf(configSchema);
 /** Loads, merges and validates the configuration; throws ConfigError listing every problem. */
 export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   const env = opts.env ?? process.env;
-  const file = opts.file ?? (env[CONFIG_PATH_VARIABLE] || undefined);
-  const selection = selectProfile(opts.profile, env);
   const warnings: string[] = [];
+  const fileChoice = selectConfigFile(opts.file, env, warnings);
+  const file = fileChoice?.file;
+  const selection = selectProfile(opts.profile, env, warnings);
   const layers: LayerProblems[] = [];
   const replacedAbove = (paths: readonly string[]) => layers.forEach((layer) => layer.replaced.push(...paths));
 
   // 1. The file: common settings, then the selected profile over them.
-  const yaml = file !== undefined ? readYaml(file) : undefined;
+  const yaml = fileChoice !== undefined ? readYaml(fileChoice) : undefined;
   let fileLayers: FileLayers | undefined;
   let tree: RawTree = {};
   if (yaml !== undefined) {
@@ -119,7 +122,12 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
     }
   }
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems, file);
-  return { config: parsed.data, ...(selection !== undefined ? { profile: selection.name } : {}), warnings };
+  return {
+    config: parsed.data,
+    ...(file !== undefined ? { file } : {}),
+    ...(selection !== undefined ? { profile: selection.name } : {}),
+    warnings,
+  };
 }
 
 /** Locates a validation problem in the profile that set the key, else in the common settings. */
@@ -134,12 +142,49 @@ function withSource(problem: ConfigProblem, source: string | undefined): ConfigP
   return source !== undefined ? { ...problem, source } : problem;
 }
 
-function readYaml(file: string): YamlSource {
+/** The config file asked for, and who asked (a variable, or undefined for the file option). */
+export interface ConfigFileChoice {
+  file: string;
+  source?: string;
+}
+
+/**
+ * The config file to read: the option (--config), else a non-empty REGISTRY_CONFIGURATION_PATH,
+ * else a non-empty DOCKER_REGISTRY_CONFIG (the docker-registry image's name for it), else none. A
+ * DOCKER_REGISTRY_CONFIG that is set adds one line to `warnings`: the source of the file read, and
+ * berth's own way.
+ */
+export function selectConfigFile(option: string | undefined, env: NodeJS.ProcessEnv, warnings: string[]): ConfigFileChoice | undefined {
+  const own = nonEmpty(env[CONFIG_PATH_VARIABLE]);
+  const legacy = nonEmpty(env[LEGACY_CONFIG_PATH_VARIABLE]);
+  const choice: ConfigFileChoice | undefined =
+    option !== undefined
+      ? { file: option }
+      : own !== undefined
+        ? { file: own, source: CONFIG_PATH_VARIABLE }
+        : legacy !== undefined
+          ? { file: legacy, source: LEGACY_CONFIG_PATH_VARIABLE }
+          : undefined;
+  if (legacy !== undefined && choice !== undefined) {
+    const setting = `${LEGACY_CONFIG_PATH_VARIABLE}=${legacy}`;
+    warnings.push(
+      choice.source === LEGACY_CONFIG_PATH_VARIABLE
+        ? `${setting} selects the config file; berth's own way is --config FILE or ${CONFIG_PATH_VARIABLE}`
+        : `${setting} ignored: ${choice.source ?? '--config'} selects the config file ${choice.file}`,
+    );
+  }
+  return choice;
+}
+
+function readYaml({ file, source }: ConfigFileChoice): YamlSource {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ConfigError([{ path: '', reason: `cannot read config file: ${(err as Error).message}` }], file);
+    const what = source !== undefined ? `config file named by ${source}` : 'config file';
+    const problem: ConfigProblem = { path: '', reason: `cannot read ${what}: ${(err as Error).message}` };
+    if (source !== undefined) problem.source = source;
+    throw new ConfigError([problem], file);
   }
   return new YamlSource(file, text);
 }

@@ -138,6 +138,40 @@ describe('profiles: selection', () => {
   });
 });
 
+describe('profiles: SETTINGS_FLAVOR, the docker-registry image\'s name for REGISTRY_PROFILE', () => {
+  it('selects the profile SETTINGS_FLAVOR names, with a one-line notice naming REGISTRY_PROFILE', () => {
+    const { config, warnings, profile } = load(LAYERED, { env: { SETTINGS_FLAVOR: 'dev' } });
+    assert.equal(profile, 'dev');
+    assert.equal(config.http.addr, ':5002');
+    assert.deepEqual(warnings, ["SETTINGS_FLAVOR=dev selects profile dev; berth's own variable is REGISTRY_PROFILE (or --profile NAME)"]);
+  });
+
+  it('lets the profile option and REGISTRY_PROFILE beat it, saying which one was used', () => {
+    const byOption = load(LAYERED, { profile: 'prod', env: { SETTINGS_FLAVOR: 'dev', REGISTRY_PROFILE: 'dev' } });
+    assert.equal(byOption.config.http.addr, ':443');
+    assert.deepEqual(byOption.warnings, ['SETTINGS_FLAVOR=dev ignored: --profile selects profile prod']);
+    const byVariable = load(LAYERED, { env: { SETTINGS_FLAVOR: 'dev', REGISTRY_PROFILE: 'prod' } });
+    assert.equal(byVariable.profile, 'prod');
+    assert.deepEqual(byVariable.warnings, ['SETTINGS_FLAVOR=dev ignored: REGISTRY_PROFILE selects profile prod']);
+  });
+
+  it('treats an empty SETTINGS_FLAVOR as unset, and an empty REGISTRY_PROFILE as not beating it', () => {
+    const empty = load(LAYERED, { env: { SETTINGS_FLAVOR: '' } });
+    assert.equal(empty.profile, undefined);
+    assert.deepEqual(empty.warnings, []);
+    assert.equal(load(LAYERED, { env: { SETTINGS_FLAVOR: 'prod', REGISTRY_PROFILE: '' } }).profile, 'prod');
+  });
+
+  it('fails on an unknown flavor as on an unknown profile, naming SETTINGS_FLAVOR as the source', () => {
+    const err = expectConfigError(() => load(LAYERED, { env: { SETTINGS_FLAVOR: 'common' } }));
+    assert.deepEqual(err.problems, [
+      { path: 'profiles', reason: 'no profile named "common" (defined: dev, prod)', line: 8, column: 1, source: 'SETTINGS_FLAVOR' },
+    ]);
+    const noFile = expectConfigError(() => loadConfig({ env: { SETTINGS_FLAVOR: 'dev' } }));
+    assert.match(noFile.message, /no profile named "dev" \(no config file was given\) \(from SETTINGS_FLAVOR\)/);
+  });
+});
+
 describe('profiles: problems and warnings', () => {
   it("reports a bad value in the profile at the profile's line", () => {
     const err = expectConfigError(() => load(LAYERED.replace(':443', 'nope'), { profile: 'prod' }));

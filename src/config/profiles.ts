@@ -1,7 +1,7 @@
 /**
  * Profiles: a top-level `profiles:` map in the config file, each entry a partial configuration
  * (same keys as the file) merged over the file's common settings when selected with --profile
- * or REGISTRY_PROFILE:
+ * or REGISTRY_PROFILE (or SETTINGS_FLAVOR, its name in the docker-registry image's tutorials):
  *
  *   storage:
  *     filesystem: { rootdirectory: /var/lib/berth }
@@ -16,7 +16,7 @@
  */
 import type { ConfigProblem } from './errors.ts';
 import { ConfigError } from './errors.ts';
-import { PROFILE_VARIABLE } from './env.ts';
+import { LEGACY_PROFILE_VARIABLE, PROFILE_VARIABLE } from './env.ts';
 import { normalize } from './normalize.ts';
 import type { Shape } from './shape.ts';
 import { isRecord, type RawTree } from './tree.ts';
@@ -24,7 +24,7 @@ import type { KeyPath, YamlSource } from './yaml-source.ts';
 
 export const PROFILES_KEY = 'profiles';
 
-/** The profile asked for, and who asked (REGISTRY_PROFILE, or undefined for the --profile option). */
+/** The profile asked for, and who asked (REGISTRY_PROFILE or SETTINGS_FLAVOR, or undefined for the --profile option). */
 export interface ProfileSelection {
   name: string;
   source?: string;
@@ -48,11 +48,36 @@ export interface FileLayers {
   profile?: FileLayer;
 }
 
-/** The profile to apply: the option, else a non-empty REGISTRY_PROFILE, else none. */
-export function selectProfile(option: string | undefined, env: NodeJS.ProcessEnv): ProfileSelection | undefined {
-  if (option !== undefined) return { name: option };
-  const fromEnv = env[PROFILE_VARIABLE];
-  return fromEnv !== undefined && fromEnv !== '' ? { name: fromEnv, source: PROFILE_VARIABLE } : undefined;
+/**
+ * The profile to apply: the option, else a non-empty REGISTRY_PROFILE, else a non-empty
+ * SETTINGS_FLAVOR (the docker-registry image's name for it), else none. A SETTINGS_FLAVOR that is
+ * set adds one line to `warnings`: the source that selected the profile, and berth's own way.
+ */
+export function selectProfile(option: string | undefined, env: NodeJS.ProcessEnv, warnings: string[]): ProfileSelection | undefined {
+  const own = nonEmpty(env[PROFILE_VARIABLE]);
+  const flavor = nonEmpty(env[LEGACY_PROFILE_VARIABLE]);
+  const selection: ProfileSelection | undefined =
+    option !== undefined
+      ? { name: option }
+      : own !== undefined
+        ? { name: own, source: PROFILE_VARIABLE }
+        : flavor !== undefined
+          ? { name: flavor, source: LEGACY_PROFILE_VARIABLE }
+          : undefined;
+  if (flavor !== undefined && selection !== undefined) {
+    const setting = `${LEGACY_PROFILE_VARIABLE}=${flavor}`;
+    warnings.push(
+      selection.source === LEGACY_PROFILE_VARIABLE
+        ? `${setting} selects profile ${flavor}; berth's own variable is ${PROFILE_VARIABLE} (or --profile NAME)`
+        : `${setting} ignored: ${selection.source ?? '--profile'} selects profile ${selection.name}`,
+    );
+  }
+  return selection;
+}
+
+/** The variable's value, or undefined when it is unset or empty. */
+export function nonEmpty(value: string | undefined): string | undefined {
+  return value !== undefined && value !== '' ? value : undefined;
 }
 
 /**
