@@ -14,10 +14,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { CONFIG_PATH_VARIABLE, LEGACY_CONFIG_PATH_VARIABLE, applyEnvOverrides } from './env.ts';
+import { chooseSetting } from './aliases.ts';
 import { ConfigError, type ConfigProblem } from './errors.ts';
 import { issueReason } from './issues.ts';
 import { normalize } from './normalize.ts';
-import { noSuchProfile, nonEmpty, readFileLayers, selectProfile, type FileLayer, type FileLayers } from './profiles.ts';
+import { noSuchProfile, readFileLayers, selectProfile, type FileLayer, type FileLayers } from './profiles.ts';
 import { configSchema, type Config, type ConfigInput } from './schema.ts';
 import { shapeOf } from './shape.ts';
 import { isRecord, isWithin, overlay, type RawTree } from './tree.ts';
@@ -148,32 +149,21 @@ export interface ConfigFileChoice {
   source?: string;
 }
 
-/**
- * The config file to read: the option (--config), else a non-empty REGISTRY_CONFIGURATION_PATH,
- * else a non-empty DOCKER_REGISTRY_CONFIG (the docker-registry image's name for it), else none. A
- * DOCKER_REGISTRY_CONFIG that is set adds one line to `warnings`: the source of the file read, and
- * berth's own way.
- */
+/** The config file to read: --config, else REGISTRY_CONFIGURATION_PATH, else DOCKER_REGISTRY_CONFIG (aliases.ts), else none. */
 export function selectConfigFile(option: string | undefined, env: NodeJS.ProcessEnv, warnings: string[]): ConfigFileChoice | undefined {
-  const own = nonEmpty(env[CONFIG_PATH_VARIABLE]);
-  const legacy = nonEmpty(env[LEGACY_CONFIG_PATH_VARIABLE]);
-  const choice: ConfigFileChoice | undefined =
-    option !== undefined
-      ? { file: option }
-      : own !== undefined
-        ? { file: own, source: CONFIG_PATH_VARIABLE }
-        : legacy !== undefined
-          ? { file: legacy, source: LEGACY_CONFIG_PATH_VARIABLE }
-          : undefined;
-  if (legacy !== undefined && choice !== undefined) {
-    const setting = `${LEGACY_CONFIG_PATH_VARIABLE}=${legacy}`;
-    warnings.push(
-      choice.source === LEGACY_CONFIG_PATH_VARIABLE
-        ? `${setting} selects the config file; berth's own way is --config FILE or ${CONFIG_PATH_VARIABLE}`
-        : `${setting} ignored: ${choice.source ?? '--config'} selects the config file ${choice.file}`,
-    );
-  }
-  return choice;
+  const chosen = chooseSetting(
+    {
+      option,
+      own: CONFIG_PATH_VARIABLE,
+      legacy: LEGACY_CONFIG_PATH_VARIABLE,
+      selects: (v, byLegacy) => (byLegacy ? 'selects the config file' : `selects the config file ${v}`),
+      ownWay: `berth's own way is --config FILE or ${CONFIG_PATH_VARIABLE}`,
+      optionName: '--config',
+    },
+    env,
+    warnings,
+  );
+  return chosen === undefined ? undefined : { file: chosen.value, ...(chosen.source !== undefined && { source: chosen.source }) };
 }
 
 function readYaml({ file, source }: ConfigFileChoice): YamlSource {

@@ -17,6 +17,7 @@
 import type { ConfigProblem } from './errors.ts';
 import { ConfigError } from './errors.ts';
 import { LEGACY_PROFILE_VARIABLE, PROFILE_VARIABLE } from './env.ts';
+import { chooseSetting } from './aliases.ts';
 import { normalize } from './normalize.ts';
 import type { Shape } from './shape.ts';
 import { isRecord, type RawTree } from './tree.ts';
@@ -48,37 +49,16 @@ export interface FileLayers {
   profile?: FileLayer;
 }
 
-/**
- * The profile to apply: the option, else a non-empty REGISTRY_PROFILE, else a non-empty
- * SETTINGS_FLAVOR (the docker-registry image's name for it), else none. A SETTINGS_FLAVOR that is
- * set adds one line to `warnings`: the source that selected the profile, and berth's own way.
- */
+/** The profile to apply: --profile, else REGISTRY_PROFILE, else SETTINGS_FLAVOR (aliases.ts), else none. */
 export function selectProfile(option: string | undefined, env: NodeJS.ProcessEnv, warnings: string[]): ProfileSelection | undefined {
-  const own = nonEmpty(env[PROFILE_VARIABLE]);
-  const flavor = nonEmpty(env[LEGACY_PROFILE_VARIABLE]);
-  const selection: ProfileSelection | undefined =
-    option !== undefined
-      ? { name: option }
-      : own !== undefined
-        ? { name: own, source: PROFILE_VARIABLE }
-        : flavor !== undefined
-          ? { name: flavor, source: LEGACY_PROFILE_VARIABLE }
-          : undefined;
-  if (flavor !== undefined && selection !== undefined) {
-    const setting = `${LEGACY_PROFILE_VARIABLE}=${flavor}`;
-    warnings.push(
-      selection.source === LEGACY_PROFILE_VARIABLE
-        ? `${setting} selects profile ${flavor}; berth's own variable is ${PROFILE_VARIABLE} (or --profile NAME)`
-        : `${setting} ignored: ${selection.source ?? '--profile'} selects profile ${selection.name}`,
-    );
-  }
-  return selection;
+  const chosen = chooseSetting(
+    { option, own: PROFILE_VARIABLE, legacy: LEGACY_PROFILE_VARIABLE, selects: (v) => `selects profile ${v}`, ownWay: `berth's own variable is ${PROFILE_VARIABLE} (or --profile NAME)`, optionName: '--profile' },
+    env,
+    warnings,
+  );
+  return chosen === undefined ? undefined : { name: chosen.value, ...(chosen.source !== undefined && { source: chosen.source }) };
 }
 
-/** The variable's value, or undefined when it is unset or empty. */
-export function nonEmpty(value: string | undefined): string | undefined {
-  return value !== undefined && value !== '' ? value : undefined;
-}
 
 /**
  * Splits the file's top-level mapping into common settings and the selected profile and
