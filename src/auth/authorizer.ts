@@ -109,9 +109,10 @@ export class Authorizer {
         return isAdmin(principal) ? grant(caller) : { kind: 'deny' };
       case 'catalog':
       case 'search': {
-        // The catalog always goes through a challenge, so that a client with credentials sends them.
+        // An anonymous caller gets the public part at once, as for /v1/search: the catalog clients
+        // (docker's, go-containerregistry's, containers/image) ping /v2/ first and send a
+        // registry:catalog:* token when the registry challenges there, so they are not listed short.
         const scope = need === 'catalog' ? 'registry:catalog:*' : 'registry:catalog:search';
-        if (need === 'catalog' && token === undefined && anonymous) return { kind: 'challenge', scope };
         if (token !== undefined && !holds(token, 'registry', 'catalog', need === 'catalog' ? '*' : 'search')) {
           return { kind: 'challenge', scope, error: 'insufficient_scope' };
         }

@@ -52,6 +52,24 @@ export class AuthClient extends Client {
     return super.fetch(path, { ...init, headers });
   }
 
+  /**
+   * A catalog page as the catalog clients (docker's distribution client, go-containerregistry,
+   * containers/image) ask for one: ping /v2/ first and, when the registry challenges there, get a
+   * registry:catalog:* token before the request. (Without the ping an anonymous /v2/_catalog is
+   * answered at once with the public part, so a client waiting for a 401 would never log in.)
+   */
+  async catalog(query = ''): Promise<Response> {
+    if (this.mode === 'token') {
+      const ping = await super.fetch('/v2/');
+      await ping.arrayBuffer();
+      const challenge = parseChallenge(ping.headers.get('www-authenticate'));
+      if (ping.status === 401 && challenge?.scheme === 'bearer' && challenge.params['realm'] !== undefined) {
+        this.bearer = await this.token(challenge.params['realm'], challenge.params['service'] ?? '', 'registry:catalog:*');
+      }
+    }
+    return this.fetch(`/v2/_catalog${query}`);
+  }
+
   /** A token from the realm for one scope; undefined when the token server refuses. */
   async token(realm: string, service: string, scope: string | undefined): Promise<string | undefined> {
     const url = new URL(realm);
