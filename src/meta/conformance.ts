@@ -1,6 +1,7 @@
 /**
  * ONE behavioural suite for every MetaStore implementation (SQLite now, PostgreSQL later): each
- * implementation's test calls runMetaStoreConformance with a factory for an empty store.
+ * implementation's test calls runMetaStoreConformance with a factory for an empty store that
+ * records its times (pushes, tags, repositories) from the clock it is given.
  */
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
@@ -23,12 +24,15 @@ function manifest(digest: string, extra: Partial<NewManifest> = {}): NewManifest
   };
 }
 
-export function runMetaStoreConformance(name: string, make: () => Promise<{ store: MetaStore; cleanup: () => Promise<void> }>): void {
+export function runMetaStoreConformance(name: string, make: (now: () => number) => Promise<{ store: MetaStore; cleanup: () => Promise<void> }>): void {
   describe(`meta store conformance: ${name}`, () => {
     let store: MetaStore;
     let cleanup: () => Promise<void>;
+    /** The store's clock: the real one, unless a test sets the time. */
+    let time: number | undefined;
     beforeEach(async () => {
-      ({ store, cleanup } = await make());
+      time = undefined;
+      ({ store, cleanup } = await make(() => time ?? Date.now()));
     });
     afterEach(async () => {
       await store.close();
@@ -91,6 +95,38 @@ export function runMetaStoreConformance(name: string, make: () => Promise<{ stor
       assert.equal(await store.getManifest('r/app', d('m')), undefined);
       assert.equal(await store.deleteManifest('r/app', d('m')), false);
       assert.deepEqual(await store.listRepositories({}), [], 'a repository without manifests leaves the catalog');
+    });
+
+    it('records when a repository was first pushed and last changed: pushes, tag moves and deletes', async () => {
+      const times = () => store.repositoryTimes('r/app');
+      time = 1000;
+      await store.linkBlob('r/app', { digest: d('c'), size: 10 });
+      assert.equal(await times(), undefined, 'blobs alone make no repository to show');
+      time = 2000;
+      await store.putManifest('r/app', manifest(d('1'), { blobs: [d('c')] }), 'v1');
+      assert.deepEqual(await times(), { createdAt: 2000, updatedAt: 2000 }, 'created by its first manifest, not its first blob');
+      time = 3000;
+      await store.putManifest('r/app', manifest(d('2')), 'v2');
+      assert.deepEqual(await times(), { createdAt: 2000, updatedAt: 3000 }, 'a push');
+      time = 4000;
+      await store.putManifest('r/app', manifest(d('2')), 'v1');
+      assert.deepEqual(await times(), { createdAt: 2000, updatedAt: 4000 }, 'a tag moved');
+      time = 5000;
+      assert.equal(await store.deleteTag('r/app', 'v2'), true);
+      assert.deepEqual(await times(), { createdAt: 2000, updatedAt: 5000 }, 'a tag deleted');
+      time = 6000;
+      assert.equal(await store.deleteTag('r/app', 'v2'), false);
+      assert.equal(await store.deleteManifest('r/app', d('9')), false);
+      assert.deepEqual(await times(), { createdAt: 2000, updatedAt: 5000 }, 'deleting nothing changes nothing');
+      time = 7000;
+      assert.equal(await store.deleteManifest('r/app', d('1')), true);
+      assert.deepEqual(await times(), { createdAt: 2000, updatedAt: 7000 }, 'a manifest deleted');
+      await store.deleteManifest('r/app', d('2'));
+      assert.equal(await times(), undefined, 'a repository without manifests has no times to show');
+      time = 8000;
+      await store.putManifest('r/app', manifest(d('3')), 'v3');
+      assert.deepEqual(await times(), { createdAt: 2000, updatedAt: 8000 }, 'pushed again: still created by its first push, as its descriptions and stars stay');
+      assert.equal(await store.repositoryTimes('r/none'), undefined);
     });
 
     it('lists referrers of a subject, filtered by artifactType', async () => {

@@ -87,6 +87,17 @@ export interface TagPage {
   tags: TaggedManifest[];
 }
 
+/**
+ * When a repository was created and last changed, as every view shows them (the repository API,
+ * search, the web UI's pages and listings).
+ */
+export interface RepositoryTimes {
+  /** Its first manifest's push (ms since epoch). */
+  createdAt: number;
+  /** Its last push, tag move, tag delete or manifest delete (ms since epoch). */
+  updatedAt: number;
+}
+
 export interface MetaStore {
   /** A blob linked to the repository, or undefined. */
   getRepositoryBlob(repo: string, digest: string): Promise<BlobRecord | undefined>;
@@ -121,6 +132,8 @@ export interface MetaStore {
   /** Manifests of the repository whose subject is the given digest, optionally of one artifactType. */
   listReferrers(repo: string, subject: string, artifactType?: string): Promise<ManifestRecord[]>;
   repositoryExists(repo: string): Promise<boolean>;
+  /** When the repository was first pushed and last changed; undefined while it holds no manifest. */
+  repositoryTimes(repo: string): Promise<RepositoryTimes | undefined>;
   /**
    * A page of tags with their manifests and sizes, sorted and paged in the store (sizes are only
    * computed for the page, unless sorting by size); undefined when the repository holds no manifest.

@@ -14,13 +14,13 @@ import { withMetaMetrics } from './meta-metrics.ts';
 import { Metrics } from './metrics.ts';
 import { sampleValue } from './test-support.ts';
 
-async function tempStore(): Promise<{ store: SqliteMetaStore; cleanup: () => Promise<void> }> {
+async function tempStore(now?: () => number): Promise<{ store: SqliteMetaStore; cleanup: () => Promise<void> }> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'berth-meta-metrics-'));
-  return { store: new SqliteMetaStore(path.join(dir, 'meta.db')), cleanup: () => fs.rm(dir, { recursive: true, force: true }) };
+  return { store: new SqliteMetaStore(path.join(dir, 'meta.db'), { ...(now !== undefined && { now }) }), cleanup: () => fs.rm(dir, { recursive: true, force: true }) };
 }
 
-runMetaStoreConformance('sqlite with metrics', async () => {
-  const { store, cleanup } = await tempStore();
+runMetaStoreConformance('sqlite with metrics', async (now) => {
+  const { store, cleanup } = await tempStore(now);
   return { store: withMetaMetrics(store, new Metrics({ processMetrics: false })), cleanup };
 });
 

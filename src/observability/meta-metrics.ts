@@ -22,6 +22,7 @@ const META_METHODS: MethodList<MetaStore> = {
   listRepositories: true,
   listReferrers: true,
   repositoryExists: true,
+  repositoryTimes: true,
   queryTags: true,
   tagsOf: true,
   totalSize: true,

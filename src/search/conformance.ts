@@ -1,7 +1,8 @@
 /**
  * ONE behavioural suite for every SearchIndex (SQLite FTS5 now, PostgreSQL later). The factory gives
  * an empty database's meta store (pushes and deletes go through it, as the registry's do: the index
- * must follow them in the same transaction), its account store (visibility) and the index.
+ * must follow them in the same transaction) recording times from the clock it is given, its account
+ * store (visibility) and the index.
  */
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
@@ -24,9 +25,11 @@ function manifest(): NewManifest {
 
 const ANONYMOUS_FILTER: Extract<AccessFilter, { all: false }> = { all: false, defaultPublic: false, namespaces: [], repositories: [] };
 
-export function runSearchIndexConformance(name: string, make: () => Promise<SearchFixture>): void {
+export function runSearchIndexConformance(name: string, make: (now: () => number) => Promise<SearchFixture>): void {
   describe(`search index conformance: ${name}`, () => {
     let f: SearchFixture;
+    /** The meta store's clock: the real one, unless a test sets the time. */
+    let time: number | undefined;
     const push = async (repo: string, visibility: 'public' | 'private' = 'public') => {
       await f.accounts.claimRepository(repo, namespaceOf(repo), visibility);
       const m = manifest();
@@ -37,7 +40,8 @@ export function runSearchIndexConformance(name: string, make: () => Promise<Sear
       (await f.index.search({ text: '', access: SEE_EVERYTHING, sort: 'relevance', offset: 0, limit: 100, ...q })).hits.map((h) => h.name);
 
     beforeEach(async () => {
-      f = await make();
+      time = undefined;
+      f = await make(() => time ?? Date.now());
     });
     afterEach(async () => {
       await f.meta.close();
@@ -51,6 +55,33 @@ export function runSearchIndexConformance(name: string, make: () => Promise<Sear
       await f.meta.deleteManifest('alice/nginx', digest);
       assert.deepEqual(await names({ text: 'nginx' }), []);
       assert.equal(await f.index.details('alice/nginx'), undefined);
+    });
+
+    it("says when a repository last changed as the meta store does: pushes, tag moves, tag and manifest deletes", async () => {
+      const updated = async () => {
+        const times = await f.meta.repositoryTimes('alice/app');
+        const hit = (await f.index.search({ text: 'app', access: SEE_EVERYTHING, sort: 'updated', offset: 0, limit: 10 })).hits[0];
+        const details = await f.index.details('alice/app');
+        assert.equal(hit?.updatedAt, times?.updatedAt, 'a search hit and the meta store');
+        assert.equal(details?.updatedAt, times?.updatedAt, 'the details and the meta store');
+        return times?.updatedAt;
+      };
+      time = 1000;
+      const first = await push('alice/app');
+      assert.equal(await updated(), 1000);
+      time = 2000;
+      const second = manifest();
+      await f.meta.putManifest('alice/app', second, 'v2');
+      assert.equal(await updated(), 2000, 'a push');
+      time = 3000;
+      await f.meta.putManifest('alice/app', second, 'latest');
+      assert.equal(await updated(), 3000, 'a tag moved');
+      time = 4000;
+      await f.meta.deleteTag('alice/app', 'v2');
+      assert.equal(await updated(), 4000, 'a tag deleted');
+      time = 5000;
+      await f.meta.deleteManifest('alice/app', first);
+      assert.equal(await updated(), 5000, 'a manifest deleted');
     });
 
     it('ranks exact names, then prefixes, then words, then stars and pulls', async () => {

@@ -39,7 +39,7 @@ export interface RepositorySummary {
   isOfficial: boolean;
   /** Built by berth's build triggers (not yet: always false). */
   isAutomated: boolean;
-  /** Last push or delete, ms since epoch. */
+  /** Last push, tag move or delete, ms since epoch (MetaStore.repositoryTimes's updatedAt). */
   updatedAt: number;
   /** As set for the repository; null when none is recorded (the registry's default applies). */
   visibility: Visibility | null;

@@ -4,8 +4,10 @@
  *                                       public repository's, anonymous callers of others get the 401 challenge
  *   PATCH /api/v1/repositories/{name}   {visibility: 'public' | 'private'}, by the repository's administrators;
  *                                       {description, fullDescription (Markdown)}, by its writers (push)
- * With search on (app.search), both answer the discovery fields too: descriptions, star and pull
- * counts, isOfficial, isAutomated, and whether the caller starred it.
+ * Both answer createdAt (the first push) and updatedAt (the last push, tag move or delete) from the
+ * meta store, the times search and the web UI's listings show, null while the repository holds no
+ * manifest. With search on (app.search), both answer the discovery fields too: descriptions, star
+ * and pull counts, isOfficial, isAutomated, and whether the caller starred it.
  * `name` is validated with the registry's name grammar before the handler runs (http/server.ts).
  */
 import { z } from 'zod';
@@ -42,13 +44,15 @@ async function discoveryJson(app: App, name: string, actor: Principal): Promise<
   };
 }
 
-function repositoryJson(settings: RepositorySettings, actions?: readonly string[]): Record<string, unknown> {
+/** The repository's settings, with its times from the meta store (not the settings', which change with its visibility). */
+async function repositoryJson(app: App, settings: RepositorySettings, actions?: readonly string[]): Promise<Record<string, unknown>> {
+  const times = await app.registry.meta.repositoryTimes(settings.name);
   return {
     name: settings.name,
     namespace: settings.namespace,
     visibility: settings.visibility,
-    createdAt: iso(settings.createdAt),
-    updatedAt: iso(settings.updatedAt),
+    createdAt: iso(times?.createdAt ?? null),
+    updatedAt: iso(times?.updatedAt ?? null),
     ...(actions !== undefined && { actions }),
   };
 }
@@ -70,7 +74,7 @@ export const getRepository: Handler = async (ctx: RequestContext, app) => {
     const repo = await access.accounts.repository(actor, ctx.name);
     // 'admin' (visibility, deleting the repository) goes with 'delete' (AccessPolicy.canAdminister).
     const actions = repo.actions.includes('delete') ? [...repo.actions, 'admin'] : repo.actions;
-    sendJson(ctx.res, 200, { ...repositoryJson(repo, actions), ...(await discoveryJson(app, ctx.name, actor)) });
+    sendJson(ctx.res, 200, { ...(await repositoryJson(app, repo, actions)), ...(await discoveryJson(app, ctx.name, actor)) });
   } catch (err) {
     // Not public (or not there): an anonymous caller is asked to log in, as on /v2/.
     if (err instanceof AccountUnknownError && actor.kind === 'anonymous') throw challenge(ctx, access, `repository:${ctx.name}:pull`);
@@ -95,5 +99,5 @@ export const patchRepository: Handler = async (ctx, app) => {
   }
   const settings =
     change.visibility !== undefined ? await access.accounts.setVisibility(actor, ctx.name, change.visibility) : await access.accounts.repository(actor, ctx.name);
-  sendJson(ctx.res, 200, { ...repositoryJson(settings), ...(await discoveryJson(app, ctx.name, actor)) });
+  sendJson(ctx.res, 200, { ...(await repositoryJson(app, settings)), ...(await discoveryJson(app, ctx.name, actor)) });
 };

@@ -200,5 +200,18 @@ CREATE INDEX repository_info_public ON repository_info(name) WHERE listed = 1 AN
 CREATE INDEX repository_info_unset ON repository_info(name) WHERE listed = 1 AND visibility IS NULL;
 `,
   },
+  {
+    version: 9,
+    name: 'repository times',
+    // What every view shows of a repository: created_at is its first manifest's push (0 until then,
+    // set by putManifest; before, the first blob's upload, which lets an unfinished push pose as the
+    // repository's creation), updated_at its last push, tag move or delete (deleting a tag now counts
+    // too). Backfilled from the earliest manifest each repository still holds (updated_at was
+    // already set by every push, and repository_info copies it through its trigger, search-schema.ts).
+    sql: `
+UPDATE repositories SET created_at = COALESCE((SELECT MIN(m.created_at) FROM manifests m WHERE m.repository_id = repositories.id), 0);
+UPDATE repositories SET updated_at = created_at WHERE updated_at < created_at;
+`,
+  },
 ];
 

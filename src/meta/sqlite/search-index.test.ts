@@ -6,9 +6,9 @@ import { SqliteAccountStore } from './account-store.ts';
 import { SqliteMetaStore } from './sqlite-store.ts';
 import { SqliteSearchIndex } from './search-index.ts';
 
-runSearchIndexConformance('sqlite', async () => {
+runSearchIndexConformance('sqlite', async (now) => {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'berth-search-'));
-  const meta = new SqliteMetaStore(path.join(dir, 'meta.db'));
+  const meta = new SqliteMetaStore(path.join(dir, 'meta.db'), { now });
   return {
     meta,
     accounts: new SqliteAccountStore(meta.database),

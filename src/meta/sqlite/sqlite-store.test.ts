@@ -6,9 +6,9 @@ import { it } from 'node:test';
 import { runMetaStoreConformance } from '../conformance.ts';
 import { SqliteMetaStore } from './sqlite-store.ts';
 
-runMetaStoreConformance('sqlite', async () => {
+runMetaStoreConformance('sqlite', async (now) => {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'berth-meta-'));
-  return { store: new SqliteMetaStore(path.join(dir, 'meta.db')), cleanup: () => fs.rm(dir, { recursive: true, force: true }) };
+  return { store: new SqliteMetaStore(path.join(dir, 'meta.db'), { now }), cleanup: () => fs.rm(dir, { recursive: true, force: true }) };
 });
 
 it('sqlite: reopening a database keeps its data and does not re-run migrations', async () => {

@@ -7,7 +7,7 @@
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { BlobRecord, JournaledBlob, LinkOptions, ManifestRecord, MetaStore, NewManifest, Page, TagPage, TagQuery, UploadSession } from '../store.ts';
+import type { BlobRecord, JournaledBlob, LinkOptions, ManifestRecord, MetaStore, NewManifest, Page, RepositoryTimes, TagPage, TagQuery, UploadSession } from '../store.ts';
 import { MIGRATIONS } from './migrations.ts';
 import { prepareStatements, type Statements, type ManifestRow } from './statements.ts';
 import { PreparedStatements } from './prepared.ts';
@@ -32,13 +32,20 @@ function limitOf(page: Page): number {
   return page.n === undefined ? -1 : page.n;
 }
 
+export interface SqliteMetaStoreOptions {
+  /** The clock of the times recorded (pushes, tags, repositories); Date.now unless given (tests). */
+  now?: () => number;
+}
+
 export class SqliteMetaStore implements MetaStore {
   private readonly db: Database.Database;
   private readonly st: Statements;
   /** Statements whose SQL depends on the query's shape (the tag page's sort). */
   private readonly shaped: PreparedStatements;
+  private readonly now: () => number;
 
-  constructor(file: string) {
+  constructor(file: string, opts: SqliteMetaStoreOptions = {}) {
+    this.now = opts.now ?? Date.now;
     if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
@@ -60,7 +67,7 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   private ensureRepo(name: string, now: number): number {
-    this.st.upsertRepo.run(name, now, now);
+    this.st.upsertRepo.run(name, now);
     const id = this.repoId(name);
     if (id === undefined) throw new Error(`repository ${name} vanished`);
     return id;
@@ -75,7 +82,7 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   async linkBlob(repo: string, blob: BlobRecord, opts: LinkOptions = {}): Promise<void> {
-    const now = Date.now();
+    const now = this.now();
     this.db.transaction(() => {
       const id = this.ensureRepo(repo, now);
       this.st.insertBlob.run(blob.digest, blob.size, now);
@@ -100,7 +107,7 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   async putManifest(repo: string, m: NewManifest, tag?: string): Promise<void> {
-    const now = Date.now();
+    const now = this.now();
     this.db.transaction(() => {
       const id = this.ensureRepo(repo, now);
       this.st.insertBlob.run(m.digest, m.size, now);
@@ -110,6 +117,7 @@ export class SqliteMetaStore implements MetaStore {
       for (const b of m.blobs) this.st.insertReference.run(id, m.digest, b, 'blob');
       for (const c of m.children) this.st.insertReference.run(id, m.digest, c, 'manifest');
       if (tag !== undefined) this.st.upsertTag.run(id, tag, m.digest, now);
+      this.st.markCreated.run(now, id);
       this.st.touchRepo.run(now, id);
     })();
   }
@@ -130,7 +138,7 @@ export class SqliteMetaStore implements MetaStore {
     return this.db.transaction(() => {
       this.st.deleteTagsOf.run(id, digest);
       const gone = this.st.deleteManifest.run(id, digest).changes > 0;
-      this.st.touchRepo.run(Date.now(), id);
+      if (gone) this.st.touchRepo.run(this.now(), id);
       return gone;
     })();
   }
@@ -138,7 +146,11 @@ export class SqliteMetaStore implements MetaStore {
   async deleteTag(repo: string, tag: string): Promise<boolean> {
     const id = this.repoId(repo);
     if (id === undefined) return false;
-    return this.st.deleteTag.run(id, tag).changes > 0;
+    return this.db.transaction(() => {
+      const gone = this.st.deleteTag.run(id, tag).changes > 0;
+      if (gone) this.st.touchRepo.run(this.now(), id);
+      return gone;
+    })();
   }
 
   async listTags(repo: string, page: Page): Promise<string[] | undefined> {
@@ -161,6 +173,10 @@ export class SqliteMetaStore implements MetaStore {
 
   async repositoryExists(repo: string): Promise<boolean> {
     return this.repoId(repo) !== undefined;
+  }
+
+  async repositoryTimes(repo: string): Promise<RepositoryTimes | undefined> {
+    return this.st.repoTimes.get(repo);
   }
 
   async queryTags(repo: string, q: TagQuery): Promise<TagPage | undefined> {

@@ -17,10 +17,16 @@ export const MANIFEST_COLUMNS = 'm.digest, m.media_type, m.artifact_type, m.size
 export function prepareStatements(db: Database.Database) {
   return {
     repoId: db.prepare<[string], { id: number }>('SELECT id FROM repositories WHERE name = ?'),
-    upsertRepo: db.prepare<[string, number, number]>(
-      'INSERT INTO repositories (name, created_at, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING',
+    // created_at is 0 until the repository's first manifest (migration 9), updated_at its last change.
+    upsertRepo: db.prepare<[string, number]>(
+      'INSERT INTO repositories (name, created_at, updated_at) VALUES (?, 0, ?) ON CONFLICT (name) DO NOTHING',
     ),
     touchRepo: db.prepare<[number, number]>('UPDATE repositories SET updated_at = ? WHERE id = ?'),
+    markCreated: db.prepare<[number, number]>('UPDATE repositories SET created_at = ? WHERE id = ? AND created_at = 0'),
+    repoTimes: db.prepare<[string], { createdAt: number; updatedAt: number }>(
+      `SELECT r.created_at AS createdAt, r.updated_at AS updatedAt FROM repositories r
+       WHERE r.name = ? AND EXISTS (SELECT 1 FROM manifests m WHERE m.repository_id = r.id)`,
+    ),
     blob: db.prepare<[string], BlobRecord>('SELECT digest, size FROM blobs WHERE digest = ?'),
     repoBlob: db.prepare<[string, string], BlobRecord>(
       `SELECT b.digest, b.size FROM repository_blobs rb
