@@ -175,9 +175,13 @@ describe('content API', () => {
     const ix = await detail('multi');
     assert.equal(ix['kind'], 'index');
     assert.equal(ix['totalSize'], f.indexSize);
+    // Each platform: its manifest's size (size), and its image's (totalSize: manifest, config and layers, as its own detail says).
+    const amd64Size = (await detail(f.amd64.digest))['totalSize'];
+    const arm64Size = (await detail(f.arm64.digest))['totalSize'];
+    assert.ok(typeof amd64Size === 'number' && amd64Size > f.amd64.size + 1000, `the amd64 image holds the base layer: ${amd64Size}`);
     assert.deepEqual(ix['platforms'], [
-      { digest: f.amd64.digest, mediaType: OCI_MANIFEST, size: f.amd64.size, platform: { os: 'linux', architecture: 'amd64' } },
-      { digest: f.arm64.digest, mediaType: OCI_MANIFEST, size: f.arm64.size, platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } },
+      { digest: f.amd64.digest, mediaType: OCI_MANIFEST, size: f.amd64.size, totalSize: amd64Size, platform: { os: 'linux', architecture: 'amd64' } },
+      { digest: f.arm64.digest, mediaType: OCI_MANIFEST, size: f.arm64.size, totalSize: arm64Size, platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } },
     ]);
     for (const key of ['config', 'layers', 'history', 'subject']) assert.equal(ix[key], undefined, key);
 

@@ -2,7 +2,7 @@
  * The web UI in headless Chromium, as an anonymous visitor: search from the home page (instant
  * results, the results page, the official filter), a repository page (sanitised README, pull
  * command and Copy, tags and their filter), a tag (layers, configuration, history, referrers, raw
- * manifest) and an index (platforms); the accessibility smoke test, phone width and dark mode; and
+ * manifest) and an index (platforms with their images' sizes); the accessibility smoke test, phone width and dark mode; and
  * the screenshots of those pages. Every page talks only to the registry and logs no error.
  */
 import assert from 'node:assert/strict';
@@ -12,6 +12,8 @@ import { eventually, gone, mainText, screenshot, visible } from '../helpers/brow
 import { accessibilityProblems, backgroundColor, contrastProblems, scrollWidth } from '../helpers/ui-checks.ts';
 import { NOTARY_SIGNATURE, WEB } from '../helpers/ui-seed.ts';
 import { uiSuite } from '../helpers/ui-suite.ts';
+import { formatBytes, formatPlatform } from '../../ui/src/lib/format.ts';
+import type { ManifestDetail } from '../../ui/src/api/types.ts';
 
 uiSuite('web UI: browsing', (ui) => {
   const { session } = ui;
@@ -129,6 +131,14 @@ uiSuite('web UI: browsing', (ui) => {
       await visible(platforms.getByRole('heading', { name: 'Platforms', exact: true }));
       await visible(platforms.getByText('linux/amd64').first());
       await visible(platforms.getByText('linux/arm64').first());
+      // Each platform's size is its image's (manifest, config and layers), not its manifest's.
+      await visible(platforms.getByRole('columnheader', { name: 'Image size' }));
+      const index = (await ui.seed.call('GET', '/api/v1/repositories/alice/web/_manifests/multi')).body as ManifestDetail;
+      for (const p of index.platforms ?? []) {
+        const image = (await ui.seed.call('GET', `/api/v1/repositories/alice/web/_manifests/${p.digest}`)).body as ManifestDetail;
+        const row = (await platforms.getByRole('row', { name: new RegExp(formatPlatform(p.platform)) }).innerText()).replace(/\s+/g, ' ');
+        assert.ok(row.endsWith(formatBytes(image.totalSize)), `${formatPlatform(p.platform)} shows ${row}, want the image's ${formatBytes(image.totalSize)} (its manifest is ${formatBytes(p.size)})`);
+      }
       await screenshot(page, 'platforms');
       // A platform opens its own image.
       await platforms.getByRole('row', { name: /linux\/arm64/ }).getByRole('link').first().click();

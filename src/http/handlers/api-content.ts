@@ -9,7 +9,7 @@
  * registry's own delete path (storage.delete.enabled applies) and send the same notifications as
  * DELETE /v2/<name>/manifests/<reference>. The registry's inspector does the reading (registry/inspector.ts).
  */
-import type { Handler } from '../context.ts';
+import type { App, Handler } from '../context.ts';
 import { requestInfo } from '../request-info.ts';
 import { sendEmpty, sendJson } from './json.ts';
 import { iso, param } from './api-common.ts';
@@ -41,8 +41,17 @@ function referrerJson(r: ManifestRecord): Record<string, unknown> {
   return { digest: r.digest, mediaType: r.mediaType, artifactType: r.artifactType, size: r.size, annotations: r.annotations ?? {}, createdAt: iso(r.createdAt) };
 }
 
+/**
+ * The image size of each platform of an index (its manifest, config and layers, as a tag's size),
+ * by digest; an entry this repository does not hold is left out.
+ */
+async function platformSizes(app: App, d: ManifestDetail): Promise<Map<string, number>> {
+  const sizes = await Promise.all((d.platforms ?? []).map(async (p) => [p.digest, await app.registry.meta.totalSize(d.repository, p.digest)] as const));
+  return new Map(sizes.filter(([, size]) => size > 0));
+}
+
 /** The detail without the manifest itself (detailBody adds it as stored). */
-function detailJson(d: ManifestDetail): Record<string, unknown> {
+function detailJson(d: ManifestDetail, sizes: ReadonlyMap<string, number>): Record<string, unknown> {
   const { record } = d;
   return {
     name: d.repository,
@@ -62,6 +71,7 @@ function detailJson(d: ManifestDetail): Record<string, unknown> {
         digest: p.digest,
         mediaType: p.mediaType,
         size: p.size,
+        totalSize: sizes.get(p.digest) ?? null,
         platform: {
           os: p.platform.os,
           architecture: p.platform.architecture,
@@ -84,8 +94,8 @@ function detailJson(d: ManifestDetail): Record<string, unknown> {
  * inspector could not vouch for it): the manifest is never parsed into a value and serialised again.
  * The inspector hands over only text parseManifest accepted, so the result is valid JSON.
  */
-function detailBody(d: ManifestDetail): string {
-  const rest = JSON.stringify(detailJson(d));
+function detailBody(d: ManifestDetail, sizes: ReadonlyMap<string, number>): string {
+  const rest = JSON.stringify(detailJson(d, sizes));
   return `${rest.slice(0, -1)},"manifest":${d.manifest ?? 'null'}}`;
 }
 
@@ -101,7 +111,8 @@ export const listTagDetails: Handler = async (ctx, app) => {
 
 /** GET /api/v1/repositories/{name}/_manifests/{reference} */
 export const getManifestDetail: Handler = async (ctx, app) => {
-  const body = detailBody(await app.registry.inspector.detail(ctx.name, param(ctx, 'reference')));
+  const detail = await app.registry.inspector.detail(ctx.name, param(ctx, 'reference'));
+  const body = detailBody(detail, await platformSizes(app, detail));
   ctx.res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
   ctx.res.end(body);
 };

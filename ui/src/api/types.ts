@@ -127,7 +127,8 @@ export interface ManifestDetail {
   manifest: unknown;
   subject?: string;
   annotations?: Record<string, string>;
-  platforms?: { digest: string; mediaType: string; size: number; platform: Platform }[];
+  /** An index's platforms: `size` is the platform's manifest's, `totalSize` its image's (manifest, config and layers), null when not held here. */
+  platforms?: { digest: string; mediaType: string; size: number; totalSize: number | null; platform: Platform }[];
   config?: ImageConfig;
   layers?: Descriptor[];
   history?: HistoryEntry[];

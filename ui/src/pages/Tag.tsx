@@ -35,7 +35,7 @@ function PlatformsTable({ detail }: { detail: ManifestDetail }) {
         <>
           <th scope="col">Platform</th>
           <th scope="col">Digest</th>
-          <NumHeader>Size</NumHeader>
+          <NumHeader>Image size</NumHeader>
         </>
       }
     >
@@ -50,7 +50,13 @@ function PlatformsTable({ detail }: { detail: ManifestDetail }) {
               <code>{shortDigest(p.digest)}</code>
             </Link>
           </td>
-          <td class="num">{formatBytes(p.size)}</td>
+          {p.totalSize === null ? (
+            <td class="num">–</td>
+          ) : (
+            <td class="num" title={`${p.totalSize} bytes: manifest, config and layers`}>
+              {formatBytes(p.totalSize)}
+            </td>
+          )}
         </tr>
       ))}
     </Table>
