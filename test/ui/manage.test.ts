@@ -1,12 +1,14 @@
 /**
  * The web UI in headless Chromium, changing things: a repository made private (and what an
  * anonymous visitor then sees) and public again, a tag deleted (and gone from the registry API
- * too), the administration page for an administrator and for a user, with its screenshot.
+ * too), an organisation member made owner and back, the administration page for an administrator
+ * and for a user, with its screenshot.
  */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { eventually, gone, mainText, screenshot, visible } from '../helpers/browser.ts';
 import { basicHeader } from '../helpers/auth-client.ts';
+import { scrollWidth } from '../helpers/ui-checks.ts';
 import { USERS } from '../helpers/ui-seed.ts';
 import { uiSuite } from '../helpers/ui-suite.ts';
 
@@ -120,6 +122,42 @@ uiSuite('web UI: managing repositories', (ui) => {
       },
       { signIn: USERS.admin },
     ));
+
+  it('makes a member of an organisation an owner and back, with buttons that say what they do', async () => {
+    const isOwner = async () => {
+      const org = (await ui.seed.call('GET', '/api/v1/orgs/acme', { as: USERS.alice })).body as { members: { user: string; owner: boolean }[] };
+      return org.members.find((m) => m.user === 'bob')?.owner;
+    };
+    const phone = { viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
+    for (const [name, options] of [['org-owners', {}], ['org-owners-phone', phone]] as const) {
+      await session(
+        name,
+        async ({ page, goto, assertClean }) => {
+          assert.equal(await isOwner(), false, 'bob starts as a member');
+          await goto('/orgs/acme');
+          const members = page.getByRole('region', { name: 'Members' });
+          const promote = members.getByRole('button', { name: 'Make bob an owner' });
+          await promote.click();
+          // An owner's button names what it takes away, and whom from (it said "Make member").
+          const demote = members.getByRole('button', { name: 'Remove owner role from bob' });
+          await visible(demote);
+          assert.equal((await demote.innerText()).trim(), 'Remove owner role');
+          await visible(members.getByRole('button', { name: 'Remove owner role from alice' }));
+          assert.equal(await members.getByRole('button', { name: /make member/i }).count(), 0);
+          assert.equal(await isOwner(), true);
+          const width = await scrollWidth(page);
+          assert.ok(width <= (options === phone ? 376 : 1280), `the page scrolls sideways: scrollWidth ${width}`);
+          await members.scrollIntoViewIfNeeded();
+          await screenshot(page, name);
+          await demote.click();
+          await visible(promote);
+          assert.equal(await isOwner(), false);
+          assertClean();
+        },
+        { signIn: USERS.alice, ...options },
+      );
+    }
+  });
 
   it('deletes an organisation, for its owner', () =>
     session(

@@ -47,6 +47,7 @@ export function Members({ org, isOwner, onChange }: { org: Org; isOwner: boolean
                 {isOwner && (
                   <td class="actions">
                     <SmallButton
+                      label={m.owner ? `Remove owner role from ${member}` : `Make ${member} an owner`}
                       onClick={() =>
                         void act(
                           () => setOrgMember(org.name, member, !m.owner),
@@ -55,8 +56,7 @@ export function Members({ org, isOwner, onChange }: { org: Org; isOwner: boolean
                         )
                       }
                     >
-                      {m.owner ? 'Make member' : 'Make owner'}
-                      <span class="sr-only"> {member}</span>
+                      {m.owner ? 'Remove owner role' : 'Make owner'}
                     </SmallButton>
                     <SmallButton danger label={`Remove member ${member}`} onClick={() => setRemoving(member)}>
                       Remove
