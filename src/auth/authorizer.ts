@@ -112,12 +112,8 @@ export class Authorizer {
         // An anonymous caller gets the public part at once, as for /v1/search: the catalog clients
         // (docker's, go-containerregistry's, containers/image) ping /v2/ first and send a
         // registry:catalog:* token when the registry challenges there, so they are not listed short.
-        // A search with a token that lacks registry:catalog:search lists what the token may pull
-        // (its principal is cut down to its scopes): docker asks for that scope after the first
-        // 401, and a login with a scoped access token cannot get it, so a second challenge would
-        // leave `docker search` failing. The catalog challenges, so that its clients fetch the scope.
         const scope = need === 'catalog' ? 'registry:catalog:*' : 'registry:catalog:search';
-        if (need === 'catalog' && token !== undefined && !holds(token, 'registry', 'catalog', '*')) {
+        if (token !== undefined && !holds(token, 'registry', 'catalog', need === 'catalog' ? '*' : 'search')) {
           return { kind: 'challenge', scope, error: 'insufficient_scope' };
         }
         return grant(caller);
