@@ -143,6 +143,9 @@ async function skipLinkProblem(page: Page): Promise<string | undefined> {
   return undefined;
 }
 
+/** A phone's screen, for UiSession.open()'s options: 375 px wide, touch, twice the pixels. */
+export const PHONE = { viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 } as const;
+
 /** document.documentElement.scrollWidth, the width the page scrolls to. */
 export function scrollWidth(page: Page): Promise<number> {
   return page.evaluate(() => document.documentElement.scrollWidth);

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { eventually, gone, mainText, screenshot, visible } from '../helpers/browser.ts';
-import { accessibilityProblems, backgroundColor, contrastProblems, scrollWidth } from '../helpers/ui-checks.ts';
+import { accessibilityProblems, backgroundColor, contrastProblems, PHONE, scrollWidth } from '../helpers/ui-checks.ts';
 import { NOTARY_SIGNATURE, WEB } from '../helpers/ui-seed.ts';
 import { uiSuite } from '../helpers/ui-suite.ts';
 import { formatBytes, formatPlatform } from '../../ui/src/lib/format.ts';
@@ -185,7 +185,7 @@ uiSuite('web UI: browsing', (ui) => {
         await screenshot(page, 'repository-phone');
         assertClean();
       },
-      { viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 },
+      PHONE,
     ));
 
   it('follows the dark colour scheme', async () => {

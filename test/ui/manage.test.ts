@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { eventually, gone, mainText, screenshot, visible } from '../helpers/browser.ts';
 import { basicHeader } from '../helpers/auth-client.ts';
-import { scrollWidth } from '../helpers/ui-checks.ts';
+import { PHONE, scrollWidth } from '../helpers/ui-checks.ts';
 import { USERS } from '../helpers/ui-seed.ts';
 import { uiSuite } from '../helpers/ui-suite.ts';
 
@@ -128,8 +128,7 @@ uiSuite('web UI: managing repositories', (ui) => {
       const org = (await ui.seed.call('GET', '/api/v1/orgs/acme', { as: USERS.alice })).body as { members: { user: string; owner: boolean }[] };
       return org.members.find((m) => m.user === 'bob')?.owner;
     };
-    const phone = { viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
-    for (const [name, options] of [['org-owners', {}], ['org-owners-phone', phone]] as const) {
+    for (const [name, options] of [['org-owners', {}], ['org-owners-phone', PHONE]] as const) {
       await session(
         name,
         async ({ page, goto, assertClean }) => {
@@ -146,7 +145,7 @@ uiSuite('web UI: managing repositories', (ui) => {
           assert.equal(await members.getByRole('button', { name: /make member/i }).count(), 0);
           assert.equal(await isOwner(), true);
           const width = await scrollWidth(page);
-          assert.ok(width <= (options === phone ? 376 : 1280), `the page scrolls sideways: scrollWidth ${width}`);
+          assert.ok(width <= (options === PHONE ? 376 : 1280), `the page scrolls sideways: scrollWidth ${width}`);
           await members.scrollIntoViewIfNeeded();
           await screenshot(page, name);
           await demote.click();

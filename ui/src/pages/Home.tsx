@@ -12,9 +12,18 @@ import { useDebounced } from '../hooks/useDebounced.ts';
 import { plural } from '../lib/format.ts';
 import { useSession } from '../lib/session.tsx';
 
-function Section({ title, params, more }: { title: string; params: SearchParams; more: string }) {
+interface SectionProps {
+  title: string;
+  params: SearchParams;
+  more: string;
+  /** What it says when it lists nothing; without it, a section that lists nothing is left out (the others take its width). */
+  empty?: string;
+}
+
+function Section({ title, params, more, empty }: SectionProps) {
   const id = `home-${title.toLowerCase().replace(/\W+/g, '-')}`;
   const result = useAsync((signal) => search({ ...params, per_page: 6 }, signal), [JSON.stringify(params)]);
+  if (empty === undefined && result.data !== undefined && result.data.results.length === 0) return null;
   return (
     <section class="home-section" aria-labelledby={id}>
       <div class="section-head">
@@ -28,7 +37,7 @@ function Section({ title, params, more }: { title: string; params: SearchParams;
       ) : result.error !== undefined ? (
         <ErrorNotice error={result.error} retry={result.reload} />
       ) : (
-        <RepoList repos={result.data?.results ?? []} compact empty="Nothing here yet." />
+        <RepoList repos={result.data?.results ?? []} compact empty={empty} />
       )}
     </section>
   );
@@ -102,10 +111,11 @@ export function HomePage() {
         </form>
       </div>
       <InstantResults query={query} />
+      {/* Recently pushed lists every repository the visitor may see: it is empty only when all are, and then says so. */}
       <div class="home-sections">
         <Section title="Official images" params={{ official: true, sort: 'stars' }} more="/search?official=true&sort=stars" />
         <Section title="Most starred" params={{ sort: 'stars' }} more="/search?sort=stars" />
-        <Section title="Recently pushed" params={{ sort: 'updated' }} more="/search?sort=updated" />
+        <Section title="Recently pushed" params={{ sort: 'updated' }} more="/search?sort=updated" empty="No repositories to show yet." />
       </div>
     </div>
   );
