@@ -37,10 +37,10 @@ export function Table({ caption, hideCaption = false, head, actions = false, bus
   );
 }
 
-/** A header cell of a numeric (right-aligned) column. */
-export function NumHeader({ children }: { children: ComponentChildren }) {
+/** A header cell of a numeric (right-aligned) column; `wrap` lets its words break on a small screen. */
+export function NumHeader({ children, wrap = false }: { children: ComponentChildren; wrap?: boolean }) {
   return (
-    <th scope="col" class="num">
+    <th scope="col" class={wrap ? 'num wrap' : 'num'}>
       {children}
     </th>
   );

@@ -35,7 +35,7 @@ function PlatformsTable({ detail }: { detail: ManifestDetail }) {
         <>
           <th scope="col">Platform</th>
           <th scope="col">Digest</th>
-          <NumHeader>Image size</NumHeader>
+          <NumHeader wrap>Image size</NumHeader>
         </>
       }
     >
