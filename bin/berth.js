@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-// The `berth` command: runs the compiled build when present, else the TypeScript sources via tsx.
+// The `berth` command: runs the compiled build (dist/) when present, else the TypeScript sources
+// via tsx; BERTH_FROM_SOURCE=1 runs the sources even when a build is there (as the tests do, so a
+// stale dist/ is never what they check).
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
@@ -7,7 +9,7 @@ import path from 'node:path';
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const built = path.join(root, 'dist', 'cli', 'index.js');
 let runCli;
-if (existsSync(built)) {
+if (existsSync(built) && process.env.BERTH_FROM_SOURCE !== '1') {
   ({ runCli } = await import(pathToFileURL(built).href));
 } else {
   const { register } = await import('tsx/esm/api');
