@@ -141,6 +141,14 @@ describe('container image (deploy/build-image.sh)', { skip: tools.skip, timeout:
     const digest = (await skopeo('inspect', '--format', '{{.Digest}}', `oci:${pulled}:1.0`)).stdout.trim();
     assert.equal(digest, fixture.image.manifestDigest);
 
+    const ui = await fetch(`http://${registry()}/`, { headers: { accept: 'text/html' } });
+    assert.equal(ui.status, 200, 'the web UI (ui/dist) is in the image');
+    assert.match(await ui.text(), /<!doctype html>/i);
+    // the addons load with the libraries the image carries (sendfile is optional: present if built here)
+    const probe = "require('/app/native/build/Release/berth_sendfile.node'); console.log('sendfile')";
+    const sendfile = await run('podman', [...sandbox.globals, 'exec', container, 'node', '-e', probe], { env: sandbox.env });
+    t.diagnostic(sendfile.code === 0 ? 'the sendfile addon loads in the image' : `no sendfile addon in the image: ${sendfile.stderr.split('\n')[0]}`);
+
     const stored = await stat(join(data, 'berth.db'));
     assert.ok(stored.isFile(), 'the meta store is in the volume');
     if (asRoot) assert.equal(stored.uid, IMAGE_UID, 'written by the image user');
@@ -172,6 +180,17 @@ describe('container image (deploy/build-image.sh)', { skip: tools.skip, timeout:
     const pulled = join(work, 'pulled-b');
     await skopeo('copy', '--src-tls-verify=false', `docker://${registry()}/team/app:1.0`, `oci:${pulled}:1.0`);
     assert.equal((await skopeo('inspect', '--format', '{{.Digest}}', `oci:${pulled}:1.0`)).stdout.trim(), fixture.image.manifestDigest);
+
+    // the CLI in the running container, as the README has it (argon2's addon hashes the password)
+    const password = 'correct horse battery staple';
+    await runOk('podman', [...sandbox.globals, 'exec', '-i', container, 'node', '/app/dist/main.js', 'user', 'add', 'alice', '--admin', '--password-stdin'], {
+      env: sandbox.env,
+      input: `${password}\n`,
+      context: logs,
+    });
+    assert.equal((await fetch(`http://${registry()}/v2/`)).status, 401, 'access control is on once a user exists');
+    const basic = `Basic ${Buffer.from(`alice:${password}`).toString('base64')}`;
+    assert.equal((await fetch(`http://${registry()}/v2/`, { headers: { authorization: basic } })).status, 200);
     await sandbox.podman('stop', '--time', '30', container);
   });
 });
