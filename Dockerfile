@@ -29,6 +29,7 @@ COPY --from=build /app/ui/dist ./ui/dist
 COPY --from=build /app/native/build/Release ./native/build/Release
 COPY --from=build /app/bin ./bin
 COPY package.json ./
+RUN ln -s /app/bin/berth.js /usr/local/bin/berth
 ENV NODE_ENV=production REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY=/data
 VOLUME /data
 EXPOSE 5000

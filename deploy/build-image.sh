@@ -20,7 +20,7 @@
 # containers/ variables apply). Only the first --tag and the image ID are printed on stdout.
 #
 # The image: ENTRYPOINT node /app/dist/main.js, CMD serve (so `docker run IMAGE user add alice`
-# runs the CLI); REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY=/data, VOLUME /data owned by the
+# runs the CLI, as does `berth` on its PATH); REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY=/data, VOLUME /data owned by the
 # non-root user berth (uid and gid 10001) it runs as, EXPOSE 5000, STOPSIGNAL SIGTERM.
 set -euo pipefail
 
@@ -111,8 +111,13 @@ if command -v strip >/dev/null; then
 else
   cp -L "$node_bin" "$runtime/usr/local/bin/node"
 fi
+# /usr/bin/env, for bin/berth.js's "#!/usr/bin/env node": `docker exec CONTAINER berth user add alice`
+env_bin="$(command -v env)"
+mkdir -p "$runtime/usr/bin"
+cp -L "$env_bin" "$runtime/usr/bin/env"
+ln -s /app/bin/berth.js "$runtime/usr/local/bin/berth"
 mapfile -t addons < <(find "$app" -name '*.node' -type f)
-for file in "$node_bin" "${addons[@]}"; do
+for file in "$node_bin" "$env_bin" "${addons[@]}"; do
   deps="$(ldd "$file")" || die "ldd $file failed: is it built for this machine?"
   if grep -q 'not found' <<<"$deps"; then die "$file links a library that is missing here:"$'\n'"$deps"; fi
   # "libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x...)" and "/lib64/ld-linux-x86-64.so.2 (0x...)"

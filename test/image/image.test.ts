@@ -183,7 +183,7 @@ describe('container image (deploy/build-image.sh)', { skip: tools.skip, timeout:
 
     // the CLI in the running container, as the README has it (argon2's addon hashes the password)
     const password = 'correct horse battery staple';
-    await runOk('podman', [...sandbox.globals, 'exec', '-i', container, 'node', '/app/dist/main.js', 'user', 'add', 'alice', '--admin', '--password-stdin'], {
+    await runOk('podman', [...sandbox.globals, 'exec', '-i', container, 'berth', 'user', 'add', 'alice', '--admin', '--password-stdin'], {
       env: sandbox.env,
       input: `${password}\n`,
       context: logs,
