@@ -1,6 +1,6 @@
 /**
- * `berth config check` and `berth config example`: called directly with captured output, and
- * once through the real entry point (node src/main.ts) to check the command is wired in.
+ * `berth config check` and `berth config example`: run in this process with captured output, and
+ * once through the real entry point (bin/berth.js) to check the command is wired in.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -11,24 +11,14 @@ import { parse } from 'yaml';
 import { configFiles } from '../config/test-support.ts';
 import { loadConfig } from '../config/load.ts';
 import { exampleConfigYaml } from '../config/example.ts';
-import { CONFIG_USAGE, EX_CONFIG, config, type CliIO } from './config.ts';
+import { EX_CONFIG } from './command.ts';
+import { CONFIG_USAGE } from './config.ts';
+import { runBerth } from './test-support.ts';
 
 const configFile = configFiles('cli-config');
 const REPO_ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function run(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIO = { stdout: { write: (t: string) => (stdout += t) }, stderr: { write: (t: string) => (stderr += t) }, env };
-  const code = await config(argv, io);
-  return { code, stdout, stderr };
-}
+const run = (argv: string[], env: NodeJS.ProcessEnv = {}) => runBerth(['config', ...argv], env);
 
 const VALID = `http:
   addr: :5001
@@ -142,9 +132,8 @@ describe('berth config example', () => {
 });
 
 describe('berth config, through the entry point', () => {
-  const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('REGISTRY_')));
-  const berth = (...args: string[]) =>
-    spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts', 'config', ...args], { cwd: REPO_ROOT, env: cleanEnv, encoding: 'utf8' });
+  const cleanEnv = { ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('REGISTRY_'))), BERTH_FROM_SOURCE: '1' };
+  const berth = (...args: string[]) => spawnSync(process.execPath, ['bin/berth.js', 'config', ...args], { cwd: REPO_ROOT, env: cleanEnv, encoding: 'utf8' });
 
   it('checks a valid file: exit 0, the effective config on stdout', () => {
     const result = berth('check', '--config', configFile(VALID), '--profile', 'dev');

@@ -1,22 +1,24 @@
 /**
- * `berth events [--config FILE] [--failed] [--json] [--limit N]`: the notification deliveries
- * waiting in the meta store (pending, and failed ones waiting for a retry), per endpoint and one
- * by one. Reads the database read-only, so it runs beside a serving berth.
+ * `berth events`: the notification deliveries waiting in the meta store (pending, and failed ones
+ * waiting for a retry), per endpoint and one by one. Reads the database read-only, so it runs
+ * beside a serving berth.
  */
-import { parseArgs } from 'node:util';
-import { loadConfig } from '../config/load.ts';
-import { ConfigError } from '../config/errors.ts';
-import { openQueueReadOnly } from '../events/sqlite-queue.ts';
 import { eventsStatus, type EventsStatus } from '../events/status.ts';
+import { parseCommandLine, UsageError } from './args.ts';
+import { processIO, runCommand, type CliIO, type Command } from './command.ts';
+import { CONFIG_HELP, CONFIG_OPTIONS, loadCliConfig } from './config-options.ts';
+import { json, table } from './table.ts';
 
-interface Output {
-  write(text: string): unknown;
-}
+const USAGE = `usage: berth events [--config FILE] [--profile NAME] [--failed] [--json] [--limit N]
 
-function table(rows: string[][]): string {
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n') + '\n';
-}
+The notification deliveries waiting in the meta store: per endpoint, then one by one, oldest first.
+Reads the database read-only, so it runs beside a serving berth.
+
+  --failed      only the deliveries that failed and wait for a retry
+  --json        the same as JSON
+  --limit N     at most N deliveries one by one (default: 100)
+
+${CONFIG_HELP}`;
 
 function render(status: EventsStatus): string {
   if (status.endpoints.length === 0) return 'no pending or failed deliveries\n';
@@ -37,51 +39,39 @@ function render(status: EventsStatus): string {
 }
 
 const OPTIONS = {
-  config: { type: 'string', short: 'c' },
-  failed: { type: 'boolean', default: false },
-  json: { type: 'boolean', default: false },
-  limit: { type: 'string', default: '100' },
+  ...CONFIG_OPTIONS,
+  failed: { type: 'boolean' },
+  json: { type: 'boolean' },
+  limit: { type: 'string' },
 } as const;
 
-export async function events(argv: string[], out: Output = process.stdout, err: Output = process.stderr): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: false }));
-  } catch (e) {
-    err.write(`berth events: ${(e as Error).message}\n`);
-    return 2;
-  }
-  const limit = Number(values.limit);
-  if (!Number.isInteger(limit) || limit < 0) {
-    err.write(`berth events: --limit must be a whole number, got ${JSON.stringify(values.limit)}\n`);
-    return 2;
-  }
-  const file = values.config ?? process.env['REGISTRY_CONFIGURATION_PATH'];
-  let path: string;
-  try {
-    path = loadConfig({ file, env: process.env }).config.meta.sqlite.path;
-  } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
-    err.write(`berth: invalid configuration\n${e.message}\n`);
-    return 78;
-  }
-  if (path === ':memory:') {
-    err.write('berth events: the meta store is in memory (storage.inmemory); only the running process can see its queue\n');
-    return 1;
-  }
-  let opened: ReturnType<typeof openQueueReadOnly>;
-  try {
-    opened = openQueueReadOnly(path);
-  } catch (e) {
-    err.write(`berth events: cannot open the meta store ${path}: ${(e as Error).message}\n`);
-    return 1;
-  }
-  try {
-    const status: EventsStatus =
-      opened === undefined ? { endpoints: [], deliveries: [] } : await eventsStatus(opened.queue, { failedOnly: values.failed, limit });
-    out.write(values.json ? `${JSON.stringify(status, null, 2)}\n` : render(status));
-    return 0;
-  } finally {
-    opened?.db.close();
-  }
+export const eventsCommand: Command = {
+  usage: USAGE,
+  async run(argv, io) {
+    const { values } = parseCommandLine(argv, OPTIONS);
+    const limit = Number(values.limit ?? '100');
+    if (!Number.isInteger(limit) || limit < 0) throw new UsageError(`--limit must be a whole number, got ${JSON.stringify(values.limit)}`);
+    const path = (await loadCliConfig(values, io)).config.meta.sqlite.path;
+    if (path === ':memory:') throw new Error('the meta store is in memory (storage.inmemory); only the running process can see its queue');
+    const { openQueueReadOnly } = await import('../events/sqlite-queue.ts');
+    let opened: ReturnType<typeof openQueueReadOnly>;
+    try {
+      opened = openQueueReadOnly(path);
+    } catch (e) {
+      throw new Error(`cannot open the meta store ${path}: ${(e as Error).message}`, { cause: e });
+    }
+    try {
+      const status: EventsStatus =
+        opened === undefined ? { endpoints: [], deliveries: [] } : await eventsStatus(opened.queue, { failedOnly: values.failed === true, limit });
+      io.stdout.write(values.json === true ? json(status) : render(status));
+      return 0;
+    } finally {
+      opened?.db.close();
+    }
+  },
+};
+
+/** The command with its output captured, as `berth events ARGS` prints it. */
+export function events(argv: string[], out: CliIO['stdout'] = process.stdout, err: CliIO['stderr'] = process.stderr): Promise<number> {
+  return runCommand('berth events', eventsCommand, argv, { ...processIO, stdout: out, stderr: err });
 }

@@ -1,12 +1,11 @@
-/** The `berth` command line: thin commands over library functions. */
-import { config } from './config.ts';
-import { events } from './events.ts';
-import { mirror } from './mirror.ts';
-import { serve } from './serve.ts';
-import { user } from './users.ts';
-import { org, team } from './orgs.ts';
-import { repo } from './repos.ts';
-import { auth, token } from './tokens.ts';
+/**
+ * The `berth` command line: thin commands over library functions. Each command's module is
+ * imported only when that command runs, so `berth user list` never loads the HTTP server and
+ * `berth --help` loads nothing else at all.
+ */
+import { readFileSync } from 'node:fs';
+import { UsageError } from './args.ts';
+import { processIO, runCommand, type CliIO, type Command } from './command.ts';
 
 const USAGE = `usage: berth <command> [options]
 
@@ -25,41 +24,59 @@ commands:
   repo show|visibility              a repository's settings (public or private)
   token create|list|revoke          access tokens (docker login passwords for robots and CI)
   auth rotate-key|keys              the token server's signing keys
-                          (each takes --config FILE, --profile NAME and --help)
-  help                    show this help
+  help [COMMAND]          show this help, or a command's (as berth COMMAND --help)
+
+Every command and subcommand takes --help (-h); each reading the config takes --config FILE and
+--profile NAME. berth --version (-V) prints the version.
+
+exit status: 0 done, 1 failed (one line on stderr), 2 a usage error (the line, then the usage),
+78 an invalid configuration (every problem on stderr)
 `;
 
-export async function runCli(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  switch (command) {
-    case 'serve':
-      return serve(rest);
-    case 'config':
-      return config(rest);
-    case 'events':
-      return events(rest);
-    case 'mirror':
-      return mirror(rest);
-    case 'user':
-      return user(rest);
-    case 'org':
-      return org(rest);
-    case 'team':
-      return team(rest);
-    case 'repo':
-      return repo(rest);
-    case 'token':
-      return token(rest);
-    case 'auth':
-      return auth(rest);
-    case undefined:
-    case 'help':
-    case '--help':
-    case '-h':
-      process.stdout.write(USAGE);
-      return command === undefined ? 2 : 0;
-    default:
-      process.stderr.write(`berth: unknown command ${JSON.stringify(command)}\n${USAGE}`);
-      return 2;
-  }
+const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
+  serve: async () => (await import('./serve.ts')).serve,
+  config: async () => (await import('./config.ts')).config,
+  events: async () => (await import('./events.ts')).eventsCommand,
+  mirror: async () => (await import('./mirror.ts')).mirror,
+  user: async () => (await import('./users.ts')).user,
+  org: async () => (await import('./orgs.ts')).org,
+  team: async () => (await import('./orgs.ts')).team,
+  repo: async () => (await import('./repos.ts')).repo,
+  token: async () => (await import('./tokens.ts')).token,
+  auth: async () => (await import('./tokens.ts')).auth,
+};
+
+/** The version in berth's package.json (two levels up from src/cli/ and dist/cli/ alike). */
+function version(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return manifest.version;
+}
+
+/** `berth` itself: help, --version, and which command to run. */
+const berth: Command = {
+  usage: USAGE,
+  async run([name = '', ...rest], io) {
+    if (name === '--version' || name === '-V') {
+      if (rest.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(rest[0])}`);
+      io.stdout.write(`${version()}\n`);
+      return 0;
+    }
+    if (name === 'help' || name === '--help' || name === '-h') {
+      const [topic, ...extra] = rest;
+      if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`);
+      if (topic !== undefined && topic !== 'help' && !Object.hasOwn(COMMANDS, topic)) throw new UsageError(`unknown command ${JSON.stringify(topic)}`);
+      if (topic !== undefined && topic !== 'help') return runCli([topic, '--help'], io);
+      io.stdout.write(USAGE);
+      return 0;
+    }
+    if (name === '') throw new UsageError('missing command');
+    throw new UsageError(name.startsWith('-') ? `unknown option ${name}` : `unknown command ${JSON.stringify(name)}`);
+  },
+};
+
+/** Run `berth ARGV`; resolves with the exit status. */
+export function runCli(argv: string[], io: CliIO = processIO): Promise<number> {
+  const [name = ''] = argv;
+  const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  return load === undefined ? runCommand('berth', berth, argv, io) : runCommand(`berth ${name}`, load, argv.slice(1), io);
 }

@@ -6,24 +6,31 @@
  * the endpoint is for administrators: --user NAME sends Basic credentials, the password read from
  * BERTH_PASSWORD.
  */
-import { parseArgs } from 'node:util';
-import { loadConfig } from '../config/load.ts';
-import { ConfigError } from '../config/errors.ts';
 import { parseAddr } from '../config/addr.ts';
+import type { Config } from '../config/schema.ts';
 import type { MirrorStatus } from '../proxy/stats.ts';
-
-interface Output {
-  write(text: string): unknown;
-}
+import { parseCommandLine } from './args.ts';
+import { withSubcommands } from './command.ts';
+import { CONFIG_HELP, CONFIG_OPTIONS, loadCliConfig } from './config-options.ts';
+import { json, table } from './table.ts';
 
 const OPTIONS = {
-  config: { type: 'string', short: 'c' },
+  ...CONFIG_OPTIONS,
   url: { type: 'string' },
   user: { type: 'string' },
-  json: { type: 'boolean', default: false },
+  json: { type: 'boolean' },
 } as const;
 
-const USAGE = 'usage: berth mirror status [--config FILE] [--url URL] [--user NAME] [--json]\n';
+const USAGE = `usage: berth mirror status [--config FILE] [--url URL] [--user NAME] [--json]
+
+The pull-through cache's upstreams and their counters, asked of the running berth.
+
+  status          per upstream: hits, misses, tags served stale, errors, bytes fetched and saved
+    --url URL         the berth to ask (default: from the config's http.addr and http.tls)
+    --user NAME       an administrator, when access control is on; the password from $BERTH_PASSWORD
+    --json            the same as JSON
+
+${CONFIG_HELP}`;
 
 function bytes(n: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -37,7 +44,7 @@ function bytes(n: number): string {
 }
 
 export function renderStatus(status: MirrorStatus): string {
-  const rows = [
+  return table([
     ['UPSTREAM', 'PREFIX', 'URL', 'HITS', 'MISSES', 'STALE', 'ERRORS', 'FETCHED', 'SAVED', 'LAST ERROR'],
     ...status.upstreams.map((u) => [
       u.name,
@@ -51,64 +58,38 @@ export function renderStatus(status: MirrorStatus): string {
       bytes(u.bytesSaved),
       u.lastError === null ? '' : `${u.lastError.at} ${u.lastError.reason}`,
     ]),
-  ];
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n') + '\n';
+  ]);
 }
 
 /** The running berth's base URL from its config. */
-function baseUrl(file: string | undefined): string {
-  const { config } = loadConfig({ file, env: process.env });
+function baseUrl(config: Config): string {
   const { host, port } = parseAddr(config.http.addr);
   const target = host === '' || host === '0.0.0.0' ? '127.0.0.1' : host === '::' || host === '[::]' ? '[::1]' : host;
   return `${config.http.tls === undefined ? 'http' : 'https'}://${target}:${port}${config.http.prefix}`;
 }
 
-export async function mirror(argv: string[], out: Output = process.stdout, err: Output = process.stderr): Promise<number> {
-  const [sub, ...rest] = argv;
-  if (sub !== 'status') {
-    err.write(USAGE);
-    return 2;
-  }
-  let values;
-  try {
-    ({ values } = parseArgs({ args: rest, options: OPTIONS, allowPositionals: false }));
-  } catch (e) {
-    err.write(`berth mirror: ${(e as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  let base: string;
-  try {
-    base = values.url ?? baseUrl(values.config ?? process.env['REGISTRY_CONFIGURATION_PATH']);
-  } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
-    err.write(`berth: invalid configuration\n${e.message}\n`);
-    return 78;
-  }
-  let res: Response;
-  try {
+/** Why fetch failed, in one line: undici puts the reason (ECONNREFUSED...) in the cause. */
+function reason(err: unknown): string {
+  const cause = err instanceof Error ? err.cause : undefined;
+  return cause instanceof Error ? cause.message : err instanceof Error ? err.message : String(err);
+}
+
+export const mirror = withSubcommands(USAGE, {
+  async status(args, io) {
+    const { values } = parseCommandLine(args, OPTIONS);
+    const base = values.url ?? baseUrl((await loadCliConfig(values, io)).config);
     const headers: Record<string, string> = {};
     if (values.user !== undefined) {
-      headers['Authorization'] = `Basic ${Buffer.from(`${values.user}:${process.env['BERTH_PASSWORD'] ?? ''}`).toString('base64')}`;
+      headers['Authorization'] = `Basic ${Buffer.from(`${values.user}:${io.env['BERTH_PASSWORD'] ?? ''}`).toString('base64')}`;
     }
-    res = await fetch(`${base.replace(/\/$/, '')}/api/v1/mirror`, { headers, signal: AbortSignal.timeout(10_000) });
-  } catch (e) {
-    err.write(`berth mirror: cannot reach berth at ${base}: ${(e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message}\n`);
-    return 1;
-  }
-  if (res.status === 401 || res.status === 403) {
-    err.write(`berth mirror: ${base} wants an administrator (${res.status}): pass --user NAME with BERTH_PASSWORD set\n`);
-    return 1;
-  }
-  if (res.status !== 200) {
-    err.write(`berth mirror: ${base} answered ${res.status}: ${await res.text()}\n`);
-    return 1;
-  }
-  const status = (await res.json()) as MirrorStatus;
-  if (status.upstreams.length === 0) {
-    err.write(`berth mirror: the berth at ${base} mirrors no upstream (no proxy section in its config)\n`);
-    return 1;
-  }
-  out.write(values.json ? `${JSON.stringify(status, null, 2)}\n` : renderStatus(status));
-  return 0;
-}
+    const res = await fetch(`${base.replace(/\/$/, '')}/api/v1/mirror`, { headers, signal: AbortSignal.timeout(10_000) }).catch((err: unknown) => {
+      throw new Error(`cannot reach berth at ${base}: ${reason(err)}`, { cause: err });
+    });
+    if (res.status === 401 || res.status === 403) throw new Error(`${base} wants an administrator (${res.status}): pass --user NAME with BERTH_PASSWORD set`);
+    if (res.status !== 200) throw new Error(`${base} answered ${res.status}: ${await res.text()}`);
+    const status = (await res.json()) as MirrorStatus;
+    if (status.upstreams.length === 0) throw new Error(`the berth at ${base} mirrors no upstream (no proxy section in its config)`);
+    io.stdout.write(values.json === true ? json(status) : renderStatus(status));
+    return 0;
+  },
+});

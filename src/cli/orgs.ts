@@ -4,9 +4,13 @@
  */
 import { SYSTEM } from '../auth/principal.ts';
 import { ROLES, type Role } from '../auth/store.ts';
-import { CONFIG_HELP, dispatch, json, parse, processIO, table, UsageError, when, withAccounts, type AccountsIO } from './account-context.ts';
+import { parse, withAccounts } from './account-context.ts';
+import { pickSubcommand, UsageError } from './args.ts';
+import { withSubcommands, type Subcommand } from './command.ts';
+import { CONFIG_HELP } from './config-options.ts';
+import { json, table, when } from './table.ts';
 
-export const ORG_USAGE = `usage: berth org add ORG --owner USER
+const ORG_USAGE = `usage: berth org add ORG --owner USER
        berth org list [--json]
        berth org show ORG [--json]
        berth org del ORG
@@ -25,7 +29,7 @@ teams get roles on repositories (berth team).
 
 ${CONFIG_HELP}`;
 
-export const TEAM_USAGE = `usage: berth team add ORG TEAM
+const TEAM_USAGE = `usage: berth team add ORG TEAM
        berth team del ORG TEAM
        berth team member add ORG TEAM USER
        berth team member del ORG TEAM USER
@@ -44,72 +48,68 @@ ${CONFIG_HELP}`;
 
 /** `member add|del ...`: the action, and the arguments after it. */
 function memberAction(args: string[]): { action: 'add' | 'del'; rest: string[] } {
-  const [action, ...rest] = args;
-  if (action === 'add' || action === 'del') return { action, rest };
-  if (action === '--help' || action === '-h') return { action: 'add', rest: ['--help'] };
-  throw new UsageError(`member: expected add or del, got ${JSON.stringify(action ?? '')}`);
+  const { run: action, args: rest } = pickSubcommand(args, { add: 'add', del: 'del' } as const, 'member');
+  return { action, rest };
 }
 
-export function org(argv: string[], io: AccountsIO = processIO): Promise<number> {
-  return dispatch('org', ORG_USAGE, argv, io, {
-    async add(args) {
-      const { values, positionals } = parse(args, { owner: { type: 'string' } }, ['ORG']);
-      const owner = values.owner;
-      if (owner === undefined) throw new UsageError('an organisation needs an owner: --owner USER');
-      const [name = ''] = positionals;
-      await withAccounts(values, io, ({ access }) => access.accounts.createOrg(SYSTEM, name, owner));
-      io.stdout.write(`created organisation ${name}, owned by ${owner}\n`);
+export const org = withSubcommands(ORG_USAGE, {
+  async add(args, io) {
+    const { values, positionals } = parse(args, { owner: { type: 'string' } }, ['ORG']);
+    const owner = values.owner;
+    if (owner === undefined) throw new UsageError('an organisation needs an owner: --owner USER');
+    const [name = ''] = positionals;
+    await withAccounts(values, io, ({ access }) => access.accounts.createOrg(SYSTEM, name, owner));
+    io.stdout.write(`created organisation ${name}, owned by ${owner}\n`);
+    return 0;
+  },
+  async list(args, io) {
+    const { values } = parse(args, { json: { type: 'boolean' } }, []);
+    const orgs = await withAccounts(values, io, ({ access }) => access.accounts.listOrgs(SYSTEM));
+    if (values.json === true) io.stdout.write(json(orgs.map((o) => ({ name: o.name, createdAt: new Date(o.createdAt).toISOString() }))));
+    else if (orgs.length === 0) io.stdout.write('no organisations\n');
+    else io.stdout.write(table([['NAME', 'CREATED'], ...orgs.map((o) => [o.name, when(o.createdAt)])]));
+    return 0;
+  },
+  async show(args, io) {
+    const { values, positionals } = parse(args, { json: { type: 'boolean' } }, ['ORG']);
+    const [name = ''] = positionals;
+    const { org: record, members, teams } = await withAccounts(values, io, ({ access }) => access.accounts.getOrg(SYSTEM, name));
+    if (values.json === true) {
+      io.stdout.write(json({ name: record.name, createdAt: new Date(record.createdAt).toISOString(), members, teams: teams.map(({ org: _, ...t }) => t) }));
       return 0;
-    },
-    async list(args) {
-      const { values } = parse(args, { json: { type: 'boolean' } }, []);
-      const orgs = await withAccounts(values, io, ({ access }) => access.accounts.listOrgs(SYSTEM));
-      if (values.json) json(io, orgs.map((o) => ({ name: o.name, createdAt: new Date(o.createdAt).toISOString() })));
-      else if (orgs.length === 0) io.stdout.write('no organisations\n');
-      else io.stdout.write(table([['NAME', 'CREATED'], ...orgs.map((o) => [o.name, when(o.createdAt)])]));
-      return 0;
-    },
-    async show(args) {
-      const { values, positionals } = parse(args, { json: { type: 'boolean' } }, ['ORG']);
-      const [name = ''] = positionals;
-      const { org: record, members, teams } = await withAccounts(values, io, ({ access }) => access.accounts.getOrg(SYSTEM, name));
-      if (values.json) {
-        json(io, { name: record.name, createdAt: new Date(record.createdAt).toISOString(), members, teams: teams.map(({ org: _, ...t }) => t) });
-        return 0;
-      }
-      io.stdout.write(`organisation ${record.name}, created ${when(record.createdAt)}\n\n`);
-      io.stdout.write(table([['MEMBER', 'OWNER'], ...members.map((m) => [m.user, m.owner ? 'yes' : 'no'])]));
-      if (teams.length > 0) {
-        const rows = teams.map((t) => [
-          t.name,
-          t.members.join(',') || '-',
-          t.permissions.map((p) => `${p.repository === '' ? '*' : p.repository}:${p.role}`).join(',') || '-',
-        ]);
-        io.stdout.write(`\n${table([['TEAM', 'MEMBERS', 'ROLES'], ...rows])}`);
-      }
-      return 0;
-    },
-    async del(args) {
-      const { values, positionals } = parse(args, {}, ['ORG']);
-      const [name = ''] = positionals;
-      await withAccounts(values, io, ({ access }) => access.accounts.deleteOrg(SYSTEM, name));
-      io.stdout.write(`deleted organisation ${name}\n`);
-      return 0;
-    },
-    async member(args) {
-      const { action, rest } = memberAction(args);
-      const { values, positionals } = parse(rest, { owner: { type: 'boolean' } }, ['ORG', 'USER']);
-      const [name = '', user = ''] = positionals;
-      const owner = values.owner === true;
-      if (action === 'del' && owner) throw new UsageError('--owner is for member add');
-      await withAccounts(values, io, ({ access }) =>
-        action === 'add' ? access.accounts.setOrgMember(SYSTEM, name, user, owner) : access.accounts.removeOrgMember(SYSTEM, name, user),
-      );
-      io.stdout.write(action === 'add' ? `${user} is ${owner ? 'an owner' : 'a member'} of ${name}\n` : `removed ${user} from ${name}\n`);
-      return 0;
-    },
-  });
-}
+    }
+    io.stdout.write(`organisation ${record.name}, created ${when(record.createdAt)}\n\n`);
+    io.stdout.write(table([['MEMBER', 'OWNER'], ...members.map((m) => [m.user, m.owner ? 'yes' : 'no'])]));
+    if (teams.length > 0) {
+      const rows = teams.map((t) => [
+        t.name,
+        t.members.join(',') || '-',
+        t.permissions.map((p) => `${p.repository === '' ? '*' : p.repository}:${p.role}`).join(',') || '-',
+      ]);
+      io.stdout.write(`\n${table([['TEAM', 'MEMBERS', 'ROLES'], ...rows])}`);
+    }
+    return 0;
+  },
+  async del(args, io) {
+    const { values, positionals } = parse(args, {}, ['ORG']);
+    const [name = ''] = positionals;
+    await withAccounts(values, io, ({ access }) => access.accounts.deleteOrg(SYSTEM, name));
+    io.stdout.write(`deleted organisation ${name}\n`);
+    return 0;
+  },
+  async member(args, io) {
+    const { action, rest } = memberAction(args);
+    const { values, positionals } = parse(rest, { owner: { type: 'boolean' } }, ['ORG', 'USER']);
+    const [name = '', user = ''] = positionals;
+    const owner = values.owner === true;
+    if (action === 'del' && owner) throw new UsageError('--owner is for member add');
+    await withAccounts(values, io, ({ access }) =>
+      action === 'add' ? access.accounts.setOrgMember(SYSTEM, name, user, owner) : access.accounts.removeOrgMember(SYSTEM, name, user),
+    );
+    io.stdout.write(action === 'add' ? `${user} is ${owner ? 'an owner' : 'a member'} of ${name}\n` : `removed ${user} from ${name}\n`);
+    return 0;
+  },
+});
 
 function roleOf(text: string): Role | null {
   if (text === 'none') return null;
@@ -118,39 +118,39 @@ function roleOf(text: string): Role | null {
   return role;
 }
 
-export function team(argv: string[], io: AccountsIO = processIO): Promise<number> {
-  const addOrDel = (action: 'add' | 'del') => async (args: string[]) => {
-    const { values, positionals } = parse(args, {}, ['ORG', 'TEAM']);
-    const [name = '', teamName = ''] = positionals;
+/** `team add|del ORG TEAM`. */
+const addOrDel = (action: 'add' | 'del'): Subcommand => async (args, io) => {
+  const { values, positionals } = parse(args, {}, ['ORG', 'TEAM']);
+  const [name = '', teamName = ''] = positionals;
+  await withAccounts(values, io, ({ access }) =>
+    action === 'add' ? access.accounts.createTeam(SYSTEM, name, teamName) : access.accounts.deleteTeam(SYSTEM, name, teamName),
+  );
+  io.stdout.write(`${action === 'add' ? 'created' : 'deleted'} team ${name}/${teamName}\n`);
+  return 0;
+};
+
+export const team = withSubcommands(TEAM_USAGE, {
+  add: addOrDel('add'),
+  del: addOrDel('del'),
+  async member(args, io) {
+    const { action, rest } = memberAction(args);
+    const { values, positionals } = parse(rest, {}, ['ORG', 'TEAM', 'USER']);
+    const [name = '', teamName = '', user = ''] = positionals;
     await withAccounts(values, io, ({ access }) =>
-      action === 'add' ? access.accounts.createTeam(SYSTEM, name, teamName) : access.accounts.deleteTeam(SYSTEM, name, teamName),
+      action === 'add' ? access.accounts.addTeamMember(SYSTEM, name, teamName, user) : access.accounts.removeTeamMember(SYSTEM, name, teamName, user),
     );
-    io.stdout.write(`${action === 'add' ? 'created' : 'deleted'} team ${name}/${teamName}\n`);
+    io.stdout.write(action === 'add' ? `added ${user} to team ${name}/${teamName}\n` : `removed ${user} from team ${name}/${teamName}\n`);
     return 0;
-  };
-  return dispatch('team', TEAM_USAGE, argv, io, {
-    add: addOrDel('add'),
-    del: addOrDel('del'),
-    async member(args) {
-      const { action, rest } = memberAction(args);
-      const { values, positionals } = parse(rest, {}, ['ORG', 'TEAM', 'USER']);
-      const [name = '', teamName = '', user = ''] = positionals;
-      await withAccounts(values, io, ({ access }) =>
-        action === 'add' ? access.accounts.addTeamMember(SYSTEM, name, teamName, user) : access.accounts.removeTeamMember(SYSTEM, name, teamName, user),
-      );
-      io.stdout.write(action === 'add' ? `added ${user} to team ${name}/${teamName}\n` : `removed ${user} from team ${name}/${teamName}\n`);
-      return 0;
-    },
-    async grant(args) {
-      const { values, positionals } = parse(args, {}, ['ORG', 'TEAM', 'REPO', 'ROLE']);
-      const [name = '', teamName = '', repo = '', roleText = ''] = positionals;
-      const role = roleOf(roleText);
-      // '*' is every repository of the organisation; a bare name is one of its repositories.
-      const repository = repo === '*' ? '' : repo.includes('/') ? repo : `${name}/${repo}`;
-      await withAccounts(values, io, ({ access }) => access.accounts.setTeamPermission(SYSTEM, name, teamName, repository, role));
-      const target = repository === '' ? `every repository of ${name}` : repository;
-      io.stdout.write(role === null ? `team ${name}/${teamName} has no role on ${target} any more\n` : `team ${name}/${teamName} has ${role} on ${target}\n`);
-      return 0;
-    },
-  });
-}
+  },
+  async grant(args, io) {
+    const { values, positionals } = parse(args, {}, ['ORG', 'TEAM', 'REPO', 'ROLE']);
+    const [name = '', teamName = '', repo = '', roleText = ''] = positionals;
+    const role = roleOf(roleText);
+    // '*' is every repository of the organisation; a bare name is one of its repositories.
+    const repository = repo === '*' ? '' : repo.includes('/') ? repo : `${name}/${repo}`;
+    await withAccounts(values, io, ({ access }) => access.accounts.setTeamPermission(SYSTEM, name, teamName, repository, role));
+    const target = repository === '' ? `every repository of ${name}` : repository;
+    io.stdout.write(role === null ? `team ${name}/${teamName} has no role on ${target} any more\n` : `team ${name}/${teamName} has ${role} on ${target}\n`);
+    return 0;
+  },
+});

@@ -1,7 +1,8 @@
 /** Issue 13, item 6: `printf 'pw\npw\n' | berth user add alice` stored both lines as the password. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { passwordFromInput, UsageError } from './account-context.ts';
+import { passwordFromInput } from './account-context.ts';
+import { UsageError } from './args.ts';
 
 describe('a password piped to the CLI', () => {
   it('with --password-stdin is the first line, as docker login --password-stdin reads it', () => {

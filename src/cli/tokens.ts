@@ -5,12 +5,15 @@
  */
 import { SYSTEM } from '../auth/principal.ts';
 import { tokenExpiry } from '../auth/expiry.ts';
-import { keyDirectory } from '../auth/setup.ts';
-import { SigningKeys } from '../auth/keys.ts';
+import type { SigningKeys } from '../auth/keys.ts';
 import type { TokenRecord } from '../auth/store.ts';
-import { CONFIG_HELP, dispatch, json, loadCliConfig, parse, processIO, table, UsageError, when, withAccounts, type AccountsIO } from './account-context.ts';
+import { parse, withAccounts, type ConfigValues } from './account-context.ts';
+import { UsageError } from './args.ts';
+import { withSubcommands, type CliIO } from './command.ts';
+import { CONFIG_HELP, loadCliConfig } from './config-options.ts';
+import { json, table, when } from './table.ts';
 
-export const TOKEN_USAGE = `usage: berth token create --user USER [--name NAME] [--scope SCOPE ...] [--expires WHEN]
+const TOKEN_USAGE = `usage: berth token create --user USER [--name NAME] [--scope SCOPE ...] [--expires WHEN]
        berth token list --user USER [--json]
        berth token revoke --user USER ID
 
@@ -26,7 +29,7 @@ most the rights of their scopes.
 
 ${CONFIG_HELP}`;
 
-export const AUTH_USAGE = `usage: berth auth rotate-key [--prune N]
+const AUTH_USAGE = `usage: berth auth rotate-key [--prune N]
        berth auth keys [--json]
 
 The keys that sign the token server's JWTs (auth.token.keydirectory, else auth/keys beside the
@@ -48,6 +51,15 @@ function describe(t: TokenRecord): string {
   return `token ${t.id} "${t.name}" of ${t.user}: ${scopes}; expires ${t.expiresAt === null ? 'never' : when(t.expiresAt)}`;
 }
 
+/** --expires WHEN: a lifetime (30d) or a date (2027-01-31); a value it cannot read is a usage error. */
+function expiry(when: string): number | null {
+  try {
+    return tokenExpiry(/^\d{4}-\d{2}-\d{2}/.test(when) ? { expiresAt: when } : { expiresIn: when });
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+}
+
 const CREATE_OPTIONS = {
   user: { type: 'string' },
   name: { type: 'string' },
@@ -55,71 +67,68 @@ const CREATE_OPTIONS = {
   expires: { type: 'string' },
 } as const;
 
-export function token(argv: string[], io: AccountsIO = processIO): Promise<number> {
-  return dispatch('token', TOKEN_USAGE, argv, io, {
-    async create(args) {
-      const { values } = parse(args, CREATE_OPTIONS, []);
-      const user = requireUser(values.user);
-      const expires = values.expires;
-      const expiresAt = expires === undefined ? null : tokenExpiry(/^\d{4}-\d{2}-\d{2}/.test(expires) ? { expiresAt: expires } : { expiresIn: expires });
-      const created = await withAccounts(values, io, ({ access }) =>
-        access.accounts.createToken(SYSTEM, user, values.name ?? 'cli', values.scope ?? null, expiresAt),
-      );
-      io.stderr.write(`created ${describe(created.token)}\n`);
-      io.stdout.write(`${created.secret}\n`);
-      return 0;
-    },
-    async list(args) {
-      const { values } = parse(args, { user: { type: 'string' }, json: { type: 'boolean' } }, []);
-      const user = requireUser(values.user);
-      const tokens = await withAccounts(values, io, ({ access }) => access.accounts.listTokens(SYSTEM, user));
-      if (values.json) {
-        const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-        json(io, tokens.map((t) => ({ ...t, createdAt: iso(t.createdAt), expiresAt: iso(t.expiresAt), lastUsedAt: iso(t.lastUsedAt) })));
-      } else if (tokens.length === 0) io.stdout.write(`${user} has no tokens\n`);
-      else {
-        const rows = tokens.map((t) => [t.id, t.name, t.kind, t.scopes?.join(' ') ?? '*', when(t.createdAt), t.expiresAt === null ? 'never' : when(t.expiresAt), when(t.lastUsedAt)]);
-        io.stdout.write(table([['ID', 'NAME', 'KIND', 'SCOPES', 'CREATED', 'EXPIRES', 'LAST USED'], ...rows]));
-      }
-      return 0;
-    },
-    async revoke(args) {
-      const { values, positionals } = parse(args, { user: { type: 'string' } }, ['ID']);
-      const user = requireUser(values.user);
-      const [id = ''] = positionals;
-      await withAccounts(values, io, ({ access }) => access.accounts.revokeToken(SYSTEM, user, id));
-      io.stdout.write(`revoked token ${id} of ${user}\n`);
-      return 0;
-    },
-  });
-}
+export const token = withSubcommands(TOKEN_USAGE, {
+  async create(args, io) {
+    const { values } = parse(args, CREATE_OPTIONS, []);
+    const user = requireUser(values.user);
+    const expiresAt = values.expires === undefined ? null : expiry(values.expires);
+    const created = await withAccounts(values, io, ({ access }) =>
+      access.accounts.createToken(SYSTEM, user, values.name ?? 'cli', values.scope ?? null, expiresAt),
+    );
+    io.stderr.write(`created ${describe(created.token)}\n`);
+    io.stdout.write(`${created.secret}\n`);
+    return 0;
+  },
+  async list(args, io) {
+    const { values } = parse(args, { user: { type: 'string' }, json: { type: 'boolean' } }, []);
+    const user = requireUser(values.user);
+    const tokens = await withAccounts(values, io, ({ access }) => access.accounts.listTokens(SYSTEM, user));
+    if (values.json === true) {
+      const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+      io.stdout.write(json(tokens.map((t) => ({ ...t, createdAt: iso(t.createdAt), expiresAt: iso(t.expiresAt), lastUsedAt: iso(t.lastUsedAt) }))));
+    } else if (tokens.length === 0) io.stdout.write(`${user} has no tokens\n`);
+    else {
+      const rows = tokens.map((t) => [t.id, t.name, t.kind, t.scopes?.join(' ') ?? '*', when(t.createdAt), t.expiresAt === null ? 'never' : when(t.expiresAt), when(t.lastUsedAt)]);
+      io.stdout.write(table([['ID', 'NAME', 'KIND', 'SCOPES', 'CREATED', 'EXPIRES', 'LAST USED'], ...rows]));
+    }
+    return 0;
+  },
+  async revoke(args, io) {
+    const { values, positionals } = parse(args, { user: { type: 'string' } }, ['ID']);
+    const user = requireUser(values.user);
+    const [id = ''] = positionals;
+    await withAccounts(values, io, ({ access }) => access.accounts.revokeToken(SYSTEM, user, id));
+    io.stdout.write(`revoked token ${id} of ${user}\n`);
+    return 0;
+  },
+});
 
-async function openKeys(values: { config?: unknown; profile?: unknown }, io: AccountsIO): Promise<SigningKeys> {
-  const dir = keyDirectory(loadCliConfig(values, io));
-  if (dir === undefined) throw new UsageError('the signing keys are in memory (storage.inmemory): only the running process has them');
+async function openKeys(values: ConfigValues, io: CliIO): Promise<SigningKeys> {
+  const { config } = await loadCliConfig(values, io);
+  const [{ keyDirectory }, { SigningKeys }] = await Promise.all([import('../auth/setup.ts'), import('../auth/keys.ts')]);
+  const dir = keyDirectory(config);
+  if (dir === undefined) throw new Error('the signing keys are in memory (storage.inmemory): only the running process has them');
   return SigningKeys.open(dir);
 }
 
-export function auth(argv: string[], io: AccountsIO = processIO): Promise<number> {
-  return dispatch('auth', AUTH_USAGE, argv, io, {
-    async 'rotate-key'(args) {
-      const { values } = parse(args, { prune: { type: 'string' } }, []);
-      const keep = values.prune === undefined ? undefined : Number(values.prune);
-      if (keep !== undefined && !(Number.isInteger(keep) && keep >= 1)) {
-        throw new UsageError(`--prune must be a whole number of keys to keep, at least 1, got ${JSON.stringify(values.prune)}`);
-      }
-      const keys = await openKeys(values, io);
-      const key = await keys.rotate();
-      io.stdout.write(`new signing key ${key.kid}\n`);
-      for (const kid of keep === undefined ? [] : keys.prune(keep)) io.stdout.write(`removed key ${kid}\n`);
-      return 0;
-    },
-    async keys(args) {
-      const { values } = parse(args, { json: { type: 'boolean' } }, []);
-      const keys = (await openKeys(values, io)).list();
-      if (values.json) json(io, keys.map((k, i) => ({ kid: k.kid, createdAt: new Date(k.createdAt).toISOString(), signing: i === 0 })));
-      else io.stdout.write(table([['KID', 'CREATED', ''], ...keys.map((k, i) => [k.kid, when(k.createdAt), i === 0 ? 'signing' : ''])]));
-      return 0;
-    },
-  });
-}
+export const auth = withSubcommands(AUTH_USAGE, {
+  async 'rotate-key'(args, io) {
+    const { values } = parse(args, { prune: { type: 'string' } }, []);
+    const keep = values.prune === undefined ? undefined : Number(values.prune);
+    if (keep !== undefined && !(Number.isInteger(keep) && keep >= 1)) {
+      throw new UsageError(`--prune must be a whole number of keys to keep, at least 1, got ${JSON.stringify(values.prune)}`);
+    }
+    const keys = await openKeys(values, io);
+    const key = await keys.rotate();
+    io.stdout.write(`new signing key ${key.kid}\n`);
+    for (const kid of keep === undefined ? [] : keys.prune(keep)) io.stdout.write(`removed key ${kid}\n`);
+    return 0;
+  },
+  async keys(args, io) {
+    const { values } = parse(args, { json: { type: 'boolean' } }, []);
+    const keys = (await openKeys(values, io)).list();
+    if (values.json === true) io.stdout.write(json(keys.map((k, i) => ({ kid: k.kid, createdAt: new Date(k.createdAt).toISOString(), signing: i === 0 }))));
+    else io.stdout.write(table([['KID', 'CREATED', ''], ...keys.map((k, i) => [k.kid, when(k.createdAt), i === 0 ? 'signing' : ''])]));
+    return 0;
+  },
+});

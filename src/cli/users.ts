@@ -3,11 +3,14 @@
  * operator (SYSTEM) on the database `berth serve` uses, also while it runs. The first user
  * created switches access control on.
  */
-import { checkAccountName } from '../auth/accounts.ts';
 import { SYSTEM } from '../auth/principal.ts';
-import { CONFIG_HELP, dispatch, json, parse, processIO, readNewPassword, table, UsageError, withAccounts, type AccountsIO } from './account-context.ts';
+import { parse, readNewPassword, withAccounts } from './account-context.ts';
+import { UsageError } from './args.ts';
+import { withSubcommands } from './command.ts';
+import { CONFIG_HELP } from './config-options.ts';
+import { json, table } from './table.ts';
 
-export const USER_USAGE = `usage: berth user add NAME [--admin] [--password-stdin]
+const USAGE = `usage: berth user add NAME [--admin] [--password-stdin]
        berth user list [--json]
        berth user passwd NAME [--password-stdin]
        berth user del NAME
@@ -34,51 +37,50 @@ function bool(value: string): boolean {
   throw new UsageError(`expected true or false, got ${JSON.stringify(value)}`);
 }
 
-export function user(argv: string[], io: AccountsIO = processIO): Promise<number> {
-  return dispatch('user', USER_USAGE, argv, io, {
-    async add(args) {
-      const { values, positionals } = parse(args, { admin: { type: 'boolean' }, ...PASSWORD_STDIN }, ['NAME']);
-      const [name = ''] = positionals;
-      checkAccountName('user', name); // before the password is asked for
-      await withAccounts(values, io, async ({ access }) => {
-        const password = await readNewPassword(io, values['password-stdin'] === true);
-        const created = await access.accounts.createUser(SYSTEM, name, password, values.admin === true);
-        io.stdout.write(`created user ${created.name}${created.admin ? ' (administrator)' : ''}\n`);
-      });
-      return 0;
-    },
-    async list(args) {
-      const { values } = parse(args, { json: { type: 'boolean' } }, []);
-      const users = await withAccounts(values, io, ({ access }) => access.accounts.listUsers(SYSTEM));
-      if (values.json) json(io, users);
-      else if (users.length === 0) io.stdout.write('no users: access control is off until the first one is created\n');
-      else io.stdout.write(table([['NAME', 'ADMIN', 'CREATED'], ...users.map((u) => [u.name, u.admin ? 'yes' : 'no', u.createdAt.replace(/\.\d{3}Z$/, 'Z')])]));
-      return 0;
-    },
-    async passwd(args) {
-      const { values, positionals } = parse(args, PASSWORD_STDIN, ['NAME']);
-      const [name = ''] = positionals;
-      await withAccounts(values, io, async ({ access }) => {
-        await access.accounts.getUser(SYSTEM, name);
-        await access.accounts.setPassword(SYSTEM, name, await readNewPassword(io, values['password-stdin'] === true));
-      });
-      io.stdout.write(`password of ${name} changed\n`);
-      return 0;
-    },
-    async del(args) {
-      const { values, positionals } = parse(args, {}, ['NAME']);
-      const [name = ''] = positionals;
-      await withAccounts(values, io, ({ access }) => access.accounts.deleteUser(SYSTEM, name));
-      io.stdout.write(`deleted user ${name}\n`);
-      return 0;
-    },
-    async admin(args) {
-      const { values, positionals } = parse(args, {}, ['NAME', 'true|false']);
-      const [name = '', flag = ''] = positionals;
-      const admin = bool(flag);
-      await withAccounts(values, io, ({ access }) => access.accounts.setAdmin(SYSTEM, name, admin));
-      io.stdout.write(`${name} is ${admin ? 'now' : 'no longer'} an administrator\n`);
-      return 0;
-    },
-  });
-}
+export const user = withSubcommands(USAGE, {
+  async add(args, io) {
+    const { values, positionals } = parse(args, { admin: { type: 'boolean' }, ...PASSWORD_STDIN }, ['NAME']);
+    const [name = ''] = positionals;
+    const { checkAccountName } = await import('../auth/accounts.ts');
+    checkAccountName('user', name); // before the password is asked for
+    await withAccounts(values, io, async ({ access }) => {
+      const password = await readNewPassword(io, values['password-stdin'] === true);
+      const created = await access.accounts.createUser(SYSTEM, name, password, values.admin === true);
+      io.stdout.write(`created user ${created.name}${created.admin ? ' (administrator)' : ''}\n`);
+    });
+    return 0;
+  },
+  async list(args, io) {
+    const { values } = parse(args, { json: { type: 'boolean' } }, []);
+    const users = await withAccounts(values, io, ({ access }) => access.accounts.listUsers(SYSTEM));
+    if (values.json === true) io.stdout.write(json(users));
+    else if (users.length === 0) io.stdout.write('no users: access control is off until the first one is created\n');
+    else io.stdout.write(table([['NAME', 'ADMIN', 'CREATED'], ...users.map((u) => [u.name, u.admin ? 'yes' : 'no', u.createdAt.replace(/\.\d{3}Z$/, 'Z')])]));
+    return 0;
+  },
+  async passwd(args, io) {
+    const { values, positionals } = parse(args, PASSWORD_STDIN, ['NAME']);
+    const [name = ''] = positionals;
+    await withAccounts(values, io, async ({ access }) => {
+      await access.accounts.getUser(SYSTEM, name);
+      await access.accounts.setPassword(SYSTEM, name, await readNewPassword(io, values['password-stdin'] === true));
+    });
+    io.stdout.write(`password of ${name} changed\n`);
+    return 0;
+  },
+  async del(args, io) {
+    const { values, positionals } = parse(args, {}, ['NAME']);
+    const [name = ''] = positionals;
+    await withAccounts(values, io, ({ access }) => access.accounts.deleteUser(SYSTEM, name));
+    io.stdout.write(`deleted user ${name}\n`);
+    return 0;
+  },
+  async admin(args, io) {
+    const { values, positionals } = parse(args, {}, ['NAME', 'true|false']);
+    const [name = '', flag = ''] = positionals;
+    const admin = bool(flag);
+    await withAccounts(values, io, ({ access }) => access.accounts.setAdmin(SYSTEM, name, admin));
+    io.stdout.write(`${name} is ${admin ? 'now' : 'no longer'} an administrator\n`);
+    return 0;
+  },
+});

@@ -17,8 +17,8 @@ const alice: Credentials = { user: 'alice', password: 'alice-password' };
 describe('berth user|org|team|repo|token|auth beside a running server', () => {
   let server: BerthProcess;
   const berth = (args: string[], input?: string): Promise<RunResult> =>
-    run(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
-      env: { REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: server.root, REGISTRY_CONFIGURATION_PATH: undefined, REGISTRY_LOG_LEVEL: 'warn' },
+    run(process.execPath, ['bin/berth.js', ...args], {
+      env: { REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: server.root, REGISTRY_CONFIGURATION_PATH: undefined, REGISTRY_LOG_LEVEL: 'warn', BERTH_FROM_SOURCE: '1' },
       input: input ?? '',
     });
   const ok = async (args: string[], input?: string): Promise<RunResult> => {
@@ -42,16 +42,6 @@ describe('berth user|org|team|repo|token|auth beside a running server', () => {
     server = await startBerth();
   });
   after(() => server?.stop());
-
-  it('prints help for each command', async () => {
-    for (const command of ['user', 'org', 'team', 'repo', 'token', 'auth']) {
-      const res = await ok([command, '--help']);
-      assert.match(res.stdout, new RegExp(`^usage: berth ${command} `), command);
-      assert.match(res.stdout, /--config FILE/);
-    }
-    assert.match((await ok(['user', 'add', '--help'])).stdout, /^usage: berth user add NAME/);
-    assert.match((await ok(['--help'])).stdout, /user add\|list\|passwd\|del\|admin/);
-  });
 
   it('creates the first administrator while the server runs, who can then log in', async () => {
     assert.equal((await fetch(`${server.url}/v2/`)).status, 200, 'open before the first user');
@@ -93,10 +83,10 @@ describe('berth user|org|team|repo|token|auth beside a running server', () => {
     /** `berth user add NAME` under script(1)'s pseudo-terminal, typing each answer when its prompt shows. */
     const typed = (name: string, answers: string[]) =>
       new Promise<{ code: number | null; output: string }>((resolve, reject) => {
-        const command = `'${process.execPath}' --import tsx src/main.ts user add ${name}`;
+        const command = `'${process.execPath}' bin/berth.js user add ${name}`;
         const child = spawn('script', ['-qec', command, '/dev/null'], {
           cwd: REPO_ROOT,
-          env: { ...process.env, REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: server.root, REGISTRY_CONFIGURATION_PATH: '' },
+          env: { ...process.env, REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: server.root, REGISTRY_CONFIGURATION_PATH: '', BERTH_FROM_SOURCE: '1' },
           stdio: ['pipe', 'pipe', 'pipe'],
         });
         let output = '';
@@ -123,39 +113,54 @@ describe('berth user|org|team|repo|token|auth beside a running server', () => {
     assert.match(mismatch.output, /berth user: the passwords do not match/);
   });
 
-  it('says what is wrong in one line, exit 1 (78 for a bad config)', async () => {
-    const cases: [string[], string, RegExp][] = [
+  it('says what is wrong in one line: exit 1 when it failed, 2 with the usage for a mistake on the command line, 78 for a bad config', async () => {
+    const failures: [string[], string, RegExp][] = [
       [['user', 'add', 'alice', '--password-stdin'], 'another-password\n', /^berth user: the name "alice" is taken\n$/],
       [['user', 'add', 'Bad Name', '--password-stdin'], 'long-enough\n', /^berth user: user name must be/],
       [['user', 'add', 'bob', '--password-stdin'], 'short\n', /^berth user: password must have at least 8 characters\n$/],
-      [['user', 'add', 'bob', '--password-stdin'], '', /^berth user: no password on standard input/],
+      [['user', 'add', 'bob'], 'bob-password\nother-password\n', /^berth user: the passwords do not match\n$/],
       [['user', 'del', 'nobody'], '', /^berth user: no user nobody\n$/],
-      [['user', 'admin', 'alice', 'maybe'], '', /^berth user: expected true or false, got "maybe" \(see berth user --help\)\n$/],
-      [['user'], '', /^$/],
-      [['user', 'frob'], '', /^berth user: unknown subcommand "frob"/],
-      [['user', 'add'], '', /^berth user: missing NAME/],
-      [['user', 'list', '--bogus'], '', /^berth user: Unknown option '--bogus'/],
-      [['org', 'add', 'acme'], '', /^berth org: an organisation needs an owner: --owner USER/],
       [['org', 'show', 'nothing'], '', /^berth org: no organisation nothing\n$/],
       [['team', 'grant', 'nothing', 'devs', '*', 'read'], '', /^berth team: no organisation nothing\n$/],
-      [['team', 'grant', 'acme', 'devs', '*', 'owner'], '', /^berth team: role must be read, write, admin or none/],
-      [['repo', 'visibility', 'alice/app', 'open'], '', /^berth repo: visibility must be public or private/],
-      [['token', 'create'], '', /^berth token: --user USER is required/],
-      [['token', 'create', '--user', 'alice', '--expires', 'soon'], '', /^berth token: invalid expiry "soon"/],
       [['token', 'create', '--user', 'alice', '--scope', 'repository:../x:pull'], '', /^berth token: invalid repository name/],
       [['token', 'revoke', '--user', 'alice', 'nope'], '', /^berth token: no token nope of alice\n$/],
+    ];
+    const usageErrors: [string[], string, RegExp][] = [
+      [['user', 'add', 'bob', '--password-stdin'], '', /^berth user: no password on standard input\n/],
+      [['user', 'admin', 'alice', 'maybe'], '', /^berth user: expected true or false, got "maybe"\n/],
+      [['user'], '', /^berth user: missing subcommand \(add, list, passwd, del, admin\)\n/],
+      [['user', 'frob'], '', /^berth user: unknown subcommand "frob"/],
+      [['user', 'add'], '', /^berth user: missing NAME\n/],
+      [['user', 'list', '--bogus'], '', /^berth user: unknown option --bogus\n/],
+      [['org', 'add', 'acme'], '', /^berth org: an organisation needs an owner: --owner USER\n/],
+      [['org', 'member', 'promote', 'acme', 'alice'], '', /^berth org: unknown subcommand "promote" of member \(add, del\)\n/],
+      [['team', 'grant', 'acme', 'devs', '*', 'owner'], '', /^berth team: role must be read, write, admin or none/],
+      [['repo', 'visibility', 'alice/app', 'open'], '', /^berth repo: visibility must be public or private/],
+      [['token', 'create'], '', /^berth token: --user USER is required\n/],
+      [['token', 'create', '--user', 'alice', '--expires', 'soon'], '', /^berth token: invalid expiry "soon"/],
       [['auth', 'rotate-key', '--prune', '0'], '', /^berth auth: --prune must be a whole number/],
     ];
-    for (const [args, input, stderr] of cases) {
-      const res = await berth(args, input);
-      const expected = args.length === 1 ? 0 : 1;
-      assert.equal(res.code, expected, `berth ${args.join(' ')}: ${res.stderr}`);
-      assert.match(res.stderr, stderr, `berth ${args.join(' ')}`);
-      if (expected === 1) assert.equal(res.stderr.split('\n').length, 2, `one line: ${res.stderr}`);
+    const results = await Promise.all([...failures, ...usageErrors].map(([args, input]) => berth(args, input)));
+    const usages = new Map<string, string>();
+    for (const [i, [args, , stderr]] of [...failures, ...usageErrors].entries()) {
+      const res = results[i];
+      assert.ok(res !== undefined);
+      const what = `berth ${args.join(' ')}: ${res.stderr}`;
+      assert.match(res.stderr, stderr, what);
+      assert.equal(res.stdout, '', what);
+      if (i < failures.length) {
+        assert.equal(res.code, 1, what);
+        assert.equal(res.stderr.split('\n').length, 2, `one line: ${what}`);
+        continue;
+      }
+      assert.equal(res.code, 2, what);
+      const [command = ''] = args;
+      if (!usages.has(command)) usages.set(command, (await ok([command, '--help'])).stdout);
+      assert.equal(res.stderr.slice(res.stderr.indexOf('\n') + 1), usages.get(command), `one line, then the usage: ${what}`);
     }
     const config = await berth(['user', 'list', '--config', '/nonexistent/berth.yml']);
     assert.equal(config.code, 78, config.stderr);
-    assert.match(config.stderr, /^berth: invalid configuration\n/);
+    assert.match(config.stderr, /^berth: invalid configuration in \/nonexistent\/berth\.yml \(1 problem\):\n {2}\S.*cannot read config file/);
   });
 
   it('manages organisations, members, teams and their roles', async () => {
