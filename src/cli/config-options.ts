@@ -12,7 +12,7 @@ export const CONFIG_OPTIONS = {
   profile: { type: 'string' },
 } as const;
 
-export const CONFIG_HELP = `config options (as for berth serve):
+export const CONFIG_HELP = `config options (the same for every command):
   -c, --config FILE   the config file (default: $REGISTRY_CONFIGURATION_PATH); REGISTRY_* variables apply
   --profile NAME      a profile of the config file (default: $REGISTRY_PROFILE)
 `;
