@@ -1,24 +1,19 @@
 /**
- * Building access control from the config: the account store in the meta store's database, the
- * signing keys in the root directory, the token service, the policy and the authenticator.
+ * Building access control from the config: the accounts (accounts-setup.ts), the signing keys in
+ * the root directory, the token service and the authenticator.
  * Used by the server (main.ts) and by the CLI, which must agree on where everything lives.
  */
 import path from 'node:path';
-import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
-import type { MetaStore } from '../meta/store.ts';
-import { SqliteAccountStore } from '../meta/sqlite/account-store.ts';
 import { AccessControl } from './access-control.ts';
-import { AccountService } from './accounts.ts';
+import { openAccounts, type AccountsDeps } from './accounts-setup.ts';
 import { Authenticator } from './authenticator.ts';
 import { HtpasswdFile } from './htpasswd.ts';
 import { TokenService } from './jwt.ts';
 import { SigningKeys } from './keys.ts';
-import { AccessPolicy } from './policy.ts';
 import { LoginThrottle } from './throttle.ts';
 import { Sessions } from './sessions.ts';
-import { mirrorNamespaces } from '../proxy/routing.ts';
 
 /** Where the token signing keys live: auth.token.keydirectory, else `auth/keys` beside the metadata database; none in memory. */
 export function keyDirectory(config: Config): string | undefined {
@@ -28,28 +23,14 @@ export function keyDirectory(config: Config): string | undefined {
   return meta === ':memory:' ? undefined : path.join(path.dirname(path.resolve(meta)), 'auth', 'keys');
 }
 
-export interface AccessControlDeps {
-  config: Config;
-  database: Database.Database;
-  /** The registry's meta store: which repositories exist. */
-  meta: Pick<MetaStore, 'repositoryExists' | 'listRepositories'>;
+export interface AccessControlDeps extends AccountsDeps {
   log?: Logger;
   /** Told of every refused credential or token. */
   onFailure?: () => void;
 }
 
 export async function createAccessControl({ config, database, meta, log, onFailure }: AccessControlDeps): Promise<AccessControl> {
-  const store = new SqliteAccountStore(database);
-  const reserved = mirrorNamespaces(config.proxy);
-  const policy = new AccessPolicy({
-    store,
-    mirrorNamespaces: reserved,
-    defaultVisibility: config.access.defaultvisibility,
-    maxPrivateRepos: config.access.maxprivaterepos,
-    repositoryExists: (name) => meta.repositoryExists(name),
-    // Names sort after `ns/` exactly when they are under it (or sort later still).
-    namespaceHasRepositories: async (ns) => (await meta.listRepositories({ last: `${ns}/`, n: 1 }))[0]?.startsWith(`${ns}/`) === true,
-  });
+  const { store, policy, accounts } = openAccounts({ config, database, meta });
   const auth = config.auth;
   const htpasswd = auth?.htpasswd && new HtpasswdFile(path.resolve(auth.htpasswd.path), log);
   const token = auth?.token ?? { service: 'berth', issuer: 'berth', expiration: 300_000, realm: undefined, keydirectory: undefined };
@@ -58,7 +39,6 @@ export async function createAccessControl({ config, database, meta, log, onFailu
   const authenticator = new Authenticator({ store, throttle: new LoginThrottle(), htpasswd, log, onFailure });
   // distribution's htpasswd mode challenges with Basic; everything else with Docker's Bearer token flow.
   const basic = auth?.htpasswd !== undefined && auth.token === undefined;
-  const accounts = new AccountService(store, policy, { mirrorNamespaces: reserved });
   if (log !== undefined) {
     for (const { name, kind } of await accounts.reservedNamesInUse()) {
       const what = kind === 'org' ? 'organisation' : 'user';

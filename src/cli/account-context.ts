@@ -7,7 +7,8 @@
  */
 import type { ReadStream } from 'node:tty';
 import type { Config } from '../config/schema.ts';
-import type { AccessControl } from '../auth/access-control.ts';
+import type { AccountService } from '../auth/accounts.ts';
+import type { MetaStore } from '../meta/store.ts';
 import { parseCommandLine, UsageError, type Options, type Values } from './args.ts';
 import type { CliIO } from './command.ts';
 import { CONFIG_OPTIONS, loadCliConfig } from './config-options.ts';
@@ -21,20 +22,25 @@ export type ConfigValues = Values<typeof CONFIG_OPTIONS>;
 
 export interface Opened {
   config: Config;
-  access: AccessControl;
+  accounts: AccountService;
+  meta: MetaStore;
 }
 
-/** Open the server's database and access control, run `fn`, close the database. */
+/**
+ * Open the server's database and its accounts, run `fn`, close the database. Only the account
+ * service is built (auth/accounts-setup.ts): no token service, keys or throttle, which a command
+ * does not need and which cost a listing most of its start-up.
+ */
 export async function withAccounts<T>(values: ConfigValues, io: CliIO, fn: (opened: Opened) => Promise<T>): Promise<T> {
   const { config } = await loadCliConfig(values, io);
   if (config.meta.sqlite.path === ':memory:') {
     throw new Error('the meta store is in memory (storage.inmemory): accounts live only in the running process');
   }
-  const [{ SqliteMetaStore }, { createAccessControl }] = await Promise.all([import('../meta/sqlite/sqlite-store.ts'), import('../auth/setup.ts')]);
+  const [{ SqliteMetaStore }, { openAccounts }] = await Promise.all([import('../meta/sqlite/sqlite-store.ts'), import('../auth/accounts-setup.ts')]);
   const meta = new SqliteMetaStore(config.meta.sqlite.path);
   try {
-    const access = await createAccessControl({ config, database: meta.database, meta });
-    return await fn({ config, access });
+    const { accounts } = openAccounts({ config, database: meta.database, meta });
+    return await fn({ config, accounts, meta });
   } finally {
     await meta.close();
   }

@@ -58,13 +58,13 @@ export const org = withSubcommands(ORG_USAGE, {
     const owner = values.owner;
     if (owner === undefined) throw new UsageError('an organisation needs an owner: --owner USER');
     const [name = ''] = positionals;
-    await withAccounts(values, io, ({ access }) => access.accounts.createOrg(SYSTEM, name, owner));
+    await withAccounts(values, io, ({ accounts }) => accounts.createOrg(SYSTEM, name, owner));
     io.stdout.write(`created organisation ${name}, owned by ${owner}\n`);
     return 0;
   },
   async list(args, io) {
     const { values } = parse(args, { json: { type: 'boolean' } }, []);
-    const orgs = await withAccounts(values, io, ({ access }) => access.accounts.listOrgs(SYSTEM));
+    const orgs = await withAccounts(values, io, ({ accounts }) => accounts.listOrgs(SYSTEM));
     if (values.json === true) io.stdout.write(json(orgs.map((o) => ({ name: o.name, createdAt: new Date(o.createdAt).toISOString() }))));
     else if (orgs.length === 0) io.stdout.write('no organisations\n');
     else io.stdout.write(table([['NAME', 'CREATED'], ...orgs.map((o) => [o.name, when(o.createdAt)])]));
@@ -73,7 +73,7 @@ export const org = withSubcommands(ORG_USAGE, {
   async show(args, io) {
     const { values, positionals } = parse(args, { json: { type: 'boolean' } }, ['ORG']);
     const [name = ''] = positionals;
-    const { org: record, members, teams } = await withAccounts(values, io, ({ access }) => access.accounts.getOrg(SYSTEM, name));
+    const { org: record, members, teams } = await withAccounts(values, io, ({ accounts }) => accounts.getOrg(SYSTEM, name));
     if (values.json === true) {
       io.stdout.write(json({ name: record.name, createdAt: new Date(record.createdAt).toISOString(), members, teams: teams.map(({ org: _, ...t }) => t) }));
       return 0;
@@ -93,7 +93,7 @@ export const org = withSubcommands(ORG_USAGE, {
   async del(args, io) {
     const { values, positionals } = parse(args, {}, ['ORG']);
     const [name = ''] = positionals;
-    await withAccounts(values, io, ({ access }) => access.accounts.deleteOrg(SYSTEM, name));
+    await withAccounts(values, io, ({ accounts }) => accounts.deleteOrg(SYSTEM, name));
     io.stdout.write(`deleted organisation ${name}\n`);
     return 0;
   },
@@ -103,8 +103,8 @@ export const org = withSubcommands(ORG_USAGE, {
     const [name = '', user = ''] = positionals;
     const owner = values.owner === true;
     if (action === 'del' && owner) throw new UsageError('--owner is for member add');
-    await withAccounts(values, io, ({ access }) =>
-      action === 'add' ? access.accounts.setOrgMember(SYSTEM, name, user, owner) : access.accounts.removeOrgMember(SYSTEM, name, user),
+    await withAccounts(values, io, ({ accounts }) =>
+      action === 'add' ? accounts.setOrgMember(SYSTEM, name, user, owner) : accounts.removeOrgMember(SYSTEM, name, user),
     );
     io.stdout.write(action === 'add' ? `${user} is ${owner ? 'an owner' : 'a member'} of ${name}\n` : `removed ${user} from ${name}\n`);
     return 0;
@@ -122,8 +122,8 @@ function roleOf(text: string): Role | null {
 const addOrDel = (action: 'add' | 'del'): Subcommand => async (args, io) => {
   const { values, positionals } = parse(args, {}, ['ORG', 'TEAM']);
   const [name = '', teamName = ''] = positionals;
-  await withAccounts(values, io, ({ access }) =>
-    action === 'add' ? access.accounts.createTeam(SYSTEM, name, teamName) : access.accounts.deleteTeam(SYSTEM, name, teamName),
+  await withAccounts(values, io, ({ accounts }) =>
+    action === 'add' ? accounts.createTeam(SYSTEM, name, teamName) : accounts.deleteTeam(SYSTEM, name, teamName),
   );
   io.stdout.write(`${action === 'add' ? 'created' : 'deleted'} team ${name}/${teamName}\n`);
   return 0;
@@ -136,8 +136,8 @@ export const team = withSubcommands(TEAM_USAGE, {
     const { action, rest } = memberAction(args);
     const { values, positionals } = parse(rest, {}, ['ORG', 'TEAM', 'USER']);
     const [name = '', teamName = '', user = ''] = positionals;
-    await withAccounts(values, io, ({ access }) =>
-      action === 'add' ? access.accounts.addTeamMember(SYSTEM, name, teamName, user) : access.accounts.removeTeamMember(SYSTEM, name, teamName, user),
+    await withAccounts(values, io, ({ accounts }) =>
+      action === 'add' ? accounts.addTeamMember(SYSTEM, name, teamName, user) : accounts.removeTeamMember(SYSTEM, name, teamName, user),
     );
     io.stdout.write(action === 'add' ? `added ${user} to team ${name}/${teamName}\n` : `removed ${user} from team ${name}/${teamName}\n`);
     return 0;
@@ -148,7 +148,7 @@ export const team = withSubcommands(TEAM_USAGE, {
     const role = roleOf(roleText);
     // '*' is every repository of the organisation; a bare name is one of its repositories.
     const repository = repo === '*' ? '' : repo.includes('/') ? repo : `${name}/${repo}`;
-    await withAccounts(values, io, ({ access }) => access.accounts.setTeamPermission(SYSTEM, name, teamName, repository, role));
+    await withAccounts(values, io, ({ accounts }) => accounts.setTeamPermission(SYSTEM, name, teamName, repository, role));
     const target = repository === '' ? `every repository of ${name}` : repository;
     io.stdout.write(role === null ? `team ${name}/${teamName} has no role on ${target} any more\n` : `team ${name}/${teamName} has ${role} on ${target}\n`);
     return 0;

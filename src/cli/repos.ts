@@ -23,8 +23,9 @@ export const repo = withSubcommands(USAGE, {
   async show(args, io) {
     const { values, positionals } = parse(args, { json: { type: 'boolean' } }, ['NAME']);
     const [name = ''] = positionals;
-    const r = await withAccounts(values, io, ({ access }) => access.accounts.repository(SYSTEM, name));
-    const view = { name: r.name, namespace: r.namespace, visibility: r.visibility, createdAt: when(r.createdAt), updatedAt: when(r.updatedAt) };
+    // the dates of every view: created by the first push, updated by the last push, tag move or delete
+    const { r, times } = await withAccounts(values, io, async ({ accounts, meta }) => ({ r: await accounts.repository(SYSTEM, name), times: await meta.repositoryTimes(name) }));
+    const view = { name: r.name, namespace: r.namespace, visibility: r.visibility, createdAt: when(times?.createdAt ?? null), updatedAt: when(times?.updatedAt ?? null) };
     if (values.json === true) io.stdout.write(json(view));
     else io.stdout.write(`${view.name}\n  visibility  ${view.visibility}\n  created     ${view.createdAt}\n  updated     ${view.updatedAt}\n`);
     return 0;
@@ -34,7 +35,7 @@ export const repo = withSubcommands(USAGE, {
     const [name = '', wanted = ''] = positionals;
     const visibility = VISIBILITIES.find((v): v is Visibility => v === wanted);
     if (visibility === undefined) throw new UsageError(`visibility must be public or private, got ${JSON.stringify(wanted)}`);
-    await withAccounts(values, io, ({ access }) => access.accounts.setVisibility(SYSTEM, name, visibility));
+    await withAccounts(values, io, ({ accounts }) => accounts.setVisibility(SYSTEM, name, visibility));
     io.stdout.write(`${name} is ${visibility}\n`);
     return 0;
   },

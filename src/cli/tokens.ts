@@ -72,8 +72,8 @@ export const token = withSubcommands(TOKEN_USAGE, {
     const { values } = parse(args, CREATE_OPTIONS, []);
     const user = requireUser(values.user);
     const expiresAt = values.expires === undefined ? null : expiry(values.expires);
-    const created = await withAccounts(values, io, ({ access }) =>
-      access.accounts.createToken(SYSTEM, user, values.name ?? 'cli', values.scope ?? null, expiresAt),
+    const created = await withAccounts(values, io, ({ accounts }) =>
+      accounts.createToken(SYSTEM, user, values.name ?? 'cli', values.scope ?? null, expiresAt),
     );
     io.stderr.write(`created ${describe(created.token)}\n`);
     io.stdout.write(`${created.secret}\n`);
@@ -82,7 +82,7 @@ export const token = withSubcommands(TOKEN_USAGE, {
   async list(args, io) {
     const { values } = parse(args, { user: { type: 'string' }, json: { type: 'boolean' } }, []);
     const user = requireUser(values.user);
-    const tokens = await withAccounts(values, io, ({ access }) => access.accounts.listTokens(SYSTEM, user));
+    const tokens = await withAccounts(values, io, ({ accounts }) => accounts.listTokens(SYSTEM, user));
     if (values.json === true) {
       const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
       io.stdout.write(json(tokens.map((t) => ({ ...t, createdAt: iso(t.createdAt), expiresAt: iso(t.expiresAt), lastUsedAt: iso(t.lastUsedAt) }))));
@@ -97,7 +97,7 @@ export const token = withSubcommands(TOKEN_USAGE, {
     const { values, positionals } = parse(args, { user: { type: 'string' } }, ['ID']);
     const user = requireUser(values.user);
     const [id = ''] = positionals;
-    await withAccounts(values, io, ({ access }) => access.accounts.revokeToken(SYSTEM, user, id));
+    await withAccounts(values, io, ({ accounts }) => accounts.revokeToken(SYSTEM, user, id));
     io.stdout.write(`revoked token ${id} of ${user}\n`);
     return 0;
   },

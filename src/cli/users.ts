@@ -43,16 +43,16 @@ export const user = withSubcommands(USAGE, {
     const [name = ''] = positionals;
     const { checkAccountName } = await import('../auth/accounts.ts');
     checkAccountName('user', name); // before the password is asked for
-    await withAccounts(values, io, async ({ access }) => {
+    await withAccounts(values, io, async ({ accounts }) => {
       const password = await readNewPassword(io, values['password-stdin'] === true);
-      const created = await access.accounts.createUser(SYSTEM, name, password, values.admin === true);
+      const created = await accounts.createUser(SYSTEM, name, password, values.admin === true);
       io.stdout.write(`created user ${created.name}${created.admin ? ' (administrator)' : ''}\n`);
     });
     return 0;
   },
   async list(args, io) {
     const { values } = parse(args, { json: { type: 'boolean' } }, []);
-    const users = await withAccounts(values, io, ({ access }) => access.accounts.listUsers(SYSTEM));
+    const users = await withAccounts(values, io, ({ accounts }) => accounts.listUsers(SYSTEM));
     if (values.json === true) io.stdout.write(json(users));
     else if (users.length === 0) io.stdout.write('no users: access control is off until the first one is created\n');
     else io.stdout.write(table([['NAME', 'ADMIN', 'CREATED'], ...users.map((u) => [u.name, u.admin ? 'yes' : 'no', u.createdAt.replace(/\.\d{3}Z$/, 'Z')])]));
@@ -61,9 +61,9 @@ export const user = withSubcommands(USAGE, {
   async passwd(args, io) {
     const { values, positionals } = parse(args, PASSWORD_STDIN, ['NAME']);
     const [name = ''] = positionals;
-    await withAccounts(values, io, async ({ access }) => {
-      await access.accounts.getUser(SYSTEM, name);
-      await access.accounts.setPassword(SYSTEM, name, await readNewPassword(io, values['password-stdin'] === true));
+    await withAccounts(values, io, async ({ accounts }) => {
+      await accounts.getUser(SYSTEM, name);
+      await accounts.setPassword(SYSTEM, name, await readNewPassword(io, values['password-stdin'] === true));
     });
     io.stdout.write(`password of ${name} changed\n`);
     return 0;
@@ -71,7 +71,7 @@ export const user = withSubcommands(USAGE, {
   async del(args, io) {
     const { values, positionals } = parse(args, {}, ['NAME']);
     const [name = ''] = positionals;
-    await withAccounts(values, io, ({ access }) => access.accounts.deleteUser(SYSTEM, name));
+    await withAccounts(values, io, ({ accounts }) => accounts.deleteUser(SYSTEM, name));
     io.stdout.write(`deleted user ${name}\n`);
     return 0;
   },
@@ -79,7 +79,7 @@ export const user = withSubcommands(USAGE, {
     const { values, positionals } = parse(args, {}, ['NAME', 'true|false']);
     const [name = '', flag = ''] = positionals;
     const admin = bool(flag);
-    await withAccounts(values, io, ({ access }) => access.accounts.setAdmin(SYSTEM, name, admin));
+    await withAccounts(values, io, ({ accounts }) => accounts.setAdmin(SYSTEM, name, admin));
     io.stdout.write(`${name} is ${admin ? 'now' : 'no longer'} an administrator\n`);
     return 0;
   },

@@ -205,6 +205,11 @@ describe('berth user|org|team|repo|token|auth beside a running server', () => {
     await new AuthClient(server.url, alice, 'basic').pushImage('alice/app', '1.0');
     const anonymous = () => fetch(`${server.url}${paths.manifest('alice/app', '1.0')}`, { method: 'HEAD' }).then((r) => r.status);
     assert.equal(await anonymous(), 401);
+    // dates as every view gives them: created by the first push (no settings were ever written)
+    const api = (await apiGet(paths.apiRepository('alice/app'), admin)) as { createdAt: string; updatedAt: string };
+    const dates = JSON.parse((await ok(['repo', 'show', 'alice/app', '--json'])).stdout) as { createdAt: string; updatedAt: string };
+    const seconds = (iso: string): string => iso.replace(/\.\d{3}Z$/, 'Z');
+    assert.deepEqual([dates.createdAt, dates.updatedAt], [seconds(api.createdAt), seconds(api.updatedAt)]);
     assert.equal((await ok(['repo', 'visibility', 'alice/app', 'public'])).stdout, 'alice/app is public\n');
     assert.equal(await anonymous(), 200);
     const shown = JSON.parse((await ok(['repo', 'show', 'alice/app', '--json'])).stdout) as { visibility: string; namespace: string };

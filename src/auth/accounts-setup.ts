@@ -1,0 +1,41 @@
+/**
+ * The account service alone, built from the config: the account store in the meta store's
+ * database, the access policy and the AccountService. What `berth user|org|team|repo|token` need,
+ * without the token service, signing keys or login throttle (jose and three large caches), so a
+ * CLI call loads and builds only this; createAccessControl builds on it for the server.
+ */
+import type Database from 'better-sqlite3';
+import type { Config } from '../config/schema.ts';
+import type { MetaStore } from '../meta/store.ts';
+import { SqliteAccountStore } from '../meta/sqlite/account-store.ts';
+import { AccountService } from './accounts.ts';
+import { AccessPolicy } from './policy.ts';
+import { mirrorNamespaces } from '../proxy/routing.ts';
+
+export interface AccountsDeps {
+  config: Config;
+  database: Database.Database;
+  /** The registry's meta store: which repositories exist. */
+  meta: Pick<MetaStore, 'repositoryExists' | 'listRepositories'>;
+}
+
+export interface OpenedAccounts {
+  store: SqliteAccountStore;
+  policy: AccessPolicy;
+  accounts: AccountService;
+}
+
+export function openAccounts({ config, database, meta }: AccountsDeps): OpenedAccounts {
+  const store = new SqliteAccountStore(database);
+  const reserved = mirrorNamespaces(config.proxy);
+  const policy = new AccessPolicy({
+    store,
+    mirrorNamespaces: reserved,
+    defaultVisibility: config.access.defaultvisibility,
+    maxPrivateRepos: config.access.maxprivaterepos,
+    repositoryExists: (name) => meta.repositoryExists(name),
+    // Names sort after `ns/` exactly when they are under it (or sort later still).
+    namespaceHasRepositories: async (ns) => (await meta.listRepositories({ last: `${ns}/`, n: 1 }))[0]?.startsWith(`${ns}/`) === true,
+  });
+  return { store, policy, accounts: new AccountService(store, policy, { mirrorNamespaces: reserved }) };
+}
