@@ -34,7 +34,9 @@ export interface Rule {
 }
 
 export const RULES: Rule[] = [
-  { match: /^npm ci && npm start$/, run: 'npm start', serve: 'main', why: '.ci/run ran npm ci on this clone before npm test' },
+  { match: /^npm ci$/, skip: '.ci/run ran it on this clone before npm test' },
+  { match: /^npm link$/, why: 'run as written; npm_config_prefix points it at a global prefix of the test\'s own, whose bin/ is on PATH' },
+  { match: /^npm start$/, serve: 'main' },
   { match: /^npm test$/, skip: 'this is the run that npm test is making' },
   { match: /^npm run typecheck$/, skip: 'npm test runs it first' },
   { match: /^npm run lint$/, skip: '.ci/run runs it before npm test' },

@@ -8,7 +8,7 @@
  * from the test fixtures first, under the names the README uses.
  */
 import assert from 'node:assert/strict';
-import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { writeDockerArchive, writeSingleArchLayout } from '../fixtures/oci.ts';
@@ -30,10 +30,9 @@ describe('the README, run', { skip: tools.skip }, () => {
     tools.check();
     work = await tempDir('readme');
     places = { port: await freePort(), probePort: await freePort(), srv: join(work, 'srv') };
-    const bin = join(work, 'bin');
-    await Promise.all([bin, places.srv, join(work, 'home')].map((d) => mkdir(d, { recursive: true })));
-    // `berth` on PATH, as `npm link` puts it there
-    await symlink(join(REPO_ROOT, 'bin', 'berth.js'), join(bin, 'berth'));
+    // `npm link` links into this prefix; `berth` is found in its bin/ once the README's `npm link` ran
+    const prefix = join(work, 'npm-global');
+    await Promise.all([places.srv, join(work, 'home')].map((d) => mkdir(d, { recursive: true })));
     await mkdir(join(work, 'docker'));
     // 127.0.0.0/8 is insecure to dockerd by default, as the README says; naming it changes nothing
     daemon = await startDockerd(join(work, 'docker'), `127.0.0.1:${places.port}`);
@@ -42,7 +41,8 @@ describe('the README, run', { skip: tools.skip }, () => {
     const registriesConf = join(work, 'registries.conf');
     await writeFile(registriesConf, 'unqualified-search-registries = []\n');
     env = {
-      PATH: `${bin}:${process.env.PATH ?? ''}`,
+      PATH: `${join(prefix, 'bin')}:${process.env.PATH ?? ''}`,
+      npm_config_prefix: prefix,
       HOME: join(work, 'home'),
       ...daemon.env,
       ...podman.env,
