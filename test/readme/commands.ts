@@ -41,7 +41,6 @@ export const RULES: Rule[] = [
   { match: /^npm run typecheck$/, skip: 'npm test runs it first' },
   { match: /^npm run lint$/, skip: '.ci/run runs it before npm test' },
   { match: /^npm run bench(:ui)?$/, skip: 'a benchmark of minutes beside distribution and nginx, not a test' },
-  { match: /^npm run build:ui$/, skip: 'npm test runs it first' },
   { match: /^npm run docs:config$/, skip: 'it rewrites docs/configuration.md; src/config/docs.test.ts fails when that file differs from what it would write' },
   { match: /^deploy\/build-image\.sh\b/, skip: 'test/image/image.test.ts builds the image with it (a minute or two) and runs it' },
   { match: /^mkdir -p \/srv\/berth && chown 10001/, skip: 'test/image/image.test.ts gives its volume directory to uid 10001' },
