@@ -36,5 +36,5 @@ EXPOSE 5000
 USER 10001:10001
 STOPSIGNAL SIGTERM
 LABEL org.opencontainers.image.title=berth org.opencontainers.image.licenses=Apache-2.0
-ENTRYPOINT ["node", "/app/dist/main.js"]
+ENTRYPOINT ["node", "/app/bin/berth.js"]
 CMD ["serve"]

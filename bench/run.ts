@@ -67,7 +67,7 @@ async function main(): Promise<void> {
     try {
       buildBerth();
       berth = await startBerth(work);
-      berthStatus = `berth: ${gitRev()}, \`npm run build\` then \`node dist/main.js serve\``;
+      berthStatus = `berth: ${gitRev()}, \`npm run build\` then \`node bin/berth.js serve\``;
     } catch (err) {
       berthStatus = `berth: FAILED TO START: ${errMsg(err).replace(/\s+/g, ' ').slice(0, 300)}`;
     }

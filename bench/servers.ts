@@ -19,7 +19,7 @@ export interface Server {
 export const REPO_ROOT = new URL('..', import.meta.url).pathname.replace(/\/$/, '');
 export const BERTH_SOURCE = join(REPO_ROOT, 'src', 'main.ts');
 /** berth runs as deployed: the compiled build (`npm run build`), not through the tsx loader. */
-export const BERTH_MAIN = join(REPO_ROOT, 'dist', 'main.js');
+export const BERTH_MAIN = join(REPO_ROOT, 'bin', 'berth.js');
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

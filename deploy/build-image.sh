@@ -19,7 +19,7 @@
 # buildah's storage is its usual one (containers-storage; CONTAINERS_STORAGE_CONF and the other
 # containers/ variables apply). Only the first --tag and the image ID are printed on stdout.
 #
-# The image: ENTRYPOINT node /app/dist/main.js, CMD serve (so `docker run IMAGE user add alice`
+# The image: ENTRYPOINT node /app/bin/berth.js, CMD serve (so `docker run IMAGE user add alice`
 # runs the CLI, as does `berth` on its PATH); REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY=/data, VOLUME /data owned by the
 # non-root user berth (uid and gid 10001) it runs as, EXPOSE 5000, STOPSIGNAL SIGTERM.
 set -euo pipefail
@@ -164,7 +164,7 @@ buildah config \
   --port 5000/tcp \
   --volume /data \
   --stop-signal SIGTERM \
-  --entrypoint '["/usr/local/bin/node", "/app/dist/main.js"]' \
+  --entrypoint '["/usr/local/bin/node", "/app/bin/berth.js"]' \
   --cmd '["serve"]' \
   "${labels[@]}" \
   "$ctr"

@@ -1,10 +1,10 @@
 /**
  * The composition root: from a validated config, build the storage driver, the meta store, the
  * registry domain and the HTTP server, and start them. No logic lives here beyond wiring; every
- * optional feature is switched on from here alone. Run as a script, it hands argv to the CLI.
+ * optional feature is switched on from here alone. The command line (bin/berth.js, src/cli) starts
+ * it through `berth serve`; nothing here imports the CLI.
  */
 import type { Server } from 'node:http';
-import { pathToFileURL } from 'node:url';
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
 import type { Config } from './config/schema.ts';
@@ -237,15 +237,4 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
       await meta.close();
     },
   };
-}
-
-// Run as a script: hand argv to the CLI. Not a top-level await: the CLI imports this module,
-// which must finish evaluating first.
-const entry = process.argv[1];
-if (entry !== undefined && import.meta.url === pathToFileURL(path.resolve(entry)).href) {
-  void import('./cli/index.ts')
-    .then(({ runCli }) => runCli(process.argv.slice(2)))
-    .then((code) => {
-      process.exitCode = code;
-    });
 }

@@ -114,9 +114,10 @@ async function serverCommand(opts: StartOptions, root: string, port: number): Pr
     }
     return { cmd: 'docker-registry', args: ['serve', config], env: { ...env, REGISTRY_STORAGE_DELETE_ENABLED: 'true' }, scratch };
   }
-  const args = ['--import', 'tsx', 'src/main.ts', 'serve'];
+  // the command line's entry, on the sources (never a dist/ that may be older than them)
+  const args = ['bin/berth.js', 'serve'];
   if (opts.configFile !== undefined) args.push('--config', opts.configFile);
-  return { cmd: process.execPath, args, env, scratch: [] };
+  return { cmd: process.execPath, args, env: { ...env, BERTH_FROM_SOURCE: '1' }, scratch: [] };
 }
 
 /** Starts the registry server on a free loopback port and waits until GET /v2/ answers. */

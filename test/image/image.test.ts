@@ -117,7 +117,7 @@ describe('container image (deploy/build-image.sh)', { skip: tools.skip, timeout:
     assert.deepEqual(Object.keys(config.ExposedPorts ?? {}), ['5000/tcp']);
     assert.deepEqual(Object.keys(config.Volumes ?? {}), ['/data']);
     assert.ok(config.Env?.includes('REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY=/data'), `Env: ${config.Env?.join(' ')}`);
-    assert.deepEqual([...(config.Entrypoint ?? []), ...(config.Cmd ?? [])], ['/usr/local/bin/node', '/app/dist/main.js', 'serve']);
+    assert.deepEqual([...(config.Entrypoint ?? []), ...(config.Cmd ?? [])], ['/usr/local/bin/node', '/app/bin/berth.js', 'serve']);
     assert.equal(config.StopSignal, 'SIGTERM');
     assert.equal(config.Labels?.['org.opencontainers.image.version'], pkg.version);
 
