@@ -15,6 +15,7 @@ import { bindHttpOptions, TrustedProxies } from './http/client-address.ts';
 import type { HttpOptions } from './http/context.ts';
 import { accessLogger, type RequestObserver } from './http/request-done.ts';
 import { SqliteMetaStore } from './meta/sqlite/sqlite-store.ts';
+import { SqliteEventQueue } from './meta/sqlite/event-queue.ts';
 import { Registry } from './registry/registry.ts';
 import { withPathValidation } from './storage/base.ts';
 import type { StorageDriver } from './storage/driver.ts';
@@ -141,7 +142,7 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
   ]);
   const notifications = new ReloadableNotifications({
     config: config.notifications,
-    database: sqlite.database,
+    queue: new SqliteEventQueue(sqlite.database),
     log,
     port: parseAddr(config.http.addr).port,
   });

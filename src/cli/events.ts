@@ -53,7 +53,7 @@ export const eventsCommand: Command = {
     if (!Number.isInteger(limit) || limit < 0) throw new UsageError(`--limit must be a whole number, got ${JSON.stringify(values.limit)}`);
     const path = (await loadCliConfig(values, io)).config.meta.sqlite.path;
     if (path === ':memory:') throw new Error('the meta store is in memory (storage.inmemory); only the running process can see its queue');
-    const { openQueueReadOnly } = await import('../events/sqlite-queue.ts');
+    const { openQueueReadOnly } = await import('../meta/sqlite/event-queue.ts');
     let opened: ReturnType<typeof openQueueReadOnly>;
     try {
       opened = openQueueReadOnly(path);

@@ -1,19 +1,17 @@
 /**
- * Notifications, assembled: the durable queue on the meta store's database, the sink the HTTP
+ * Notifications, assembled: the durable queue the backend gives, the sink the HTTP
  * layer calls, and the dispatcher sending to the configured endpoints. The composition root
  * builds this once; with no enabled endpoint the sink is the NoopSink and nothing runs (the queue
  * is still there, so deliveries left for an endpoint since removed can be listed).
  */
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
-import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { NotificationsConfig } from '../config/schema.ts';
 import { Dispatcher, type DispatcherOptions } from './dispatcher.ts';
 import { endpointsFromConfig } from './endpoint.ts';
 import type { EventQueue } from './queue.ts';
 import { NoopSink, QueueSink, type EventSink } from './sink.ts';
-import { SqliteEventQueue } from './sqlite-queue.ts';
 
 export interface Notifications {
   sink: EventSink;
@@ -75,8 +73,8 @@ export class ReloadableNotifications implements Notifications {
 export interface NotificationsOptions {
   /** The validated `notifications` section (undefined: none). */
   config: NotificationsConfig | undefined;
-  /** The meta store's connection (SqliteMetaStore.database). */
-  database: Database.Database;
+  /** The durable queue (the backend's `events`); shared by every configuration a reload brings. */
+  queue: EventQueue;
   log: Logger;
   /** This node's port, for events' source.addr (`<hostname>:<port>`, as distribution). */
   port: number;
@@ -85,7 +83,7 @@ export interface NotificationsOptions {
 }
 
 export function createNotifications(opts: NotificationsOptions): Notifications {
-  const queue = new SqliteEventQueue(opts.database);
+  const { queue } = opts;
   const endpoints = endpointsFromConfig(opts.config);
   if (endpoints.length === 0) return { sink: NoopSink, queue, start: () => undefined, stop: async () => undefined };
   const log = opts.log.child({ component: 'notifications' });

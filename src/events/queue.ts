@@ -2,8 +2,8 @@
  * The durable queue of event deliveries: one row per (event, endpoint), written before the
  * response of the request that caused the event, removed only after the endpoint accepted it (and
  * a retention period). Kept apart from MetaStore: a different concern that happens to share its
- * database (sqlite-queue.ts). Delivery is at-least-once: a crash between a successful POST and
- * markDelivered sends the event again.
+ * database (src/meta/sqlite/event-queue.ts; one suite for all, queue-conformance.ts). Delivery is
+ * at-least-once: a crash between a successful POST and markDelivered sends the event again.
  */
 import type { RegistryEvent } from './event.ts';
 

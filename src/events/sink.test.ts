@@ -1,10 +1,9 @@
-/** The sink (events as distribution builds them, ignore rules at enqueue time) and the SQLite queue. */
+/** The sink: events as distribution builds them, ignore rules at enqueue time. The queue has its own suite (queue-conformance.ts). */
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { BLOB_MEDIA_TYPE } from './event.ts';
 import { NoopSink, QueueSink } from './sink.ts';
-import { SqliteEventQueue } from './sqlite-queue.ts';
-import { REQUEST, SOURCE, captureLog, endpoints, event, tempStore, type TempStore } from './test-support.ts';
+import { REQUEST, SOURCE, captureLog, endpoints, tempStore, type TempStore } from './test-support.ts';
 
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const digest = (c: string) => `sha256:${c.repeat(64)}`;
@@ -109,44 +108,5 @@ describe('event sink', () => {
   it('NoopSink does nothing', async () => {
     await NoopSink.manifestPushed({ repository: 'r', digest: digest('a'), mediaType: OCI_MANIFEST, size: 1 }, REQUEST);
     await NoopSink.tagDeleted({ repository: 'r', tag: 't' }, REQUEST);
-  });
-});
-
-describe('sqlite event queue', () => {
-  let store: TempStore;
-  beforeEach(async () => {
-    store = await tempStore();
-  });
-  afterEach(() => store.cleanup());
-
-  it('claims the head of one endpoint in order, and holds it until its retry is due', async () => {
-    const now = 1_000_000;
-    const queue = new SqliteEventQueue(store.meta.database, () => now);
-    await queue.enqueue([1, 2, 3].map((n) => ({ endpoint: 'a', event: event(n) })));
-    await queue.enqueue([{ endpoint: 'b', event: event(9) }]);
-    const first = await queue.claim('a', 2, now);
-    assert.deepEqual(first.deliveries.map((d) => d.event.target.tag), ['v1', 'v2']);
-    await queue.markFailed(first.deliveries.map((d) => d.id), 'HTTP 500', now + 60_000);
-    assert.deepEqual(await queue.claim('a', 10, now), { deliveries: [], nextDueAt: now + 60_000 }, 'v3 waits behind v1');
-    assert.deepEqual((await queue.claim('b', 10, now)).deliveries.map((d) => d.event.target.tag), ['v9'], 'other endpoints go on');
-
-    const due = await queue.claim('a', 10, now + 60_000);
-    assert.deepEqual(due.deliveries.map((d) => [d.event.target.tag, d.attempts, d.lastError]), [
-      ['v1', 1, 'HTTP 500'],
-      ['v2', 1, 'HTTP 500'],
-      ['v3', 0, null],
-    ]);
-    assert.deepEqual((await queue.list({ state: 'failed' })).map((d) => d.event.target.tag), ['v1', 'v2']);
-    assert.deepEqual((await queue.list({ state: 'pending' })).map((d) => d.event.target.tag), ['v3', 'v9']);
-    assert.deepEqual(await queue.backlog(), [
-      { endpoint: 'a', pending: 1, failed: 2, oldestCreatedAt: now, lastError: 'HTTP 500' },
-      { endpoint: 'b', pending: 1, failed: 0, oldestCreatedAt: now, lastError: null },
-    ]);
-
-    await queue.markDelivered(due.deliveries.map((d) => d.id), now);
-    assert.deepEqual(await queue.claim('a', 10, now + 60_000), { deliveries: [] });
-    assert.equal(await queue.prune(now), 0, 'kept for the retention period');
-    assert.equal(await queue.prune(now + 1), 3);
-    assert.deepEqual((await queue.list()).map((d) => d.endpoint), ['b']);
   });
 });

@@ -4,10 +4,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
 import { configSchema } from '../config/schema.ts';
+import { SqliteEventQueue } from '../meta/sqlite/event-queue.ts';
 import { SqliteMetaStore } from '../meta/sqlite/sqlite-store.ts';
 import { endpointsFromConfig, type EndpointSettings } from './endpoint.ts';
 import { createEvent, type EventAction, type EventTarget, type RegistryEvent, type RequestInfo } from './event.ts';
-import { SqliteEventQueue } from './sqlite-queue.ts';
 
 export const REQUEST: RequestInfo = { id: 'req-1', addr: '127.0.0.1:4000', host: 'registry.test', method: 'PUT', useragent: 'test/1.0' };
 export const SOURCE = { addr: 'node-1:5000', instanceID: 'instance-1' };

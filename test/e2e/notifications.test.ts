@@ -19,11 +19,11 @@ import { events as eventsCommand } from '../../src/cli/events.ts';
 import { configSchema, type Config } from '../../src/config/schema.ts';
 import type { RegistryEvent } from '../../src/events/event.ts';
 import { createNotifications } from '../../src/events/notifications.ts';
-import { openQueueReadOnly } from '../../src/events/sqlite-queue.ts';
 import type { EventsStatus } from '../../src/events/status.ts';
 import { TestReceiver } from '../../src/events/test-receiver.ts';
 import { createHttpServer } from '../../src/http/server.ts';
 import { createDriver } from '../../src/main.ts';
+import { openQueueReadOnly, SqliteEventQueue } from '../../src/meta/sqlite/event-queue.ts';
 import { SqliteMetaStore } from '../../src/meta/sqlite/sqlite-store.ts';
 import { Registry } from '../../src/registry/registry.ts';
 import { Client, OCI_MANIFEST } from '../helpers/client.ts';
@@ -50,7 +50,7 @@ async function startBerth(config: Config): Promise<Running> {
   await registry.open();
   const notifications = createNotifications({
     config: config.notifications,
-    database: meta.database,
+    queue: new SqliteEventQueue(meta.database),
     log,
     port: 5000,
     dispatcher: { maxBackoffMs: 100 },

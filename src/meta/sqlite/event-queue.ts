@@ -8,8 +8,8 @@
  * NORMAL too: losing it only means sending an event again, which at-least-once allows.
  */
 import Database from 'better-sqlite3';
-import type { RegistryEvent } from './event.ts';
-import type { Claim, Delivery, DeliveryState, EndpointBacklog, EventQueue, NewDelivery } from './queue.ts';
+import type { RegistryEvent } from '../../events/event.ts';
+import type { Claim, Delivery, DeliveryState, EndpointBacklog, EventQueue, NewDelivery } from '../../events/queue.ts';
 
 interface DeliveryRow {
   id: number;
