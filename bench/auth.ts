@@ -7,6 +7,7 @@ import { loadPaths, makeSeed, MANIFEST_ACCEPT, APP_REPO } from './seed.ts';
 import type { Server } from './servers.ts';
 import { Section } from './table.ts';
 import { SqliteMetaStore } from '../src/meta/sqlite/sqlite-store.ts';
+import { SqliteAccountStore } from '../src/meta/sqlite/account-store.ts';
 import { createAccessControl } from '../src/auth/setup.ts';
 import { SYSTEM } from '../src/auth/principal.ts';
 import { configSchema } from '../src/config/schema.ts';
@@ -38,7 +39,7 @@ export async function authSection(ctx: Ctx, berth: Server): Promise<Section> {
   const meta = new SqliteMetaStore(join(berth.root, 'berth.db'));
   try {
     const config = configSchema.parse({ storage: { filesystem: { rootdirectory: berth.root } } });
-    const access = await createAccessControl({ config, database: meta.database, meta });
+    const access = await createAccessControl({ config, store: new SqliteAccountStore(meta.database), meta });
     if ((await access.store.getUser(USER)) === undefined) await access.accounts.createUser(SYSTEM, USER, PASSWORD);
     await access.accounts.setVisibility(SYSTEM, APP_REPO, 'public');
   } finally {

@@ -16,6 +16,7 @@ import type { HttpOptions } from './http/context.ts';
 import { accessLogger, type RequestObserver } from './http/request-done.ts';
 import { SqliteMetaStore } from './meta/sqlite/sqlite-store.ts';
 import { SqliteEventQueue } from './meta/sqlite/event-queue.ts';
+import { SqliteAccountStore } from './meta/sqlite/account-store.ts';
 import { Registry } from './registry/registry.ts';
 import { withPathValidation } from './storage/base.ts';
 import type { StorageDriver } from './storage/driver.ts';
@@ -147,7 +148,7 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
     port: parseAddr(config.http.addr).port,
   });
 
-  const access = await createAccessControl({ config, database: sqlite.database, meta, log, onFailure: metrics && (() => metrics.authFailure()) });
+  const access = await createAccessControl({ config, store: new SqliteAccountStore(sqlite.database), meta, log, onFailure: metrics && (() => metrics.authFailure()) });
   const accessMode = await access.mode();
   const searchIndex = new SqliteSearchIndex(sqlite.database);
   const search = new Discovery({

@@ -29,8 +29,8 @@ export interface AccessControlDeps extends AccountsDeps {
   onFailure?: () => void;
 }
 
-export async function createAccessControl({ config, database, meta, log, onFailure }: AccessControlDeps): Promise<AccessControl> {
-  const { store, policy, accounts } = openAccounts({ config, database, meta });
+export async function createAccessControl({ config, store, meta, log, onFailure }: AccessControlDeps): Promise<AccessControl> {
+  const { policy, accounts } = openAccounts({ config, store, meta });
   const auth = config.auth;
   const htpasswd = auth?.htpasswd && new HtpasswdFile(path.resolve(auth.htpasswd.path), log);
   const token = auth?.token ?? { service: 'berth', issuer: 'berth', expiration: 300_000, realm: undefined, keydirectory: undefined };

@@ -36,10 +36,14 @@ export async function withAccounts<T>(values: ConfigValues, io: CliIO, fn: (open
   if (config.meta.sqlite.path === ':memory:') {
     throw new Error('the meta store is in memory (storage.inmemory): accounts live only in the running process');
   }
-  const [{ SqliteMetaStore }, { openAccounts }] = await Promise.all([import('../meta/sqlite/sqlite-store.ts'), import('../auth/accounts-setup.ts')]);
+  const [{ SqliteMetaStore }, { SqliteAccountStore }, { openAccounts }] = await Promise.all([
+    import('../meta/sqlite/sqlite-store.ts'),
+    import('../meta/sqlite/account-store.ts'),
+    import('../auth/accounts-setup.ts'),
+  ]);
   const meta = new SqliteMetaStore(config.meta.sqlite.path);
   try {
-    const { accounts } = openAccounts({ config, database: meta.database, meta });
+    const { accounts } = openAccounts({ config, store: new SqliteAccountStore(meta.database), meta });
     return await fn({ config, accounts, meta });
   } finally {
     await meta.close();

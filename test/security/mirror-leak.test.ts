@@ -18,6 +18,7 @@ import { AccountInvalidError } from '../../src/auth/errors.ts';
 import { createAccessControl } from '../../src/auth/setup.ts';
 import { configSchema } from '../../src/config/schema.ts';
 import { SqliteMetaStore } from '../../src/meta/sqlite/sqlite-store.ts';
+import { SqliteAccountStore } from '../../src/meta/sqlite/account-store.ts';
 import { pseudoRandom } from '../fixtures/oci.ts';
 import { AuthClient, basicHeader, type Credentials } from '../helpers/auth-client.ts';
 import { startAuthRegistry, expectAccessControl, type AuthRegistry } from '../helpers/auth.ts';
@@ -287,13 +288,13 @@ describe('start-up with a user or organisation named like a mirror prefix', () =
   it('warns in the log about each one', async () => {
     const meta = new SqliteMetaStore(':memory:');
     try {
-      const plain = await createAccessControl({ config: configSchema.parse({}), database: meta.database, meta });
+      const plain = await createAccessControl({ config: configSchema.parse({}), store: new SqliteAccountStore(meta.database), meta });
       await plain.accounts.createUser(SYSTEM, 'ghcr.io', 'ghcr-password-1');
       await plain.accounts.createOrg(SYSTEM, 'hub', 'ghcr.io');
       let lines = '';
       const log = pino({ level: 'warn' }, { write: (line: string) => void (lines += line) });
       const proxy = { upstreams: [{ name: 'ghcr', prefix: 'ghcr.io/', url: 'https://ghcr.io' }, { name: 'hub', prefix: 'hub/', url: 'https://registry-1.docker.io' }] };
-      const mirrored = await createAccessControl({ config: configSchema.parse({ proxy }), database: meta.database, meta, log });
+      const mirrored = await createAccessControl({ config: configSchema.parse({ proxy }), store: new SqliteAccountStore(meta.database), meta, log });
       assert.match(lines, /the user ghcr\.io holds a name the mirror reserves/);
       assert.match(lines, /the organisation hub holds a name the mirror reserves/);
       assert.deepEqual(await mirrored.accounts.reservedNamesInUse(), [
