@@ -1,6 +1,6 @@
 /**
- * The composition root: from a validated config, build the storage driver, the meta store, the
- * registry domain and the HTTP server, and start them. No logic lives here beyond wiring; every
+ * The composition root: from a validated config, build the storage driver, the backend (every
+ * store on one database), the registry domain and the HTTP server, and start them. No logic lives here beyond wiring; every
  * optional feature is switched on from here alone. The command line (bin/berth.js, src/cli) starts
  * it through `berth serve`; nothing here imports the CLI.
  */
@@ -14,9 +14,7 @@ import { createHttpServer, DEFAULT_LIMITS, type TlsMaterial } from './http/serve
 import { bindHttpOptions, TrustedProxies } from './http/client-address.ts';
 import type { HttpOptions } from './http/context.ts';
 import { accessLogger, type RequestObserver } from './http/request-done.ts';
-import { SqliteMetaStore } from './meta/sqlite/sqlite-store.ts';
-import { SqliteEventQueue } from './meta/sqlite/event-queue.ts';
-import { SqliteAccountStore } from './meta/sqlite/account-store.ts';
+import { openSqliteBackend } from './meta/sqlite/backend.ts';
 import { Registry } from './registry/registry.ts';
 import { withPathValidation } from './storage/base.ts';
 import type { StorageDriver } from './storage/driver.ts';
@@ -33,10 +31,8 @@ import { createDebugServer, opsHandler } from './observability/routes.ts';
 import { createProxy } from './proxy/index.ts';
 import { createAccessControl } from './auth/setup.ts';
 import { loadUi, UI_DIRECTORY } from './http/ui-static.ts';
-import { SqliteSearchIndex } from './meta/sqlite/search-index.ts';
 import { Discovery } from './search/discovery.ts';
 import { PullCounter } from './search/pulls.ts';
-import { SqliteStorageUsage } from './meta/sqlite/storage-usage.ts';
 import { StorageSampler } from './observability/storage-sampler.ts';
 import type { AccessControl } from './auth/access-control.ts';
 
@@ -64,10 +60,6 @@ export function createDriver(config: Config): StorageDriver {
   const storage = config.storage;
   const driver = storage.driver === 'inmemory' ? new MemoryDriver() : new FilesystemDriver(path.resolve(storage.filesystem.rootdirectory));
   return withPathValidation(driver);
-}
-
-export function createMetaStore(config: Config): SqliteMetaStore {
-  return new SqliteMetaStore(config.meta.sqlite.path);
 }
 
 function readTls(config: Config): TlsMaterial | undefined {
@@ -114,8 +106,8 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
 
   const baseDriver = createDriver(config);
   const driver = metrics ? withStorageMetrics(baseDriver, metrics) : baseDriver;
-  const sqlite = createMetaStore(config);
-  const meta = metrics ? withMetaMetrics(sqlite, metrics) : sqlite;
+  const backend = openSqliteBackend(config.meta.sqlite);
+  const meta = metrics ? withMetaMetrics(backend.meta, metrics) : backend.meta;
   const mirror =
     config.proxy &&
     createProxy(config.proxy, {
@@ -143,21 +135,19 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
   ]);
   const notifications = new ReloadableNotifications({
     config: config.notifications,
-    queue: new SqliteEventQueue(sqlite.database),
+    queue: backend.events,
     log,
     port: parseAddr(config.http.addr).port,
   });
 
-  const access = await createAccessControl({ config, store: new SqliteAccountStore(sqlite.database), meta, log, onFailure: metrics && (() => metrics.authFailure()) });
+  const access = await createAccessControl({ config, store: backend.accounts, meta, log, onFailure: metrics && (() => metrics.authFailure()) });
   const accessMode = await access.mode();
-  const searchIndex = new SqliteSearchIndex(sqlite.database);
   const search = new Discovery({
-    index: searchIndex,
-    pulls: new PullCounter(searchIndex, { intervalMs: 5_000, onError: (err) => log.warn({ err }, 'pull counts not written yet') }),
+    index: backend.search,
+    pulls: new PullCounter(backend.search, { intervalMs: 5_000, onError: (err) => log.warn({ err }, 'pull counts not written yet') }),
     defaultPublic: config.access.defaultvisibility === 'public',
   });
-  const storageUsage = new SqliteStorageUsage(sqlite.database);
-  const storageSampler = new StorageSampler(storageUsage, {
+  const storageSampler = new StorageSampler(backend.usage, {
     intervalMs: config.ui.storagesampleinterval,
     onError: (err) => log.warn({ err }, 'storage usage not sampled'),
   });
@@ -189,7 +179,7 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
       events: notifications.sink,
       access,
       search,
-      storageUsage,
+      storageUsage: backend.usage,
       ...(ui !== undefined && !('missing' in ui) && { ui }),
       eventsStatus: (failedOnly) => eventsStatus(notifications.queue, { failedOnly }),
       mirrorStatus: mirror?.status,
@@ -236,7 +226,7 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
       mirror?.close();
       await search.close();
       await storageSampler.stop();
-      await meta.close();
+      await backend.close();
     },
   };
 }

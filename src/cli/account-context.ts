@@ -36,17 +36,13 @@ export async function withAccounts<T>(values: ConfigValues, io: CliIO, fn: (open
   if (config.meta.sqlite.path === ':memory:') {
     throw new Error('the meta store is in memory (storage.inmemory): accounts live only in the running process');
   }
-  const [{ SqliteMetaStore }, { SqliteAccountStore }, { openAccounts }] = await Promise.all([
-    import('../meta/sqlite/sqlite-store.ts'),
-    import('../meta/sqlite/account-store.ts'),
-    import('../auth/accounts-setup.ts'),
-  ]);
-  const meta = new SqliteMetaStore(config.meta.sqlite.path);
+  const [{ openSqliteBackend }, { openAccounts }] = await Promise.all([import('../meta/sqlite/backend.ts'), import('../auth/accounts-setup.ts')]);
+  const backend = openSqliteBackend(config.meta.sqlite);
   try {
-    const { accounts } = openAccounts({ config, store: new SqliteAccountStore(meta.database), meta });
-    return await fn({ config, accounts, meta });
+    const { accounts } = openAccounts({ config, store: backend.accounts, meta: backend.meta });
+    return await fn({ config, accounts, meta: backend.meta });
   } finally {
-    await meta.close();
+    await backend.close();
   }
 }
 

@@ -4,6 +4,7 @@
  * beside a serving berth.
  */
 import { eventsStatus, type EventsStatus } from '../events/status.ts';
+import type { Backend } from '../meta/backend.ts';
 import { parseCommandLine, UsageError } from './args.ts';
 import { processIO, runCommand, type CliIO, type Command } from './command.ts';
 import { CONFIG_HELP, CONFIG_OPTIONS, loadCliConfig } from './config-options.ts';
@@ -53,20 +54,19 @@ export const eventsCommand: Command = {
     if (!Number.isInteger(limit) || limit < 0) throw new UsageError(`--limit must be a whole number, got ${JSON.stringify(values.limit)}`);
     const path = (await loadCliConfig(values, io)).config.meta.sqlite.path;
     if (path === ':memory:') throw new Error('the meta store is in memory (storage.inmemory); only the running process can see its queue');
-    const { openQueueReadOnly } = await import('../meta/sqlite/event-queue.ts');
-    let opened: ReturnType<typeof openQueueReadOnly>;
+    const { openSqliteBackend } = await import('../meta/sqlite/backend.ts');
+    let backend: Backend;
     try {
-      opened = openQueueReadOnly(path);
+      backend = openSqliteBackend({ path, readOnly: true });
     } catch (e) {
       throw new Error(`cannot open the meta store ${path}: ${(e as Error).message}`, { cause: e });
     }
     try {
-      const status: EventsStatus =
-        opened === undefined ? { endpoints: [], deliveries: [] } : await eventsStatus(opened.queue, { failedOnly: values.failed === true, limit });
+      const status = await eventsStatus(backend.events, { failedOnly: values.failed === true, limit });
       io.stdout.write(values.json === true ? json(status) : render(status));
       return 0;
     } finally {
-      opened?.db.close();
+      await backend.close();
     }
   },
 };

@@ -23,8 +23,7 @@ import type { EventsStatus } from '../../src/events/status.ts';
 import { TestReceiver } from '../../src/events/test-receiver.ts';
 import { createHttpServer } from '../../src/http/server.ts';
 import { createDriver } from '../../src/main.ts';
-import { openQueueReadOnly, SqliteEventQueue } from '../../src/meta/sqlite/event-queue.ts';
-import { SqliteMetaStore } from '../../src/meta/sqlite/sqlite-store.ts';
+import { openSqliteBackend } from '../../src/meta/sqlite/backend.ts';
 import { Registry } from '../../src/registry/registry.ts';
 import { Client, OCI_MANIFEST } from '../helpers/client.ts';
 
@@ -45,12 +44,12 @@ function configFor(root: string, url: string): Config {
 
 async function startBerth(config: Config): Promise<Running> {
   const log = pino({ level: 'warn' });
-  const meta = new SqliteMetaStore(config.meta.sqlite.path);
-  const registry = new Registry({ driver: createDriver(config), meta, deleteEnabled: true, readOnly: false, log });
+  const backend = openSqliteBackend(config.meta.sqlite);
+  const registry = new Registry({ driver: createDriver(config), meta: backend.meta, deleteEnabled: true, readOnly: false, log });
   await registry.open();
   const notifications = createNotifications({
     config: config.notifications,
-    queue: new SqliteEventQueue(meta.database),
+    queue: backend.events,
     log,
     port: 5000,
     dispatcher: { maxBackoffMs: 100 },
@@ -69,7 +68,7 @@ async function startBerth(config: Config): Promise<Running> {
       await closed;
       await notifications.stop(500);
       await registry.close();
-      await meta.close();
+      await backend.close();
     },
   };
 }
@@ -164,10 +163,9 @@ describe('notifications from registry requests', () => {
     const image = await berth.client.pushImage('team/app', 'v2');
 
     // Queued before each response: the three events are in the database as soon as the push returns.
-    const opened = openQueueReadOnly(config.meta.sqlite.path);
-    assert.ok(opened);
-    const queued = await opened.queue.list();
-    opened.db.close();
+    const reader = openSqliteBackend({ path: config.meta.sqlite.path, readOnly: true });
+    const queued = await reader.events.list();
+    await reader.close();
     const expected = queued.map((d) => d.event.id);
     assert.deepEqual(queued.map((d) => summary(d.event)), [
       `push team/app ${image.config.digest}`,

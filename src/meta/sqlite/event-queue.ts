@@ -7,7 +7,7 @@
  * the OS cache) but a power cut may lose the last few. Bookkeeping (delivered, failed, pruned) is
  * NORMAL too: losing it only means sending an event again, which at-least-once allows.
  */
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import type { RegistryEvent } from '../../events/event.ts';
 import type { Claim, Delivery, DeliveryState, EndpointBacklog, EventQueue, NewDelivery } from '../../events/queue.ts';
 
@@ -142,19 +142,4 @@ export class SqliteEventQueue implements EventQueue {
       this.db.pragma('synchronous = FULL');
     }
   }
-}
-
-/**
- * The queue of an existing database file, opened read-only (for `berth events` beside a running
- * server; WAL lets it read while the server writes). Undefined when the database predates the
- * queue. The caller closes `db`.
- */
-export function openQueueReadOnly(file: string): { queue: SqliteEventQueue; db: Database.Database } | undefined {
-  const db = new Database(file, { readonly: true, fileMustExist: true });
-  const table = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'event_deliveries'").get();
-  if (table === undefined) {
-    db.close();
-    return undefined;
-  }
-  return { queue: new SqliteEventQueue(db), db };
 }

@@ -35,6 +35,11 @@ function limitOf(page: Page): number {
 export interface SqliteMetaStoreOptions {
   /** The clock of the times recorded (pushes, tags, repositories); Date.now unless given (tests). */
   now?: () => number;
+  /**
+   * Open an existing, migrated database read-only (`berth events` beside a serving berth; WAL lets
+   * it read while the server writes): no directory or file is created, no migration runs.
+   */
+  readOnly?: boolean;
 }
 
 export class SqliteMetaStore implements MetaStore {
@@ -46,18 +51,20 @@ export class SqliteMetaStore implements MetaStore {
 
   constructor(file: string, opts: SqliteMetaStoreOptions = {}) {
     this.now = opts.now ?? Date.now;
-    if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
+    const readOnly = opts.readOnly === true;
+    if (!readOnly && file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    this.db = new Database(file, readOnly ? { readonly: true, fileMustExist: true } : {});
+    if (!readOnly) this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
-    migrate(this.db);
+    if (readOnly) requireMigrated(this.db, file);
+    else migrate(this.db);
     this.st = prepareStatements(this.db);
     this.shaped = new PreparedStatements(this.db);
   }
 
-  /** The connection, for stores that share this database (the event queue). */
+  /** The connection, for the stores that share this database (sqlite/backend.ts builds them on it). */
   get database(): Database.Database {
     return this.db;
   }
@@ -266,4 +273,15 @@ function migrate(db: Database.Database): void {
       db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
     })();
   }
+}
+
+/** For a read-only connection, which cannot migrate: fail (and close) unless every migration is applied. */
+function requireMigrated(db: Database.Database, file: string): void {
+  const table = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get();
+  const rows = table === undefined ? [] : (db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]);
+  const applied = new Set(rows.map((r) => r.version));
+  const missing = MIGRATIONS.filter((m) => !applied.has(m.version));
+  if (missing.length === 0) return;
+  db.close();
+  throw new Error(`${file} lacks ${missing.length} of this berth's ${MIGRATIONS.length} schema migrations: start berth serve once to apply them`);
 }

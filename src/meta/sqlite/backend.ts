@@ -1,0 +1,33 @@
+/**
+ * The SQLite backend: one database file (`meta.sqlite.path`, or ':memory:'), migrated on opening,
+ * with every store built on its one connection, so a push, its search entry and its events commit
+ * in the same database and one backup holds everything.
+ */
+import type { Backend } from '../backend.ts';
+import { SqliteAccountStore } from './account-store.ts';
+import { SqliteEventQueue } from './event-queue.ts';
+import { SqliteSearchIndex } from './search-index.ts';
+import { SqliteMetaStore } from './sqlite-store.ts';
+import { SqliteStorageUsage } from './storage-usage.ts';
+
+export interface SqliteBackendConfig {
+  /** The database file (`meta.sqlite.path`), or ':memory:'. */
+  path: string;
+  /** The clock of the times the stores record (tests); Date.now unless given. */
+  now?: () => number;
+  /** An existing, migrated database, read-only (SqliteMetaStoreOptions.readOnly). */
+  readOnly?: boolean;
+}
+
+export function openSqliteBackend({ path, now, readOnly }: SqliteBackendConfig): Backend {
+  const meta = new SqliteMetaStore(path, { ...(now !== undefined && { now }), ...(readOnly !== undefined && { readOnly }) });
+  const db = meta.database;
+  return {
+    meta,
+    accounts: new SqliteAccountStore(db),
+    search: new SqliteSearchIndex(db),
+    usage: new SqliteStorageUsage(db),
+    events: new SqliteEventQueue(db, now),
+    close: () => meta.close(),
+  };
+}
