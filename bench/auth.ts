@@ -6,8 +6,7 @@ import { runLoad } from './http-load.ts';
 import { loadPaths, makeSeed, MANIFEST_ACCEPT, APP_REPO } from './seed.ts';
 import type { Server } from './servers.ts';
 import { Section } from './table.ts';
-import { SqliteMetaStore } from '../src/meta/sqlite/sqlite-store.ts';
-import { SqliteAccountStore } from '../src/meta/sqlite/account-store.ts';
+import { openSqliteBackend } from '../src/meta/sqlite/backend.ts';
 import { createAccessControl } from '../src/auth/setup.ts';
 import { SYSTEM } from '../src/auth/principal.ts';
 import { configSchema } from '../src/config/schema.ts';
@@ -36,14 +35,14 @@ export async function authSection(ctx: Ctx, berth: Server): Promise<Section> {
       'Rows: GET manifest by tag without credentials vs with a valid bearer token from /auth/token (a fresh one per run), ' +
       `interleaved on the same process; wrk -t2, ${ctx.cfg.loadSeconds} s. Target: bearer within 20% of anonymous.`,
   );
-  const meta = new SqliteMetaStore(join(berth.root, 'berth.db'));
+  const backend = openSqliteBackend({ path: join(berth.root, 'berth.db') });
   try {
     const config = configSchema.parse({ storage: { filesystem: { rootdirectory: berth.root } } });
-    const access = await createAccessControl({ config, store: new SqliteAccountStore(meta.database), meta });
+    const access = await createAccessControl({ config, store: backend.accounts, meta: backend.meta });
     if ((await access.store.getUser(USER)) === undefined) await access.accounts.createUser(SYSTEM, USER, PASSWORD);
     await access.accounts.setVisibility(SYSTEM, APP_REPO, 'public');
   } finally {
-    await meta.close();
+    await backend.close();
   }
   await new Promise((r) => setTimeout(r, 1500)); // berth notices the first user within a second
   const path = loadPaths(makeSeed(ctx.cfg.tags, ctx.cfg.repos)).manifest;

@@ -1,26 +1,27 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { SqliteMetaStore } from '../meta/sqlite/sqlite-store.ts';
-import { SqliteAccountStore } from '../meta/sqlite/account-store.ts';
+import type { Backend } from '../meta/backend.ts';
+import { openSqliteBackend } from '../meta/sqlite/backend.ts';
+import type { AccountStore } from './store.ts';
 import { AccountService } from './accounts.ts';
 import { AccessPolicy } from './policy.ts';
 import { SYSTEM } from './principal.ts';
 import { csrfMatches, csrfToken, Sessions, SESSION_PREFIX } from './sessions.ts';
 
 describe('Sessions', () => {
-  let meta: SqliteMetaStore;
-  let store: SqliteAccountStore;
+  let backend: Backend;
+  let store: AccountStore;
   let accounts: AccountService;
   const alice = { kind: 'user', name: 'alice', admin: false, via: 'password' } as const;
 
   before(async () => {
-    meta = new SqliteMetaStore(':memory:');
-    store = new SqliteAccountStore(meta.database);
+    backend = openSqliteBackend({ path: ':memory:' });
+    store = backend.accounts;
     const policy = new AccessPolicy({ store, defaultVisibility: 'private', maxPrivateRepos: 0, repositoryExists: async () => false, namespaceHasRepositories: async () => false });
     accounts = new AccountService(store, policy);
     await accounts.createUser(SYSTEM, 'alice', 'alice-password-1', false);
   });
-  after(() => meta.close());
+  after(() => backend.close());
 
   it('opens a session for a password login only, and resolves it to the user', async () => {
     const sessions = new Sessions(store, 60_000);

@@ -7,9 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { SqliteMetaStore } from '../meta/sqlite/sqlite-store.ts';
-import { SqliteAccountStore } from '../meta/sqlite/account-store.ts';
-import { SqliteSearchIndex } from '../meta/sqlite/search-index.ts';
+import { openSqliteBackend } from '../meta/sqlite/backend.ts';
 import { AccessPolicy } from './policy.ts';
 import type { Principal } from './principal.ts';
 import { namespaceOf, type Scope } from './scope.ts';
@@ -56,8 +54,7 @@ function manifest(): NewManifest {
 
 for (const defaultVisibility of ['private', 'public'] as const) {
   describe(`catalog visibility agrees with the access policy (default ${defaultVisibility})`, () => {
-    const meta = new SqliteMetaStore(':memory:');
-    const accounts = new SqliteAccountStore(meta.database);
+    const { meta, accounts, search, close } = openSqliteBackend({ path: ':memory:' });
     const policy = new AccessPolicy({
       store: accounts,
       defaultVisibility,
@@ -66,7 +63,6 @@ for (const defaultVisibility of ['private', 'public'] as const) {
       namespaceHasRepositories: async () => false,
       mirrorNamespaces: ['ghcr.io'],
     });
-    const search = new SqliteSearchIndex(meta.database);
 
     before(async () => {
       for (const name of ['alice', 'bob', 'carol', 'dave', 'eve', 'root']) await accounts.createUser({ name, passwordHash: null, admin: name === 'root' });
@@ -87,7 +83,7 @@ for (const defaultVisibility of ['private', 'public'] as const) {
         await meta.putManifest(name, manifest(), 'latest');
       }
     });
-    after(() => meta.close());
+    after(close);
 
     for (const [who, principal] of Object.entries(PRINCIPALS)) {
       it(`lists for ${who} exactly what the policy lets them pull, in pages of any size`, async () => {
@@ -116,9 +112,9 @@ for (const defaultVisibility of ['private', 'public'] as const) {
 
 describe('AccessPolicy.visibleTo', () => {
   it('gives administrators everything, and an administrator with a scoped token every namespace cut down to its pull scopes', async () => {
-    const meta = new SqliteMetaStore(':memory:');
+    const { accounts, close } = openSqliteBackend({ path: ':memory:' });
     const policy = new AccessPolicy({
-      store: new SqliteAccountStore(meta.database),
+      store: accounts,
       defaultVisibility: 'private',
       maxPrivateRepos: 0,
       repositoryExists: async () => false,
@@ -132,20 +128,19 @@ describe('AccessPolicy.visibleTo', () => {
       assert.equal(scoped.everyNamespace, true);
       assert.deepEqual(scoped.restrict, ['bob/*']);
     }
-    await meta.close();
+    await close();
   });
 });
 
 describe('a mirror prefix taken as an organisation name', () => {
   it('gives its owner no rights on the mirrored repositories under it', async () => {
-    const meta = new SqliteMetaStore(':memory:');
-    const accounts = new SqliteAccountStore(meta.database);
+    const { accounts, close } = openSqliteBackend({ path: ':memory:' });
     await accounts.createUser({ name: 'eve', passwordHash: null, admin: false });
     await accounts.createOrg('ghcr.io', 'eve');
     await accounts.claimRepository('ghcr.io/x', 'ghcr.io', 'private');
     const options = { store: accounts, defaultVisibility: 'private' as const, maxPrivateRepos: 0, repositoryExists: async () => true, namespaceHasRepositories: async () => false };
     assert.deepEqual([...(await new AccessPolicy(options).repositoryActions(user('eve'), 'ghcr.io/x'))], ['pull', 'push', 'delete'], 'without the mirror, an owner');
     assert.deepEqual([...(await new AccessPolicy({ ...options, mirrorNamespaces: ['ghcr.io'] }).repositoryActions(user('eve'), 'ghcr.io/x'))], []);
-    await meta.close();
+    await close();
   });
 });

@@ -17,8 +17,7 @@ import { SYSTEM } from '../../src/auth/principal.ts';
 import { AccountInvalidError } from '../../src/auth/errors.ts';
 import { createAccessControl } from '../../src/auth/setup.ts';
 import { configSchema } from '../../src/config/schema.ts';
-import { SqliteMetaStore } from '../../src/meta/sqlite/sqlite-store.ts';
-import { SqliteAccountStore } from '../../src/meta/sqlite/account-store.ts';
+import { openSqliteBackend } from '../../src/meta/sqlite/backend.ts';
 import { pseudoRandom } from '../fixtures/oci.ts';
 import { AuthClient, basicHeader, type Credentials } from '../helpers/auth-client.ts';
 import { startAuthRegistry, expectAccessControl, type AuthRegistry } from '../helpers/auth.ts';
@@ -286,15 +285,15 @@ describe('a blob transfer in progress for one mirrored repository', () => {
 
 describe('start-up with a user or organisation named like a mirror prefix', () => {
   it('warns in the log about each one', async () => {
-    const meta = new SqliteMetaStore(':memory:');
+    const { meta, accounts: store, close } = openSqliteBackend({ path: ':memory:' });
     try {
-      const plain = await createAccessControl({ config: configSchema.parse({}), store: new SqliteAccountStore(meta.database), meta });
+      const plain = await createAccessControl({ config: configSchema.parse({}), store, meta });
       await plain.accounts.createUser(SYSTEM, 'ghcr.io', 'ghcr-password-1');
       await plain.accounts.createOrg(SYSTEM, 'hub', 'ghcr.io');
       let lines = '';
       const log = pino({ level: 'warn' }, { write: (line: string) => void (lines += line) });
       const proxy = { upstreams: [{ name: 'ghcr', prefix: 'ghcr.io/', url: 'https://ghcr.io' }, { name: 'hub', prefix: 'hub/', url: 'https://registry-1.docker.io' }] };
-      const mirrored = await createAccessControl({ config: configSchema.parse({ proxy }), store: new SqliteAccountStore(meta.database), meta, log });
+      const mirrored = await createAccessControl({ config: configSchema.parse({ proxy }), store, meta, log });
       assert.match(lines, /the user ghcr\.io holds a name the mirror reserves/);
       assert.match(lines, /the organisation hub holds a name the mirror reserves/);
       assert.deepEqual(await mirrored.accounts.reservedNamesInUse(), [
@@ -302,7 +301,7 @@ describe('start-up with a user or organisation named like a mirror prefix', () =
         { name: 'hub', kind: 'org' },
       ]);
     } finally {
-      await meta.close();
+      await close();
     }
   });
 });

@@ -2,16 +2,15 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { runAccountStoreConformance } from '../../auth/store-conformance.ts';
-import { SqliteAccountStore } from './account-store.ts';
-import { SqliteMetaStore } from './sqlite-store.ts';
+import { openSqliteBackend } from './backend.ts';
 
 runAccountStoreConformance('sqlite', async () => {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'berth-accounts-'));
-  const meta = new SqliteMetaStore(path.join(dir, 'meta.db'));
+  const backend = openSqliteBackend({ path: path.join(dir, 'meta.db') });
   return {
-    store: new SqliteAccountStore(meta.database),
+    store: backend.accounts,
     cleanup: async () => {
-      await meta.close();
+      await backend.close();
       await fs.rm(dir, { recursive: true, force: true });
     },
   };

@@ -2,16 +2,15 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { runEventQueueConformance } from '../../events/queue-conformance.ts';
-import { SqliteEventQueue } from './event-queue.ts';
-import { SqliteMetaStore } from './sqlite-store.ts';
+import { openSqliteBackend } from './backend.ts';
 
 runEventQueueConformance('sqlite', async (now) => {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'berth-events-'));
-  const meta = new SqliteMetaStore(path.join(dir, 'meta.db'));
+  const backend = openSqliteBackend({ path: path.join(dir, 'meta.db'), now });
   return {
-    queue: new SqliteEventQueue(meta.database, now),
+    queue: backend.events,
     cleanup: async () => {
-      await meta.close();
+      await backend.close();
       await fs.rm(dir, { recursive: true, force: true });
     },
   };
