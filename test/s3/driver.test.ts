@@ -3,7 +3,7 @@
  * driver conformance suite, each test under a root directory of its own in one bucket, with
  * leftovers counted as every object and every incomplete multipart upload under that root; then
  * what only S3 has: resuming a multipart upload past S3's part minimum by server-side copy,
- * multipart copies on move, and the checksum switch RGW needs.
+ * multipart copies on move, aborting on cancel, presigned redirect URLs, batched deletes.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -109,6 +109,28 @@ describe('S3 driver on Ceph RGW', { skip: tools.skip }, () => {
       assert.equal((await leftovers(`${root}/`)).length, 1, 'one part uploaded');
       await w.cancel();
       assert.deepEqual(await leftovers(`${root}/`), []);
+    });
+
+    it('redirect URLs are presigned GETs and HEADs of the object, refused when tampered with', async () => {
+      const root = `specifics/${randomUUID()}`;
+      const d = withPathValidation(createS3Driver(settings(root)));
+      const bytes = randomBytes(1000);
+      await d.putContent('/blobs/f', bytes);
+      const get = await d.redirectURL('/blobs/f', 'GET');
+      const head = await d.redirectURL('/blobs/f', 'HEAD');
+      assert.ok(get !== undefined && head !== undefined);
+      const got = await fetch(get);
+      assert.equal(got.status, 200);
+      assert.deepEqual(Buffer.from(await got.arrayBuffer()), bytes);
+      const headed = await fetch(head, { method: 'HEAD' });
+      assert.equal(headed.status, 200);
+      assert.equal(headed.headers.get('content-length'), '1000');
+      const tampered = new URL(get);
+      tampered.searchParams.set('X-Amz-Signature', '0'.repeat(64));
+      const refused = await fetch(tampered);
+      assert.equal(refused.status, 403);
+      await refused.arrayBuffer();
+      await d.delete('/blobs');
     });
 
     it('delete removes more objects than one DeleteObjects batch and one listing page', async () => {

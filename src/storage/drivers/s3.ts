@@ -10,6 +10,8 @@
  *    as durable: true, and flush() only reports the paths that are missing.
  *  - move is CopyObject (part by part for large objects) then DeleteObject: server-side, but not
  *    atomic; a crash between the two leaves the source too, which the upload purger removes.
+ *  - redirectURL presigns a GET or HEAD of the object, so clients fetch blobs from S3 directly
+ *    (unless storage.redirect.disable).
  *  - "in the way" checks (a file where a directory is expected or the reverse) cost a listing and
  *    a HEAD per parent directory before each creation, run in parallel.
  *
@@ -25,11 +27,15 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { FileInfo, FileWriter, OpenFile, PutOptions, ReadOptions, StorageDriver } from '../driver.ts';
 import { InvalidOffsetError, PathNotFoundError, StorageError } from '../driver.ts';
 import { KeySpace, conflict, createClient, isInvalidRange, isNotFound, writeParams, type S3Settings, type WriteParams } from './s3-client.ts';
 import { copyObject } from './s3-copy.ts';
 import { S3Writer } from './s3-writer.ts';
+
+/** Lifetime of a redirect URL. */
+const REDIRECT_SECONDS = 20 * 60;
 
 interface ObjectInfo {
   size: number;
@@ -181,8 +187,11 @@ export class S3Driver implements StorageDriver {
     if (deleted === 0) throw new PathNotFoundError(path);
   }
 
-  async redirectURL(_path: string, _method: 'GET' | 'HEAD'): Promise<string | undefined> {
-    return undefined;
+  /** A presigned GET or HEAD of the object, valid for 20 minutes (distribution's S3 driver does the same). */
+  async redirectURL(path: string, method: 'GET' | 'HEAD'): Promise<string | undefined> {
+    const input = { Bucket: this.bucket, Key: this.keys.key(path) };
+    const command = method === 'GET' ? new GetObjectCommand(input) : new HeadObjectCommand(input);
+    return getSignedUrl(this.s3, command, { expiresIn: REDIRECT_SECONDS });
   }
 
   /** One listing per directory (delimiter '/'), each level sorted by name: depth first in path order. */
