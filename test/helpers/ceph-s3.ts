@@ -5,6 +5,7 @@
  * takes about 2-3 s. Skips with a printed reason when Ceph is not installed; fails under CI=true.
  */
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, REPO_ROOT, requireTools, runOk, tempDir } from './process.ts';
 
@@ -40,6 +41,9 @@ export async function startCephS3(): Promise<CephS3> {
     MEMSTORE_BYTES: String(1024 * 1024 * 1024),
   };
   await runOk('bash', [SCRIPT, 'start'], { env, timeout: 90_000 });
+  // If the test process ends without stop() (a crash, a timeout), still kill the daemons: they hold RAM.
+  const killOnExit = (): void => killDaemons(dir);
+  process.once('exit', killOnExit);
   const endpoint = `http://127.0.0.1:${s3Port}`;
   const client = new S3Client({
     endpoint,
@@ -58,8 +62,27 @@ export async function startCephS3(): Promise<CephS3> {
       await client.send(new CreateBucketCommand({ Bucket: name }));
     },
     async stop() {
+      process.off('exit', killOnExit);
       client.destroy();
       await runOk('bash', [SCRIPT, 'stop'], { env, timeout: 30_000 });
     },
   };
+}
+
+/** SIGKILL the daemons listed in the state directory's pids file, then remove it (synchronous, for process exit). */
+function killDaemons(dir: string): void {
+  let pids: string;
+  try {
+    pids = readFileSync(join(dir, 'pids'), 'utf8');
+  } catch {
+    return;
+  }
+  for (const pid of pids.split(/\s+/).filter((p) => /^\d+$/.test(p))) {
+    try {
+      process.kill(Number(pid), 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  rmSync(dir, { recursive: true, force: true });
 }
