@@ -1,8 +1,8 @@
 /**
  * The composition root: from a validated config, build the storage driver, the backend (every
- * store on one database), the registry domain and the HTTP server, and start them. No logic lives here beyond wiring; every
- * optional feature is switched on from here alone. The command line (bin/berth.js, src/cli) starts
- * it through `berth serve`; nothing here imports the CLI.
+ * store on one database), the registry domain and the HTTP server, and start them. No logic lives
+ * here beyond wiring; every optional feature is switched on from here alone. The command line
+ * (bin/berth.js, src/cli) starts it through `berth serve`; nothing here imports the CLI.
  */
 import type { Server } from 'node:http';
 import path from 'node:path';
