@@ -19,6 +19,7 @@ import { Registry } from './registry/registry.ts';
 import { withPathValidation } from './storage/base.ts';
 import type { StorageDriver } from './storage/driver.ts';
 import { FilesystemDriver } from './storage/drivers/fs.ts';
+import { createS3Driver } from './storage/drivers/s3.ts';
 import { MemoryDriver } from './storage/drivers/memory.ts';
 import { startUploadPurger } from './registry/upload-purger.ts';
 import { ReloadableNotifications } from './events/notifications.ts';
@@ -58,7 +59,7 @@ export function createLogger(config: Config): Logger {
 
 export function createDriver(config: Config): StorageDriver {
   const storage = config.storage;
-  const driver = storage.driver === 'inmemory' ? new MemoryDriver() : new FilesystemDriver(path.resolve(storage.filesystem.rootdirectory));
+  const driver = storage.driver === 'inmemory' ? new MemoryDriver() : storage.driver === 's3' ? createS3Driver(storage.s3) : new FilesystemDriver(path.resolve(storage.filesystem.rootdirectory));
   return withPathValidation(driver);
 }
 

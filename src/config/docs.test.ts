@@ -15,6 +15,7 @@ import { exampleConfigYaml } from './example.ts';
 import { IGNORED_KEYS } from './ignored.ts';
 import { loadConfig } from './load.ts';
 import { configReference, flattenReference } from './reference.ts';
+import { STORAGE_DRIVERS } from './schema.ts';
 
 const configFile = configFiles('config-docs');
 const refs = flattenReference(configReference());
@@ -59,13 +60,13 @@ describe('berth config example', () => {
   });
 
   // Everything commented out, uncommented (but one storage driver at a time), must load too.
-  for (const driver of ['filesystem', 'inmemory']) {
-    const other = driver === 'filesystem' ? 'storage.inmemory' : 'storage.filesystem';
-    const full = exampleConfigYaml({ active: (path) => path !== other });
+  for (const driver of STORAGE_DRIVERS) {
+    const others = STORAGE_DRIVERS.filter((d) => d !== driver).map((d) => `storage.${d}`);
+    const full = exampleConfigYaml({ active: (path) => !others.includes(path) });
 
     it(`with every optional part uncommented (${driver}), shows every key and loads cleanly with each profile`, () => {
       const tree: unknown = parse(full);
-      for (const ref of refs.filter((r) => r.path !== other && !r.path.startsWith(`${other}.`))) {
+      for (const ref of refs.filter((r) => !others.some((other) => r.path === other || r.path.startsWith(`${other}.`)))) {
         assert.ok(lookup(tree, ref.path.split('.')) !== undefined, `${ref.path} is not in the example`);
       }
       for (const profile of [undefined, ...Object.keys(PROFILES_EXAMPLE)]) {

@@ -170,8 +170,8 @@ describe('REGISTRY_* storage drivers', () => {
   });
 
   it('rejects a storage driver berth does not have', () => {
-    assert.match(loadError({ REGISTRY_STORAGE: 's3' }).message, /storage: storage driver "s3" is not supported by berth .*\(from REGISTRY_STORAGE\)/);
-    assert.match(loadError({ REGISTRY_STORAGE_S3_REGION: 'us-east-1' }).message, /storage\.s3: storage driver "s3" is not supported/);
+    assert.match(loadError({ REGISTRY_STORAGE: 'azure' }).message, /storage: storage driver "azure" is not supported by berth .*\(from REGISTRY_STORAGE\)/);
+    assert.match(loadError({ REGISTRY_STORAGE_GCS_BUCKET: 'images' }).message, /storage\.gcs: storage driver "gcs" is not supported/);
   });
 });
 

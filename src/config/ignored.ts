@@ -41,7 +41,7 @@ export const IGNORED_KEYS: ReadonlyMap<string, string> = new Map([
 ]);
 
 /** Storage drivers of distribution that berth does not have: configuring one is an error. */
-export const UNSUPPORTED_DRIVERS: ReadonlySet<string> = new Set(['s3', 's3-aws', 'azure', 'gcs', 'swift', 'oss']);
+export const UNSUPPORTED_DRIVERS: ReadonlySet<string> = new Set(['s3-aws', 'azure', 'gcs', 'swift', 'oss']);
 
 /** Warnings for an ignored key holding `value`: one per key inside a non-empty mapping, else one. */
 export function ignoredWarnings(path: string, value: unknown, reason: string): string[] {

@@ -80,14 +80,14 @@ describe('loadConfig: errors', () => {
   });
 
   it('rejects a storage driver berth does not have, rather than silently storing elsewhere', () => {
-    const err = loadError('storage:\n  s3:\n    region: us-east-1\n    bucket: images\n');
+    const err = loadError('storage:\n  azure:\n    accountname: a\n    container: images\n');
     assert.deepEqual(err.problems.map((p) => `${p.path}: ${p.reason} @${p.line}`), [
-      'storage.s3: storage driver "s3" is not supported by berth (supported: filesystem, inmemory) @2',
+      'storage.azure: storage driver "azure" is not supported by berth (supported: filesystem, inmemory, s3) @2',
     ]);
   });
 
   it('rejects an unknown driver in the short `storage: <driver>` form', () => {
-    assert.match(loadError('storage: gcs\n').message, /storage: storage driver "gcs" is not supported by berth \(supported: filesystem, inmemory\) \(line 1\)/);
+    assert.match(loadError('storage: gcs\n').message, /storage: storage driver "gcs" is not supported by berth \(supported: filesystem, inmemory, s3\) \(line 1\)/);
     assert.match(loadError('storage: nosuch\n').message, /storage driver "nosuch" is not supported/);
   });
 

@@ -19,8 +19,9 @@ import { cidrProblem } from './ip.ts';
 import { parseDuration } from './duration.ts';
 import { proxySchema } from './proxy-schema.ts';
 import { accessSchema, authSchema } from './auth-schema.ts';
+import { s3Schema } from './s3-schema.ts';
 
-export const STORAGE_DRIVERS = ['filesystem', 'inmemory'] as const;
+export const STORAGE_DRIVERS = ['filesystem', 'inmemory', 's3'] as const;
 export type StorageDriverName = (typeof STORAGE_DRIVERS)[number];
 
 export const DEFAULT_ROOTDIRECTORY = './data';
@@ -140,6 +141,7 @@ const storageSchema = z
   .object({
     filesystem: z.object({ rootdirectory: z.string().min(1).default(DEFAULT_ROOTDIRECTORY) }).optional(),
     inmemory: z.object({}).optional(),
+    s3: s3Schema.optional(),
     delete: z.object({ enabled: flag(true) }).prefault({}),
     redirect: z.object({ disable: flag(false) }).prefault({}),
     maintenance: z
@@ -167,10 +169,12 @@ const storageSchema = z
       });
     }
   })
-  .transform(({ filesystem, inmemory, ...common }) =>
-    inmemory !== undefined
-      ? { driver: 'inmemory' as const, inmemory: {}, ...common }
-      : { driver: 'filesystem' as const, filesystem: filesystem ?? { rootdirectory: DEFAULT_ROOTDIRECTORY }, ...common },
+  .transform(({ filesystem, inmemory, s3, ...common }) =>
+    s3 !== undefined
+      ? { driver: 's3' as const, s3, ...common }
+      : inmemory !== undefined
+        ? { driver: 'inmemory' as const, inmemory: {}, ...common }
+        : { driver: 'filesystem' as const, filesystem: filesystem ?? { rootdirectory: DEFAULT_ROOTDIRECTORY }, ...common },
   );
 
 /** distribution's `health` section; only its storage driver check is implemented. */
@@ -275,6 +279,12 @@ export const configSchema = z
     health: healthSchema.prefault({}),
     /** berth's own: serve Prometheus metrics on the main listener at http.debug.prometheus.path. */
     metrics: z.object({ enabled: flag(true) }).prefault({}),
+  })
+  .superRefine((config, ctx) => {
+    // Blobs in a bucket, their metadata in memory would be lost on restart: ask where it goes.
+    if (config.storage.driver === 's3' && config.meta.sqlite.path === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['meta', 'sqlite', 'path'], message: 'required with storage.s3 (a local file for the metadata store)' });
+    }
   })
   .transform(({ meta, ...config }) => ({
     ...config,

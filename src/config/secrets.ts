@@ -15,11 +15,14 @@ export const SECRET_KEYS: readonly string[] = [
   'notifications.endpoints[].headers',
   'proxy.password',
   'proxy.upstreams[].password',
+  'storage.s3.secretkey',
 ];
 
 /** Keys named like secrets that are not: key path -> what the value is instead. */
 export const NOT_SECRET_KEYS: Readonly<Record<string, string>> = {
   'http.tls.key': 'the path of the private key file, not the key itself',
+  'storage.s3.accesskey': 'the access key ID, which names the key; its secret is storage.s3.secretkey',
+  'storage.s3.keyid': 'the ID of a KMS key, not the key itself',
   auth: 'the authentication section; no secret is kept in it (password files and keys are paths)',
   'auth.token': "the token server's settings; its signing keys are files under auth.token.keydirectory",
 };
