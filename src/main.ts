@@ -19,7 +19,6 @@ import { Registry } from './registry/registry.ts';
 import { withPathValidation } from './storage/base.ts';
 import type { StorageDriver } from './storage/driver.ts';
 import { FilesystemDriver } from './storage/drivers/fs.ts';
-import { createS3Driver } from './storage/drivers/s3.ts';
 import { MemoryDriver } from './storage/drivers/memory.ts';
 import { startUploadPurger } from './registry/upload-purger.ts';
 import { ReloadableNotifications } from './events/notifications.ts';
@@ -57,9 +56,13 @@ export function createLogger(config: Config): Logger {
   return pino({ level: config.log.level, base: { service: 'berth', ...config.log.fields } });
 }
 
-export function createDriver(config: Config): StorageDriver {
+/** The storage driver the config names; the S3 one (and the AWS SDK) is loaded only when named. */
+export async function createDriver(config: Config): Promise<StorageDriver> {
   const storage = config.storage;
-  const driver = storage.driver === 'inmemory' ? new MemoryDriver() : storage.driver === 's3' ? createS3Driver(storage.s3) : new FilesystemDriver(path.resolve(storage.filesystem.rootdirectory));
+  let driver: StorageDriver;
+  if (storage.driver === 'inmemory') driver = new MemoryDriver();
+  else if (storage.driver === 's3') driver = (await import('./storage/drivers/s3.ts')).createS3Driver(storage.s3);
+  else driver = new FilesystemDriver(path.resolve(storage.filesystem.rootdirectory));
   return withPathValidation(driver);
 }
 
@@ -105,7 +108,7 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
   const debugAddr = config.http.debug.addr;
   const metrics = config.metrics.enabled || (prometheus.enabled && debugAddr !== undefined) ? new Metrics() : undefined;
 
-  const baseDriver = createDriver(config);
+  const baseDriver = await createDriver(config);
   const driver = metrics ? withStorageMetrics(baseDriver, metrics) : baseDriver;
   const backend = openSqliteBackend(config.meta.sqlite);
   const meta = metrics ? withMetaMetrics(backend.meta, metrics) : backend.meta;

@@ -45,7 +45,7 @@ function configFor(root: string, url: string): Config {
 async function startBerth(config: Config): Promise<Running> {
   const log = pino({ level: 'warn' });
   const backend = openSqliteBackend(config.meta.sqlite);
-  const registry = new Registry({ driver: createDriver(config), meta: backend.meta, deleteEnabled: true, readOnly: false, log });
+  const registry = new Registry({ driver: await createDriver(config), meta: backend.meta, deleteEnabled: true, readOnly: false, log });
   await registry.open();
   const notifications = createNotifications({
     config: config.notifications,
