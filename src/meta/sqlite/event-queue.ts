@@ -10,6 +10,7 @@
 import type Database from 'better-sqlite3';
 import type { RegistryEvent } from '../../events/event.ts';
 import type { Claim, Delivery, DeliveryState, EndpointBacklog, EventQueue, NewDelivery } from '../../events/queue.ts';
+import { relaxed } from './relaxed.ts';
 
 interface DeliveryRow {
   id: number;
@@ -94,7 +95,7 @@ export class SqliteEventQueue implements EventQueue {
         this.st.insert.run(endpoint, event.id, event.action, event.target.repository, JSON.stringify(event), now, now);
       }
     });
-    if (deliveries.every((d) => d.event.action === 'pull')) this.relaxed(insert);
+    if (deliveries.every((d) => d.event.action === 'pull')) relaxed(this.db, insert);
     else insert();
   }
 
@@ -108,11 +109,11 @@ export class SqliteEventQueue implements EventQueue {
   }
 
   async markDelivered(ids: readonly number[], now: number): Promise<void> {
-    this.relaxed(this.db.transaction(() => ids.forEach((id) => this.st.delivered.run(now, id))));
+    relaxed(this.db, this.db.transaction(() => ids.forEach((id) => this.st.delivered.run(now, id))));
   }
 
   async markFailed(ids: readonly number[], error: string, nextAttemptAt: number): Promise<void> {
-    this.relaxed(this.db.transaction(() => ids.forEach((id) => this.st.failed.run(error.slice(0, 1000), nextAttemptAt, id))));
+    relaxed(this.db, this.db.transaction(() => ids.forEach((id) => this.st.failed.run(error.slice(0, 1000), nextAttemptAt, id))));
   }
 
   async list(opts: { state?: DeliveryState; limit?: number } = {}): Promise<Delivery[]> {
@@ -130,16 +131,7 @@ export class SqliteEventQueue implements EventQueue {
   }
 
   async prune(deliveredBefore: number): Promise<number> {
-    return this.relaxed(() => this.st.prune.run(deliveredBefore).changes);
+    return relaxed(this.db, () => this.st.prune.run(deliveredBefore).changes);
   }
 
-  /** Commit without waiting for the disk (see the header). */
-  private relaxed<T>(fn: () => T): T {
-    this.db.pragma('synchronous = NORMAL');
-    try {
-      return fn();
-    } finally {
-      this.db.pragma('synchronous = FULL');
-    }
-  }
 }

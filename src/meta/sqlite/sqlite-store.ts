@@ -14,6 +14,7 @@ import { PreparedStatements } from './prepared.ts';
 import { catalogQuery } from './visibility-sql.ts';
 import type { AccessFilter } from '../../auth/visibility.ts';
 import { containsPattern, COUNT_TAGS_SQL, tagPageSql, TOTAL_SIZE_SQL, type TaggedRow } from './tag-queries.ts';
+import { relaxed } from './relaxed.ts';
 
 function toManifest(row: ManifestRow): ManifestRecord {
   return {
@@ -104,7 +105,7 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   async clearJournal(digests: string[]): Promise<void> {
-    this.relaxed(() => this.db.transaction(() => digests.forEach((d) => this.st.unjournal.run(d)))());
+    relaxed(this.db, () => this.db.transaction(() => digests.forEach((d) => this.st.unjournal.run(d)))());
   }
 
   async unlinkBlob(repo: string, digest: string): Promise<boolean> {
@@ -219,7 +220,7 @@ export class SqliteMetaStore implements MetaStore {
    * before, and the client starts again). Pushes commit with synchronous=FULL.
    */
   async createUpload(session: UploadSession): Promise<void> {
-    this.relaxed(() => this.st.insertUpload.run(session.id, session.repo, session.startedAt));
+    relaxed(this.db, () => this.st.insertUpload.run(session.id, session.repo, session.startedAt));
   }
 
   async persistUpload(id: string): Promise<void> {
@@ -235,18 +236,9 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   async deleteUpload(id: string): Promise<boolean> {
-    return this.relaxed(() => this.st.deleteUpload.run(id).changes > 0);
+    return relaxed(this.db, () => this.st.deleteUpload.run(id).changes > 0);
   }
 
-  /** Run one statement with synchronous=NORMAL: committed, not yet flushed to disk. */
-  private relaxed<T>(fn: () => T): T {
-    this.db.pragma('synchronous = NORMAL');
-    try {
-      return fn();
-    } finally {
-      this.db.pragma('synchronous = FULL');
-    }
-  }
 
   async listUploads(startedBefore: number): Promise<UploadSession[]> {
     return this.st.uploadsBefore.all(startedBefore);
