@@ -1,0 +1,65 @@
+/**
+ * Versioned schema migrations for PostgreSQL. Each runs once, in order, in its own transaction,
+ * recorded in schema_migrations. Nodes starting together serialise on an advisory lock, so the
+ * schema is migrated once and every node waits until it is done. The schema is SQLite's
+ * (sqlite/migrations.ts) in PostgreSQL's types, one file per store under schema/.
+ */
+import type { PgDatabase } from './database.ts';
+import { ACCOUNTS_SCHEMA } from './schema/accounts.ts';
+import { CLUSTER_SCHEMA } from './schema/cluster.ts';
+import { CORE_SCHEMA } from './schema/core.ts';
+import { EVENTS_SCHEMA } from './schema/events.ts';
+import { SEARCH_SCHEMA } from './schema/search.ts';
+import { USAGE_SCHEMA } from './schema/usage.ts';
+
+export interface PgMigration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const PG_MIGRATIONS: readonly PgMigration[] = [
+  { version: 1, name: 'core registry and blob journal', sql: CORE_SCHEMA },
+  { version: 2, name: 'event deliveries with leases', sql: EVENTS_SCHEMA },
+  { version: 3, name: 'accounts and access control', sql: ACCOUNTS_SCHEMA },
+  { version: 4, name: 'search index, stars and descriptions', sql: SEARCH_SCHEMA },
+  { version: 5, name: 'storage samples', sql: USAGE_SCHEMA },
+  { version: 6, name: 'cluster: signing keys, leases, shared upload state', sql: CLUSTER_SCHEMA },
+];
+
+/** pg_advisory_lock's key for migrations: "berth" in ASCII, so it names berth in pg_locks. */
+const MIGRATION_LOCK = 0x6265727468;
+
+/** Apply every migration not yet applied; returns the versions it applied. */
+export async function migratePostgres(db: PgDatabase, migrations: readonly PgMigration[] = PG_MIGRATIONS): Promise<number[]> {
+  const client = await db.pool.connect();
+  const applied: number[] = [];
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    try {
+      await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)');
+      const done = new Set((await client.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
+      const newest = Math.max(0, ...done);
+      const known = Math.max(0, ...migrations.map((m) => m.version));
+      if (newest > known) throw new Error(`the database's schema is at version ${newest}, newer than this berth knows (${known}): upgrade berth`);
+      for (const m of migrations) {
+        if (done.has(m.version)) continue;
+        await client.query('BEGIN');
+        try {
+          await client.query(m.sql);
+          await client.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, Date.now()]);
+          await client.query('COMMIT');
+        } catch (err) {
+          await client.query('ROLLBACK').catch(() => undefined);
+          throw new Error(`PostgreSQL migration ${m.version} (${m.name}) failed: ${(err as Error).message}`, { cause: err });
+        }
+        applied.push(m.version);
+      }
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+    }
+  } finally {
+    client.release();
+  }
+  return applied;
+}
