@@ -10,6 +10,7 @@ import { CLUSTER_SCHEMA } from './schema/cluster.ts';
 import { CORE_SCHEMA } from './schema/core.ts';
 import { EVENTS_SCHEMA } from './schema/events.ts';
 import { SEARCH_SCHEMA } from './schema/search.ts';
+import { UPLOAD_STATE_SCHEMA } from './schema/upload-state.ts';
 import { USAGE_SCHEMA } from './schema/usage.ts';
 
 export interface PgMigration {
@@ -24,7 +25,8 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   { version: 3, name: 'accounts and access control', sql: ACCOUNTS_SCHEMA },
   { version: 4, name: 'search index, stars and descriptions', sql: SEARCH_SCHEMA },
   { version: 5, name: 'storage samples', sql: USAGE_SCHEMA },
-  { version: 6, name: 'cluster: signing keys, leases, shared upload state', sql: CLUSTER_SCHEMA },
+  { version: 6, name: 'cluster: signing keys and job leases', sql: CLUSTER_SCHEMA },
+  { version: 7, name: 'chunked upload state', sql: UPLOAD_STATE_SCHEMA },
 ];
 
 /** pg_advisory_lock's key for migrations: "berth" in ASCII, so it names berth in pg_locks. */

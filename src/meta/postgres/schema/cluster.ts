@@ -1,7 +1,7 @@
 /**
  * What several nodes share beyond the stores' own tables: the token signing keys (so a token
- * issued by one node verifies on every other), leases for background jobs that must run once
- * across the cluster, and the state of chunked uploads (so each PATCH may reach another node).
+ * issued by one node verifies on every other), and leases for background jobs that must run once
+ * across the cluster.
  */
 export const CLUSTER_SCHEMA = `
 CREATE TABLE signing_keys (
@@ -13,12 +13,5 @@ CREATE TABLE leases (
   name TEXT PRIMARY KEY,
   holder TEXT NOT NULL,
   expires_at BIGINT NOT NULL
-);
-CREATE TABLE upload_state (
-  id TEXT PRIMARY KEY REFERENCES uploads(id) ON DELETE CASCADE,
-  size BIGINT NOT NULL,
-  hash_state BYTEA,
-  parts TEXT,
-  updated_at BIGINT NOT NULL
 );
 `;
