@@ -1,15 +1,20 @@
 /**
- * ONE behavioural suite for every EventQueue implementation (SQLite now, PostgreSQL later): each
+ * ONE behavioural suite for every EventQueue implementation (SQLite, PostgreSQL): each
  * implementation's test calls runEventQueueConformance with a factory for an empty queue that
- * records its times (createdAt, the first nextAttemptAt) from the clock it is given.
+ * records its times (createdAt, the first nextAttemptAt) from the clock it is given, and a peer:
+ * another node's queue on the same database (its own connection and holder), for the leases.
  */
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { Delivery, EventQueue } from './queue.ts';
-import { event } from './test-support.ts';
+import { event } from './test-events.ts';
 
 export interface EventQueueFixture {
   queue: EventQueue;
+  /** Another node's queue on the same database, with the same clock and lease. */
+  peer: EventQueue;
+  /** How long the queues' claims are leased. */
+  leaseMs: number;
   cleanup: () => Promise<void>;
 }
 
@@ -21,12 +26,16 @@ export function runEventQueueConformance(name: string, make: (now: () => number)
   describe(`event queue conformance: ${name}`, () => {
     let f: EventQueueFixture;
     let queue: EventQueue;
+    let peer: EventQueue;
+    let lease: number;
     /** The queue's clock. */
     let time: number;
     beforeEach(async () => {
       time = T0;
       f = await make(() => time);
       queue = f.queue;
+      peer = f.peer;
+      lease = f.leaseMs;
     });
     afterEach(() => f.cleanup());
 
@@ -53,7 +62,7 @@ export function runEventQueueConformance(name: string, make: (now: () => number)
       await queue.enqueue([{ endpoint: 'b', event: event(9) }]);
       await queue.enqueue([{ endpoint: 'a', event: event(4) }]);
       assert.deepEqual(tags((await queue.claim('a', 2, T0)).deliveries), ['v1', 'v2']);
-      assert.deepEqual(tags((await queue.claim('a', 10, T0)).deliveries), ['v1', 'v2', 'v3', 'v4'], 'claiming is not consuming');
+      assert.deepEqual(tags((await queue.claim('a', 10, T0)).deliveries), ['v1', 'v2', 'v3', 'v4'], 'claiming again from the same queue is not consuming');
       assert.deepEqual(tags((await queue.claim('b', 10, T0)).deliveries), ['v9']);
       assert.deepEqual(await queue.claim('c', 10, T0), { deliveries: [] });
     });
@@ -145,6 +154,58 @@ export function runEventQueueConformance(name: string, make: (now: () => number)
       assert.equal(await queue.prune(T0 + 11), 0);
       assert.equal(await queue.prune(T0 + 1_000), 1);
       assert.deepEqual(tags(await queue.list()), ['v4'], 'undelivered ones stay, however old');
+    });
+
+    it("leases a claim: another node gets none of the endpoint's deliveries until the lease ends, then takes them over", async () => {
+      await queue.enqueue([1, 2, 3].map((n) => ({ endpoint: 'a', event: event(n) })));
+      await queue.enqueue([{ endpoint: 'b', event: event(9) }]);
+      assert.deepEqual(tags((await queue.claim('a', 2, T0)).deliveries), ['v1', 'v2']);
+      assert.deepEqual(await peer.claim('a', 10, T0), { deliveries: [], nextDueAt: T0 + lease }, 'not v3 either: it would overtake v1 and v2');
+      assert.deepEqual(tags((await peer.claim('b', 10, T0)).deliveries), ['v9'], 'other endpoints go on');
+      assert.deepEqual(await peer.claim('a', 10, T0 + lease - 1), { deliveries: [], nextDueAt: T0 + lease });
+      assert.deepEqual(tags((await peer.claim('a', 10, T0 + lease)).deliveries), ['v1', 'v2', 'v3'], "a dead node's batch comes back");
+      assert.deepEqual(await queue.claim('a', 10, T0 + lease), { deliveries: [], nextDueAt: T0 + 2 * lease }, 'now the peer holds it');
+    });
+
+    it('renews the lease when the same queue claims its batch again', async () => {
+      await queue.enqueue([1, 2].map((n) => ({ endpoint: 'a', event: event(n) })));
+      const first = await queue.claim('a', 10, T0);
+      assert.deepEqual(ids((await queue.claim('a', 10, T0 + lease - 1)).deliveries), ids(first.deliveries));
+      assert.deepEqual(await peer.claim('a', 10, T0 + lease), { deliveries: [], nextDueAt: T0 + 2 * lease - 1 });
+    });
+
+    it('ends the lease when the batch is marked: delivered ones are gone, failed ones go from any node when due', async () => {
+      await queue.enqueue([1, 2, 3].map((n) => ({ endpoint: 'a', event: event(n) })));
+      const [v1, v2] = (await queue.claim('a', 2, T0)).deliveries;
+      assert.ok(v1 && v2);
+      await queue.markDelivered([v1.id], T0 + 1);
+      await queue.markFailed([v2.id], 'HTTP 500', T0 + 100);
+      assert.deepEqual(await peer.claim('a', 10, T0 + 99), { deliveries: [], nextDueAt: T0 + 100 });
+      const retry = await peer.claim('a', 10, T0 + 100);
+      assert.deepEqual(retry.deliveries.map((d) => [d.event.target.tag, d.attempts]), [['v2', 1], ['v3', 0]]);
+      assert.deepEqual(await queue.claim('a', 10, T0 + 100), { deliveries: [], nextDueAt: T0 + 100 + lease });
+    });
+
+    it("counts a late failure from a node whose lease ran out, but leaves the new holder's lease", async () => {
+      await queue.enqueue([{ endpoint: 'a', event: event(1) }]);
+      await queue.claim('a', 10, T0);
+      const [taken] = (await peer.claim('a', 10, T0 + lease)).deliveries;
+      assert.ok(taken);
+      await queue.markFailed([taken.id], 'timed out', T0 + lease + 1);
+      assert.deepEqual(await queue.claim('a', 10, T0 + lease + 1), { deliveries: [], nextDueAt: T0 + 2 * lease });
+      assert.deepEqual((await peer.claim('a', 10, T0 + lease + 1)).deliveries.map((d) => [d.id, d.attempts]), [[taken.id, 1]]);
+    });
+
+    it("gives an endpoint's head to one of two nodes claiming at once", async () => {
+      const endpoints = ['a', 'b', 'c', 'd', 'e', 'f'];
+      for (const endpoint of endpoints) await queue.enqueue([1, 2, 3].map((n) => ({ endpoint, event: event(n) })));
+      const claims = await Promise.all(endpoints.map((e) => Promise.all([queue.claim(e, 10, T0), peer.claim(e, 10, T0)])));
+      for (const [mine, theirs] of claims) {
+        const winner = mine.deliveries.length > 0 ? mine : theirs;
+        const loser = winner === mine ? theirs : mine;
+        assert.deepEqual(tags(winner.deliveries), ['v1', 'v2', 'v3']);
+        assert.deepEqual(loser, { deliveries: [], nextDueAt: T0 + lease });
+      }
     });
   });
 }

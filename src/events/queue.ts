@@ -48,7 +48,10 @@ export interface EventQueue {
   enqueue(deliveries: readonly NewDelivery[]): Promise<void>;
   /**
    * The endpoint's oldest undelivered deliveries (at most `limit`), in order, if the oldest is due
-   * at `now`; a later one that is not yet due ends the batch, so order is kept.
+   * at `now`; a later one that is not yet due ends the batch, so order is kept. The batch is leased
+   * to this queue (its node) until marked or the lease ends: meanwhile a queue on another node gets
+   * none of the endpoint's deliveries from the leased one on (nextDueAt: the lease's end), so each
+   * goes out from one node at a time and in order, and a dead node's batch comes back after it.
    */
   claim(endpoint: string, limit: number, now: number): Promise<Claim>;
   markDelivered(ids: readonly number[], now: number): Promise<void>;

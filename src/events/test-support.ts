@@ -7,24 +7,8 @@ import { configSchema } from '../config/schema.ts';
 import { SqliteEventQueue } from '../meta/sqlite/event-queue.ts';
 import { SqliteMetaStore } from '../meta/sqlite/sqlite-store.ts';
 import { endpointsFromConfig, type EndpointSettings } from './endpoint.ts';
-import { createEvent, type EventAction, type EventTarget, type RegistryEvent, type RequestInfo } from './event.ts';
 
-export const REQUEST: RequestInfo = { id: 'req-1', addr: '127.0.0.1:4000', host: 'registry.test', method: 'PUT', useragent: 'test/1.0' };
-export const SOURCE = { addr: 'node-1:5000', instanceID: 'instance-1' };
-
-let counter = 0;
-
-/** A push (or other) event for a numbered manifest, with a recognisable tag. */
-export function event(n: number, action: EventAction = 'push', target: Partial<EventTarget> = {}): RegistryEvent {
-  const digest = `sha256:${n.toString(16).padStart(64, '0')}`;
-  return createEvent(
-    action,
-    { mediaType: 'application/vnd.oci.image.manifest.v1+json', size: 10, digest, length: 10, repository: 'team/app', tag: `v${n}`, ...target },
-    REQUEST,
-    SOURCE,
-    { now: () => new Date(1_700_000_000_000 + n), id: () => `event-${n}-${++counter}` },
-  );
-}
+export { REQUEST, SOURCE, event } from './test-events.ts';
 
 /** Endpoint settings through the real config schema, so the tests also read config as berth does. */
 export function endpoints(raw: Record<string, unknown>[]): EndpointSettings[] {

@@ -6,10 +6,15 @@
  * are committed with synchronous=NORMAL: they survive a process crash or restart (the WAL is in
  * the OS cache) but a power cut may lose the last few. Bookkeeping (delivered, failed, pruned) is
  * NORMAL too: losing it only means sending an event again, which at-least-once allows.
+ *
+ * Claims lease their deliveries (event-claim.ts) as on PostgreSQL. One process uses a SQLite file,
+ * so its queue is always the holder 'local' (unless told otherwise): a restart takes back at once
+ * the batch that a stop left leased, and the lease only matters to the conformance suite's peer.
  */
 import type Database from 'better-sqlite3';
 import type { RegistryEvent } from '../../events/event.ts';
 import type { Claim, Delivery, DeliveryState, EndpointBacklog, EventQueue, NewDelivery } from '../../events/queue.ts';
+import { DEFAULT_CLAIM_LEASE_MS, headBatch, type ClaimLeaseOptions } from '../event-claim.ts';
 import { relaxed } from './relaxed.ts';
 
 interface DeliveryRow {
@@ -20,6 +25,11 @@ interface DeliveryRow {
   next_attempt_at: number;
   last_error: string | null;
   created_at: number;
+}
+
+interface HeadRow extends DeliveryRow {
+  claimed_by: string | null;
+  claimed_until: number | null;
 }
 
 interface BacklogRow {
@@ -42,12 +52,16 @@ function prepare(db: Database.Database) {
       `INSERT INTO event_deliveries (endpoint, event_id, action, repository, payload, next_attempt_at, created_at)
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
     ),
-    head: db.prepare<[string, number], DeliveryRow>(
-      `SELECT ${COLUMNS} FROM event_deliveries WHERE endpoint = ? AND ${UNDELIVERED} ORDER BY id LIMIT ?`,
+    head: db.prepare<[string, number], HeadRow>(
+      `SELECT ${COLUMNS}, claimed_by, claimed_until FROM event_deliveries WHERE endpoint = ? AND ${UNDELIVERED} ORDER BY id LIMIT ?`,
     ),
+    lease: db.prepare<[string, number, number]>('UPDATE event_deliveries SET claimed_by = ?, claimed_until = ? WHERE id = ?'),
     delivered: db.prepare<[number, number]>(`UPDATE event_deliveries SET delivered_at = ? WHERE id = ?`),
-    failed: db.prepare<[string, number, number]>(
-      `UPDATE event_deliveries SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ? AND ${UNDELIVERED}`,
+    // a failure ends the failing queue's lease (the retry may go from any node), not another's
+    failed: db.prepare<[string, number, string, number]>(
+      `UPDATE event_deliveries SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?,
+              claimed_until = CASE WHEN claimed_by = ? THEN NULL ELSE claimed_until END
+       WHERE id = ? AND ${UNDELIVERED}`,
     ),
     list: { any: list('any'), pending: list('pending'), failed: list('failed') },
     backlog: db.prepare<[], BacklogRow>(
@@ -78,13 +92,18 @@ function toDelivery(row: DeliveryRow): Delivery {
 
 export class SqliteEventQueue implements EventQueue {
   private readonly st: ReturnType<typeof prepare>;
+  private readonly leaseMs: number;
+  private readonly holder: string;
 
   /** `db` is the meta store's connection (SqliteMetaStore.database), already migrated. */
   constructor(
     private readonly db: Database.Database,
     private readonly clock: () => number = Date.now,
+    options: ClaimLeaseOptions = {},
   ) {
     this.st = prepare(db);
+    this.leaseMs = options.leaseMs ?? DEFAULT_CLAIM_LEASE_MS;
+    this.holder = options.holder ?? 'local';
   }
 
   async enqueue(deliveries: readonly NewDelivery[]): Promise<void> {
@@ -100,12 +119,14 @@ export class SqliteEventQueue implements EventQueue {
   }
 
   async claim(endpoint: string, limit: number, now: number): Promise<Claim> {
-    const rows = this.st.head.all(endpoint, limit);
-    const first = rows[0];
-    if (first === undefined) return { deliveries: [] };
-    if (first.next_attempt_at > now) return { deliveries: [], nextDueAt: first.next_attempt_at };
-    const due = rows.findIndex((r) => r.next_attempt_at > now);
-    return { deliveries: (due === -1 ? rows : rows.slice(0, due)).map(toDelivery) };
+    const claim = this.db.transaction((): Claim => {
+      const rows = this.st.head.all(endpoint, limit);
+      const { take, nextDueAt } = headBatch(rows, this.holder, now);
+      const claimed = rows.slice(0, take);
+      for (const row of claimed) this.st.lease.run(this.holder, now + this.leaseMs, row.id);
+      return { deliveries: claimed.map(toDelivery), ...(nextDueAt !== undefined && { nextDueAt }) };
+    });
+    return relaxed(this.db, () => claim.immediate());
   }
 
   async markDelivered(ids: readonly number[], now: number): Promise<void> {
@@ -113,7 +134,7 @@ export class SqliteEventQueue implements EventQueue {
   }
 
   async markFailed(ids: readonly number[], error: string, nextAttemptAt: number): Promise<void> {
-    relaxed(this.db, this.db.transaction(() => ids.forEach((id) => this.st.failed.run(error.slice(0, 1000), nextAttemptAt, id))));
+    relaxed(this.db, this.db.transaction(() => ids.forEach((id) => this.st.failed.run(error.slice(0, 1000), nextAttemptAt, this.holder, id))));
   }
 
   async list(opts: { state?: DeliveryState; limit?: number } = {}): Promise<Delivery[]> {

@@ -213,5 +213,27 @@ UPDATE repositories SET created_at = COALESCE((SELECT MIN(m.created_at) FROM man
 UPDATE repositories SET updated_at = created_at WHERE updated_at < created_at;
 `,
   },
+  {
+    version: 10,
+    name: 'event delivery leases',
+    // A claimed delivery is leased to the queue that claimed it (event-queue.ts) until it is marked
+    // delivered or failed, or claimed_until passes; with one process per SQLite file that queue is
+    // always the same, and the columns keep the behaviour of the PostgreSQL queue, whose nodes share.
+    sql: `
+ALTER TABLE event_deliveries ADD COLUMN claimed_by TEXT;
+ALTER TABLE event_deliveries ADD COLUMN claimed_until BIGINT;
+`,
+  },
+  {
+    version: 11,
+    name: 'job leases',
+    // Background jobs that run once per period across a cluster take a lease by name (leases.ts).
+    sql: `
+CREATE TABLE leases (
+  name TEXT PRIMARY KEY,
+  holder TEXT NOT NULL,
+  expires_at BIGINT NOT NULL
+);
+`,
+  },
 ];
-
