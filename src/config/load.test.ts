@@ -48,6 +48,7 @@ describe('loadConfig: defaults', () => {
         },
       },
       meta: { sqlite: { path: join('./data', 'berth.db') } },
+      database: { enabled: false, host: 'localhost', port: 5432, user: 'berth', dbname: 'berth', connecttimeout: 10_000, pool: { maxopen: 10, maxidle: 5, maxidletime: 30_000 } },
       catalog: { maxentries: 1000 },
       validation: { disabled: false, manifests: { urls: { allow: [], deny: [] } } },
       access: { defaultvisibility: 'private', maxprivaterepos: 0 },

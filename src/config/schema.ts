@@ -20,6 +20,7 @@ import { parseDuration } from './duration.ts';
 import { proxySchema } from './proxy-schema.ts';
 import { accessSchema, authSchema } from './auth-schema.ts';
 import { s3Schema } from './s3-schema.ts';
+import { databaseSchema } from './database-schema.ts';
 
 export const STORAGE_DRIVERS = ['filesystem', 'inmemory', 's3'] as const;
 export type StorageDriverName = (typeof STORAGE_DRIVERS)[number];
@@ -258,6 +259,8 @@ export const configSchema = z
     storage: storageSchema.prefault({}),
     /** berth's own metadata store; `path` defaults from the storage driver (see below). */
     meta: z.object({ sqlite: z.object({ path: z.string().min(1).optional() }).prefault({}) }).prefault({}),
+    /** PostgreSQL for every store instead of meta.sqlite (database-schema.ts), so that several nodes share one registry. */
+    database: databaseSchema(duration).prefault({}),
     catalog: z.object({ maxentries: z.number().int().positive().default(1000) }).prefault({}),
     validation: validationSchema.prefault({}),
     /** Webhooks (distribution's format); absent when the file has no `notifications` section. */
@@ -282,8 +285,12 @@ export const configSchema = z
   })
   .superRefine((config, ctx) => {
     // Blobs in a bucket, their metadata in memory would be lost on restart: ask where it goes.
-    if (config.storage.driver === 's3' && config.meta.sqlite.path === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['meta', 'sqlite', 'path'], message: 'required with storage.s3 (a local file for the metadata store)' });
+    if (config.storage.driver === 's3' && config.meta.sqlite.path === undefined && !config.database.enabled) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['meta', 'sqlite', 'path'],
+        message: 'required with storage.s3: a local file for the metadata store, or database.enabled: true for PostgreSQL (what several nodes need)',
+      });
     }
   })
   .transform(({ meta, ...config }) => ({

@@ -10,6 +10,8 @@
  */
 
 export const SECRET_KEYS: readonly string[] = [
+  'database.password',
+  'database.url',
   'http.secret',
   'notifications.endpoints[].secret',
   'notifications.endpoints[].headers',
@@ -20,6 +22,7 @@ export const SECRET_KEYS: readonly string[] = [
 
 /** Keys named like secrets that are not: key path -> what the value is instead. */
 export const NOT_SECRET_KEYS: Readonly<Record<string, string>> = {
+  'database.sslkey': 'the path of the client key file, not the key itself',
   'http.tls.key': 'the path of the private key file, not the key itself',
   'storage.s3.accesskey': 'the access key ID, which names the key; its secret is storage.s3.secretkey',
   'storage.s3.keyid': 'the ID of a KMS key, not the key itself',

@@ -19,6 +19,8 @@ export interface PgConnectionConfig {
   maxOpen?: number;
   /** How long an idle connection stays open (ms). */
   idleTimeoutMs?: number;
+  /** How long to wait for a connection (ms); 0 waits for ever. */
+  connectTimeoutMs?: number;
 }
 
 /** Something to run a query on: the pool, or one transaction's client. */
@@ -36,6 +38,7 @@ export class PgDatabase implements Queryable {
       connectionString: config.connectionString,
       max: config.maxOpen ?? 10,
       idleTimeoutMillis: config.idleTimeoutMs ?? 30_000,
+      connectionTimeoutMillis: config.connectTimeoutMs ?? 10_000,
       types,
     });
     // an idle client losing its server must not take the process down; the next query reconnects
