@@ -59,7 +59,7 @@ CREATE TABLE tags (
 );
 CREATE INDEX tags_manifest ON tags(repository_id, manifest_digest);
 CREATE TABLE blob_journal (
-  digest TEXT PRIMARY KEY,
+  digest TEXT COLLATE "C" PRIMARY KEY,
   data BYTEA NOT NULL,
   created_at BIGINT NOT NULL
 );

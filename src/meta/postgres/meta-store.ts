@@ -1,0 +1,229 @@
+/**
+ * The meta store on PostgreSQL, for several berth nodes sharing one database: the twin of
+ * sqlite/sqlite-store.ts, with the same answers, orders and times. What SQLite gets from running
+ * one transaction at a time, this gets from the database: every insert that may meet another
+ * node's is an ON CONFLICT upsert (no unique violation reaches a caller), and every transaction
+ * that changes a repository's manifests or tags locks the repository's row first, so those run
+ * one at a time per repository, in the same order on every node (meta-statements.ts).
+ * Every commit is durable (PostgreSQL's synchronous_commit), so persistUpload has nothing to do.
+ */
+import type { AccessFilter } from '../../auth/visibility.ts';
+import type { BlobRecord, JournaledBlob, LinkOptions, ManifestRecord, MetaStore, NewManifest, Page, RepositoryTimes, TagPage, TagQuery, UploadSession } from '../store.ts';
+import type { PgDatabase, Queryable } from './database.ts';
+import { SQL, type ManifestRow } from './meta-statements.ts';
+import { named, type NamedParams } from './named.ts';
+import { containsPattern, COUNT_TAGS_SQL, tagPageSql, TOTAL_SIZE_SQL, type TaggedRow } from './tag-queries.ts';
+import { catalogQuery } from './visibility-sql.ts';
+
+function toManifest(row: ManifestRow): ManifestRecord {
+  return {
+    digest: row.digest,
+    mediaType: row.media_type,
+    size: row.size,
+    artifactType: row.artifact_type,
+    subject: row.subject_digest,
+    annotations: row.annotations === null ? null : (JSON.parse(row.annotations) as Record<string, string>),
+    createdAt: row.created_at,
+  };
+}
+
+/** LIMIT NULL is PostgreSQL's "no limit". */
+function limitOf(page: Page): number | null {
+  return page.n ?? null;
+}
+
+export interface PgMetaStoreOptions {
+  /** The clock of the times recorded (pushes, tags, repositories); Date.now unless given (tests). */
+  now?: () => number;
+}
+
+export class PgMetaStore implements MetaStore {
+  private readonly now: () => number;
+
+  constructor(
+    private readonly db: PgDatabase,
+    opts: PgMetaStoreOptions = {},
+  ) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  private all<R extends object>(sql: string, params: NamedParams, on?: Queryable): Promise<R[]> {
+    const q = named(sql, params);
+    return this.db.rows<R>(q.text, q.values, on);
+  }
+
+  private one<R extends object>(sql: string, params: NamedParams, on?: Queryable): Promise<R | undefined> {
+    const q = named(sql, params);
+    return this.db.one<R>(q.text, q.values, on);
+  }
+
+  /** Rows changed by a statement. */
+  private async run(sql: string, params: NamedParams, on: Queryable = this.db): Promise<number> {
+    const q = named(sql, params);
+    return (await on.query(q.text, q.values)).rowCount ?? 0;
+  }
+
+  private async repoId(repo: string, on?: Queryable): Promise<number | undefined> {
+    return (await this.one<{ id: number }>(SQL.repoId, { repo }, on))?.id;
+  }
+
+  async getRepositoryBlob(repo: string, digest: string): Promise<BlobRecord | undefined> {
+    return this.one<BlobRecord>(SQL.repoBlob, { repo, digest });
+  }
+
+  async getBlob(digest: string): Promise<BlobRecord | undefined> {
+    return this.one<BlobRecord>(SQL.blob, { digest });
+  }
+
+  async findLinkedBlob(digest: string): Promise<BlobRecord | undefined> {
+    return this.one<BlobRecord>(SQL.linkedBlob, { digest });
+  }
+
+  async linkBlob(repo: string, blob: BlobRecord, opts: LinkOptions = {}): Promise<void> {
+    const now = this.now();
+    await this.db.transaction(async (tx) => {
+      // Its own statement: the link's snapshot, taken after it, sees the row another node may have inserted.
+      await this.run(SQL.ensureRepo, { repo, now }, tx);
+      await this.run(SQL.linkBlob, { repo, digest: blob.digest, size: blob.size, now }, tx);
+      if (opts.completedUpload !== undefined) await this.run(SQL.deleteUpload, { id: opts.completedUpload }, tx);
+      if (opts.journal !== undefined) await this.run(SQL.journalBlob, { digest: blob.digest, data: opts.journal, now }, tx);
+    });
+  }
+
+  async unlinkBlob(repo: string, digest: string): Promise<boolean> {
+    return (await this.run(SQL.unlinkBlob, { repo, digest })) > 0;
+  }
+
+  async putManifest(repo: string, m: NewManifest, tag?: string): Promise<void> {
+    const now = this.now();
+    await this.db.transaction(async (tx) => {
+      const row = await this.one<{ id: number }>(SQL.pushRepo, { repo, now }, tx);
+      if (row === undefined) throw new Error(`repository ${repo} vanished`);
+      const { id } = row;
+      await this.run(SQL.linkBlob, { repo, digest: m.digest, size: m.size, now }, tx);
+      const annotations = m.annotations === null ? null : JSON.stringify(m.annotations);
+      const { digest, mediaType, artifactType, size, subject, createdAt } = m;
+      await this.run(SQL.insertManifest, { id, digest, mediaType, artifactType, size, subject, annotations, createdAt }, tx);
+      if (m.blobs.length > 0) await this.run(SQL.insertReferences, { id, digest, children: m.blobs, kind: 'blob' }, tx);
+      if (m.children.length > 0) await this.run(SQL.insertReferences, { id, digest, children: m.children, kind: 'manifest' }, tx);
+      if (tag !== undefined) await this.run(SQL.upsertTag, { id, tag, digest, now }, tx);
+    });
+  }
+
+  async getManifest(repo: string, digest: string): Promise<ManifestRecord | undefined> {
+    const row = await this.one<ManifestRow>(SQL.manifest, { repo, digest });
+    return row && toManifest(row);
+  }
+
+  async resolveTag(repo: string, tag: string): Promise<ManifestRecord | undefined> {
+    const row = await this.one<ManifestRow>(SQL.tagManifest, { repo, tag });
+    return row && toManifest(row);
+  }
+
+  /** Delete under the repository's lock, then touch the repository if anything went. */
+  private removeLocked(repo: string, sql: string, params: NamedParams): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const row = await this.one<{ id: number }>(SQL.lockRepo, { repo }, tx);
+      if (row === undefined) return false;
+      const gone = (await this.run(sql, { id: row.id, ...params }, tx)) > 0;
+      if (gone) await this.run(SQL.touchRepo, { id: row.id, now: this.now() }, tx);
+      return gone;
+    });
+  }
+
+  async deleteManifest(repo: string, digest: string): Promise<boolean> {
+    return this.removeLocked(repo, SQL.deleteManifest, { digest });
+  }
+
+  async deleteTag(repo: string, tag: string): Promise<boolean> {
+    return this.removeLocked(repo, SQL.deleteTag, { tag });
+  }
+
+  async listTags(repo: string, page: Page): Promise<string[] | undefined> {
+    const id = await this.repoId(repo);
+    if (id === undefined) return undefined;
+    return (await this.all<{ name: string }>(SQL.tags, { id, last: page.last ?? '', n: limitOf(page) })).map((r) => r.name);
+  }
+
+  async listRepositories(page: Page, visible?: AccessFilter): Promise<string[]> {
+    const last = page.last ?? '';
+    if (visible === undefined || visible.all) return (await this.all<{ name: string }>(SQL.repositories, { last, n: limitOf(page) })).map((r) => r.name);
+    const query = catalogQuery(visible);
+    return (await this.all<{ name: string }>(query.sql, { ...query.params(last, 0), n: limitOf(page) })).map((r) => r.name);
+  }
+
+  async listReferrers(repo: string, subject: string, artifactType?: string): Promise<ManifestRecord[]> {
+    return (await this.all<ManifestRow>(SQL.referrers, { repo, subject, artifactType: artifactType ?? null })).map(toManifest);
+  }
+
+  async repositoryExists(repo: string): Promise<boolean> {
+    return (await this.repoId(repo)) !== undefined;
+  }
+
+  async repositoryTimes(repo: string): Promise<RepositoryTimes | undefined> {
+    return this.one<RepositoryTimes>(SQL.repoTimes, { repo });
+  }
+
+  async queryTags(repo: string, q: TagQuery): Promise<TagPage | undefined> {
+    // One snapshot: the count and the page see the same tags.
+    return this.db.transaction(async (tx) => {
+      await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+      const id = await this.repoId(repo, tx);
+      if (id === undefined || (await this.one(SQL.hasManifests, { id }, tx)) === undefined) return undefined;
+      const pattern = containsPattern(q.text);
+      const counted = await this.one<{ n: number }>(COUNT_TAGS_SQL, { repo: id, pattern }, tx);
+      const n = counted?.n ?? 0;
+      if (n === 0 || q.offset >= n) return { total: n, tags: [] };
+      const rows = await this.all<TaggedRow>(tagPageSql(q.sort, q.order), { repo: id, pattern, limit: q.limit, offset: q.offset }, tx);
+      return { total: n, tags: rows.map((r) => ({ tag: r.tag, manifest: toManifest(r), totalSize: r.total_size, pushedAt: r.pushed_at })) };
+    });
+  }
+
+  async tagsOf(repo: string, digest: string): Promise<string[]> {
+    return (await this.all<{ name: string }>(SQL.tagsOf, { repo, digest })).map((r) => r.name);
+  }
+
+  async totalSize(repo: string, digest: string): Promise<number> {
+    const id = await this.repoId(repo);
+    if (id === undefined) return 0;
+    return (await this.one<{ size: number }>(TOTAL_SIZE_SQL, { repo: id, digest }))?.size ?? 0;
+  }
+
+  async listManifests(repo: string): Promise<string[]> {
+    return (await this.all<{ digest: string }>(SQL.manifestDigests, { repo })).map((r) => r.digest);
+  }
+
+  async journaledBlobs(limit: number): Promise<JournaledBlob[]> {
+    return this.all<JournaledBlob>(SQL.journaled, { limit });
+  }
+
+  async clearJournal(digests: string[]): Promise<void> {
+    if (digests.length > 0) await this.run(SQL.unjournal, { digests });
+  }
+
+  async createUpload(session: UploadSession): Promise<void> {
+    await this.run(SQL.insertUpload, { id: session.id, repo: session.repo, startedAt: session.startedAt });
+  }
+
+  async getUpload(id: string): Promise<UploadSession | undefined> {
+    return this.one<UploadSession>(SQL.upload, { id });
+  }
+
+  /** Nothing to do: the session's row was committed durably by createUpload. */
+  async persistUpload(_id: string): Promise<void> {}
+
+  async deleteUpload(id: string): Promise<boolean> {
+    return (await this.run(SQL.deleteUpload, { id })) > 0;
+  }
+
+  async listUploads(startedBefore: number): Promise<UploadSession[]> {
+    return this.all<UploadSession>(SQL.uploadsBefore, { before: startedBefore });
+  }
+
+  async ping(): Promise<void> {
+    await this.db.query('SELECT 1');
+  }
+
+  /** Nothing to close: the database (PgDatabase) belongs to the backend that opened it, which closes it once for all its stores. */
+  async close(): Promise<void> {}
+}
