@@ -1,5 +1,6 @@
 /** The registry domain, composed: blobs, uploads and manifests over one driver and one meta store. */
 import type { MetaStore } from '../meta/store.ts';
+import type { UploadStateStore } from '../meta/upload-state.ts';
 import type { StorageDriver } from '../storage/driver.ts';
 import { BlobService, type BlobStore } from './blobs.ts';
 import { ManifestService, type ManifestStore } from './manifests.ts';
@@ -16,6 +17,8 @@ export interface RegistryOptions extends RegistryPolicyOptions {
   meta: MetaStore;
   log?: Logger;
   journal?: BlobJournalOptions;
+  /** Chunked uploads' hash state shared by the nodes of a cluster (UploadServiceOptions.state); none on a single node. */
+  uploadState?: UploadStateStore;
   /** Told of every lookup in the in-process caches (for metrics). */
   onCacheLookup?: CacheObserver;
   /** Decorates the local blob and manifest services (a pull-through cache, src/proxy). */
@@ -58,7 +61,7 @@ export class Registry {
     this.meta = opts.meta;
     this.policy = new RegistryPolicy(opts);
     this.journal = new BlobJournal(opts.driver, opts.meta, opts.log, opts.journal);
-    this.uploads = new UploadService(opts.driver, opts.meta, this.policy, this.journal);
+    this.uploads = new UploadService(opts.driver, opts.meta, this.policy, this.journal, { state: opts.uploadState });
     this.local = {
       blobs: new BlobService(opts.driver, opts.meta, this.policy, opts.onCacheLookup),
       manifests: new ManifestService(opts.driver, opts.meta, this.policy, opts.onCacheLookup),

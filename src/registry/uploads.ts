@@ -1,19 +1,21 @@
 /**
  * Blob upload sessions: monolithic, chunked and resumable. The session is a row in the meta store;
  * its bytes are appended to a file in storage and made durable at the end of every request, hashed
- * while they stream in (the hash state is kept in memory; a session resumed by another process is
- * re-hashed from storage), and moved into the content-addressed blob store only once the client's
- * digest is verified.
+ * while they stream in (upload-hash.ts: in memory on a single node, where a session resumed by
+ * another process is re-hashed from storage; with an UploadStateStore the hash state is saved with
+ * every chunk, so any node continues it), and moved into the content-addressed blob store only
+ * once the client's digest is verified.
  */
-import { randomUUID, type Hash } from 'node:crypto';
-import { LRUCache } from 'lru-cache';
+import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { MetaStore, BlobRecord, UploadSession } from '../meta/store.ts';
+import type { UploadStateStore } from '../meta/upload-state.ts';
 import { PathNotFoundError, pathExists, type StorageDriver } from '../storage/driver.ts';
 import { blobDataPath, uploadDataPath, UPLOADS_ROOT } from '../storage/paths.ts';
 import { writeStream } from '../storage/write-stream.ts';
 import { readAtMost } from './body.ts';
-import { digestOf, digestOfStream, newHash } from './digest.ts';
+import { digestOf, digestOfStream } from './digest.ts';
+import { LocalUploadHashes, SharedUploadHashes, type HeldUpload, type UploadHashes } from './upload-hash.ts';
 import { DigestInvalidError, SizeInvalidError, UploadInvalidError, UploadRangeError, UploadUnknownError } from './errors.ts';
 import { parseDigest } from './reference.ts';
 import type { RegistryPolicy } from './policy.ts';
@@ -51,20 +53,23 @@ export interface AppendOptions {
   deferSync?: boolean;
 }
 
-interface HashState {
-  hash: Hash;
-  offset: number;
+export interface UploadServiceOptions {
+  /**
+   * The upload state the nodes of a cluster share: each chunk's hash state is saved there, so a
+   * session's requests may reach any node and none re-reads the bytes. Without it (one node) the
+   * hash stays in memory, with node:crypto.
+   */
+  state?: UploadStateStore;
+  /** How long a node's hold on a session lasts without renewal (ms; SharedUploadHashesOptions.leaseMs). */
+  leaseMs?: number;
 }
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export class UploadService {
-  /**
-   * sha256 state of sessions whose bytes all went through this process, bounded: a state lost
-   * only means re-reading the upload to hash it at the end.
-   */
-  private readonly hashes = new LRUCache<string, HashState>({ max: 10_000 });
-  /** Sessions with a request in progress: one writer at a time. */
+  /** The sha256 state of sessions, and (shared) which node's request holds each. */
+  private readonly hashes: UploadHashes;
+  /** Sessions with a request in progress in this process: one writer at a time. */
   private readonly busy = new Set<string>();
 
   constructor(
@@ -72,7 +77,10 @@ export class UploadService {
     private readonly meta: MetaStore,
     private readonly policy: RegistryPolicy,
     private readonly journal: BlobJournal,
-  ) {}
+    opts: UploadServiceOptions = {},
+  ) {
+    this.hashes = opts.state === undefined ? new LocalUploadHashes() : new SharedUploadHashes(opts.state, { leaseMs: opts.leaseMs });
+  }
 
   async start(repo: string): Promise<UploadStatus> {
     this.policy.assertWritable();
@@ -89,7 +97,7 @@ export class UploadService {
   /** Append a request body. Out-of-order chunks (start != current size) are UploadRangeError. */
   async append(repo: string, id: string, body: Readable, range?: ChunkRange, opts: AppendOptions = {}): Promise<UploadStatus> {
     const session = await this.session(repo, id);
-    return this.exclusive(id, async () => ({ ...session, size: await this.write(id, body, range, opts) }));
+    return this.exclusive(id, async (held) => ({ ...session, size: await this.write(held, id, body, range, opts) }));
   }
 
   /**
@@ -102,10 +110,10 @@ export class UploadService {
     await this.session(repo, id);
     if (digest === undefined) throw new DigestInvalidError('digest parameter missing');
     const parsed = parseDigest(digest);
-    return this.exclusive(id, async () => {
+    return this.exclusive(id, async (held) => {
       if (final !== undefined && (await this.isSmallWhole(id, final))) return this.finishSmall(repo, id, digest, final.body);
-      const size = final === undefined ? await this.flushed(id) : await this.write(id, final.body, final.range);
-      await this.verify(id, digest, await this.computedDigest(id, parsed.algorithm, size));
+      const size = final === undefined ? await this.flushed(id) : await this.write(held, id, final.body, final.range, {}, false);
+      await this.verify(id, digest, await this.computedDigest(held, id, parsed.algorithm, size));
       const target = blobDataPath(parsed.algorithm, parsed.hex);
       const data = uploadDataPath(id);
       // Always put the verified bytes in place, even over an existing file: what is there may be
@@ -114,6 +122,7 @@ export class UploadService {
       else await this.driver.move(data, target);
       const blob = { digest, size };
       await this.meta.linkBlob(repo, blob, { completedUpload: id });
+      await this.hashes.forget(id);
       return blob;
     });
   }
@@ -134,10 +143,10 @@ export class UploadService {
   private async finishSmall(repo: string, id: string, digest: string, body: Readable): Promise<BlobRecord> {
     const data = await readAtMost(body, JOURNAL_MAX_BLOB);
     if (data === undefined) throw new SizeInvalidError('body larger than its Content-Length');
-    this.hashes.delete(id);
     await this.verify(id, digest, digestOf(data, parseDigest(digest).algorithm));
     const blob = { digest, size: data.length };
     await this.journal.commit(repo, blob, data, id);
+    await this.hashes.forget(id);
     return blob;
   }
 
@@ -161,8 +170,8 @@ export class UploadService {
     const removed: string[] = [];
     for (const session of await this.meta.listUploads(olderThan)) {
       if (this.busy.has(session.id)) continue;
-      removed.push(session.id);
-      if (!dryRun) await this.discard(session.id);
+      if (dryRun) removed.push(session.id);
+      else if (await this.discardIdle(session.id)) removed.push(session.id);
     }
     let files: string[];
     try {
@@ -181,7 +190,12 @@ export class UploadService {
     return removed;
   }
 
-  private async write(id: string, body: Readable, range?: ChunkRange, opts: AppendOptions = {}): Promise<number> {
+  /**
+   * Append a request body under `held`. The bytes are committed only while the hold is ours, and
+   * the hash (shared: saved with the new size, unless `persist` is false because the caller
+   * finishes the upload right away) is kept only once they are durable, before the caller answers.
+   */
+  private async write(held: HeldUpload, id: string, body: Readable, range?: ChunkRange, opts: AppendOptions = {}, persist = true): Promise<number> {
     const path = uploadDataPath(id);
     let created = false;
     const writerOpts = { deferSync: opts.deferSync };
@@ -196,53 +210,60 @@ export class UploadService {
       body.resume();
       throw new UploadRangeError(start, `chunk starts at ${range.start} but the upload has ${start} bytes`);
     }
-    // Hash while receiving when every earlier byte went through this process's hash.
-    if (start === 0) this.hashes.set(id, { hash: newHash('sha256'), offset: 0 });
-    const state = this.hashes.get(id);
-    const hashing = state !== undefined && state.offset === start;
-    if (!hashing) this.hashes.delete(id);
-    try {
-      await writeStream(writer, body, hashing ? { onChunk: (buf) => state.hash.update(buf) } : {});
-    } catch (e) {
+    // Hash while receiving when the hash of every earlier byte is known.
+    const hasher = await held.resume(start);
+    const fail = async (e: unknown): Promise<never> => {
+      held.drop();
       await writer.close();
-      this.hashes.delete(id);
       throw e;
+    };
+    try {
+      await writeStream(writer, held.guard(body), hasher !== undefined ? { onChunk: (buf) => hasher.update(buf) } : {});
+    } catch (e) {
+      return fail(e);
     }
     const received = writer.size - start;
     if (range?.end !== undefined && range.end - range.start + 1 !== received) {
-      await writer.close();
-      this.hashes.delete(id);
-      throw new SizeInvalidError(`Content-Range declares ${range.end - range.start + 1} bytes but ${received} arrived`);
+      return fail(new SizeInvalidError(`Content-Range declares ${range.end - range.start + 1} bytes but ${received} arrived`));
     }
-    if (opts.beforeCommit !== undefined) {
-      try {
-        await opts.beforeCommit(hashing ? `sha256:${state.hash.copy().digest('hex')}` : undefined, writer.size);
-      } catch (e) {
-        await writer.close();
-        this.hashes.delete(id);
-        throw e;
-      }
+    try {
+      await opts.beforeCommit?.(hasher?.peek(), writer.size);
+      await held.confirm();
+    } catch (e) {
+      return fail(e);
     }
-    await writer.commit();
+    try {
+      await writer.commit();
+    } catch (e) {
+      held.drop();
+      throw e;
+    }
     // The session row was committed without a flush; before its first chunk is acknowledged it
     // must be durable too, or a power cut would orphan acknowledged bytes.
     if (created) await this.meta.persistUpload(id);
-    if (hashing) state.offset = writer.size;
+    await held.keep(hasher, writer.size, persist);
     return writer.size;
   }
 
-  private async computedDigest(id: string, algorithm: 'sha256' | 'sha512', size: number): Promise<string> {
-    const state = this.hashes.get(id);
+  private async computedDigest(held: HeldUpload, id: string, algorithm: 'sha256' | 'sha512', size: number): Promise<string> {
     if (size === 0) return digestOf(Buffer.alloc(0), algorithm);
-    if (algorithm === 'sha256' && state !== undefined && state.offset === size) {
-      this.hashes.delete(id);
-      return `sha256:${state.hash.digest('hex')}`;
+    const known = algorithm === 'sha256' ? await held.digest(size) : undefined;
+    return known ?? digestOfStream(await this.driver.reader(uploadDataPath(id)), algorithm);
+  }
+
+  /** Discard a session no request holds, on any node; false when one does or it is gone meanwhile. */
+  private async discardIdle(id: string): Promise<boolean> {
+    try {
+      await this.exclusive(id, () => this.discard(id));
+      return true;
+    } catch (e) {
+      if (e instanceof UploadRangeError || e instanceof UploadUnknownError) return false;
+      throw e;
     }
-    return digestOfStream(await this.driver.reader(uploadDataPath(id)), algorithm);
   }
 
   private async discard(id: string): Promise<void> {
-    this.hashes.delete(id);
+    await this.hashes.forget(id);
     await this.meta.deleteUpload(id);
     await this.removeData(id);
   }
@@ -272,11 +293,17 @@ export class UploadService {
     }
   }
 
-  private async exclusive<T>(id: string, fn: () => Promise<T>): Promise<T> {
+  /** Run fn holding the session: in this process (busy), and across nodes when the hash is shared. */
+  private async exclusive<T>(id: string, fn: (held: HeldUpload) => Promise<T>): Promise<T> {
     if (this.busy.has(id)) throw new UploadInvalidError('another request is writing to this upload', { uuid: id });
     this.busy.add(id);
     try {
-      return await fn();
+      const held = await this.hashes.hold(id);
+      try {
+        return await fn(held);
+      } finally {
+        await held.release();
+      }
     } finally {
       this.busy.delete(id);
     }
