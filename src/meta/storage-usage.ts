@@ -3,7 +3,7 @@
  * storage view). Bytes are those of distinct blobs: a layer shared by two repositories of one
  * namespace counts once there, and once in the total however many namespaces link it. Manifests
  * are blobs too. Only linked blobs count: an unlinked one waits for garbage collection.
- * Implementations: sqlite/storage-usage.ts; one suite for all, storage-usage-conformance.ts.
+ * Implementations: sqlite/ and postgres/storage-usage.ts; one suite for all, storage-usage-conformance.ts.
  */
 import { namespaceOf } from '../auth/scope.ts';
 

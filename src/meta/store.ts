@@ -2,7 +2,8 @@
  * The meta store: what the registry knows about repositories, blobs, manifests, tags and the
  * references between them. Bytes live in the storage driver; this is the index over them, so
  * that tags, catalog, referrers, garbage collection, search and access control never walk
- * storage. Implementations: sqlite/ (embedded default); PostgreSQL later, so SQL stays portable.
+ * storage. Implementations: sqlite/ (embedded default) and postgres/meta-store.ts (several nodes
+ * sharing one database); one suite for both, conformance.ts.
  */
 
 import type { AccessFilter } from '../auth/visibility.ts';
