@@ -8,10 +8,14 @@
  * Variables are applied in lexical order (REGISTRY_STORAGE before REGISTRY_STORAGE_...).
  * Naming a storage driver replaces the driver from the file, as in distribution. A variable that
  * names no key (REGISTRY_AUTH_FILE, which podman and skopeo users often have set) is a warning.
+ *
+ * Just below them come the docker-registry image's storage variables (AWS_BUCKET, AWS_KEY, ...)
+ * and the built-in profiles s3 and local (legacy-storage.ts).
  */
 import { coerceText } from './coerce.ts';
 import type { ConfigProblem } from './errors.ts';
 import { IGNORED_KEYS, UNSUPPORTED_DRIVERS } from './ignored.ts';
+import { applyLegacyStorage, checkLegacyStorage, type BuiltInProfile } from './legacy-storage.ts';
 import { normalize, unsupportedDriver } from './normalize.ts';
 import { STORAGE_DRIVERS } from './schema.ts';
 import { isLeaf, type Shape } from './shape.ts';
@@ -44,9 +48,14 @@ type Resolution =
   | { kind: 'unsupported-driver'; driver: string }
   | { kind: 'unknown'; path: string[] };
 
-/** Applies every REGISTRY_* variable of `env` to `tree` (mutated). */
-export function applyEnvOverrides(tree: RawTree, env: NodeJS.ProcessEnv, root: Shape): EnvOverrideResult {
-  const result: EnvOverrideResult = { warnings: [], problems: [], origins: new Map(), overridden: [] };
+/**
+ * Applies the docker-registry image's storage variables and `builtIn` (the built-in profile
+ * selected, when the file defines no profile of its name), then every REGISTRY_* variable of
+ * `env`, to `tree` (mutated).
+ */
+export function applyEnvOverrides(tree: RawTree, env: NodeJS.ProcessEnv, root: Shape, builtIn?: BuiltInProfile): EnvOverrideResult {
+  const legacy = applyLegacyStorage(tree, env, builtIn);
+  const result: EnvOverrideResult = { warnings: legacy.warnings, problems: legacy.problems, origins: legacy.origins, overridden: legacy.overridden };
   let driverChoice: { driver: string; variable: string } | undefined;
   const names = Object.keys(env)
     .filter((name) => name.startsWith(ENV_PREFIX) && !LOADER_VARIABLES.has(name))
@@ -105,6 +114,7 @@ export function applyEnvOverrides(tree: RawTree, env: NodeJS.ProcessEnv, root: S
     const value = isLeaf(shape) ? coerced.value : normalize(coerced.value, shape, path, ctx);
     record(path, value ?? {}, recordKeys);
   }
+  result.problems.push(...checkLegacyStorage(tree, legacy, driverChoice, builtIn));
   return result;
 }
 

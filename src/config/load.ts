@@ -17,6 +17,7 @@ import { CONFIG_PATH_VARIABLE, LEGACY_CONFIG_PATH_VARIABLE, applyEnvOverrides } 
 import { chooseSetting } from './aliases.ts';
 import { ConfigError, type ConfigProblem } from './errors.ts';
 import { issueReason } from './issues.ts';
+import { builtInProfile } from './legacy-storage.ts';
 import { normalize } from './normalize.ts';
 import { noSuchProfile, readFileLayers, selectProfile, type FileLayer, type FileLayers } from './profiles.ts';
 import { configSchema, type Config, type ConfigInput } from './schema.ts';
@@ -84,12 +85,13 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
       replacedAbove(overlay(tree, fileLayers.profile.tree));
       layers.push({ problems: fileLayers.profile.problems, replaced: [] });
     }
-  } else if (selection !== undefined) {
+  } else if (selection !== undefined && builtInProfile(selection.name) === undefined) {
     throw noSuchProfile(selection, []);
   }
+  const builtIn = yaml !== undefined ? fileLayers?.builtIn : selection && builtInProfile(selection.name);
 
-  // 2. REGISTRY_* variables.
-  const fromEnv = applyEnvOverrides(tree, env, rootShape);
+  // 2. REGISTRY_* variables (and below them, the docker-registry image's storage variables).
+  const fromEnv = applyEnvOverrides(tree, env, rootShape, builtIn);
   warnings.push(...fromEnv.warnings);
   replacedAbove(fromEnv.overridden);
   layers.push({ problems: fromEnv.problems, replaced: [] });

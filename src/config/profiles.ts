@@ -18,6 +18,7 @@ import type { ConfigProblem } from './errors.ts';
 import { ConfigError } from './errors.ts';
 import { LEGACY_PROFILE_VARIABLE, PROFILE_VARIABLE } from './env.ts';
 import { chooseSetting } from './aliases.ts';
+import { builtInProfile, type BuiltInProfile } from './legacy-storage.ts';
 import { normalize } from './normalize.ts';
 import type { Shape } from './shape.ts';
 import { isRecord, type RawTree } from './tree.ts';
@@ -47,6 +48,8 @@ export interface FileLayer {
 export interface FileLayers {
   common: FileLayer;
   profile?: FileLayer;
+  /** The built-in profile selected (legacy-storage.ts), when the file defines none of its name. */
+  builtIn?: BuiltInProfile;
 }
 
 /** The profile to apply: --profile, else REGISTRY_PROFILE, else SETTINGS_FLAVOR (aliases.ts), else none. */
@@ -63,7 +66,7 @@ export function selectProfile(option: string | undefined, env: NodeJS.ProcessEnv
 /**
  * Splits the file's top-level mapping into common settings and the selected profile and
  * normalises both. Throws ConfigError when `profiles` is malformed or the selection names no
- * profile in it.
+ * profile in it, nor a built-in one.
  */
 export function readFileLayers(
   root: RawTree,
@@ -79,7 +82,11 @@ export function readFileLayers(
   if (selection === undefined) return { common };
 
   const value = profiles.get(selection.name);
-  if (value === undefined) throw noSuchProfile(selection, [...profiles.keys()], yaml);
+  if (value === undefined) {
+    const builtIn = builtInProfile(selection.name);
+    if (builtIn !== undefined) return { common, builtIn };
+    throw noSuchProfile(selection, [...profiles.keys()], yaml);
+  }
   const path = [PROFILES_KEY, selection.name];
   const { [PROFILES_KEY]: nested, ...settings } = value;
   if (nested !== undefined) warnings.push(`${path.join('.')}.${PROFILES_KEY}: profiles cannot be nested, ignored`);

@@ -2,10 +2,7 @@
  * distribution's `storage.s3` section, with its defaults, parsed into the S3 driver's settings
  * (src/storage/drivers/s3-client.ts), plus berth's own `checksums` for S3-compatible servers
  * that do not read the AWS SDK's default aws-chunked checksums (Ceph RGW, older MinIO).
- *
- * Not yet part of schema.ts's storage union: `storage.s3` stays an unsupported driver (an error
- * at start-up) until main.ts builds the driver, so a config naming it never silently gets the
- * filesystem driver.
+ * The docker-registry image's AWS_BUCKET, AWS_KEY, ... reach these keys through legacy-storage.ts.
  */
 import { z } from 'zod';
 import type { S3Settings } from '../storage/drivers/s3-client.ts';
