@@ -37,7 +37,9 @@ function checkDirectoryPath(path: string): void {
 
 /** Wrap a driver so that every call with an invalid path rejects with InvalidPathError. */
 export function withPathValidation(driver: StorageDriver): StorageDriver {
+  const purgeIncomplete = driver.purgeIncomplete?.bind(driver); // no path: passed through as is
   return {
+    ...(purgeIncomplete !== undefined && { purgeIncomplete }),
     name: driver.name,
     async getContent(path: string): Promise<Buffer> {
       checkPath(path);

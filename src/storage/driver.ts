@@ -92,6 +92,12 @@ export interface StorageDriver {
   redirectURL(path: string, method: 'GET' | 'HEAD'): Promise<string | undefined>;
   /** Visit every file (not directory) below path, depth first, in sorted order. */
   walk(path: string, visit: (info: FileInfo) => Promise<void> | void): Promise<void>;
+  /**
+   * Optional, for backends where an interrupted write leaves something that list() and walk() do
+   * not show (an object store's incomplete multipart uploads, which cost money): remove what was
+   * started before `olderThan` (nothing when `dryRun`) and return how many there were.
+   */
+  purgeIncomplete?(olderThan: Date, opts?: { dryRun?: boolean }): Promise<number>;
 }
 
 export class StorageError extends Error {

@@ -11,8 +11,9 @@
  * after it starts a new multipart upload whose first parts are server-side copies of the object
  * (UploadPartCopy), or, when the object is below S3's 5 MiB part minimum, reads it back into the
  * buffer. An append-open followed by close() without writes changes nothing. A writer that
- * dies between parts (a crash) leaves an incomplete multipart upload: a bucket lifecycle rule
- * (AbortIncompleteMultipartUpload) reclaims it; the object at the key keeps its last closed state.
+ * dies between parts (a crash) leaves an incomplete multipart upload: the upload purger aborts it
+ * once older than its age (S3Driver.purgeIncomplete), as would a bucket lifecycle rule
+ * (AbortIncompleteMultipartUpload); the object at the key keeps its last closed state.
  */
 import {
   AbortMultipartUploadCommand,

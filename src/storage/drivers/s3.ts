@@ -15,16 +15,23 @@
  *  - "in the way" checks (a file where a directory is expected or the reverse) cost a listing and
  *    a HEAD per parent directory before each creation, run in parallel.
  *
+ * purgeIncomplete aborts the multipart uploads under the root directory that were started before
+ * a date (a node killed mid-PATCH leaves its upload incomplete, billed until aborted); the upload
+ * purger calls it. With no root directory that is every one in the bucket.
+ *
  * Requests are retried with backoff by the SDK's standard retry strategy (s3-client.ts).
  */
 import { Readable } from 'node:stream';
 import {
+  AbortMultipartUploadCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
+  S3ServiceException,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
@@ -57,6 +64,8 @@ export class S3Driver implements StorageDriver {
   constructor(
     private readonly s3: S3Client,
     private readonly settings: S3Settings,
+    /** Entries per ListMultipartUploads page (S3's default and most: 1000); smaller in tests of paging. */
+    private readonly uploadsPageSize = 1000,
   ) {
     this.keys = new KeySpace(settings.rootdirectory);
     this.params = writeParams(settings);
@@ -192,6 +201,39 @@ export class S3Driver implements StorageDriver {
     const input = { Bucket: this.bucket, Key: this.keys.key(path) };
     const command = method === 'GET' ? new GetObjectCommand(input) : new HeadObjectCommand(input);
     return getSignedUrl(this.s3, command, { expiresIn: REDIRECT_SECONDS });
+  }
+
+  /** Aborts the multipart uploads under the root started before `olderThan`, listed by pages. */
+  async purgeIncomplete(olderThan: Date, opts: { dryRun?: boolean } = {}): Promise<number> {
+    let count = 0;
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    for (;;) {
+      const page = await this.s3.send(
+        new ListMultipartUploadsCommand({
+          Bucket: this.bucket,
+          Prefix: this.keys.prefix,
+          KeyMarker: keyMarker,
+          UploadIdMarker: uploadIdMarker,
+          MaxUploads: this.uploadsPageSize,
+        }),
+      );
+      for (const upload of page.Uploads ?? []) {
+        const { Key, UploadId, Initiated } = upload;
+        if (Key === undefined || UploadId === undefined || Initiated === undefined || Initiated >= olderThan) continue;
+        count++;
+        if (opts.dryRun === true) continue;
+        try {
+          await this.s3.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId }));
+        } catch (err) {
+          if (!(err instanceof S3ServiceException && err.name === 'NoSuchUpload')) throw err; // completed or aborted meanwhile
+          count--;
+        }
+      }
+      if (page.IsTruncated !== true || page.NextKeyMarker === undefined) return count;
+      keyMarker = page.NextKeyMarker;
+      uploadIdMarker = page.NextUploadIdMarker;
+    }
   }
 
   /** One listing per directory (delimiter '/'), each level sorted by name: depth first in path order. */
