@@ -11,7 +11,7 @@ export function newHash(algorithm: DigestAlgorithm = 'sha256'): Hash {
   return createHash(algorithm);
 }
 
-/** Digest of a whole stream (used to re-hash an upload whose in-memory hash state was lost). */
+/** Digest of a whole stream (used to re-hash an upload whose hash state is unknown: lost from memory, or never saved). */
 export async function digestOfStream(stream: Readable, algorithm: DigestAlgorithm): Promise<string> {
   const hash = createHash(algorithm);
   for await (const chunk of stream) hash.update(chunk as Buffer);
