@@ -1,16 +1,35 @@
 /**
  * The search index on PostgreSQL (SQLite's search-schema.ts and migrations 7-8): `repository_info`
- * as there, with a generated `tsvector` over the name and short description (split on anything
- * that is not a letter or digit, as FTS5's unicode61 tokenizer does) and a GIN index on it. The
- * same triggers keep it in step with manifests, repositories and visibility settings, so a push
- * is findable when it is acknowledged, from any node.
+ * as there, with a generated `tsvector` over the name and short description holding exactly the
+ * tokens FTS5's unicode61 tokenizer makes of them (unicode61.ts), and a GIN index on it. The same
+ * triggers keep it in step with manifests, repositories and visibility settings, so a push is
+ * findable when it is acknowledged, from any node; where two nodes' transactions could each miss
+ * the other's uncommitted rows (a first push and a visibility claim, a push and the deletion of
+ * the last manifest), the triggers lock first and read after, in a fresh snapshot.
  */
+
+import { fts5TsvectorSql } from './unicode61.ts';
 
 /** The namespace of `r.name` (its first component, '' for one-component names). */
 const NAMESPACE = `CASE WHEN strpos(r.name, '/') > 0 THEN split_part(r.name, '/', 1) ELSE '' END`;
 const SHORT_NAME = `regexp_replace(r.name, '^.*/', '')`;
 const VISIBILITY = `(SELECT s.visibility FROM repository_settings s WHERE s.name = r.name)`;
 const OFFICIAL = `(strpos(r.name, '/') = 0 OR left(r.name, 8) = 'library/')`;
+
+/**
+ * A transaction-scoped advisory lock per repository name (the two-key form: this key's hash, the
+ * name's hash, as the account store's private-repository lock; the event queue's is another),
+ * taken by a first push before it reads the visibility settings and by every settings change
+ * before it copies the visibility: a push and a claim of the same new repository committing
+ * at once on two nodes would otherwise each miss the other's row (the push reads no settings,
+ * the settings find no repository_info row) and leave a private repository without visibility.
+ */
+const VISIBILITY_LOCK = `hashtext('berth.repository_visibility')`;
+
+/** The settings triggers: wait for a push in flight, then copy (a fresh snapshot per statement). */
+const copyVisibility = (row: 'NEW' | 'OLD', value: string): string =>
+  `  PERFORM pg_advisory_xact_lock(${VISIBILITY_LOCK}, hashtext(${row}.name));
+  UPDATE repository_info SET visibility = ${value} WHERE name = ${row}.name;`;
 
 const trigger = (name: string, when: string, table: string, body: string): string => `
 CREATE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -35,9 +54,7 @@ CREATE TABLE repository_info (
   visibility TEXT,
   listed BOOLEAN NOT NULL DEFAULT false,
   updated_at BIGINT NOT NULL,
-  search tsvector GENERATED ALWAYS AS (
-    to_tsvector('simple'::regconfig, regexp_replace(lower(name || ' ' || description), '[^[:alnum:]]+', ' ', 'g'))
-  ) STORED
+  search tsvector GENERATED ALWAYS AS (${fts5TsvectorSql("name || ' ' || description")}) STORED
 );
 CREATE INDEX repository_info_search ON repository_info USING GIN (search);
 CREATE INDEX repository_info_stars ON repository_info(listed, star_count DESC, pull_count DESC, name);
@@ -57,7 +74,10 @@ ${trigger(
   'manifests_search_ai',
   'AFTER INSERT',
   'manifests',
-  `  INSERT INTO repository_info (name, namespace, short_name, is_official, visibility, listed, updated_at)
+  `  IF NOT EXISTS (SELECT 1 FROM repository_info i JOIN repositories r ON r.name = i.name WHERE r.id = NEW.repository_id) THEN
+    PERFORM pg_advisory_xact_lock(${VISIBILITY_LOCK}, hashtext(r.name)) FROM repositories r WHERE r.id = NEW.repository_id;
+  END IF;
+  INSERT INTO repository_info (name, namespace, short_name, is_official, visibility, listed, updated_at)
     SELECT r.name, ${NAMESPACE}, ${SHORT_NAME}, ${OFFICIAL}, ${VISIBILITY}, true, r.updated_at FROM repositories r WHERE r.id = NEW.repository_id
     ON CONFLICT (name) DO UPDATE SET listed = true;`,
 )}
@@ -65,13 +85,16 @@ ${trigger(
   'manifests_search_ad',
   'AFTER DELETE',
   'manifests',
-  `  UPDATE repository_info SET listed = false
+  // lock the row, then look for manifests: a push in flight has its upsert on this row, so the
+  // check runs after that push commits, in a snapshot that sees its manifest
+  `  PERFORM 1 FROM repository_info i JOIN repositories r ON r.name = i.name WHERE r.id = OLD.repository_id FOR UPDATE OF i;
+  UPDATE repository_info SET listed = false
     WHERE name = (SELECT name FROM repositories WHERE id = OLD.repository_id)
       AND NOT EXISTS (SELECT 1 FROM manifests WHERE repository_id = OLD.repository_id);`,
 )}
 ${trigger('repositories_search_au', 'AFTER UPDATE OF updated_at', 'repositories', '  UPDATE repository_info SET updated_at = NEW.updated_at WHERE name = NEW.name;')}
 ${trigger('repositories_search_ad', 'AFTER DELETE', 'repositories', '  UPDATE repository_info SET listed = false WHERE name = OLD.name;')}
-${trigger('repository_settings_search_ai', 'AFTER INSERT', 'repository_settings', '  UPDATE repository_info SET visibility = NEW.visibility WHERE name = NEW.name;')}
-${trigger('repository_settings_search_au', 'AFTER UPDATE OF visibility', 'repository_settings', '  UPDATE repository_info SET visibility = NEW.visibility WHERE name = NEW.name;')}
-${trigger('repository_settings_search_ad', 'AFTER DELETE', 'repository_settings', '  UPDATE repository_info SET visibility = NULL WHERE name = OLD.name;')}
+${trigger('repository_settings_search_ai', 'AFTER INSERT', 'repository_settings', copyVisibility('NEW', 'NEW.visibility'))}
+${trigger('repository_settings_search_au', 'AFTER UPDATE OF visibility', 'repository_settings', copyVisibility('NEW', 'NEW.visibility'))}
+${trigger('repository_settings_search_ad', 'AFTER DELETE', 'repository_settings', copyVisibility('OLD', 'NULL'))}
 `;
