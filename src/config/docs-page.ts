@@ -37,7 +37,8 @@ Lowest precedence first:
    as the key's type (a YAML list or mapping for those). Naming a storage driver
    (\`REGISTRY_STORAGE=inmemory\`, \`REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY=/srv\`) replaces the
    file's driver. A \`REGISTRY_*\` variable that names no key (such as skopeo's
-   \`REGISTRY_AUTH_FILE\`) is warned about and ignored;
+   \`REGISTRY_AUTH_FILE\`) is warned about and ignored. Just below them, the docker-registry
+   image's storage variables (see [Tutorial variables](#tutorial-variables));
 5. command-line flags.
 
 A value written \`_env:VAR\` or \`_env:VAR:DEFAULT\` anywhere in the file (common settings or a
@@ -49,7 +50,8 @@ where it is written, so it has that place's precedence.
 A top-level \`profiles:\` map holds named partial configurations (same keys as the file), merged
 key by key over the file's common settings when selected with \`--profile NAME\` or
 \`${PROFILE_VARIABLE}=NAME\`. A profile that names a storage driver replaces the common one. Naming
-a profile the file does not define is an error listing the profiles it does.
+a profile the file does not define is an error listing the profiles it does, except \`s3\` and
+\`local\`, which are built in (see below).
 \`${LEGACY_PROFILE_VARIABLE}\`, which chose the config template in the docker-registry image's tutorials,
 is read as \`${PROFILE_VARIABLE}\` when neither that nor \`--profile\` is given, with a notice.
 
@@ -62,6 +64,30 @@ profiles:
     log: { level: debug }
     storage: { inmemory: {} }
 \`\`\`
+
+## Tutorial variables
+
+The docker-registry (v1) image's tutorials chose storage with environment variables; berth reads
+them, each with a one-line notice naming berth's own variable (the key and secret are named,
+never shown):
+
+\`\`\`sh
+SETTINGS_FLAVOR=s3 AWS_BUCKET=b AWS_KEY=k AWS_SECRET=s AWS_REGION=eu-west-1 \\
+  REGISTRY_META_SQLITE_PATH=/var/lib/berth/berth.db berth serve
+\`\`\`
+
+- \`AWS_BUCKET\`, \`AWS_KEY\`, \`AWS_SECRET\`, \`AWS_REGION\`, \`STORAGE_PATH\` set \`storage.s3\`'s
+  \`bucket\`, \`accesskey\`, \`secretkey\`, \`region\` and \`rootdirectory\`, only when
+  \`AWS_BUCKET\` is set; then they select the s3 driver over the file's. \`REGISTRY_STORAGE_S3_*\`
+  beat them key by key; a \`REGISTRY_*\` variable naming another driver is an error. With no
+  region anywhere it is \`us-east-1\`; with no key and secret, the AWS SDK's own credential chain
+  (\`AWS_ACCESS_KEY_ID\`, \`~/.aws\`, an instance role). Without \`AWS_BUCKET\`, \`AWS_KEY\`,
+  \`AWS_SECRET\` and \`STORAGE_PATH\` are ignored with a notice, and \`AWS_REGION\` silently.
+- The metadata still needs a place: \`meta.sqlite.path\` (a volume) or \`database.enabled\`.
+- Profiles \`s3\` and \`local\` (the tutorials' flavors) are built in when the file defines none
+  of that name: \`local\` is the filesystem driver, at \`STORAGE_PATH\` when it is set; \`s3\`
+  requires S3 storage from \`AWS_BUCKET\`, \`REGISTRY_STORAGE_S3_*\` or the file, and fails
+  without it.
 
 ## Commands
 

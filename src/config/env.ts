@@ -98,9 +98,10 @@ export function applyEnvOverrides(tree: RawTree, env: NodeJS.ProcessEnv, root: S
       }
       driverChoice = { driver, variable };
       result.overridden.push(...selectDriver(tree, driver));
-      // REGISTRY_STORAGE=inmemory, REGISTRY_STORAGE_INMEMORY= (or =true): the driver with its defaults.
+      // REGISTRY_STORAGE=inmemory, REGISTRY_STORAGE_INMEMORY= (or =true): the driver with its defaults
+      // (or, when AWS_BUCKET already chose that driver, with what it set).
       if (path.length === 1 || (path.length === 2 && /^(true)?$/i.test(text.trim()))) {
-        record(['storage', driver], {}, new Set());
+        if (legacy.driver?.driver !== driver) record(['storage', driver], {}, new Set());
         continue;
       }
     }

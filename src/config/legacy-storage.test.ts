@@ -101,8 +101,13 @@ describe("legacy storage variables: berth's own win", () => {
     assert.ok(loaded.warnings.includes('AWS_REGION=eu-west-3 ignored: REGISTRY_STORAGE_S3_REGION sets storage.s3.region'));
   });
 
+  it('REGISTRY_STORAGE=s3 agrees with AWS_BUCKET and keeps what it set', () => {
+    const s3 = s3Of(load({ REGISTRY_STORAGE: 's3', AWS_BUCKET: 'b', AWS_REGION: 'eu-west-3', ...META }));
+    assert.deepEqual([s3.bucket, s3.region], ['b', 'eu-west-3']);
+  });
+
   it('a REGISTRY_* variable naming another driver is an error naming both', () => {
-    const err = expectConfigError(() => load({ AWS_BUCKET: 'b', REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: '/data', ...META }));
+    const err = expectConfigError(() => load({ SETTINGS_FLAVOR: 's3', AWS_BUCKET: 'b', REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: '/data', ...META }));
     assert.deepEqual(err.problems, [
       {
         path: 'storage',

@@ -149,7 +149,7 @@ export function checkLegacyStorage(
     });
   }
   const storage = tree['storage'];
-  if (builtIn === 's3' && !(isRecord(storage) && storage['s3'] !== undefined)) {
+  if (builtIn === 's3' && problems.length === 0 && !(isRecord(storage) && storage['s3'] !== undefined)) {
     problems.push({
       path: 'storage.s3',
       reason: 'profile s3 (built in: the docker-registry image\'s s3 flavor) needs a bucket: set AWS_BUCKET (with AWS_KEY, AWS_SECRET and AWS_REGION), or REGISTRY_STORAGE_S3_BUCKET and the other storage.s3 keys',
