@@ -162,6 +162,9 @@ describe('built-in profiles s3 and local', () => {
       "STORAGE_PATH=/registry sets storage.filesystem.rootdirectory; berth's own variable is REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY",
       'AWS_BUCKET=b ignored: profile local stores on the filesystem',
     ]);
+    const own = load({ SETTINGS_FLAVOR: 'local', STORAGE_PATH: '/registry', REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: '/data' });
+    assert.deepEqual(own.config.storage.driver === 'filesystem' && own.config.storage.filesystem, { rootdirectory: '/data' });
+    assert.ok(own.warnings.includes('STORAGE_PATH=/registry ignored: REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY sets storage.filesystem.rootdirectory'));
     const plain = load({ SETTINGS_FLAVOR: 'local' });
     assert.equal(plain.config.storage.driver, 'filesystem');
     assert.equal(plain.profile, 'local');

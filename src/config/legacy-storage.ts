@@ -74,7 +74,10 @@ export function applyLegacyStorage(tree: RawTree, env: NodeJS.ProcessEnv, builtI
     const path = nonEmpty(env['STORAGE_PATH']);
     result.overridden.push(...selectDriver(tree, 'filesystem'));
     result.warnings.push(`profile local is built in (the config defines none): the docker-registry image's local flavor, storage on the filesystem`);
-    if (path !== undefined) {
+    const own = ['REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY', 'REGISTRY_STORAGE_FILESYSTEM'].find(ownSet);
+    if (path !== undefined && own !== undefined) {
+      result.warnings.push(`STORAGE_PATH=${path} ignored: ${own} sets storage.filesystem.rootdirectory`);
+    } else if (path !== undefined) {
       setIn(tree, ['storage', 'filesystem', 'rootdirectory'], path);
       result.origins.set('storage.filesystem.rootdirectory', 'STORAGE_PATH');
       result.overridden.push('storage.filesystem.rootdirectory');
