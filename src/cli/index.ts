@@ -24,6 +24,8 @@ commands:
   repo show|visibility              a repository's settings (public or private)
   token create|list|revoke          access tokens (docker login passwords for robots and CI)
   auth rotate-key|keys              the token server's signing keys
+  migrate --to FILE [--dry-run] [--json]
+                          copy this registry into PostgreSQL and the target's storage (S3)
   help [COMMAND]          show this help, or a command's (as berth COMMAND --help)
 
 Every command and subcommand takes --help (-h); each reading the config takes --config FILE and
@@ -44,6 +46,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   repo: async () => (await import('./repos.ts')).repo,
   token: async () => (await import('./tokens.ts')).token,
   auth: async () => (await import('./tokens.ts')).auth,
+  migrate: async () => (await import('./migrate.ts')).migrateCommand,
 };
 
 /** The version in berth's package.json (two levels up from src/cli/ and dist/cli/ alike). */
