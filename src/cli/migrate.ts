@@ -55,9 +55,12 @@ function render(s: MigrateSummary, targetFile: string): string {
     return `${lines.join('\n')}\n`;
   }
   const tables = Object.entries(s.tables);
-  const written = tables.reduce((sum, [, t]) => sum + t.written, 0);
-  lines.push(`tables: ${tables.length}, ${tables.reduce((sum, [, t]) => sum + t.rows, 0)} rows${s.dryRun ? '' : `, ${written} written`}`);
-  for (const [name, t] of tables) lines.push(`  ${name.padEnd(20)} ${String(t.rows).padStart(8)} rows${s.dryRun ? '' : `, ${t.written} written`}`);
+  const written = tables.reduce((sum, [, t]) => sum + t.written + t.deleted, 0);
+  lines.push(`tables: ${tables.length}, ${tables.reduce((sum, [, t]) => sum + t.rows, 0)} rows${s.dryRun ? '' : `, ${written} written or deleted`}`);
+  for (const [name, t] of tables) {
+    const changes = s.dryRun ? '' : `, ${t.written} written${t.deleted > 0 ? `, ${t.deleted} deleted` : ''}`;
+    lines.push(`  ${name.padEnd(20)} ${String(t.rows).padStart(8)} rows${changes}`);
+  }
   lines.push(`signing keys: ${s.keys.total} in the source, ${s.keys.copied} ${s.dryRun ? 'to copy' : 'copied'}`);
   if (s.verify !== undefined) {
     const v = s.verify;

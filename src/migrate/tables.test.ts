@@ -156,7 +156,7 @@ describe('copyTables', { skip: PG_SKIP }, () => {
 
   it('writes nothing on a second run', async () => {
     const reports = await copy(file, target);
-    for (const [table, r] of Object.entries(reports)) assert.equal(r.written, 0, table);
+    for (const [table, r] of Object.entries(reports)) assert.deepEqual([r.written, r.deleted], [0, 0], table);
   });
 
   it('catches up on what the source changed since, and numbers new rows past the ids copied', async () => {
@@ -164,9 +164,13 @@ describe('copyTables', { skip: PG_SKIP }, () => {
     await push(source.meta, 'carol/new', 6, 'x');
     await source.search.addPulls(new Map([['alice/app', 1]]));
     await source.accounts.touchToken('tok1', 1_800_000_000_000);
+    await source.meta.deleteTag('alice/app', 'v2');
+    await source.meta.deleteManifest('acme/tool', digest(4));
+    await source.accounts.removeTeamMember('acme', 'devs', 'bob');
     const reports = await copy(file, target);
     assert.equal(reports['manifests']?.written, 2);
     assert.equal(reports['tags']?.written, 2);
+    assert.deepEqual([reports['tags']?.deleted, reports['manifests']?.deleted, reports['team_members']?.deleted], [2, 1, 1]);
     await assertSame(file, target.database, COPIED_TABLES);
     await target.meta.linkBlob('dave/fresh', { digest: digest(9), size: 1 });
     const ids = await target.database.rows<{ name: string; id: number }>('SELECT name, id FROM repositories ORDER BY id');

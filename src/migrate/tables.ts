@@ -6,7 +6,10 @@
  * moved past them after each table); 0/1 flags become booleans where PostgreSQL has BOOLEAN.
  *
  * Idempotent: an upsert on the primary key that writes only rows that differ, so a second run
- * writes only what the still-running source changed since (moved tags, new pushes, counts).
+ * writes only what the still-running source changed since (moved tags, new pushes, counts); and
+ * rows whose key the source no longer holds (a deleted tag, a collected blob, a revoked token) are
+ * deleted first, children before parents, so the run with the source read-only leaves the target
+ * equal to it. The target is meant to be the new, not yet serving, home of this registry.
  *
  * The search index: repository_info is copied before manifests, so the triggers on manifests find
  * each repository's row (with its description, stars and pull count) and only mark it listed; it
@@ -104,6 +107,8 @@ export interface TableReport {
   rows: number;
   /** Rows written to the target (new or changed); 0 on a run after a read-only source's last. */
   written: number;
+  /** Rows deleted from the target because the source no longer has them. */
+  deleted: number;
 }
 
 export interface TableCopyOptions {
@@ -124,7 +129,7 @@ async function copyTable(tx: Queryable, source: SourceSnapshot, table: string, t
   if (target.key.length === 0) throw new Error(`the target's table ${table} has no primary key`);
   const flags = columns.filter((c) => target.columns.get(c)?.boolean === true);
   const transform = TRANSFORMS[table];
-  const report: TableReport = { rows: 0, written: 0 };
+  const report: TableReport = { rows: 0, written: 0, deleted: 0 };
   // PostgreSQL takes at most 65535 parameters a statement
   const batch = Math.max(1, Math.min(500, Math.floor(60_000 / columns.length)));
   for (const page of source.pages(table, columns)) {
@@ -149,6 +154,22 @@ async function copyTable(tx: Queryable, source: SourceSnapshot, table: string, t
   return report;
 }
 
+/** Delete the rows of `table` whose key the source does not hold. Returns how many. */
+async function pruneTable(tx: Queryable, source: SourceSnapshot, table: string): Promise<number> {
+  const { key } = await targetTable(tx, table);
+  if (key.length === 0) throw new Error(`the target's table ${table} has no primary key`);
+  const cols = key.map(quote).join(', ');
+  await tx.query('DROP TABLE IF EXISTS pg_temp.migrate_keys');
+  await tx.query(`CREATE TEMP TABLE migrate_keys ON COMMIT DROP AS SELECT ${cols} FROM ${quote(table)} WITH NO DATA`);
+  for (const page of source.pages(table, key)) {
+    const values = page.map((_, r) => `(${key.map((_c, i) => `$${r * key.length + i + 1}`).join(', ')})`);
+    await tx.query(`INSERT INTO migrate_keys (${cols}) VALUES ${values.join(', ')}`, page.flatMap((row) => key.map((c) => row[c])));
+  }
+  const match = key.map((c) => `k.${quote(c)} = t.${quote(c)}`).join(' AND ');
+  const result = await tx.query(`DELETE FROM ${quote(table)} AS t WHERE NOT EXISTS (SELECT 1 FROM migrate_keys k WHERE ${match})`);
+  return result.rowCount ?? 0;
+}
+
 /**
  * Copy every table's rows in one transaction on `db` (dryRun: only count them). Throws, writing
  * nothing, when the source holds a table this berth does not know how to move.
@@ -163,12 +184,14 @@ export async function copyTables(db: { transaction<T>(fn: (tx: Queryable) => Pro
   const reports: Record<string, TableReport> = {};
   if (opts.dryRun === true) {
     for (const t of tables) {
-      reports[t] = { rows: opts.source.count(t), written: 0 };
+      reports[t] = { rows: opts.source.count(t), written: 0, deleted: 0 };
       phase.tick(reports[t].rows);
     }
   } else {
     await db.transaction(async (tx) => {
-      for (const t of tables) reports[t] = await copyTable(tx, opts.source, t, (n) => phase.tick(n));
+      const deleted = new Map<string, number>();
+      for (const t of [...tables].reverse()) deleted.set(t, await pruneTable(tx, opts.source, t));
+      for (const t of tables) reports[t] = { ...(await copyTable(tx, opts.source, t, (n) => phase.tick(n))), deleted: deleted.get(t) ?? 0 };
       // again, last: whatever the triggers on manifests and repositories made of the rows
       const again = await copyTable(tx, opts.source, 'repository_info', () => undefined);
       const info = reports['repository_info'];

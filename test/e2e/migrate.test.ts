@@ -28,12 +28,14 @@ const ceph = cephTools();
 const SKIP = PG_SKIP !== false ? PG_SKIP : ceph.skip;
 const alice = { user: 'alice', password: 'alice-password-1' };
 const bob = { user: 'bob', password: 'bob-password-1' };
-const IMAGES = [
+const IMAGES: [string, string][] = [
   ['alice/app', 'v1'],
   ['alice/app', 'v2'],
   ['alice/private', 'latest'],
   ['alice/tools', 'stable'],
-] as const;
+];
+/** Pushed to the source while it runs, after the first migration. */
+const LATE: [string, string] = ['alice/late', 'v1'];
 
 /** `berth ARGS` in this process: its exit status, stdout and stderr. */
 async function berth(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
@@ -58,10 +60,10 @@ async function serve(file: string): Promise<{ running: RunningRegistry; url: str
 const sha256 = (data: Buffer): string => `sha256:${createHash('sha256').update(data).digest('hex')}`;
 
 /** What a registry shows of the images: per image its manifest digest and each blob's digest as served. */
-async function content(url: string): Promise<Record<string, unknown>> {
+async function content(url: string, images: [string, string][]): Promise<Record<string, unknown>> {
   const client = new AuthClient(url, alice);
   const out: Record<string, unknown> = {};
-  for (const [repo, tag] of IMAGES) {
+  for (const [repo, tag] of images) {
     const tags = (await (await client.fetch(`/v2/${repo}/tags/list`)).json()) as { tags: string[] };
     const res = await client.fetch(`/v2/${repo}/manifests/${tag}`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } });
     assert.equal(res.status, 200, `${repo}:${tag}`);
@@ -83,7 +85,7 @@ async function content(url: string): Promise<Record<string, unknown>> {
 /** The search answers of a registry, for alice and for nobody. */
 async function searches(url: string): Promise<unknown[]> {
   const answers: unknown[] = [];
-  for (const q of ['app', 'alice', 'tools', '']) {
+  for (const q of ['app', 'alice', 'tools', 'late', '']) {
     for (const headers of [{ authorization: basicHeader(alice) }, {}] as Record<string, string>[]) {
       const res = await fetch(`${url}/v1/search?q=${q}`, { headers });
       answers.push({ q, status: res.status, body: await res.json() });
@@ -107,7 +109,7 @@ describe('berth migrate (filesystem + SQLite to PostgreSQL + S3)', { skip: SKIP,
   let targetFile: string;
   let issued: string;
   let patSecret: string;
-  let before1: { content: Record<string, unknown>; searches: unknown[] };
+  let expected: { content: Record<string, unknown>; searches: unknown[] };
 
   before(async () => {
     ceph.check();
@@ -139,17 +141,22 @@ describe('berth migrate (filesystem + SQLite to PostgreSQL + S3)', { skip: SKIP,
     const token = await fetch(`${source.url}/auth/token?service=berth&scope=repository:alice/private:pull`, { headers: { authorization: basicHeader(alice) } });
     assert.equal(token.status, 200);
     issued = String(((await token.json()) as { token: string }).token);
-    const served = await content(source.url);
-    // the pulls just made count before the searches are taken
-    await source.running.search.pulls.flush();
-    before1 = { content: served, searches: await searches(source.url) };
   });
+
   after(async () => {
     if (source !== undefined) await stopSource();
     await pg?.cleanup();
     await s3?.stop();
     if (dir !== undefined) await fs.rm(dir, { recursive: true, force: true });
   });
+
+  /** What the source serves and answers now, taken as what the target must serve and answer. */
+  async function baseline(images: [string, string][]): Promise<void> {
+    const served = await content(source.url, images);
+    // the pulls just made count before the searches are taken
+    await source.running.search.pulls.flush();
+    expected = { content: served, searches: await searches(source.url) };
+  }
 
   it('refuses a target without a database, exit 78', async () => {
     const r = await berth(['migrate', '--config', sourceFile, '--to', sourceFile]);
@@ -181,14 +188,30 @@ describe('berth migrate (filesystem + SQLite to PostgreSQL + S3)', { skip: SKIP,
     for (const secret of [s3.secretKey, pg.url]) assert.ok(!(r.stdout + r.stderr).includes(secret), 'a secret was printed');
   });
 
-  it('a second run, with the source stopped, copies nothing', async () => {
+  it('a second run catches up on what the running source added since', async () => {
+    const client = new AuthClient(source.url, alice);
+    await client.pushImage(...LATE, { layer: 'a late layer' });
+    await source.running.search.index.describe('alice/late', { description: 'pushed during the migration' });
+    await baseline([...IMAGES, LATE]);
+    // the final pass: the source stopped (or read-only) first
     await stopSource();
     const r = await berth(['migrate', '--config', sourceFile, '--to', targetFile, '--json']);
     assert.equal(r.status, 0, r.stderr + r.stdout);
     const summary = JSON.parse(r.stdout) as MigrateSummary;
+    // a layer and a manifest: its config is alice/app:v1's (the same bytes)
+    assert.deepEqual([summary.blobs.copied, summary.blobs.skipped], [2, 12]);
+    assert.equal(summary.tables['manifests']?.written, 1);
+    assert.equal(summary.tables['tags']?.written, 1);
+    assert.equal(summary.ok, true);
+  });
+
+  it('a third run copies nothing', async () => {
+    const r = await berth(['migrate', '--config', sourceFile, '--to', targetFile, '--json']);
+    assert.equal(r.status, 0, r.stderr + r.stdout);
+    const summary = JSON.parse(r.stdout) as MigrateSummary;
     assert.equal(summary.blobs.copied, 0);
-    assert.equal(summary.blobs.skipped, 12);
-    for (const [table, t] of Object.entries(summary.tables)) assert.equal(t.written, 0, table);
+    assert.equal(summary.blobs.skipped, 14);
+    for (const [table, t] of Object.entries(summary.tables)) assert.deepEqual([t.written, t.deleted], [0, 0], table);
     assert.equal(summary.keys.copied, 0);
     assert.deepEqual(summary.verify?.tables, []);
     assert.equal(summary.ok, true);
@@ -198,8 +221,8 @@ describe('berth migrate (filesystem + SQLite to PostgreSQL + S3)', { skip: SKIP,
     const target = await serve(targetFile);
     try {
       // searches first: the pulls of content() count too
-      assert.deepEqual(await searches(target.url), before1.searches);
-      assert.deepEqual(await content(target.url), before1.content);
+      assert.deepEqual(await searches(target.url), expected.searches);
+      assert.deepEqual(await content(target.url, [...IMAGES, LATE]), expected.content);
       const login = await fetch(`${target.url}/auth/token?service=berth&scope=repository:alice/private:pull`, { headers: { authorization: basicHeader(alice) } });
       assert.equal(login.status, 200, 'alice logs in with the same password');
       const wrong = await fetch(`${target.url}/v2/`, { headers: { authorization: basicHeader({ user: 'alice', password: 'not it' }) } });
