@@ -1,7 +1,10 @@
 /** The blob phase of `berth migrate` between two memory drivers: copy, skip on a second run, refuse bytes that do not match their digest. */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { setImmediate as tick } from 'node:timers/promises';
 import { describe, it } from 'node:test';
+import { PathNotFoundError, type FileWriter, type StorageDriver } from '../storage/driver.ts';
 import { MemoryDriver } from '../storage/drivers/memory.ts';
 import { blobPath, copyBlobs } from './blobs.ts';
 import { silentProgress } from './progress.ts';
@@ -77,5 +80,41 @@ describe('copyBlobs', () => {
     const real = await copyBlobs({ source, target, blobs: [b], progress: silentProgress });
     assert.equal(real.copied, 1);
     assert.deepEqual(await target.getContent(blobPath(b.digest)), b.data);
+  });
+
+  it('keeps memory flat in blob size: a chunk is read only once the target took the one before', async () => {
+    const MiB = 1024 * 1024;
+    const chunks = 128;
+    const chunk = (i: number): Buffer => Buffer.alloc(MiB, i % 251);
+    const hash = createHash('sha256');
+    for (let i = 0; i < chunks; i++) hash.update(chunk(i));
+    const big = { digest: `sha256:${hash.digest('hex')}`, size: chunks * MiB };
+    let peak = 0;
+    let received = 0;
+    let committed = false;
+    const source = { reader: async () => Readable.from((function* () { for (let i = 0; i < chunks; i++) yield chunk(i); })()) } as unknown as StorageDriver;
+    const writer: FileWriter = {
+      get size() {
+        return received;
+      },
+      async write(buf) {
+        received += buf.length;
+        peak = Math.max(peak, process.memoryUsage().arrayBuffers);
+        await tick(); // a slow target
+      },
+      commit: async () => void (committed = true),
+      close: async () => undefined,
+      cancel: async () => undefined,
+    };
+    const target = {
+      stat: async (p: string) => {
+        throw new PathNotFoundError(p);
+      },
+      writer: async () => writer,
+    } as unknown as StorageDriver;
+    const before = process.memoryUsage().arrayBuffers;
+    const report = await copyBlobs({ source, target, blobs: [big], progress: silentProgress });
+    assert.deepEqual([report.copied, report.failed, received, committed], [1, [], big.size, true]);
+    assert.ok(peak - before < 48 * MiB, `buffers grew by ${Math.round((peak - before) / MiB)} MiB copying ${chunks} MiB`);
   });
 });

@@ -83,6 +83,16 @@ function sourceKeys(config: Config): SigningKeySource | undefined {
   return dir !== undefined && fs.existsSync(dir) ? new KeyFiles(dir) : undefined;
 }
 
+/** A key source with no keys, standing for a target whose schema is not there yet. */
+const emptyKeys: SigningKeySource = {
+  version: async () => '',
+  read: async () => [],
+  add: async () => {
+    throw new Error('not a real key source');
+  },
+  remove: async () => undefined,
+};
+
 async function defaultDriver(config: Config): Promise<StorageDriver> {
   const { createDriver } = await import('../main.ts');
   return createDriver(config);
@@ -120,7 +130,9 @@ export async function migrate(opts: MigrateOptions): Promise<MigrateSummary> {
     try {
       summary.tables = await copyTables(backend.database, { source: snapshot, progress: opts.progress, dryRun });
       const targetKeys = signingKeySource(opts.target, backend.keys);
-      if (targetKeys !== undefined) summary.keys = await copySigningKeys(sourceKeys(opts.source), targetKeys, { dryRun });
+      // a dry run against a database not migrated yet: every key would be copied
+      const unmigrated = dryRun && (await backend.database.one<{ t: string | null }>("SELECT to_regclass('signing_keys')::text AS t"))?.t === null;
+      if (targetKeys !== undefined) summary.keys = await copySigningKeys(sourceKeys(opts.source), unmigrated ? emptyKeys : targetKeys, { dryRun });
       if (!dryRun) {
         summary.verify = await verifyTarget({
           source: snapshot,
