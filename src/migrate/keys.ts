@@ -4,8 +4,33 @@
  * signing_keys table, or the target's own key directory), so that every token the source issued
  * still verifies on the target. Keys the target already holds are left alone; none is removed.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { calculateJwkThumbprint } from 'jose';
 import type { SigningKeySource, StoredKey } from '../auth/keys.ts';
+
+/** The JWK files of a key directory as KeyFiles (auth/key-files.ts) writes them. */
+const SUFFIX = '.jwk.json';
+
+/**
+ * The source's key directory, only read: unlike KeyFiles, which creates and chmods its directory,
+ * this works for a user who may read the source's files but not change them.
+ */
+export function readOnlyKeyFiles(dir: string): Pick<SigningKeySource, 'read'> {
+  return {
+    async read(onBad) {
+      const keys: StoredKey[] = [];
+      for (const name of fs.readdirSync(dir).filter((f) => f.endsWith(SUFFIX)).sort()) {
+        try {
+          keys.push(JSON.parse(fs.readFileSync(path.join(dir, name), 'utf8')) as StoredKey);
+        } catch (err) {
+          onBad(name, err as Error);
+        }
+      }
+      return keys;
+    },
+  };
+}
 
 export interface KeyReport {
   /** Keys in the source. */
@@ -20,7 +45,7 @@ async function kidOf(key: StoredKey): Promise<string> {
 }
 
 /** Add to `to` every key of `from` it lacks. A key the source cannot read fails the phase. */
-export async function copySigningKeys(from: SigningKeySource | undefined, to: SigningKeySource, opts: { dryRun?: boolean } = {}): Promise<KeyReport> {
+export async function copySigningKeys(from: Pick<SigningKeySource, 'read'> | undefined, to: SigningKeySource, opts: { dryRun?: boolean } = {}): Promise<KeyReport> {
   if (from === undefined) return { total: 0, copied: 0 };
   const bad: string[] = [];
   const keys = await from.read((name, err) => bad.push(`${name}: ${err.message}`));

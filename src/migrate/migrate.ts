@@ -8,14 +8,13 @@
  */
 import fs from 'node:fs';
 import { keyDirectory, signingKeySource } from '../auth/setup.ts';
-import { KeyFiles } from '../auth/key-files.ts';
 import type { SigningKeySource } from '../auth/keys.ts';
 import { databaseSettings, type DatabaseConfig } from '../config/database-schema.ts';
 import { ConfigError } from '../config/errors.ts';
 import type { Config } from '../config/schema.ts';
 import type { StorageDriver } from '../storage/driver.ts';
 import { copyBlobs, type BlobReport } from './blobs.ts';
-import { copySigningKeys, type KeyReport } from './keys.ts';
+import { copySigningKeys, readOnlyKeyFiles, type KeyReport } from './keys.ts';
 import type { Progress } from './progress.ts';
 import { SourceSnapshot } from './source.ts';
 import { copyTables, unknownTables, type TableReport } from './tables.ts';
@@ -78,9 +77,9 @@ export function checkConfigs(opts: Pick<MigrateOptions, 'source' | 'target' | 's
 }
 
 /** The source's key files, when their directory exists (never created: the source is only read). */
-function sourceKeys(config: Config): SigningKeySource | undefined {
+function sourceKeys(config: Config): Pick<SigningKeySource, 'read'> | undefined {
   const dir = keyDirectory(config);
-  return dir !== undefined && fs.existsSync(dir) ? new KeyFiles(dir) : undefined;
+  return dir !== undefined && fs.existsSync(dir) ? readOnlyKeyFiles(dir) : undefined;
 }
 
 /** A key source with no keys, standing for a target whose schema is not there yet. */
