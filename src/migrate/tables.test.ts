@@ -16,6 +16,7 @@ import { event } from '../events/test-events.ts';
 import type { SearchQuery } from '../search/model.ts';
 import type { Backend } from '../meta/backend.ts';
 import { postgresBackend, type PgBackend } from '../meta/postgres/backend.ts';
+import { PgDatabase } from '../meta/postgres/database.ts';
 import { openSqliteBackend } from '../meta/sqlite/backend.ts';
 import { silentProgress } from './progress.ts';
 import { SourceSnapshot, quote } from './source.ts';
@@ -176,5 +177,17 @@ describe('copyTables', { skip: PG_SKIP }, () => {
     const ids = await target.database.rows<{ name: string; id: number }>('SELECT name, id FROM repositories ORDER BY id');
     assert.equal(ids.at(-1)?.name, 'dave/fresh');
     assert.ok(ids.length === new Set(ids.map((r) => r.id)).size);
+  });
+
+  it('two runs at once on two pools both finish, one after the other, leaving the target equal to the source', async () => {
+    await push(source.meta, 'erin/two', 7, 'a');
+    const other = new PgDatabase({ connectionString: fixture.url, maxOpen: 2 });
+    try {
+      const [a, b] = await Promise.all([copy(file, target), copy(file, await postgresBackend(other))]);
+      assert.equal((a['manifests']?.written ?? 0) + (b['manifests']?.written ?? 0), 1);
+      await assertSame(file, target.database, COPIED_TABLES);
+    } finally {
+      await other.close();
+    }
   });
 });

@@ -60,6 +60,9 @@ const TRANSFORMS: Readonly<Record<string, (row: SqlRow) => SqlRow>> = {
   event_deliveries: (row) => (row['delivered_at'] === null ? { ...row, claimed_by: null, claimed_until: null } : row),
 };
 
+/** pg_advisory_xact_lock's key for the table phase: "migrt" in ASCII. */
+const MIGRATE_LOCK = 0x6d69677274;
+
 interface TargetColumn {
   boolean: boolean;
   identity: boolean;
@@ -189,6 +192,8 @@ export async function copyTables(db: { transaction<T>(fn: (tx: Queryable) => Pro
     }
   } else {
     await db.transaction(async (tx) => {
+      // two runs at once would only wait on each other's rows (or deadlock): one at a time
+      await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATE_LOCK]);
       const deleted = new Map<string, number>();
       for (const t of [...tables].reverse()) deleted.set(t, await pruneTable(tx, opts.source, t));
       for (const t of tables) reports[t] = { ...(await copyTable(tx, opts.source, t, (n) => phase.tick(n))), deleted: deleted.get(t) ?? 0 };
