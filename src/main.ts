@@ -5,6 +5,8 @@
  * (bin/berth.js, src/cli) starts it through `berth serve`; nothing here imports the CLI.
  */
 import type { Server } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
 import type { Config } from './config/schema.ts';
@@ -14,7 +16,8 @@ import { createHttpServer, DEFAULT_LIMITS, type TlsMaterial } from './http/serve
 import { bindHttpOptions, TrustedProxies } from './http/client-address.ts';
 import type { HttpOptions } from './http/context.ts';
 import { accessLogger, type RequestObserver } from './http/request-done.ts';
-import { openSqliteBackend } from './meta/sqlite/backend.ts';
+import { leasedRunner } from './meta/leases.ts';
+import { openBackend } from './meta/open-backend.ts';
 import { Registry } from './registry/registry.ts';
 import { withPathValidation } from './storage/base.ts';
 import type { StorageDriver } from './storage/driver.ts';
@@ -110,7 +113,7 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
 
   const baseDriver = await createDriver(config);
   const driver = metrics ? withStorageMetrics(baseDriver, metrics) : baseDriver;
-  const backend = openSqliteBackend(config.meta.sqlite);
+  const backend = await openBackend(config);
   const meta = metrics ? withMetaMetrics(backend.meta, metrics) : backend.meta;
   const mirror =
     config.proxy &&
@@ -121,6 +124,8 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
   const registry = new Registry({
     driver,
     meta,
+    ...(backend.uploadState !== undefined && { uploadState: backend.uploadState }),
+    ...(backend.changes !== undefined && { changes: backend.changes }),
     deleteEnabled: config.storage.delete.enabled,
     readOnly: config.storage.maintenance.readonly.enabled,
     log,
@@ -144,14 +149,17 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
     port: parseAddr(config.http.addr).port,
   });
 
-  const access = await createAccessControl({ config, store: backend.accounts, meta, log, onFailure: metrics && (() => metrics.authFailure()) });
+  const access = await createAccessControl({ config, store: backend.accounts, meta, log, keys: backend.keys, onFailure: metrics && (() => metrics.authFailure()) });
   const accessMode = await access.mode();
   const search = new Discovery({
     index: backend.search,
     pulls: new PullCounter(backend.search, { intervalMs: 5_000, onError: (err) => log.warn({ err }, 'pull counts not written yet') }),
     defaultPublic: config.access.defaultvisibility === 'public',
   });
+  // this node, as the holder of background job leases (one node runs each job per interval)
+  const runOnce = leasedRunner(backend.leases, `${hostname()}:${process.pid}:${randomUUID()}`);
   const storageSampler = new StorageSampler(backend.usage, {
+    runOnce,
     intervalMs: config.ui.storagesampleinterval,
     onError: (err) => log.warn({ err }, 'storage usage not sampled'),
   });
@@ -195,7 +203,7 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
     readTls(config),
   );
   bindHttpOptions(server, httpOptions);
-  const purger = startUploadPurger(registry.uploads, config.storage.maintenance.uploadpurging, log);
+  const purger = startUploadPurger(registry.uploads, config.storage.maintenance.uploadpurging, log, baseDriver, runOnce);
   health.start();
   const address = await listen(server, config.http.addr);
   const debugServer =
@@ -208,7 +216,7 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
   }
   notifications.start();
   storageSampler.start();
-  log.info({ addr: `${address.host}:${address.port}`, storage: config.storage.driver, meta: config.meta.sqlite.path }, 'listening');
+  log.info({ addr: `${address.host}:${address.port}`, storage: config.storage.driver, meta: config.database.enabled ? 'postgresql' : config.meta.sqlite.path }, 'listening');
   return {
     server,
     registry,

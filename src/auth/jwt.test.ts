@@ -6,6 +6,7 @@ import { after, describe, it } from 'node:test';
 import { SignJWT } from 'jose';
 import { AuthenticationError } from './errors.ts';
 import { TokenService } from './jwt.ts';
+import { KeyFiles } from './key-files.ts';
 import { SigningKeys } from './keys.ts';
 import { parseScope } from './scope.ts';
 
@@ -79,17 +80,17 @@ describe('bearer tokens', () => {
 
   it('keeps its key on disk (0600), and a rotated key signs while the old one still verifies', async () => {
     const dir = await keyDir();
-    const first = await SigningKeys.open(dir);
+    const first = await SigningKeys.open(new KeyFiles(dir));
     const kid = first.current.kid;
     const files = await fs.readdir(dir);
     assert.deepEqual(files, [`${kid}.jwk.json`]);
     assert.equal((await fs.stat(path.join(dir, files[0] ?? ''))).mode & 0o777, 0o600);
-    assert.equal((await SigningKeys.open(dir)).current.kid, kid, 'reopened, the same key');
+    assert.equal((await SigningKeys.open(new KeyFiles(dir))).current.kid, kid, 'reopened, the same key');
 
     const old = await new TokenService(first, settings).issue('alice', pullPush);
     const rotated = await first.rotate();
     assert.notEqual(rotated.kid, kid);
-    const reopened = await SigningKeys.open(dir);
+    const reopened = await SigningKeys.open(new KeyFiles(dir));
     assert.equal(reopened.current.kid, rotated.kid, 'the newest key signs');
     assert.deepEqual(reopened.jwks().keys.map((k) => k.kid).sort(), [kid, rotated.kid].sort());
     assert.ok(reopened.jwks().keys.every((k) => k.d === undefined), 'the JWKS holds no private parts');
@@ -98,8 +99,8 @@ describe('bearer tokens', () => {
     const fresh = await service.issue('alice', pullPush);
     assert.equal(JSON.parse(Buffer.from(fresh.token.split('.')[0] ?? '', 'base64url').toString()).kid, rotated.kid);
 
-    assert.deepEqual(reopened.prune(1), [kid]);
-    await assert.rejects(new TokenService(await SigningKeys.open(dir), settings).verify(old.token), AuthenticationError);
+    assert.deepEqual(await reopened.prune(1), [kid]);
+    await assert.rejects(new TokenService(await SigningKeys.open(new KeyFiles(dir)), settings).verify(old.token), AuthenticationError);
   });
 });
 
@@ -107,10 +108,10 @@ it('signing keys: a damaged key file is reported and skipped, the others still s
   const d = await fs.mkdtemp(path.join(os.tmpdir(), 'berth-keys-'));
   try {
     const dir = path.join(d, 'keys');
-    const good = await SigningKeys.open(dir);
+    const good = await SigningKeys.open(new KeyFiles(dir));
     await fs.writeFile(path.join(dir, 'broken.jwk.json'), '{not json');
     const bad: string[] = [];
-    const reopened = await SigningKeys.open(dir, (file) => bad.push(file));
+    const reopened = await SigningKeys.open(new KeyFiles(dir), (file) => bad.push(file));
     assert.deepEqual(bad, ['broken.jwk.json']);
     assert.equal(reopened.current.kid, good.current.kid);
   } finally {

@@ -1,13 +1,14 @@
 /**
- * The token signing keys: ES256 (P-256) key pairs kept as JWK files in a directory of the root
- * directory (mode 0600), created on first start. The newest key signs; every key in the
- * directory verifies, so `berth auth rotate-key` never cuts off tokens already handed out, and
+ * The token signing keys: ES256 (P-256) key pairs, created on first start, kept by a key source:
+ * JWK files in a directory beside the SQLite database (key-files.ts), or a table of the
+ * PostgreSQL database so that every node signs and verifies with the same keys
+ * (meta/postgres/signing-keys.ts); in memory for an in-memory registry. The newest key signs;
+ * every key verifies, so `berth auth rotate-key` never cuts off tokens already handed out, and
  * `--prune` drops old keys once their tokens have expired. Public keys are published as a JWKS.
- * A running server notices keys added by the CLI: it re-reads the directory when it changes.
+ * A running server notices keys added elsewhere (the CLI, another node): it re-reads the source
+ * when its version changes (checked at most once a second).
  */
 import crypto from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
 import { calculateJwkThumbprint, importJWK, type CryptoKey, type JWK } from 'jose';
 
 export const SIGNING_ALGORITHM = 'ES256';
@@ -20,19 +21,30 @@ export interface SigningKey {
   publicJwk: JWK;
 }
 
-interface KeyFile {
+/** A key as a source keeps it: the private JWK (with its kid) and when it was made. */
+export interface StoredKey {
   createdAt: number;
   jwk: JWK;
 }
 
-async function generate(): Promise<{ kid: string; file: KeyFile }> {
+/** Where the keys are kept. */
+export interface SigningKeySource {
+  /** A value that changes whenever a key is added or removed; cheap to ask. */
+  version(): Promise<string>;
+  /** Every key; one that cannot be read is reported by name and skipped. */
+  read(onBad: (name: string, err: Error) => void): Promise<StoredKey[]>;
+  add(kid: string, key: StoredKey): Promise<void>;
+  remove(kids: readonly string[]): Promise<void>;
+}
+
+async function generate(): Promise<{ kid: string; file: StoredKey }> {
   const { privateKey } = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const jwk = privateKey.export({ format: 'jwk' }) as JWK;
   const kid = await calculateJwkThumbprint({ kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y });
   return { kid, file: { createdAt: Date.now(), jwk: { ...jwk, kid, alg: SIGNING_ALGORITHM, use: 'sig' } } };
 }
 
-async function load(file: KeyFile): Promise<SigningKey> {
+async function load(file: StoredKey): Promise<SigningKey> {
   const pub: JWK = { kty: file.jwk.kty, crv: file.jwk.crv, x: file.jwk.x, y: file.jwk.y };
   const kid = file.jwk.kid ?? (await calculateJwkThumbprint(pub));
   const publicJwk: JWK = { ...pub, kid, alg: SIGNING_ALGORITHM, use: 'sig' };
@@ -45,45 +57,23 @@ async function load(file: KeyFile): Promise<SigningKey> {
   };
 }
 
-function writeAtomically(file: string, content: string): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  const fd = fs.openSync(tmp, 'w', 0o600);
-  try {
-    fs.writeSync(fd, content);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(tmp, file);
-  const dir = fs.openSync(path.dirname(file), 'r');
-  try {
-    fs.fsyncSync(dir);
-  } finally {
-    fs.closeSync(dir);
-  }
-}
-
 export class SigningKeys {
   private keys: SigningKey[] = [];
-  private dirMtime = -1;
+  private seenVersion: string | undefined;
   private checkedAt = 0;
 
   /** Bumped whenever the set of keys changes (verified tokens are forgotten then). */
   generation = 0;
 
-  /** `dir` undefined: keys live in memory only (an in-memory registry). */
+  /** `source` undefined: keys live in memory only (an in-memory registry). */
   private constructor(
-    private readonly dir: string | undefined,
-    private readonly onBadFile?: (file: string, err: Error) => void,
+    private readonly source: SigningKeySource | undefined,
+    private readonly onBad?: (name: string, err: Error) => void,
   ) {}
 
-  /** Open the key directory, creating it and a first key when there is none. Damaged key files are reported and skipped. */
-  static async open(dir: string | undefined, onBadFile?: (file: string, err: Error) => void): Promise<SigningKeys> {
-    const keys = new SigningKeys(dir, onBadFile);
-    if (dir !== undefined) {
-      fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-      fs.chmodSync(dir, 0o700);
-    }
+  /** Open the source, adding a first key when it holds none. Damaged keys are reported and skipped. */
+  static async open(source: SigningKeySource | undefined, onBad?: (name: string, err: Error) => void): Promise<SigningKeys> {
+    const keys = new SigningKeys(source, onBad);
     await keys.reload();
     if (keys.keys.length === 0) await keys.rotate();
     return keys;
@@ -112,44 +102,43 @@ export class SigningKeys {
   /** Add a new key, which signs from now on. */
   async rotate(): Promise<SigningKey> {
     const { kid, file } = await generate();
-    if (this.dir !== undefined) writeAtomically(path.join(this.dir, `${kid}.jwk.json`), JSON.stringify(file));
+    await this.source?.add(kid, file);
     const key = await load(file);
     this.keys = [key, ...this.keys.filter((k) => k.kid !== kid)];
     this.generation++;
-    this.dirMtime = -1;
+    this.seenVersion = undefined;
     return key;
   }
 
-  /** Remove all but the newest `keep` keys. */
-  prune(keep: number): string[] {
-    const removed = this.keys.slice(Math.max(1, keep));
-    for (const k of removed) if (this.dir !== undefined) fs.rmSync(path.join(this.dir, `${k.kid}.jwk.json`), { force: true });
+  /** Remove all but the newest `keep` keys; returns the kids removed. */
+  async prune(keep: number): Promise<string[]> {
+    const removed = this.keys.slice(Math.max(1, keep)).map((k) => k.kid);
+    await this.source?.remove(removed);
     this.keys = this.keys.slice(0, Math.max(1, keep));
     this.generation++;
-    return removed.map((k) => k.kid);
+    this.seenVersion = undefined;
+    return removed;
   }
 
-  /** Re-read the directory if it changed (checked at most once a second). */
+  /** Re-read the source if it changed (checked at most once a second). */
   async refresh(): Promise<void> {
-    if (this.dir === undefined) return;
+    if (this.source === undefined) return;
     const now = Date.now();
     if (now - this.checkedAt < 1000) return;
     this.checkedAt = now;
-    const mtime = fs.statSync(this.dir).mtimeMs;
-    if (mtime !== this.dirMtime) await this.reload();
+    if ((await this.source.version()) !== this.seenVersion) await this.reload();
   }
 
   private async reload(): Promise<void> {
-    if (this.dir === undefined) return;
-    this.dirMtime = fs.statSync(this.dir).mtimeMs;
-    const files = fs.readdirSync(this.dir).filter((f) => f.endsWith('.jwk.json'));
+    if (this.source === undefined) return;
+    this.seenVersion = await this.source.version();
     const loaded: SigningKey[] = [];
-    for (const f of files) {
+    for (const stored of await this.source.read((name, err) => this.onBad?.(name, err))) {
       try {
-        loaded.push(await load(JSON.parse(fs.readFileSync(path.join(this.dir, f), 'utf8')) as KeyFile));
+        loaded.push(await load(stored));
       } catch (err) {
-        // One damaged file must not stop the others from signing and verifying.
-        this.onBadFile?.(f, err as Error);
+        // One damaged key must not stop the others from signing and verifying.
+        this.onBad?.(stored.jwk.kid ?? '(no kid)', err as Error);
       }
     }
     this.keys = loaded.sort((a, b) => b.createdAt - a.createdAt || a.kid.localeCompare(b.kid));

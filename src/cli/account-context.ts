@@ -33,11 +33,11 @@ export interface Opened {
  */
 export async function withAccounts<T>(values: ConfigValues, io: CliIO, fn: (opened: Opened) => Promise<T>): Promise<T> {
   const { config } = await loadCliConfig(values, io);
-  if (config.meta.sqlite.path === ':memory:') {
+  if (!config.database.enabled && config.meta.sqlite.path === ':memory:') {
     throw new Error('the meta store is in memory (storage.inmemory): accounts live only in the running process');
   }
-  const [{ openSqliteBackend }, { openAccounts }] = await Promise.all([import('../meta/sqlite/backend.ts'), import('../auth/accounts-setup.ts')]);
-  const backend = openSqliteBackend(config.meta.sqlite);
+  const [{ openBackend }, { openAccounts }] = await Promise.all([import('../meta/open-backend.ts'), import('../auth/accounts-setup.ts')]);
+  const backend = await openBackend(config);
   try {
     const { accounts } = openAccounts({ config, store: backend.accounts, meta: backend.meta });
     return await fn({ config, accounts, meta: backend.meta });

@@ -52,12 +52,13 @@ export const eventsCommand: Command = {
     const { values } = parseCommandLine(argv, OPTIONS);
     const limit = Number(values.limit ?? '100');
     if (!Number.isInteger(limit) || limit < 0) throw new UsageError(`--limit must be a whole number, got ${JSON.stringify(values.limit)}`);
-    const path = (await loadCliConfig(values, io)).config.meta.sqlite.path;
+    const { config } = await loadCliConfig(values, io);
+    const path = config.database.enabled ? 'the PostgreSQL database (database.*)' : config.meta.sqlite.path;
     if (path === ':memory:') throw new Error('the meta store is in memory (storage.inmemory); only the running process can see its queue');
-    const { openSqliteBackend } = await import('../meta/sqlite/backend.ts');
+    const { openBackend } = await import('../meta/open-backend.ts');
     let backend: Backend;
     try {
-      backend = openSqliteBackend({ path, readOnly: true });
+      backend = await openBackend(config, { readOnly: true });
     } catch (e) {
       throw new Error(`cannot open the meta store ${path}: ${(e as Error).message}`, { cause: e });
     }

@@ -103,12 +103,18 @@ export const token = withSubcommands(TOKEN_USAGE, {
   },
 });
 
-async function openKeys(values: ConfigValues, io: CliIO): Promise<SigningKeys> {
+/** The signing keys where the server keeps them (its key directory, or its PostgreSQL database), for fn. */
+async function withKeys<T>(values: ConfigValues, io: CliIO, fn: (keys: SigningKeys) => Promise<T>): Promise<T> {
   const { config } = await loadCliConfig(values, io);
-  const [{ keyDirectory }, { SigningKeys }] = await Promise.all([import('../auth/setup.ts'), import('../auth/keys.ts')]);
-  const dir = keyDirectory(config);
-  if (dir === undefined) throw new Error('the signing keys are in memory (storage.inmemory): only the running process has them');
-  return SigningKeys.open(dir);
+  const [{ signingKeySource }, { SigningKeys }, { openBackend }] = await Promise.all([import('../auth/setup.ts'), import('../auth/keys.ts'), import('../meta/open-backend.ts')]);
+  const backend = config.database.enabled ? await openBackend(config) : undefined;
+  try {
+    const source = signingKeySource(config, backend?.keys);
+    if (source === undefined) throw new Error('the signing keys are in memory (storage.inmemory): only the running process has them');
+    return await fn(await SigningKeys.open(source));
+  } finally {
+    await backend?.close();
+  }
 }
 
 export const auth = withSubcommands(AUTH_USAGE, {
@@ -118,15 +124,16 @@ export const auth = withSubcommands(AUTH_USAGE, {
     if (keep !== undefined && !(Number.isInteger(keep) && keep >= 1)) {
       throw new UsageError(`--prune must be a whole number of keys to keep, at least 1, got ${JSON.stringify(values.prune)}`);
     }
-    const keys = await openKeys(values, io);
-    const key = await keys.rotate();
-    io.stdout.write(`new signing key ${key.kid}\n`);
-    for (const kid of keep === undefined ? [] : keys.prune(keep)) io.stdout.write(`removed key ${kid}\n`);
+    await withKeys(values, io, async (keys) => {
+      const key = await keys.rotate();
+      io.stdout.write(`new signing key ${key.kid}\n`);
+      for (const kid of keep === undefined ? [] : await keys.prune(keep)) io.stdout.write(`removed key ${kid}\n`);
+    });
     return 0;
   },
   async keys(args, io) {
     const { values } = parse(args, { json: { type: 'boolean' } }, []);
-    const keys = (await openKeys(values, io)).list();
+    const keys = await withKeys(values, io, async (k) => k.list());
     if (values.json === true) io.stdout.write(json(keys.map((k, i) => ({ kid: k.kid, createdAt: new Date(k.createdAt).toISOString(), signing: i === 0 }))));
     else io.stdout.write(table([['KID', 'CREATED', ''], ...keys.map((k, i) => [k.kid, when(k.createdAt), i === 0 ? 'signing' : ''])]));
     return 0;

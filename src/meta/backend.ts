@@ -1,11 +1,15 @@
 /**
  * A backend: every store berth keeps its state in, opened together on one database. One factory
- * per database builds it from the config (sqlite/backend.ts now, PostgreSQL later), so the
+ * per database builds it from the config (sqlite/backend.ts, postgres/backend.ts; open-backend.ts picks), so the
  * composition root, the CLI and the tests never build a store from a raw connection. Each store
  * has its own interface and conformance suite; the backend only puts them side by side.
  */
+import type { SigningKeySource } from '../auth/keys.ts';
 import type { AccountStore } from '../auth/store.ts';
 import type { EventQueue } from '../events/queue.ts';
+import type { MetaChanges } from './changes.ts';
+import type { JobLeases } from './leases.ts';
+import type { UploadStateStore } from './upload-state.ts';
 import type { SearchIndex } from '../search/model.ts';
 import type { StorageUsageStore } from './storage-usage.ts';
 import type { MetaStore } from './store.ts';
@@ -21,6 +25,20 @@ export interface Backend {
   usage: StorageUsageStore;
   /** The durable queue of notification deliveries. */
   events: EventQueue;
+  /** Leases that make a background job run on one node at a time. */
+  leases: JobLeases;
+  /**
+   * Where chunked uploads keep their hash state between requests when several nodes serve them
+   * (PostgreSQL); undefined for SQLite: one process keeps it in memory, and hashes faster.
+   */
+  uploadState?: UploadStateStore;
+  /** Other processes' changes to the meta store, when several share it (PostgreSQL). */
+  changes?: MetaChanges;
+  /**
+   * Where the token signing keys are kept when the database keeps them (PostgreSQL, shared by
+   * every node); undefined for SQLite, whose keys are files beside the database (auth/setup.ts).
+   */
+  keys?: SigningKeySource;
   /** Close the database under every store (after the last use of any of them). */
   close(): Promise<void>;
 }

@@ -32,3 +32,11 @@ export async function withLease(leases: JobLeases, job: string, holder: string, 
   }
   return true;
 }
+
+/** Runs a background job's tick only where it should run: on one node of a cluster at a time. */
+export type RunOnce = (job: string, ttlMs: number, fn: () => Promise<void> | void) => Promise<boolean>;
+
+/** This node's RunOnce over the backend's leases (withLease with this node as the holder). */
+export function leasedRunner(leases: JobLeases, holder: string): RunOnce {
+  return (job, ttlMs, fn) => withLease(leases, job, holder, ttlMs, fn);
+}

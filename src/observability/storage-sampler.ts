@@ -5,6 +5,7 @@
  * for a sample in flight, so the meta store can be closed after it.
  */
 import type { StorageSample, StorageUsage, StorageUsageStore } from '../meta/storage-usage.ts';
+import type { RunOnce } from '../meta/leases.ts';
 
 export const DEFAULT_SAMPLE_INTERVAL_MS = 60 * 60 * 1000;
 export const DEFAULT_SAMPLE_RETENTION_MS = 90 * 24 * 60 * 60 * 1000;
@@ -19,6 +20,8 @@ export interface StorageSamplerOptions {
   /** Told when a sample fails (the next one is taken at the next interval). */
   onError?: (err: unknown) => void;
   now?: () => number;
+  /** Where several nodes share the store: take the timer's samples only on the node holding the job's lease. */
+  runOnce?: RunOnce;
 }
 
 /** The sample of a usage: the total and the largest namespaces. */
@@ -47,10 +50,17 @@ export class StorageSampler {
   /** Take the first sample once start-up is done (not on its path), then one every interval. */
   start(): void {
     if (this.timers.length > 0) return;
-    const first = setTimeout(() => void this.sample(), 0);
-    const every = setInterval(() => void this.sample(), this.intervalMs);
+    const first = setTimeout(() => void this.tick(), 0);
+    const every = setInterval(() => void this.tick(), this.intervalMs);
     for (const t of [first, every]) t.unref();
     this.timers = [first, every];
+  }
+
+  /** A timer's sample: here, or on the node that holds the sampling lease (one sample per interval across a cluster). */
+  private async tick(): Promise<void> {
+    const runOnce = this.opts.runOnce;
+    if (runOnce === undefined) return this.sample();
+    await runOnce('storage-sampling', this.intervalMs, () => this.sample()).catch((err: unknown) => this.opts.onError?.(err));
   }
 
   /** Take a sample now and prune expired ones; samples never overlap. Failures go to onError. */

@@ -3,7 +3,7 @@
  * the meta store. A blob is served only once its bytes are committed and its digest verified.
  */
 import type { Readable } from 'node:stream';
-import { LRUCache } from 'lru-cache';
+import { RepoCache } from './repo-cache.ts';
 import type { MetaStore, BlobRecord } from '../meta/store.ts';
 import { PathNotFoundError, pathExists, type OpenFile, type StorageDriver } from '../storage/driver.ts';
 import { blobDataPath } from '../storage/paths.ts';
@@ -49,8 +49,8 @@ export interface BlobStore {
 const LINK_TTL_MS = 5_000;
 
 export class BlobService implements BlobStore {
-  /** `repo\0digest` -> blob, for HEAD and GET; unlinking through this service invalidates it. */
-  private readonly links = new LRUCache<string, BlobRecord>({ max: 100_000, ttl: LINK_TTL_MS });
+  /** repository, digest -> blob, for HEAD and GET; unlinking through this service or another node (invalidate) forgets it. */
+  private readonly links = new RepoCache<BlobRecord>(100_000, LINK_TTL_MS);
 
   constructor(
     private readonly driver: StorageDriver,
@@ -61,14 +61,14 @@ export class BlobService implements BlobStore {
 
   /** The blob as linked to this repository; BlobUnknownError when it is not. */
   async stat(repo: string, digest: string): Promise<BlobRecord> {
-    const key = `${repo}\0${digest}`;
-    const cached = this.links.get(key);
+    const cached = this.links.get(repo, digest);
     this.onCacheLookup?.('blob-links', cached !== undefined);
     if (cached !== undefined) return cached;
     parseDigest(digest);
+    const generation = this.links.generation(repo);
     const blob = await this.meta.getRepositoryBlob(repo, digest);
     if (blob === undefined) throw new BlobUnknownError(digest);
-    this.links.set(key, blob);
+    this.links.set(repo, digest, blob, generation);
     return blob;
   }
 
@@ -130,11 +130,17 @@ export class BlobService implements BlobStore {
     return blob;
   }
 
+  /** Another node changed the repository's links ('*': anything): forget what is cached of it. */
+  invalidate(repo: string): void {
+    if (repo === '*') this.links.clear();
+    else this.links.invalidate(repo);
+  }
+
   /** Unlink a blob from a repository; its bytes go when garbage collection finds them unreferenced. */
   async delete(repo: string, digest: string): Promise<void> {
     this.policy.assertDeletable();
     parseDigest(digest);
-    this.links.delete(`${repo}\0${digest}`);
+    this.links.delete(repo, digest);
     if (!(await this.meta.unlinkBlob(repo, digest))) throw new BlobUnknownError(digest);
   }
 

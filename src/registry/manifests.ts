@@ -22,6 +22,7 @@ import { IMAGE_MANIFEST_TYPES, INDEX_TYPES, OCI_INDEX } from './media-types.ts';
 import { parseDigest, parseReference } from './reference.ts';
 import type { RegistryPolicy } from './policy.ts';
 import type { CacheObserver } from './cache-observer.ts';
+import { RepoCache } from './repo-cache.ts';
 
 /** How long a resolved tag or digest is trusted without asking the meta store again. */
 export const RECORD_TTL_MS = 5_000;
@@ -88,11 +89,13 @@ export function platformSubstitute(stored: StoredManifest, accepted: ReadonlySet
 export class ManifestService implements ManifestStore {
   private readonly cache: LRUCache<string, Buffer>;
   /**
-   * Resolved references (`repo\0tag` or `repo\0digest`) -> record, the other half of the hot GET.
-   * Writes through this service invalidate it; the TTL bounds staleness should another process
-   * share the meta store.
+   * Resolved references (tags and digests) per repository -> record, the other half of the hot GET.
+   * Writes through this service invalidate it, other nodes' writes through invalidate(); the TTL
+   * bounds staleness should another process share the meta store unannounced. With a shared
+   * database, tags are not cached at all: a tag moved on one node must be read at once on every
+   * other, before any notice of it could arrive.
    */
-  private readonly records = new LRUCache<string, ManifestRecord>({ max: 50_000, ttl: RECORD_TTL_MS });
+  private readonly records = new RepoCache<ManifestRecord>(50_000, RECORD_TTL_MS);
 
   constructor(
     private readonly driver: StorageDriver,
@@ -100,6 +103,8 @@ export class ManifestService implements ManifestStore {
     private readonly policy: RegistryPolicy,
     private readonly onCacheLookup?: CacheObserver,
     cacheBytes = 64 * 1024 * 1024,
+    /** False when other nodes share the meta store: tags are then always resolved in the store. */
+    private readonly cacheTags = true,
   ) {
     this.cache = new LRUCache<string, Buffer>({ maxSize: cacheBytes, sizeCalculation: (b) => Math.max(1, b.length) });
   }
@@ -161,20 +166,21 @@ export class ManifestService implements ManifestStore {
       tag,
     );
     this.cache.set(digest, content);
-    if (tag !== undefined) this.records.delete(`${repo}\0${tag}`);
+    if (tag !== undefined) this.records.delete(repo, tag);
     return record;
   }
 
   /** The manifest's record without its bytes (HEAD). */
   async stat(repo: string, reference: string): Promise<ManifestRecord> {
-    const key = `${repo}\0${reference}`;
-    const cached = this.records.get(key);
+    const ref = parseReference(reference);
+    const cacheable = ref.kind === 'digest' || this.cacheTags;
+    const cached = cacheable ? this.records.get(repo, reference) : undefined;
     this.onCacheLookup?.('manifest-records', cached !== undefined);
     if (cached !== undefined) return cached;
-    const ref = parseReference(reference);
+    const generation = this.records.generation(repo);
     const record =
       ref.kind === 'tag' ? await this.meta.resolveTag(repo, ref.tag) : await this.meta.getManifest(repo, ref.digest);
-    if (record !== undefined) this.records.set(key, record);
+    if (record !== undefined && cacheable) this.records.set(repo, reference, record, generation);
     if (record === undefined) throw new ManifestUnknownError(reference);
     return record;
   }
@@ -208,9 +214,15 @@ export class ManifestService implements ManifestStore {
     const ref = parseReference(reference);
     const gone = ref.kind === 'tag' ? await this.meta.deleteTag(repo, ref.tag) : await this.meta.deleteManifest(repo, ref.digest);
     // Deleting a manifest deletes the tags pointing at it: forget every resolved reference.
-    if (ref.kind === 'tag') this.records.delete(`${repo}\0${ref.tag}`);
-    else this.records.clear();
+    if (ref.kind === 'tag') this.records.delete(repo, ref.tag);
+    else this.records.invalidate(repo);
     if (!gone) throw new ManifestUnknownError(reference);
+  }
+
+  /** Another node changed the repository ('*': anything): forget what is cached of it. */
+  invalidate(repo: string): void {
+    if (repo === '*') this.records.clear();
+    else this.records.invalidate(repo);
   }
 
   async tags(repo: string, page: Page): Promise<string[]> {

@@ -1,4 +1,5 @@
 /** The registry domain, composed: blobs, uploads and manifests over one driver and one meta store. */
+import type { MetaChanges } from '../meta/changes.ts';
 import type { MetaStore } from '../meta/store.ts';
 import type { UploadStateStore } from '../meta/upload-state.ts';
 import type { StorageDriver } from '../storage/driver.ts';
@@ -19,6 +20,11 @@ export interface RegistryOptions extends RegistryPolicyOptions {
   journal?: BlobJournalOptions;
   /** Chunked uploads' hash state shared by the nodes of a cluster (UploadServiceOptions.state); none on a single node. */
   uploadState?: UploadStateStore;
+  /**
+   * Other nodes' changes to a shared meta store (PostgreSQL): tags are then never cached, and
+   * cached digests and blob links are forgotten as the changes are announced.
+   */
+  changes?: MetaChanges;
   /** Told of every lookup in the in-process caches (for metrics). */
   onCacheLookup?: CacheObserver;
   /** Decorates the local blob and manifest services (a pull-through cache, src/proxy). */
@@ -46,17 +52,27 @@ export class Registry {
   readonly meta: MetaStore;
   readonly driver: StorageDriver;
 
-  /** Before serving: restore what a crash lost from the blob journal. */
+  private unsubscribe: (() => void) | undefined;
+
+  /** Before serving: restore what a crash lost from the blob journal, and hear other nodes' changes. */
   async open(): Promise<void> {
     await this.journal.recover();
+    this.unsubscribe = await this.changes?.subscribe((repo) => {
+      this.local.manifests.invalidate(repo);
+      this.local.blobs.invalidate(repo);
+    });
   }
 
   /** Flush the journal; the meta store and driver are closed by their owner. */
   async close(): Promise<void> {
+    this.unsubscribe?.();
     await this.journal.close();
   }
 
+  private readonly changes: MetaChanges | undefined;
+
   constructor(opts: RegistryOptions) {
+    this.changes = opts.changes;
     this.driver = opts.driver;
     this.meta = opts.meta;
     this.policy = new RegistryPolicy(opts);
@@ -64,7 +80,7 @@ export class Registry {
     this.uploads = new UploadService(opts.driver, opts.meta, this.policy, this.journal, { state: opts.uploadState });
     this.local = {
       blobs: new BlobService(opts.driver, opts.meta, this.policy, opts.onCacheLookup),
-      manifests: new ManifestService(opts.driver, opts.meta, this.policy, opts.onCacheLookup),
+      manifests: new ManifestService(opts.driver, opts.meta, this.policy, opts.onCacheLookup, undefined, opts.changes === undefined),
       uploads: this.uploads,
       meta: opts.meta,
     };

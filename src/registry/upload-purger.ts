@@ -4,6 +4,7 @@
  * object store's incomplete multipart uploads) older than the same age.
  */
 import type { Logger } from 'pino';
+import type { RunOnce } from '../meta/leases.ts';
 import type { StorageDriver } from '../storage/driver.ts';
 import type { UploadService } from './uploads.ts';
 
@@ -50,12 +51,15 @@ export async function purgeUploads(
 }
 
 /**
- * Runs purgeUploads every `interval`. `driver` is the storage driver (the one that is not wrapped
- * in metrics is enough: only purgeIncomplete is called).
+ * Runs purgeUploads every `interval`, on one node at a time with `runOnce`. `driver` is the
+ * storage driver (the one that is not wrapped in metrics is enough: only purgeIncomplete is called).
  */
-export function startUploadPurger(uploads: UploadService, opts: UploadPurgingOptions, log: Logger, driver?: StorageDriver): { stop(): void } {
+export function startUploadPurger(uploads: UploadService, opts: UploadPurgingOptions, log: Logger, driver?: StorageDriver, runOnce?: RunOnce): { stop(): void } {
   if (!opts.enabled) return { stop() {} };
-  const timer = setInterval(() => void purgeUploads(uploads, driver, opts, log), opts.interval);
+  const purge = async (): Promise<void> => void (await purgeUploads(uploads, driver, opts, log));
+  // where several nodes share the sessions, one of them purges per interval (the lease's holder)
+  const tick = (): Promise<unknown> => (runOnce === undefined ? purge() : runOnce('upload-purging', opts.interval, purge));
+  const timer = setInterval(() => void tick().catch((err: unknown) => log.error({ err }, 'upload purging failed')), opts.interval);
   timer.unref();
   return { stop: () => clearInterval(timer) };
 }

@@ -39,6 +39,8 @@ export interface StartOptions {
   /** Extra environment; a variable set to undefined is removed. */
   env?: Record<string, string | undefined>;
   configFile?: string;
+  /** How long to wait for the first answer on /v2/ (default 20 s). */
+  readyTimeoutMs?: number;
 }
 
 const live = new Set<ChildProcess>();
@@ -168,7 +170,8 @@ export async function startBerth(opts: StartOptions = {}): Promise<BerthProcess>
     },
   };
 
-  const deadline = Date.now() + 20_000;
+  const readyMs = opts.readyTimeoutMs ?? 20_000;
+  const deadline = Date.now() + readyMs;
   for (;;) {
     if (spawnError !== undefined || child.exitCode !== null || child.signalCode !== null) {
       await server.stop();
@@ -183,7 +186,7 @@ export async function startBerth(opts: StartOptions = {}): Promise<BerthProcess>
     }
     if (Date.now() > deadline) {
       await server.stop();
-      throw new Error(`server on ${url} did not answer GET /v2/ within 20 s\n--- logs ---\n${out.text()}`);
+      throw new Error(`server on ${url} did not answer GET /v2/ within ${readyMs / 1000} s\n--- logs ---\n${out.text()}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -6,6 +6,7 @@
 import type { Backend } from '../backend.ts';
 import { SqliteAccountStore } from './account-store.ts';
 import { SqliteEventQueue } from './event-queue.ts';
+import { SqliteJobLeases } from './leases.ts';
 import { SqliteSearchIndex } from './search-index.ts';
 import { SqliteMetaStore } from './sqlite-store.ts';
 import { SqliteStorageUsage } from './storage-usage.ts';
@@ -28,6 +29,7 @@ export function openSqliteBackend({ path, now, readOnly }: SqliteBackendConfig):
     search: new SqliteSearchIndex(db),
     usage: new SqliteStorageUsage(db),
     events: new SqliteEventQueue(db, now),
+    leases: new SqliteJobLeases(db, now),
     close: () => meta.close(),
   };
 }

@@ -1,0 +1,51 @@
+/**
+ * The PostgreSQL backend: every store on one database shared by any number of berth nodes,
+ * migrated on opening (once, under an advisory lock), with the token signing keys in it too.
+ * Connection settings come from the `database` config section (config/database-schema.ts).
+ */
+import { databaseSettings, type DatabaseConfig } from '../../config/database-schema.ts';
+import type { Backend } from '../backend.ts';
+import { PgAccountStore } from './account-store.ts';
+import { PgDatabase } from './database.ts';
+import { PgEventQueue } from './event-queue.ts';
+import { PgJobLeases } from './leases.ts';
+import { PgMetaChanges } from './meta-changes.ts';
+import { PgMetaStore } from './meta-store.ts';
+import { migratePostgres } from './migrations.ts';
+import { PgSearchIndex } from './search-index.ts';
+import { PgSigningKeys } from './signing-keys.ts';
+import { PgStorageUsage } from './storage-usage.ts';
+import { PgUploadStateStore } from './upload-state.ts';
+
+export interface PgBackend extends Backend {
+  database: PgDatabase;
+}
+
+export async function openPostgresBackend(config: DatabaseConfig, opts: { now?: () => number; readOnly?: boolean } = {}): Promise<PgBackend> {
+  const db = new PgDatabase(databaseSettings(config));
+  try {
+    // read-only users (`berth events`) must not migrate: they only check the schema is there
+    if (opts.readOnly !== true) await migratePostgres(db);
+    return await postgresBackend(db, opts.now);
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+}
+
+/** The stores on an open, migrated database (tests build it on their own database). */
+export async function postgresBackend(db: PgDatabase, now?: () => number): Promise<PgBackend> {
+  return {
+    database: db,
+    meta: new PgMetaStore(db, now === undefined ? {} : { now }),
+    accounts: await PgAccountStore.open(db),
+    search: new PgSearchIndex(db),
+    usage: new PgStorageUsage(db),
+    events: new PgEventQueue(db, now),
+    leases: new PgJobLeases(db, now),
+    keys: new PgSigningKeys(db),
+    uploadState: new PgUploadStateStore(db),
+    changes: new PgMetaChanges(db),
+    close: () => db.close(),
+  };
+}
