@@ -1,9 +1,14 @@
 /**
  * Accounts and access control on PostgreSQL (SQLite's migration 4). Every change to these tables
- * NOTIFYs `berth_accounts` (statement-level triggers), so that each node's access control drops
- * what it cached when another node changes a user, a team or a visibility.
+ * NOTIFYs `berth_accounts` with the table's name (statement-level triggers), so that each node's
+ * access control drops what it cached when another node changes a user, a team or a visibility.
+ * Except one: marking a token used (last_used_at, on authenticated requests) notifies nobody, or
+ * every node would refill its caches on every request of every other node.
  */
-const NOTIFIED = ['namespaces', 'users', 'org_members', 'teams', 'team_members', 'team_permissions', 'repository_settings', 'access_tokens'];
+const NOTIFIED = ['namespaces', 'users', 'org_members', 'teams', 'team_members', 'team_permissions', 'repository_settings'];
+/** access_tokens' columns but last_used_at: an UPDATE notifies only when one of them changes. */
+const TOKEN_COLUMNS = ['id', 'user_name', 'kind', 'name', 'secret_hash', 'scopes', 'created_at', 'expires_at'];
+const tokenRow = (alias: string): string => `(${TOKEN_COLUMNS.map((c) => `${alias}.${c}`).join(', ')})`;
 
 export const ACCOUNTS_SCHEMA = `
 CREATE TABLE namespaces (
@@ -51,7 +56,7 @@ CREATE TABLE repository_settings (
 );
 CREATE INDEX repository_settings_namespace ON repository_settings(namespace, visibility);
 CREATE TABLE access_tokens (
-  id TEXT PRIMARY KEY,
+  id TEXT COLLATE "C" PRIMARY KEY,
   user_name TEXT COLLATE "C" NOT NULL REFERENCES users(name) ON DELETE CASCADE,
   kind TEXT NOT NULL,
   name TEXT NOT NULL,
@@ -68,4 +73,8 @@ BEGIN
   RETURN NULL;
 END $$;
 ${NOTIFIED.map((t) => `CREATE TRIGGER ${t}_notify AFTER INSERT OR UPDATE OR DELETE ON ${t} FOR EACH STATEMENT EXECUTE FUNCTION berth_accounts_changed();`).join('\n')}
+CREATE TRIGGER access_tokens_notify AFTER INSERT OR DELETE ON access_tokens FOR EACH STATEMENT EXECUTE FUNCTION berth_accounts_changed();
+-- row-level, for the WHEN clause; pg_notify sends one notification per transaction for the same payload
+CREATE TRIGGER access_tokens_update_notify AFTER UPDATE ON access_tokens FOR EACH ROW
+  WHEN (${tokenRow('OLD')} IS DISTINCT FROM ${tokenRow('NEW')}) EXECUTE FUNCTION berth_accounts_changed();
 `;
