@@ -33,6 +33,22 @@ export function runAccountStoreConformance(name: string, make: () => Promise<{ s
       assert.equal(await store.deleteUser('alice'), false);
     });
 
+    it("moves userChanges with every user created, made admin or deleted through the store (access control's cache key)", async () => {
+      let seen = store.userChanges();
+      const moved = (): boolean => {
+        const now = store.userChanges();
+        const changed = now !== seen;
+        seen = now;
+        return changed;
+      };
+      await store.createUser({ name: 'alice', passwordHash: null, admin: false });
+      assert.ok(moved(), 'createUser');
+      await store.setAdmin('alice', true);
+      assert.ok(moved(), 'setAdmin');
+      await store.deleteUser('alice');
+      assert.ok(moved(), 'deleteUser');
+    });
+
     it('keeps users and organisations in one namespace', async () => {
       await store.createUser({ name: 'alice', passwordHash: null, admin: false });
       await assert.rejects(store.createUser({ name: 'alice', passwordHash: null, admin: false }), AccountConflictError);
@@ -76,6 +92,53 @@ export function runAccountStoreConformance(name: string, make: () => Promise<{ s
       assert.equal(await store.deleteTeam('acme', 'devs'), true);
       assert.equal(await store.deleteOrg('acme'), true);
       assert.deepEqual(await store.listOrgs(), []);
+    });
+
+    it("lists an organisation's teams by name, each with its own members and roles", async () => {
+      for (const n of ['alice', 'bob', 'carol']) await store.createUser({ name: n, passwordHash: null, admin: false });
+      await store.createOrg('acme', 'alice');
+      await store.createOrg('beta', 'alice');
+      for (const t of ['ops', 'devs']) await store.createTeam('acme', t);
+      await store.createTeam('beta', 'devs');
+      await store.addTeamMember('acme', 'ops', 'carol');
+      await store.addTeamMember('acme', 'devs', 'carol');
+      await store.addTeamMember('acme', 'devs', 'bob');
+      await store.addTeamMember('beta', 'devs', 'alice');
+      await store.setTeamPermission('acme', 'devs', 'acme/web', 'write');
+      await store.setTeamPermission('acme', 'devs', 'acme/app', 'read');
+      await store.setTeamPermission('acme', 'ops', '', 'admin');
+      await store.setTeamPermission('beta', 'devs', 'beta/x', 'read');
+      assert.deepEqual(await store.listTeams('acme'), [
+        {
+          org: 'acme',
+          name: 'devs',
+          members: ['bob', 'carol'],
+          permissions: [
+            { repository: 'acme/app', role: 'read' },
+            { repository: 'acme/web', role: 'write' },
+          ],
+        },
+        { org: 'acme', name: 'ops', members: ['carol'], permissions: [{ repository: '', role: 'admin' }] },
+      ]);
+      assert.equal(await store.setTeamPermission('acme', 'devs', 'acme/web', 'admin'), true, 'a role is replaced');
+      assert.equal(await store.setTeamPermission('acme', 'nope', 'acme/web', null), false);
+      assert.equal(await store.removeTeamMember('acme', 'devs', 'bob'), true);
+      assert.equal(await store.removeTeamMember('acme', 'devs', 'bob'), false);
+      const roles = (await store.orgAccess('acme', 'carol'))?.roles ?? [];
+      assert.deepEqual(
+        [...roles].sort((a, b) => a.repository.localeCompare(b.repository)),
+        [
+          { repository: '', role: 'admin' },
+          { repository: 'acme/app', role: 'read' },
+          { repository: 'acme/web', role: 'admin' },
+        ],
+      );
+      assert.deepEqual(await store.orgsOf('carol'), ['acme'], 'a team member is an organisation member');
+      assert.deepEqual(await store.listOrgMembers('acme'), [
+        { user: 'alice', owner: true },
+        { user: 'bob', owner: false },
+        { user: 'carol', owner: false },
+      ]);
     });
 
     it('records repository visibility once, and counts private repositories per namespace', async () => {
