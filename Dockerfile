@@ -2,7 +2,7 @@
 #   docker build -t berth . && docker run -d -p 5000:5000 -v /srv/berth:/data berth
 # CI does not build this file: it builds and tests deploy/build-image.sh (test/image/image.test.ts),
 # which makes the same image offline from the machine's Node. Keep the two alike: user 10001,
-# /data, the entrypoint, the port, the stop signal.
+# /data, /etc/berth/config.yml, the entrypoint, the port, the stop signal.
 # Two stages: the first compiles TypeScript, the web UI, the SQLite binding and the sendfile addon;
 # the second carries only what runs.
 FROM node:20-bookworm-slim AS build
@@ -29,8 +29,9 @@ COPY --from=build /app/ui/dist ./ui/dist
 COPY --from=build /app/native/build/Release ./native/build/Release
 COPY --from=build /app/bin ./bin
 COPY package.json ./
+COPY deploy/image-config.yml /etc/berth/config.yml
 RUN ln -s /app/bin/berth.js /usr/local/bin/berth
-ENV NODE_ENV=production REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY=/data
+ENV NODE_ENV=production REGISTRY_CONFIGURATION_PATH=/etc/berth/config.yml
 VOLUME /data
 EXPOSE 5000
 USER 10001:10001

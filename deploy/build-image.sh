@@ -20,7 +20,8 @@
 # containers/ variables apply). Only the first --tag and the image ID are printed on stdout.
 #
 # The image: ENTRYPOINT node /app/bin/berth.js, CMD serve (so `docker run IMAGE user add alice`
-# runs the CLI, as does `berth` on its PATH); REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY=/data, VOLUME /data owned by the
+# runs the CLI, as does `berth` on its PATH); the config deploy/image-config.yml at /etc/berth/config.yml
+# (REGISTRY_CONFIGURATION_PATH: data under /data, which env variables override), VOLUME /data owned by the
 # non-root user berth (uid and gid 10001) it runs as, EXPOSE 5000, STOPSIGNAL SIGTERM.
 set -euo pipefail
 
@@ -78,7 +79,7 @@ cleanup() {
 trap cleanup EXIT
 runtime="$stage/runtime"
 app="$stage/app"
-mkdir -p "$app" "$runtime/usr/local/bin" "$runtime/etc/ssl/certs" "$runtime/tmp" "$stage/data"
+mkdir -p "$app" "$runtime/usr/local/bin" "$runtime/etc/ssl/certs" "$runtime/etc/berth" "$runtime/tmp" "$stage/data"
 
 say "compiling the app (tsc) and the web UI (vite) into $stage"
 node_modules/.bin/tsc -p tsconfig.build.json --outDir "$app/dist"
@@ -136,6 +137,7 @@ else
   say 'no /etc/ssl/certs/ca-certificates.crt here: the image has only the CAs built into Node'
 fi
 chmod 1777 "$runtime/tmp"
+cp deploy/image-config.yml "$runtime/etc/berth/config.yml"
 
 say 'assembling the image (buildah): a layer of runtime, a layer of app'
 # Every file of a layer gets one timestamp (0 for the runtime, $epoch for the app), so the same
@@ -158,7 +160,7 @@ buildah config \
   --os linux --arch "$arch" \
   --env PATH=/usr/local/bin:/usr/bin:/bin \
   --env NODE_ENV=production \
-  --env REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY=/data \
+  --env REGISTRY_CONFIGURATION_PATH=/etc/berth/config.yml \
   --workingdir /app \
   --user "$UID_GID:$UID_GID" \
   --port 5000/tcp \

@@ -116,7 +116,7 @@ describe('container image (deploy/build-image.sh)', { skip: tools.skip, timeout:
     assert.equal(config.User, `${IMAGE_UID}:${IMAGE_UID}`);
     assert.deepEqual(Object.keys(config.ExposedPorts ?? {}), ['5000/tcp']);
     assert.deepEqual(Object.keys(config.Volumes ?? {}), ['/data']);
-    assert.ok(config.Env?.includes('REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY=/data'), `Env: ${config.Env?.join(' ')}`);
+    assert.ok(config.Env?.includes('REGISTRY_CONFIGURATION_PATH=/etc/berth/config.yml'), `Env: ${config.Env?.join(' ')}`);
     assert.deepEqual([...(config.Entrypoint ?? []), ...(config.Cmd ?? [])], ['/usr/local/bin/node', '/app/bin/berth.js', 'serve']);
     assert.equal(config.StopSignal, 'SIGTERM');
     assert.equal(config.Labels?.['org.opencontainers.image.version'], pkg.version);
@@ -192,5 +192,12 @@ describe('container image (deploy/build-image.sh)', { skip: tools.skip, timeout:
     const basic = `Basic ${Buffer.from(`alice:${password}`).toString('base64')}`;
     assert.equal((await fetch(`http://${registry()}/v2/`, { headers: { authorization: basic } })).status, 200);
     await sandbox.podman('stop', '--time', '30', container);
+  });
+
+  it("takes the docker-registry tutorials' S3 variables: blobs in the bucket, metadata in the volume", async () => {
+    const checked = await sandbox.podman('run', '--rm', ...sandbox.runFlags, '-e', 'SETTINGS_FLAVOR=s3', '-e', 'AWS_BUCKET=tutorial-bucket', '-e', 'AWS_KEY=tutorial-key', '-e', 'AWS_SECRET=tutorial-secret', imageRef, 'config', 'check');
+    assert.match(checked.stdout, /^storage:\n  s3:\n(    .*\n)*    bucket: tutorial-bucket\n/m);
+    assert.match(checked.stdout, /^meta:\n  sqlite:\n    path: \/data\/berth\.db$/m);
+    assert.doesNotMatch(checked.stdout + checked.stderr, /tutorial-secret/);
   });
 });
