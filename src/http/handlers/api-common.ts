@@ -63,7 +63,11 @@ export async function readJson<T>(ctx: RequestContext, schema: z.ZodType<T>): Pr
   if (raw.length > 0 && type !== 'application/json') throw new HttpError('REQUEST_INVALID', 'send the body as Content-Type: application/json');
   if (raw.length > 0) {
     try {
-      value = JSON.parse(raw.toString('utf8'));
+      value = JSON.parse(raw.toString('utf8'), (_key, v: unknown) => {
+        // no text berth keeps may hold NUL (PostgreSQL cannot store it): refuse it here, for every field
+        if (typeof v === 'string' && v.includes('\0')) throw new SyntaxError('a string holds a NUL character (\\u0000)');
+        return v;
+      });
     } catch (err) {
       throw new HttpError('REQUEST_INVALID', `the body is not JSON: ${(err as Error).message}`);
     }
