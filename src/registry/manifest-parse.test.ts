@@ -40,6 +40,9 @@ describe('parseManifest', () => {
       [buf({ schemaVersion: 1, fsLayers: [] }), undefined],
       [buf({ schemaVersion: 2 }), undefined],
       [Buffer.from('{'), OCI_MANIFEST],
+      // a media type with a control character (NUL cannot even be stored on PostgreSQL)
+      [buf({ schemaVersion: 2, mediaType: OCI_MANIFEST, artifactType: 'application/x\u0000y', config, layers: [] }), OCI_MANIFEST],
+      [buf({ schemaVersion: 2, mediaType: OCI_MANIFEST, config: { ...config, mediaType: 'application/x\ny' }, layers: [] }), OCI_MANIFEST],
     ] as const;
     for (const [body, type] of bad) assert.throws(() => parseManifest(body, type), ManifestInvalidError, body.toString());
   });

@@ -28,6 +28,9 @@ const digestString = z.string().refine(
   { message: 'invalid digest' },
 );
 
+/** A media type (RFC 6838 has no control characters in one; PostgreSQL cannot even store NUL). */
+const mediaTypeString = z.string().refine((s) => ![...s].some((c) => c < ' ' || c === '\u007f'), 'must not hold control characters');
+
 const platformSchema = z.object({
   architecture: z.string(),
   os: z.string(),
@@ -39,12 +42,12 @@ const platformSchema = z.object({
 export type Platform = z.infer<typeof platformSchema>;
 
 const descriptorSchema = z.object({
-  mediaType: z.string().min(1),
+  mediaType: mediaTypeString.min(1),
   digest: digestString,
   size: z.number().int().nonnegative(),
   urls: z.array(z.string()).optional(),
   annotations: z.record(z.string(), z.string()).optional(),
-  artifactType: z.string().optional(),
+  artifactType: mediaTypeString.optional(),
   platform: platformSchema.optional(),
 });
 
@@ -53,7 +56,7 @@ export type Descriptor = z.infer<typeof descriptorSchema>;
 const imageManifestSchema = z.object({
   schemaVersion: z.literal(2),
   mediaType: z.string().optional(),
-  artifactType: z.string().optional(),
+  artifactType: mediaTypeString.optional(),
   config: descriptorSchema,
   layers: z.array(descriptorSchema),
   subject: descriptorSchema.optional(),
@@ -63,7 +66,7 @@ const imageManifestSchema = z.object({
 const indexSchema = z.object({
   schemaVersion: z.literal(2),
   mediaType: z.string().optional(),
-  artifactType: z.string().optional(),
+  artifactType: mediaTypeString.optional(),
   manifests: z.array(descriptorSchema),
   subject: descriptorSchema.optional(),
   annotations: z.record(z.string(), z.string()).optional(),
