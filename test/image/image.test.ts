@@ -196,8 +196,8 @@ describe('container image (deploy/build-image.sh)', { skip: tools.skip, timeout:
 
   it("takes the docker-registry tutorials' S3 variables: blobs in the bucket, metadata in the volume", async () => {
     const checked = await sandbox.podman('run', '--rm', ...sandbox.runFlags, '-e', 'SETTINGS_FLAVOR=s3', '-e', 'AWS_BUCKET=tutorial-bucket', '-e', 'AWS_KEY=tutorial-key', '-e', 'AWS_SECRET=tutorial-secret', imageRef, 'config', 'check');
-    assert.match(checked.stdout, /^storage:\n  s3:\n(    .*\n)*    bucket: tutorial-bucket\n/m);
-    assert.match(checked.stdout, /^meta:\n  sqlite:\n    path: \/data\/berth\.db$/m);
+    assert.match(checked.stdout, /^storage:\n {2}s3:\n( {4}.*\n)* {4}bucket: tutorial-bucket\n/m);
+    assert.match(checked.stdout, /^meta:\n {2}sqlite:\n {4}path: \/data\/berth\.db$/m);
     assert.doesNotMatch(checked.stdout + checked.stderr, /tutorial-secret/);
   });
 });

@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { parse as parseYaml } from 'yaml';
 import { writeDockerArchive, writeSingleArchLayout } from '../fixtures/oci.ts';
 import { startDockerd, stopDockerd, type Daemon } from '../helpers/dockerd.ts';
 import { podmanSandbox } from '../helpers/podman.ts';
@@ -101,6 +102,14 @@ describe('the README, run', { skip: tools.skip }, () => {
       const res = await run('node', [join(REPO_ROOT, 'bin', 'berth.js'), 'config', 'check', '--config', file], { env: { ...env, REGISTRY_HTTP_ADDR: undefined } });
       assert.equal(res.code, 0, `README line ${block.line}: ${res.stderr}`);
     }
+  });
+
+  it('shows the storage and database of deploy/cluster/berth.yml as they are in the file', async () => {
+    const block = readmeBlocks(README, 'yaml').find((b) => b.text.includes('deploy/cluster/berth.yml'));
+    assert.ok(block, 'a yaml block quoting deploy/cluster/berth.yml');
+    const shown = parseYaml(block.text) as Record<string, unknown>;
+    const file = parseYaml(await readFile(join(REPO_ROOT, 'deploy', 'cluster', 'berth.yml'), 'utf8')) as Record<string, unknown>;
+    assert.deepEqual({ storage: shown['storage'], database: shown['database'] }, { storage: file['storage'], database: file['database'] });
   });
 
   it('parses every JSON block the README shows', () => {
