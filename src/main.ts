@@ -149,7 +149,7 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
     port: parseAddr(config.http.addr).port,
   });
 
-  const access = await createAccessControl({ config, store: backend.accounts, meta, log, keys: backend.keys, onFailure: metrics && (() => metrics.authFailure()) });
+  const access = await createAccessControl({ config, store: backend.accounts, meta, log, keys: backend.keys, loginFailures: backend.loginFailures, onFailure: metrics && (() => metrics.authFailure()) });
   const accessMode = await access.mode();
   const search = new Discovery({
     index: backend.search,

@@ -17,13 +17,15 @@ import type { Principal } from './principal.ts';
 import { parseScope, type Scope } from './scope.ts';
 import type { AccountStore, TokenRecord } from './store.ts';
 import { hashSecret, isTokenSecret, newSecret, newTokenId, REFRESH_PREFIX } from './token-secrets.ts';
+import type { FailureCounts } from './failure-store.ts';
 import type { LoginThrottle } from './throttle.ts';
 
 export type UserPrincipal = Extract<Principal, { kind: 'user' }>;
 
 export interface AuthenticatorOptions {
   store: AccountStore;
-  throttle: LoginThrottle;
+  /** Its failure counts may be in a database (shared by nodes): failures and successes are awaited. */
+  throttle: LoginThrottle<FailureCounts>;
   htpasswd?: HtpasswdFile;
   log?: Logger;
   /** Told of every refused credential (for the auth failures metric). */
@@ -48,12 +50,12 @@ export class Authenticator {
     }
     const principal = await this.check(user, password);
     if (principal === undefined) {
-      this.opts.throttle.failed(user, addr);
+      await this.opts.throttle.failed(user, addr);
       this.opts.onFailure?.();
       this.opts.log?.info({ user, addr }, 'login failed');
       throw new AuthenticationError(GENERIC_FAILURE);
     }
-    this.opts.throttle.succeeded(user, addr);
+    await this.opts.throttle.succeeded(user, addr);
     return principal;
   }
 
@@ -65,7 +67,7 @@ export class Authenticator {
     const token = secret.startsWith(REFRESH_PREFIX) ? await this.liveToken(secret) : undefined;
     const user = token && (await this.opts.store.getUser(token.user));
     if (token === undefined || user === undefined || token.kind !== 'refresh') {
-      this.opts.throttle.failed(undefined, addr);
+      await this.opts.throttle.failed(undefined, addr);
       this.opts.onFailure?.();
       throw new AuthenticationError('invalid or revoked refresh token');
     }

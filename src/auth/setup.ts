@@ -14,6 +14,7 @@ import { HtpasswdFile } from './htpasswd.ts';
 import { TokenService } from './jwt.ts';
 import { KeyFiles } from './key-files.ts';
 import { SigningKeys, type SigningKeySource } from './keys.ts';
+import type { FailureCounts } from './failure-store.ts';
 import { LoginThrottle } from './throttle.ts';
 import { Sessions } from './sessions.ts';
 
@@ -42,16 +43,18 @@ export interface AccessControlDeps extends AccountsDeps {
   onFailure?: () => void;
   /** The backend's own place for signing keys (Backend.keys), if it has one. */
   keys?: SigningKeySource;
+  /** The backend's shared login failure counts (Backend.loginFailures), if it has them; else each process counts alone. */
+  loginFailures?: FailureCounts;
 }
 
-export async function createAccessControl({ config, store, meta, log, onFailure, keys: backendKeys }: AccessControlDeps): Promise<AccessControl> {
+export async function createAccessControl({ config, store, meta, log, onFailure, keys: backendKeys, loginFailures }: AccessControlDeps): Promise<AccessControl> {
   const { policy, accounts } = openAccounts({ config, store, meta });
   const auth = config.auth;
   const htpasswd = auth?.htpasswd && new HtpasswdFile(path.resolve(auth.htpasswd.path), log);
   const token = auth?.token ?? { service: 'berth', issuer: 'berth', expiration: 300_000, realm: undefined, keydirectory: undefined };
   const keys = await SigningKeys.open(signingKeySource(config, backendKeys), (key, err) => log?.error({ key, err: err.message }, 'signing key unreadable, skipped'));
   const tokens = new TokenService(keys, { issuer: token.issuer, service: token.service, expiresInSec: Math.max(1, Math.round(token.expiration / 1000)) });
-  const authenticator = new Authenticator({ store, throttle: new LoginThrottle(), htpasswd, log, onFailure });
+  const authenticator = new Authenticator({ store, throttle: new LoginThrottle({}, undefined, loginFailures), htpasswd, log, onFailure });
   // distribution's htpasswd mode challenges with Basic; everything else with Docker's Bearer token flow.
   const basic = auth?.htpasswd !== undefined && auth.token === undefined;
   if (log !== undefined) {

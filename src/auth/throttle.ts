@@ -18,11 +18,18 @@
  *   nothing either.
  *
  * A success clears the user's count at that address. An IPv6 address counts as its /64 (what one
- * host is usually given). Kept in memory, bounded.
+ * host is usually given).
+ *
+ * The counts, and so the locks, are kept in a FailureCounts store (failure-store.ts): in memory,
+ * bounded, by default; in the database when several nodes share one (Backend.loginFailures), so
+ * that a guesser gets one allowance across the cluster and a lock holds on every node. Admitting a
+ * login reads its counts once; only a failure, or a success after failures, writes. The pacing,
+ * the held logins and the known devices stay on each node: they are about its own concurrency.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LRUCache } from 'lru-cache';
 import { canonicalIp, familyOf, ipv6Groups } from '../config/ip.ts';
+import { MemoryFailureCounts, type FailureCounts, type Failures, type MaybePromise, type SyncFailureCounts } from './failure-store.ts';
 
 export interface ThrottleOptions {
   /** Failures of one user from one address allowed before locking. */
@@ -71,11 +78,6 @@ export interface ThrottleClock {
 
 const SYSTEM_CLOCK: ThrottleClock = { now: () => Date.now(), sleep: (ms) => sleep(ms, undefined, { ref: false }) };
 
-interface Count {
-  failures: number;
-  lockedUntil: number;
-}
-
 /** What an address counts as: itself, or its /64 for IPv6 (canonical, so that every spelling counts once). */
 export function networkOf(addr: string): string {
   const canonical = canonicalIp(addr);
@@ -84,9 +86,20 @@ export function networkOf(addr: string): string {
   return `${groups.map((group) => group.toString(16)).join(':')}::/64`;
 }
 
-export class LoginThrottle {
-  private readonly counts: LRUCache<string, Count>;
+/**
+ * What the throttle answers with its store S: at once when S answers at once (in memory, the
+ * default), else possibly a promise (a database).
+ */
+export type ThrottleAnswer<S extends FailureCounts, T> = S extends SyncFailureCounts ? T : MaybePromise<T>;
+
+/** `next` applied to `value`, at once unless `value` is a promise. */
+function then<T, R>(value: MaybePromise<T>, next: (v: T) => R): MaybePromise<R> {
+  return value instanceof Promise ? value.then(next) : next(value);
+}
+
+export class LoginThrottle<S extends FailureCounts = MemoryFailureCounts> {
   private readonly options: ThrottleOptions;
+  private readonly store: FailureCounts;
   /** Waiting logins by user key (see admit). */
   private readonly held = new Map<string, number>();
   private heldTotal = 0;
@@ -94,69 +107,99 @@ export class LoginThrottle {
   private readonly nextSlot: LRUCache<string, number>;
   /** `userKey`s that logged in successfully: known devices, not slowed by their address. */
   private readonly known: LRUCache<string, true>;
+  /** `userKey`s with failures counted, as this node last saw: only their success writes (clears). */
+  private readonly uncleared: LRUCache<string, true>;
 
+  /** `store` keeps the failure counts: this process's memory unless given (a database shared by nodes). */
   constructor(
     options: Partial<ThrottleOptions> = {},
     private readonly clock: ThrottleClock = SYSTEM_CLOCK,
+    store?: S,
   ) {
     this.options = { ...DEFAULT_THROTTLE, ...options };
-    this.counts = new LRUCache({ max: 100_000, ttl: this.options.windowMs });
+    this.store = store ?? new MemoryFailureCounts();
     this.nextSlot = new LRUCache({ max: 100_000 });
     this.known = new LRUCache({ max: 100_000, ttl: this.options.knownDeviceMs });
+    this.uncleared = new LRUCache({ max: 100_000, ttl: this.options.windowMs });
   }
 
   private userKey(user: string, network: string): string {
     return `u:${network}\0${user}`;
   }
 
-  private lockLeft(key: string, now: number): number {
-    return Math.max(0, (this.counts.get(key)?.lockedUntil ?? 0) - now);
+  /** Counts whose last failure is before this are forgotten. */
+  private since(now: number): number {
+    return now - this.options.windowMs;
+  }
+
+  /** How long the lock of `key` (allowed `free` failures) has left: past its allowance, a delay from its last failure, doubling, capped. */
+  private lockLeft(counts: ReadonlyMap<string, Failures>, key: string, free: number, now: number): number {
+    const count = counts.get(key);
+    const over = (count?.failures ?? 0) - free;
+    if (count === undefined || over <= 0) return 0;
+    return Math.max(0, count.lastAt + Math.min(this.options.maxDelayMs, this.options.baseDelayMs * 2 ** Math.min(over - 1, 20)) - now);
   }
 
   /** How long (ms) `user` is refused at `addr` by his own lock; 0 when he is not locked there. */
-  userLockMs(user: string, addr: string): number {
-    return this.lockLeft(this.userKey(user, networkOf(addr)), this.clock.now());
+  userLockMs(user: string, addr: string): ThrottleAnswer<S, number> {
+    const key = this.userKey(user, networkOf(addr));
+    const now = this.clock.now();
+    return then(this.store.read([key], this.since(now)), (counts) => this.lockLeft(counts, key, this.options.freeAttempts, now)) as ThrottleAnswer<S, number>;
   }
 
   /** How long (ms) a login from `addr` would wait before its password is checked; 0 when it is not slowed. */
-  slowdownMs(addr: string): number {
-    return Math.min(this.options.maxSlowdownMs, this.lockLeft(`a:${networkOf(addr)}`, this.clock.now()));
+  slowdownMs(addr: string): ThrottleAnswer<S, number> {
+    const key = `a:${networkOf(addr)}`;
+    const now = this.clock.now();
+    const lock = then(this.store.read([key], this.since(now)), (counts) => this.lockLeft(counts, key, this.options.addressFreeAttempts, now));
+    return then(lock, (ms) => Math.min(this.options.maxSlowdownMs, ms)) as ThrottleAnswer<S, number>;
   }
 
   /**
    * Call before checking a password. Resolves with 0 when it may be checked, after waiting out
    * the address's slowdown if any; or with how long (ms) to refuse the login for: the user is
    * locked at this address, or too many logins wait already. `user` is undefined for credentials
-   * that name nobody (a refresh token): then only the address counts.
+   * that name nobody (a refresh token): then only the address counts. Reads the counts once
+   * (and once more after a wait, for the user's lock).
    */
-  async admit(user: string | undefined, addr: string): Promise<number> {
+  admit(user: string | undefined, addr: string): Promise<number> {
     const network = networkOf(addr);
+    const keys = [`a:${network}`, ...(user === undefined ? [] : [this.userKey(user, network), `g:${user}`])];
+    const counts = this.store.read(keys, this.since(this.clock.now()));
+    return counts instanceof Promise ? counts.then((c) => this.decide(c, user, network)) : this.decide(counts, user, network);
+  }
+
+  private async decide(counts: ReadonlyMap<string, Failures>, user: string | undefined, network: string): Promise<number> {
     const key = user === undefined ? undefined : this.userKey(user, network);
     const now = this.clock.now();
-    const locked = key === undefined ? 0 : this.lockLeft(key, now);
+    if (key !== undefined && counts.has(key)) this.uncleared.set(key, true);
+    const locked = key === undefined ? 0 : this.lockLeft(counts, key, this.options.freeAttempts, now);
     if (locked > 0) return locked;
     if (key !== undefined && this.known.has(key)) return 0;
     // Paced: the address (and the user, everywhere) past its allowance has its turns one step apart, after its lock.
-    const paced = [`a:${network}`, ...(user === undefined ? [] : [`g:${user}`])].filter((k) => this.lockLeft(k, now) > 0);
+    const allowances: [string, number][] = [[`a:${network}`, this.options.addressFreeAttempts], ...(user === undefined ? [] : [[`g:${user}`, this.options.userFreeAttempts] as [string, number]])];
+    const paced = allowances.map(([k, free]): [string, number] => [k, this.lockLeft(counts, k, free, now)]).filter(([, lock]) => lock > 0);
     if (paced.length === 0) return 0;
     let wait = 0;
-    for (const k of paced) wait = Math.max(wait, Math.min(this.options.maxSlowdownMs, this.lockLeft(k, now)), (this.nextSlot.get(k) ?? 0) - now);
+    for (const [k, lock] of paced) wait = Math.max(wait, Math.min(this.options.maxSlowdownMs, lock), (this.nextSlot.get(k) ?? 0) - now);
     if (wait > this.options.maxSlowdownMs) return wait;
-    if (this.heldTotal >= this.options.maxHeldLogins || (key !== undefined && (this.held.get(key) ?? 0) >= this.room(key))) return wait;
-    for (const k of paced) this.nextSlot.set(k, now + wait + this.options.slowStepMs);
+    if (this.heldTotal >= this.options.maxHeldLogins || (key !== undefined && (this.held.get(key) ?? 0) >= this.room(counts, key))) return wait;
+    for (const [k] of paced) this.nextSlot.set(k, now + wait + this.options.slowStepMs);
     this.hold(key, 1);
     try {
       await this.clock.sleep(wait);
     } finally {
       this.hold(key, -1);
     }
-    // Guesses at this user that failed meanwhile may have locked him.
-    return key === undefined ? 0 : this.lockLeft(key, this.clock.now());
+    if (key === undefined) return 0;
+    // Guesses at this user that failed meanwhile (here or on another node) may have locked him.
+    const after = await this.store.read([key], this.since(this.clock.now()));
+    return this.lockLeft(after, key, this.options.freeAttempts, this.clock.now());
   }
 
   /** How many logins of one user at one address may wait at once: the failures he has left before his lock, at least one. */
-  private room(key: string): number {
-    return Math.max(1, this.options.freeAttempts - (this.counts.get(key)?.failures ?? 0));
+  private room(counts: ReadonlyMap<string, Failures>, key: string): number {
+    return Math.max(1, this.options.freeAttempts - (counts.get(key)?.failures ?? 0));
   }
 
   private hold(key: string | undefined, delta: 1 | -1): void {
@@ -167,23 +210,25 @@ export class LoginThrottle {
     else this.held.set(key, n);
   }
 
-  failed(user: string | undefined, addr: string): void {
+  /** Count a failed login (one write). */
+  failed(user: string | undefined, addr: string): ThrottleAnswer<S, void> {
     const network = networkOf(addr);
     const now = this.clock.now();
-    const keys: [string, number][] = [[`a:${network}`, this.options.addressFreeAttempts]];
-    if (user !== undefined) keys.push([this.userKey(user, network), this.options.freeAttempts], [`g:${user}`, this.options.userFreeAttempts]);
-    for (const [key, free] of keys) {
-      const count = this.counts.get(key) ?? { failures: 0, lockedUntil: 0 };
-      count.failures++;
-      const over = count.failures - free;
-      if (over > 0) count.lockedUntil = now + Math.min(this.options.maxDelayMs, this.options.baseDelayMs * 2 ** Math.min(over - 1, 20));
-      this.counts.set(key, count);
+    const keys = [`a:${network}`];
+    if (user !== undefined) {
+      const key = this.userKey(user, network);
+      keys.push(key, `g:${user}`);
+      this.uncleared.set(key, true);
     }
+    return this.store.record(keys, now, this.since(now)) as ThrottleAnswer<S, void>;
   }
 
-  succeeded(user: string, addr: string): void {
+  /** A successful login: clears the user's count at that address (a write only when there were failures). */
+  succeeded(user: string, addr: string): ThrottleAnswer<S, void> {
     const key = this.userKey(user, networkOf(addr));
-    this.counts.delete(key);
     this.known.set(key, true);
+    if (!this.uncleared.has(key)) return undefined as ThrottleAnswer<S, void>;
+    this.uncleared.delete(key);
+    return this.store.clear(key) as ThrottleAnswer<S, void>;
   }
 }

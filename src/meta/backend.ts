@@ -4,6 +4,7 @@
  * composition root, the CLI and the tests never build a store from a raw connection. Each store
  * has its own interface and conformance suite; the backend only puts them side by side.
  */
+import type { FailureCounts } from '../auth/failure-store.ts';
 import type { SigningKeySource } from '../auth/keys.ts';
 import type { AccountStore } from '../auth/store.ts';
 import type { EventQueue } from '../events/queue.ts';
@@ -39,6 +40,11 @@ export interface Backend {
    * every node); undefined for SQLite, whose keys are files beside the database (auth/setup.ts).
    */
   keys?: SigningKeySource;
+  /**
+   * Login failure counts shared by every node (PostgreSQL), so that locks hold cluster-wide;
+   * undefined for SQLite: one process counts in memory (auth/throttle.ts).
+   */
+  loginFailures?: FailureCounts;
   /** Close the database under every store (after the last use of any of them). */
   close(): Promise<void>;
 }
