@@ -14,40 +14,13 @@
  */
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import type { RegistryEvent } from '../../events/event.ts';
 import type { Claim, Delivery, DeliveryState, EndpointBacklog, EventQueue, NewDelivery } from '../../events/queue.ts';
 import { DEFAULT_CLAIM_LEASE_MS, headBatch, type ClaimLeaseOptions } from '../event-claim.ts';
+import { BACKLOG_SQL, DELIVERY_COLUMNS, STATE_FILTER, toBacklog, toDelivery, UNDELIVERED, type BacklogRow, type DeliveryRow, type HeadRow } from '../rows/deliveries.ts';
 import type { PgDatabase } from './database.ts';
-
-interface DeliveryRow {
-  id: number;
-  endpoint: string;
-  payload: string;
-  attempts: number;
-  next_attempt_at: number;
-  last_error: string | null;
-  created_at: number;
-}
-
-interface HeadRow extends DeliveryRow {
-  claimed_by: string | null;
-  claimed_until: number | null;
-}
-
-interface BacklogRow {
-  endpoint: string;
-  pending: number;
-  failed: number;
-  oldest: number;
-  last_error: string | null;
-}
 
 /** The advisory lock's first key for claims ("bert"); the second is the endpoint's hash. */
 const CLAIM_LOCK = 0x62657274;
-
-const COLUMNS = 'id, endpoint, payload, attempts, next_attempt_at, last_error, created_at';
-const UNDELIVERED = 'delivered_at IS NULL';
-const STATE_FILTER: Record<DeliveryState | 'any', string> = { any: '', pending: 'AND attempts = 0', failed: 'AND attempts > 0' };
 
 const SQL = {
   insert: `INSERT INTO event_deliveries (endpoint, event_id, action, repository, payload, next_attempt_at, created_at)
@@ -56,7 +29,7 @@ const SQL = {
                 WITH ORDINALITY AS d(endpoint, event_id, action, repository, payload, n)
            ORDER BY n`,
   lock: 'SELECT pg_advisory_xact_lock($1, hashtext($2))',
-  head: `SELECT ${COLUMNS}, claimed_by, claimed_until FROM event_deliveries
+  head: `SELECT ${DELIVERY_COLUMNS}, claimed_by, claimed_until FROM event_deliveries
          WHERE endpoint = $1 AND ${UNDELIVERED} ORDER BY id LIMIT $2`,
   lease: 'UPDATE event_deliveries SET claimed_by = $1, claimed_until = $2 WHERE id = ANY($3::bigint[])',
   delivered: 'UPDATE event_deliveries SET delivered_at = $1 WHERE id = ANY($2::bigint[])',
@@ -65,29 +38,10 @@ const SQL = {
                   claimed_until = CASE WHEN claimed_by = $3 THEN NULL ELSE claimed_until END
            WHERE id = ANY($4::bigint[]) AND ${UNDELIVERED}`,
   list: (state: DeliveryState | 'any') =>
-    `SELECT ${COLUMNS} FROM event_deliveries WHERE ${UNDELIVERED} ${STATE_FILTER[state]} ORDER BY id LIMIT $1`,
-  backlog: `SELECT endpoint,
-                   SUM(CASE WHEN attempts = 0 THEN 1 ELSE 0 END) AS pending,
-                   SUM(CASE WHEN attempts > 0 THEN 1 ELSE 0 END) AS failed,
-                   MIN(created_at) AS oldest,
-                   (SELECT d.last_error FROM event_deliveries d
-                     WHERE d.endpoint = e.endpoint AND d.delivered_at IS NULL AND d.last_error IS NOT NULL
-                     ORDER BY d.id DESC LIMIT 1) AS last_error
-            FROM event_deliveries e WHERE ${UNDELIVERED} GROUP BY endpoint ORDER BY endpoint`,
+    `SELECT ${DELIVERY_COLUMNS} FROM event_deliveries WHERE ${UNDELIVERED} ${STATE_FILTER[state]} ORDER BY id LIMIT $1`,
+  backlog: BACKLOG_SQL,
   prune: 'DELETE FROM event_deliveries WHERE delivered_at IS NOT NULL AND delivered_at < $1',
 };
-
-function toDelivery(row: DeliveryRow): Delivery {
-  return {
-    id: row.id,
-    endpoint: row.endpoint,
-    event: JSON.parse(row.payload) as RegistryEvent,
-    attempts: row.attempts,
-    nextAttemptAt: row.next_attempt_at,
-    lastError: row.last_error,
-    createdAt: row.created_at,
-  };
-}
 
 export class PgEventQueue implements EventQueue {
   private readonly leaseMs: number;
@@ -147,13 +101,7 @@ export class PgEventQueue implements EventQueue {
   }
 
   async backlog(): Promise<EndpointBacklog[]> {
-    return (await this.db.rows<BacklogRow>(SQL.backlog)).map((r) => ({
-      endpoint: r.endpoint,
-      pending: r.pending,
-      failed: r.failed,
-      oldestCreatedAt: r.oldest,
-      lastError: r.last_error,
-    }));
+    return (await this.db.rows<BacklogRow>(SQL.backlog)).map(toBacklog);
   }
 
   async prune(deliveredBefore: number): Promise<number> {

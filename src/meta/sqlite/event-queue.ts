@@ -12,48 +12,21 @@
  * the batch that a stop left leased, and the lease only matters to the conformance suite's peer.
  */
 import type Database from 'better-sqlite3';
-import type { RegistryEvent } from '../../events/event.ts';
 import type { Claim, Delivery, DeliveryState, EndpointBacklog, EventQueue, NewDelivery } from '../../events/queue.ts';
 import { DEFAULT_CLAIM_LEASE_MS, headBatch, type ClaimLeaseOptions } from '../event-claim.ts';
+import { BACKLOG_SQL, DELIVERY_COLUMNS, STATE_FILTER, toBacklog, toDelivery, UNDELIVERED, type BacklogRow, type DeliveryRow, type HeadRow } from '../rows/deliveries.ts';
 import { relaxed } from './relaxed.ts';
-
-interface DeliveryRow {
-  id: number;
-  endpoint: string;
-  payload: string;
-  attempts: number;
-  next_attempt_at: number;
-  last_error: string | null;
-  created_at: number;
-}
-
-interface HeadRow extends DeliveryRow {
-  claimed_by: string | null;
-  claimed_until: number | null;
-}
-
-interface BacklogRow {
-  endpoint: string;
-  pending: number;
-  failed: number;
-  oldest: number;
-  last_error: string | null;
-}
-
-const COLUMNS = 'id, endpoint, payload, attempts, next_attempt_at, last_error, created_at';
-const UNDELIVERED = 'delivered_at IS NULL';
-const STATE_FILTER: Record<DeliveryState | 'any', string> = { any: '', pending: 'AND attempts = 0', failed: 'AND attempts > 0' };
 
 function prepare(db: Database.Database) {
   const list = (state: DeliveryState | 'any') =>
-    db.prepare<[number], DeliveryRow>(`SELECT ${COLUMNS} FROM event_deliveries WHERE ${UNDELIVERED} ${STATE_FILTER[state]} ORDER BY id LIMIT ?`);
+    db.prepare<[number], DeliveryRow>(`SELECT ${DELIVERY_COLUMNS} FROM event_deliveries WHERE ${UNDELIVERED} ${STATE_FILTER[state]} ORDER BY id LIMIT ?`);
   return {
     insert: db.prepare<[string, string, string, string, string, number, number]>(
       `INSERT INTO event_deliveries (endpoint, event_id, action, repository, payload, next_attempt_at, created_at)
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
     ),
     head: db.prepare<[string, number], HeadRow>(
-      `SELECT ${COLUMNS}, claimed_by, claimed_until FROM event_deliveries WHERE endpoint = ? AND ${UNDELIVERED} ORDER BY id LIMIT ?`,
+      `SELECT ${DELIVERY_COLUMNS}, claimed_by, claimed_until FROM event_deliveries WHERE endpoint = ? AND ${UNDELIVERED} ORDER BY id LIMIT ?`,
     ),
     lease: db.prepare<[string, number, number]>('UPDATE event_deliveries SET claimed_by = ?, claimed_until = ? WHERE id = ?'),
     delivered: db.prepare<[number, number]>(`UPDATE event_deliveries SET delivered_at = ? WHERE id = ?`),
@@ -64,29 +37,8 @@ function prepare(db: Database.Database) {
        WHERE id = ? AND ${UNDELIVERED}`,
     ),
     list: { any: list('any'), pending: list('pending'), failed: list('failed') },
-    backlog: db.prepare<[], BacklogRow>(
-      `SELECT endpoint,
-              SUM(CASE WHEN attempts = 0 THEN 1 ELSE 0 END) AS pending,
-              SUM(CASE WHEN attempts > 0 THEN 1 ELSE 0 END) AS failed,
-              MIN(created_at) AS oldest,
-              (SELECT d.last_error FROM event_deliveries d
-                WHERE d.endpoint = e.endpoint AND d.delivered_at IS NULL AND d.last_error IS NOT NULL
-                ORDER BY d.id DESC LIMIT 1) AS last_error
-       FROM event_deliveries e WHERE ${UNDELIVERED} GROUP BY endpoint ORDER BY endpoint`,
-    ),
+    backlog: db.prepare<[], BacklogRow>(BACKLOG_SQL),
     prune: db.prepare<[number]>('DELETE FROM event_deliveries WHERE delivered_at IS NOT NULL AND delivered_at < ?'),
-  };
-}
-
-function toDelivery(row: DeliveryRow): Delivery {
-  return {
-    id: row.id,
-    endpoint: row.endpoint,
-    event: JSON.parse(row.payload) as RegistryEvent,
-    attempts: row.attempts,
-    nextAttemptAt: row.next_attempt_at,
-    lastError: row.last_error,
-    createdAt: row.created_at,
   };
 }
 
@@ -142,13 +94,7 @@ export class SqliteEventQueue implements EventQueue {
   }
 
   async backlog(): Promise<EndpointBacklog[]> {
-    return this.st.backlog.all().map((r) => ({
-      endpoint: r.endpoint,
-      pending: r.pending,
-      failed: r.failed,
-      oldestCreatedAt: r.oldest,
-      lastError: r.last_error,
-    }));
+    return this.st.backlog.all().map(toBacklog);
   }
 
   async prune(deliveredBefore: number): Promise<number> {
