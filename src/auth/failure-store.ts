@@ -23,8 +23,9 @@ export interface FailureCounts {
   /** The counts of those of `keys` whose last failure is after `since` (the others have none). */
   read(keys: readonly string[], since: number): MaybePromise<ReadonlyMap<string, Failures>>;
   /**
-   * One more failure at `now` for each of `keys`, atomically per key however many nodes count
-   * at once; a count whose last failure is at or before `since` starts again at one.
+   * One more failure at `now` for each of `keys` (a key given twice counts once), atomically per
+   * key however many nodes count at once; a count whose last failure is at or before `since`
+   * starts again at one. The last failure never moves back (nodes' clocks differ a little).
    */
   record(keys: readonly string[], now: number, since: number): MaybePromise<void>;
   /** Forget the count of `key` (a successful login). */
@@ -56,7 +57,7 @@ export class MemoryFailureCounts implements SyncFailureCounts {
   }
 
   record(keys: readonly string[], now: number, since: number): void {
-    for (const key of keys) {
+    for (const key of new Set(keys)) {
       const count = this.counts.get(key);
       const live = count !== undefined && count.lastAt > since;
       this.counts.set(key, { failures: live ? count.failures + 1 : 1, lastAt: live ? Math.max(count.lastAt, now) : now });

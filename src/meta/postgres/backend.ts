@@ -9,6 +9,7 @@ import { PgAccountStore } from './account-store.ts';
 import { PgDatabase } from './database.ts';
 import { PgEventQueue } from './event-queue.ts';
 import { PgJobLeases } from './leases.ts';
+import { PgLoginFailures } from './login-failures.ts';
 import { PgMetaChanges } from './meta-changes.ts';
 import { PgMetaStore } from './meta-store.ts';
 import { migratePostgres } from './migrations.ts';
@@ -46,6 +47,7 @@ export async function postgresBackend(db: PgDatabase, now?: () => number): Promi
     keys: new PgSigningKeys(db),
     uploadState: new PgUploadStateStore(db),
     changes: new PgMetaChanges(db),
+    loginFailures: new PgLoginFailures(db),
     close: () => db.close(),
   };
 }
