@@ -5,6 +5,7 @@
 //   BENCH_LOAD_SECONDS=N duration of each wrk/autocannon load
 //   BENCH_SMALL_PUSHES=N number of sequential 4 KiB pushes per run
 //   BENCH_BERTH=0        skip berth even if src/main.ts exists
+//   BENCH_CLUSTER=0      skip issue 14's sections (S3 on Ceph RGW, nginx + 1 vs 3 nodes, PostgreSQL vs SQLite)
 
 const MiB = 1024 * 1024;
 
@@ -22,6 +23,7 @@ export interface BenchConfig {
   quick: boolean;
   big: boolean;
   berthEnabled: boolean;
+  cluster: boolean;
   runs: number;
   blobSize: number;
   chunkSize: number;
@@ -33,6 +35,10 @@ export interface BenchConfig {
   tags: number;
   repos: number;
   connections: number[];
+  /** S3 section: the blob pushed and pulled, the small one of the memory rows, the PATCH size. */
+  s3BlobSize: number;
+  s3SmallBlobSize: number;
+  s3ChunkSize: number;
 }
 
 export function readConfig(): BenchConfig {
@@ -41,6 +47,7 @@ export function readConfig(): BenchConfig {
     quick,
     big: process.env.BENCH_BIG !== '0',
     berthEnabled: process.env.BENCH_BERTH !== '0',
+    cluster: process.env.BENCH_CLUSTER !== '0',
     runs: envInt('BENCH_RUNS', quick ? 1 : 3, 1, 20),
     blobSize: (quick ? 256 : 1024) * MiB,
     chunkSize: 64 * MiB,
@@ -52,6 +59,9 @@ export function readConfig(): BenchConfig {
     tags: 50,
     repos: 200,
     connections: [1, 64],
+    s3BlobSize: (quick ? 64 : 1024) * MiB,
+    s3SmallBlobSize: (quick ? 16 : 64) * MiB,
+    s3ChunkSize: (quick ? 16 : 64) * MiB,
   };
 }
 

@@ -28,6 +28,7 @@ import { authSection } from './auth.ts';
 import { mirrorSection } from './mirror.ts';
 import { searchSection } from './search.ts';
 import { uiSection } from './ui.ts';
+import { notRunSection, scaleOutSections } from './scale-out.ts';
 
 function autocannonVersion(): string {
   try {
@@ -108,8 +109,9 @@ async function main(): Promise<void> {
   let mirrorSec: Section | undefined;
   let searchSec: Section | undefined;
   let uiSecs: Section[] = [];
+  let scaleOutSecs: Section[] = [];
   const emit = (): string => {
-    const all = [...sections, rss, ...(bigSec ? [bigSec] : []), ...(authSec ? [authSec] : []), ...(mirrorSec ? [mirrorSec] : []), ...(searchSec ? [searchSec] : []), ...uiSecs];
+    const all = [...sections, rss, ...(bigSec ? [bigSec] : []), ...(authSec ? [authSec] : []), ...(mirrorSec ? [mirrorSec] : []), ...(searchSec ? [searchSec] : []), ...uiSecs, ...scaleOutSecs];
     if (ctx.peakOverall.size) {
       for (const [name, peak] of ctx.peakOverall) rss.add('peak RSS over all sections (MiB)', name, peak / MIB);
       ctx.peakOverall.clear();
@@ -144,6 +146,8 @@ async function main(): Promise<void> {
     }
     // Last: it switches berth's access control on.
     if (berth) authSec = await authSection(ctx, berth);
+    // Issue 14: S3 on Ceph RGW, nginx to 1 vs 3 nodes, PostgreSQL vs SQLite; servers of their own.
+    scaleOutSecs = berth ? await scaleOutSections({ cfg, started, source }) : [notRunSection('10-12. S3, cluster, PostgreSQL', 'berth did not run')];
   } catch (err) {
     log(ctx, `ABORTED: ${errMsg(err)}`);
     const out = emit();
