@@ -23,56 +23,21 @@ import type {
 import { AccountConflictError } from '../../auth/errors.ts';
 import { isUniqueViolation, type PgDatabase, type Queryable } from './database.ts';
 import { PgTeams } from './account-teams.ts';
+import {
+  SETTINGS_COLUMNS,
+  TOKEN_COLUMNS,
+  USER_COLUMNS,
+  newTokenRecord,
+  toSettings,
+  toToken,
+  toUser,
+  type SettingsRow,
+  type TokenRow,
+  type UserRow,
+} from '../rows/accounts.ts';
 
 /** The channel schema/accounts.ts's triggers notify. */
 export const ACCOUNTS_CHANNEL = 'berth_accounts';
-
-interface UserRow {
-  name: string;
-  password_hash: string | null;
-  admin: boolean;
-  created_at: number;
-}
-interface TokenRow {
-  id: string;
-  user_name: string;
-  kind: TokenKind;
-  name: string;
-  scopes: string | null;
-  created_at: number;
-  expires_at: number | null;
-  last_used_at: number | null;
-}
-interface SettingsRow {
-  name: string;
-  namespace: string;
-  visibility: Visibility;
-  created_at: number;
-  updated_at: number;
-}
-
-const toUser = (r: UserRow): UserRecord => ({ name: r.name, passwordHash: r.password_hash, admin: r.admin, createdAt: r.created_at });
-const toToken = (r: TokenRow): TokenRecord => ({
-  id: r.id,
-  user: r.user_name,
-  kind: r.kind,
-  name: r.name,
-  scopes: r.scopes === null ? null : (JSON.parse(r.scopes) as string[]),
-  createdAt: r.created_at,
-  expiresAt: r.expires_at,
-  lastUsedAt: r.last_used_at,
-});
-const toSettings = (r: SettingsRow): RepositorySettings => ({
-  name: r.name,
-  namespace: r.namespace,
-  visibility: r.visibility,
-  createdAt: r.created_at,
-  updatedAt: r.updated_at,
-});
-
-const USER_COLUMNS = 'name, password_hash, admin, created_at';
-const TOKEN_COLUMNS = 'id, user_name, kind, name, scopes, created_at, expires_at, last_used_at';
-const SETTINGS_COLUMNS = 'name, namespace, visibility, created_at, updated_at';
 
 /**
  * The advisory lock a private repository claim takes, per namespace: the two-key form (its own
@@ -289,7 +254,7 @@ export class PgAccountStore implements AccountStore {
       'INSERT INTO access_tokens (id, user_name, kind, name, secret_hash, scopes, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
       [token.id, token.user, token.kind, token.name, token.secretHash, token.scopes === null ? null : JSON.stringify(token.scopes), now, token.expiresAt],
     );
-    return { id: token.id, user: token.user, kind: token.kind, name: token.name, scopes: token.scopes, createdAt: now, expiresAt: token.expiresAt, lastUsedAt: null };
+    return newTokenRecord(token, now);
   }
 
   async findToken(secretHash: string, now: number): Promise<TokenRecord | undefined> {

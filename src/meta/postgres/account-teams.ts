@@ -7,6 +7,7 @@
 import type { OrgAccess, OrgMember, OrgRecord, Role, TeamRecord } from '../../auth/store.ts';
 import { AccountConflictError } from '../../auth/errors.ts';
 import { isUniqueViolation, type PgDatabase } from './database.ts';
+import { ORG_COLUMNS, toMember, toOrg, type MemberRow, type OrgRow } from '../rows/accounts.ts';
 
 /** PostgreSQL's foreign_key_violation: a team in an organisation that does not exist. */
 const isForeignKeyViolation = (err: unknown): boolean => typeof err === 'object' && err !== null && (err as { code?: unknown }).code === '23503';
@@ -15,13 +16,12 @@ export class PgTeams {
   constructor(private readonly db: PgDatabase) {}
 
   async getOrg(name: string): Promise<OrgRecord | undefined> {
-    const row = await this.db.one<{ name: string; created_at: number }>("SELECT name, created_at FROM namespaces WHERE name = $1 AND kind = 'org'", [name]);
-    return row && { name: row.name, createdAt: row.created_at };
+    const row = await this.db.one<OrgRow>(`SELECT ${ORG_COLUMNS} FROM namespaces WHERE name = $1 AND kind = 'org'`, [name]);
+    return row && toOrg(row);
   }
 
   async listOrgs(): Promise<OrgRecord[]> {
-    const rows = await this.db.rows<{ name: string; created_at: number }>("SELECT name, created_at FROM namespaces WHERE kind = 'org' ORDER BY name");
-    return rows.map((r) => ({ name: r.name, createdAt: r.created_at }));
+    return (await this.db.rows<OrgRow>(`SELECT ${ORG_COLUMNS} FROM namespaces WHERE kind = 'org' ORDER BY name`)).map(toOrg);
   }
 
   async setOrgMember(org: string, user: string, owner: boolean): Promise<void> {
@@ -39,8 +39,8 @@ export class PgTeams {
   }
 
   async listOrgMembers(org: string): Promise<OrgMember[]> {
-    const rows = await this.db.rows<{ user_name: string; owner: boolean }>('SELECT user_name, owner FROM org_members WHERE org = $1 ORDER BY user_name', [org]);
-    return rows.map((r) => ({ user: r.user_name, owner: r.owner }));
+    const rows = await this.db.rows<MemberRow>('SELECT user_name, owner FROM org_members WHERE org = $1 ORDER BY user_name', [org]);
+    return rows.map(toMember);
   }
 
   async orgsOf(user: string): Promise<string[]> {

@@ -19,49 +19,23 @@ import type {
 } from '../../auth/store.ts';
 import { AccountConflictError } from '../../auth/errors.ts';
 import { PreparedStatements } from './prepared.ts';
-
-interface UserRow {
-  name: string;
-  password_hash: string | null;
-  admin: number;
-  created_at: number;
-}
-interface TokenRow {
-  id: string;
-  user_name: string;
-  kind: TokenKind;
-  name: string;
-  scopes: string | null;
-  created_at: number;
-  expires_at: number | null;
-  last_used_at: number | null;
-}
-interface SettingsRow {
-  name: string;
-  namespace: string;
-  visibility: Visibility;
-  created_at: number;
-  updated_at: number;
-}
-
-const toUser = (r: UserRow): UserRecord => ({ name: r.name, passwordHash: r.password_hash, admin: r.admin === 1, createdAt: r.created_at });
-const toToken = (r: TokenRow): TokenRecord => ({
-  id: r.id,
-  user: r.user_name,
-  kind: r.kind,
-  name: r.name,
-  scopes: r.scopes === null ? null : (JSON.parse(r.scopes) as string[]),
-  createdAt: r.created_at,
-  expiresAt: r.expires_at,
-  lastUsedAt: r.last_used_at,
-});
-const toSettings = (r: SettingsRow): RepositorySettings => ({
-  name: r.name,
-  namespace: r.namespace,
-  visibility: r.visibility,
-  createdAt: r.created_at,
-  updatedAt: r.updated_at,
-});
+import {
+  ORG_COLUMNS,
+  SETTINGS_COLUMNS,
+  TOKEN_COLUMNS,
+  USER_COLUMNS,
+  newTokenRecord,
+  toMember,
+  toOrg,
+  toSettings,
+  toToken,
+  toUser,
+  type MemberRow,
+  type OrgRow,
+  type SettingsRow,
+  type TokenRow,
+  type UserRow,
+} from '../rows/accounts.ts';
 
 function isUniqueViolation(err: unknown): boolean {
   return (err as { code?: string }).code?.startsWith('SQLITE_CONSTRAINT') === true;
@@ -133,12 +107,12 @@ export class SqliteAccountStore implements AccountStore {
   }
 
   async getUser(name: string): Promise<UserRecord | undefined> {
-    const row = this.one<UserRow>('SELECT * FROM users WHERE name = ?', name);
+    const row = this.one<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE name = ?`, name);
     return row && toUser(row);
   }
 
   async listUsers(): Promise<UserRecord[]> {
-    return this.all<UserRow>('SELECT * FROM users ORDER BY name').map(toUser);
+    return this.all<UserRow>(`SELECT ${USER_COLUMNS} FROM users ORDER BY name`).map(toUser);
   }
 
   async setPassword(name: string, passwordHash: string): Promise<boolean> {
@@ -165,15 +139,12 @@ export class SqliteAccountStore implements AccountStore {
   }
 
   async getOrg(name: string): Promise<OrgRecord | undefined> {
-    const row = this.one<{ name: string; created_at: number }>("SELECT name, created_at FROM namespaces WHERE name = ? AND kind = 'org'", name);
-    return row && { name: row.name, createdAt: row.created_at };
+    const row = this.one<OrgRow>(`SELECT ${ORG_COLUMNS} FROM namespaces WHERE name = ? AND kind = 'org'`, name);
+    return row && toOrg(row);
   }
 
   async listOrgs(): Promise<OrgRecord[]> {
-    return this.all<{ name: string; created_at: number }>("SELECT name, created_at FROM namespaces WHERE kind = 'org' ORDER BY name").map((r) => ({
-      name: r.name,
-      createdAt: r.created_at,
-    }));
+    return this.all<OrgRow>(`SELECT ${ORG_COLUMNS} FROM namespaces WHERE kind = 'org' ORDER BY name`).map(toOrg);
   }
 
   async deleteOrg(name: string): Promise<boolean> {
@@ -197,10 +168,7 @@ export class SqliteAccountStore implements AccountStore {
   }
 
   async listOrgMembers(org: string): Promise<OrgMember[]> {
-    return this.all<{ user_name: string; owner: number }>('SELECT user_name, owner FROM org_members WHERE org = ? ORDER BY user_name', org).map((r) => ({
-      user: r.user_name,
-      owner: r.owner === 1,
-    }));
+    return this.all<MemberRow>('SELECT user_name, owner FROM org_members WHERE org = ? ORDER BY user_name', org).map(toMember);
   }
 
   async orgsOf(user: string): Promise<string[]> {
@@ -274,7 +242,7 @@ export class SqliteAccountStore implements AccountStore {
   }
 
   async getRepository(name: string): Promise<RepositorySettings | undefined> {
-    const row = this.one<SettingsRow>('SELECT * FROM repository_settings WHERE name = ?', name);
+    const row = this.one<SettingsRow>(`SELECT ${SETTINGS_COLUMNS} FROM repository_settings WHERE name = ?`, name);
     return row && toSettings(row);
   }
 
@@ -283,7 +251,7 @@ export class SqliteAccountStore implements AccountStore {
   }
 
   private claimNow(name: string, namespace: string, visibility: Visibility, privateLimit: number): RepositorySettings | undefined {
-    const existing = this.one<SettingsRow>('SELECT * FROM repository_settings WHERE name = ?', name);
+    const existing = this.one<SettingsRow>(`SELECT ${SETTINGS_COLUMNS} FROM repository_settings WHERE name = ?`, name);
     if (existing !== undefined) return toSettings(existing);
     if (visibility === 'private' && privateLimit > 0) {
       if (this.privateCount(namespace) >= privateLimit) return undefined;
@@ -302,7 +270,7 @@ export class SqliteAccountStore implements AccountStore {
       now,
       now,
     );
-    return toSettings(this.one<SettingsRow>('SELECT * FROM repository_settings WHERE name = ?', name) as SettingsRow);
+    return toSettings(this.one<SettingsRow>(`SELECT ${SETTINGS_COLUMNS} FROM repository_settings WHERE name = ?`, name) as SettingsRow);
   }
 
   async setVisibility(name: string, namespace: string, visibility: Visibility): Promise<RepositorySettings> {
@@ -331,16 +299,16 @@ export class SqliteAccountStore implements AccountStore {
       now,
       token.expiresAt,
     );
-    return { id: token.id, user: token.user, kind: token.kind, name: token.name, scopes: token.scopes, createdAt: now, expiresAt: token.expiresAt, lastUsedAt: null };
+    return newTokenRecord(token, now);
   }
 
   async findToken(secretHash: string, now: number): Promise<TokenRecord | undefined> {
-    const row = this.one<TokenRow>('SELECT * FROM access_tokens WHERE secret_hash = ? AND (expires_at IS NULL OR expires_at > ?)', secretHash, now);
+    const row = this.one<TokenRow>(`SELECT ${TOKEN_COLUMNS} FROM access_tokens WHERE secret_hash = ? AND (expires_at IS NULL OR expires_at > ?)`, secretHash, now);
     return row && toToken(row);
   }
 
   async listTokens(user: string): Promise<TokenRecord[]> {
-    return this.all<TokenRow>('SELECT * FROM access_tokens WHERE user_name = ? ORDER BY created_at, id', user).map(toToken);
+    return this.all<TokenRow>(`SELECT ${TOKEN_COLUMNS} FROM access_tokens WHERE user_name = ? ORDER BY created_at, id`, user).map(toToken);
   }
 
   async revokeToken(id: string): Promise<boolean> {
