@@ -2,13 +2,19 @@
  * PgLoginFailures: the shared FailureCounts suite on PostgreSQL; two pools (nodes) counting the
  * same keys at once, in opposite orders, without losing a failure or deadlocking; dead rows
  * pruned; and two LoginThrottles ("nodes") on one database: a guesser gets one allowance across
- * them, a lock set on one refuses him on the other, a success on either clears the count.
+ * them, a lock set on one refuses him on the other, a success on either clears the count; and
+ * the same through two nodes' access control built from their backends (createAccessControl).
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { PG_SKIP, pgDatabase, type PgFixture } from '../../../test/helpers/pg-database.ts';
+import { AuthenticationError, LoginThrottledError } from '../../auth/errors.ts';
 import { runFailureCountsConformance } from '../../auth/failure-store-conformance.ts';
+import { SYSTEM } from '../../auth/principal.ts';
+import { createAccessControl } from '../../auth/setup.ts';
 import { LoginThrottle, type ThrottleClock, type ThrottleOptions } from '../../auth/throttle.ts';
+import { configSchema } from '../../config/schema.ts';
+import { postgresBackend } from './backend.ts';
 import { PgDatabase } from './database.ts';
 import { failureKey, PgLoginFailures } from './login-failures.ts';
 
@@ -106,5 +112,27 @@ describe('postgres login failures across nodes', { skip: PG_SKIP }, () => {
         assert.equal(await node.admit(user, '2001:db8::2'), 100, 'locked at its /64');
         assert.equal(await node.admit('alice', '2001:db8::2'), 0, 'another user is not');
       }
+    }));
+});
+
+describe('postgres backend login failures, wired', { skip: PG_SKIP }, () => {
+  it('the access control of two nodes built from their backends shares the locks', () =>
+    twoNodes(async (dbA, dbB) => {
+      const config = configSchema.parse({});
+      const [a, b] = await Promise.all(
+        [dbA, dbB].map(async (db) => {
+          const backend = await postgresBackend(db);
+          assert.ok(backend.loginFailures instanceof PgLoginFailures);
+          return createAccessControl({ config, store: backend.accounts, meta: backend.meta, keys: backend.keys, loginFailures: backend.loginFailures });
+        }),
+      );
+      assert.ok(a !== undefined && b !== undefined);
+      await a.accounts.createUser(SYSTEM, 'bob', 'bob-password-1', false);
+      // The default allowance is 5: four failures on A, the fifth and sixth on B; then he is locked for a second (DEFAULT_THROTTLE).
+      for (let i = 0; i < 6; i++) await assert.rejects((i < 4 ? a : b).authenticator.login('bob', `wrong-${i}`, '10.0.0.1'), AuthenticationError);
+      const locked = (err: unknown): boolean => err instanceof LoginThrottledError && err.retryAfterSec === 1;
+      await assert.rejects(a.authenticator.login('bob', 'bob-password-1', '10.0.0.1'), locked, 'A refuses him, locked by a failure on B');
+      await assert.rejects(b.authenticator.login('bob', 'bob-password-1', '10.0.0.1'), locked);
+      assert.equal((await b.authenticator.login('bob', 'bob-password-1', '10.0.0.2')).name, 'bob', 'bob elsewhere is not locked');
     }));
 });
