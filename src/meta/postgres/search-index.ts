@@ -6,58 +6,19 @@
  * Visibility is a condition of the query itself (visibility-sql.ts), never a filter afterwards.
  * Stars and pull counts are atomic across nodes: row locks, taken in name order for batches.
  */
-import type {
-  DescriptionChange,
-  RepositoryDetails,
-  RepositorySummary,
-  SearchIndex,
-  SearchQuery,
-  SearchResult,
-  SearchSort,
-} from '../../search/model.ts';
+import type { DescriptionChange, RepositoryDetails, SearchIndex, SearchQuery, SearchResult } from '../../search/model.ts';
 import { searchTerms } from '../../search/terms.ts';
 import type { PgDatabase } from './database.ts';
 import { named, type NamedParams } from './named.ts';
 import { fts5Tokens } from './schema/unicode61.ts';
 import { ACCESS, accessParams } from './visibility-sql.ts';
-
-interface InfoRow {
-  name: string;
-  namespace: string;
-  description: string;
-  full_description: string;
-  star_count: number;
-  pull_count: number;
-  is_official: boolean;
-  is_automated: boolean;
-  updated_at: number;
-  visibility: string | null;
-}
-
-const COLUMNS = 'i.name, i.namespace, i.description, i.star_count, i.pull_count, i.is_official, i.is_automated, i.updated_at, i.visibility';
-
-const toSummary = (r: InfoRow): RepositorySummary => ({
-  name: r.name,
-  namespace: r.namespace,
-  description: r.description,
-  starCount: r.star_count,
-  pullCount: r.pull_count,
-  isOfficial: r.is_official,
-  isAutomated: r.is_automated,
-  updatedAt: r.updated_at,
-  visibility: r.visibility === 'public' || r.visibility === 'private' ? r.visibility : null,
-});
+import { descriptionSets, INFO_COLUMNS, infoFilters, orderOf, searchOrders, toDetails, toSummary, type InfoRow } from '../rows/search.ts';
 
 /** Exact names first (the whole name or its last component), then prefixes, then the rest. */
 const TIER = `CASE WHEN i.name = @text::text OR i.short_name = @text::text THEN 0
   WHEN left(i.name, length(@text::text)) = @text::text OR left(i.short_name, length(@text::text)) = @text::text THEN 1 ELSE 2 END`;
 
-const ORDER: Record<SearchSort, string> = {
-  relevance: `${TIER}, i.star_count DESC, i.pull_count DESC, i.is_official DESC, i.name`,
-  stars: 'i.star_count DESC, i.pull_count DESC, i.name',
-  pulls: 'i.pull_count DESC, i.star_count DESC, i.name',
-  updated: 'i.updated_at DESC, i.name',
-};
+const ORDER = searchOrders(TIER);
 
 /** A lexeme in tsquery syntax: quoted, quotes doubled and backslashes escaped (tsquery's input rules). */
 const lexeme = (token: string): string => `'${token.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
@@ -103,48 +64,30 @@ export class PgSearchIndex implements SearchIndex {
       where.push(ACCESS);
       Object.assign(params, accessParams(q.access));
     }
-    if (q.namespace !== undefined) {
-      where.push('i.namespace = @namespace');
-      params['namespace'] = q.namespace;
-    }
-    if (q.official !== undefined) {
-      where.push('i.is_official = @official');
-      params['official'] = q.official;
-    }
-    if (q.minStars !== undefined && q.minStars > 0) {
-      where.push('i.star_count >= @minStars');
-      params['minStars'] = q.minStars;
-    }
+    const filters = infoFilters(q, (on) => on);
+    where.push(...filters.conditions);
+    Object.assign(params, filters.params);
     const conditions = where.join(' AND ');
     const [counted] = await this.rows<{ n: number }>(`SELECT COUNT(*) AS n FROM repository_info i WHERE ${conditions}`, params);
     const total = counted?.n ?? 0;
     if (total === 0 || q.offset >= total) return { total, hits: [] };
-    const order = q.sort === 'relevance' && terms.length > 0 ? ORDER.relevance : q.sort === 'relevance' ? ORDER.stars : ORDER[q.sort];
-    const sql = `SELECT ${COLUMNS} FROM repository_info i WHERE ${conditions} ORDER BY ${order} LIMIT @limit OFFSET @offset`;
+    const order = orderOf(ORDER, q.sort, terms.length > 0);
+    const sql = `SELECT ${INFO_COLUMNS} FROM repository_info i WHERE ${conditions} ORDER BY ${order} LIMIT @limit OFFSET @offset`;
     const rows = await this.rows<InfoRow>(sql, { ...params, limit: q.limit, offset: q.offset });
     return { total, hits: rows.map(toSummary) };
   }
 
   async details(name: string, user?: string): Promise<RepositoryDetails | undefined> {
-    const row = await this.db.one<InfoRow>(`SELECT ${COLUMNS}, i.full_description FROM repository_info i WHERE i.name = $1 AND i.listed`, [name]);
+    const row = await this.db.one<InfoRow>(`SELECT ${INFO_COLUMNS}, i.full_description FROM repository_info i WHERE i.name = $1 AND i.listed`, [name]);
     if (row === undefined) return undefined;
     const starred = user !== undefined && (await this.db.one('SELECT 1 FROM repository_stars WHERE repository = $1 AND user_name = $2', [name, user])) !== undefined;
-    return { ...toSummary(row), fullDescription: row.full_description, starred };
+    return toDetails(row, starred);
   }
 
   async describe(name: string, change: DescriptionChange): Promise<boolean> {
-    const sets: string[] = [];
-    const params: NamedParams = { name };
-    if (change.description !== undefined) {
-      sets.push('description = @description');
-      params['description'] = change.description;
-    }
-    if (change.fullDescription !== undefined) {
-      sets.push('full_description = @fullDescription');
-      params['fullDescription'] = change.fullDescription;
-    }
+    const { sets, params } = descriptionSets(change);
     if (sets.length === 0) return (await this.details(name)) !== undefined;
-    const q = named(`UPDATE repository_info SET ${sets.join(', ')} WHERE name = @name AND listed`, params);
+    const q = named(`UPDATE repository_info SET ${sets.join(', ')} WHERE name = @name AND listed`, { ...params, name });
     return ((await this.db.query(q.text, q.values)).rowCount ?? 0) > 0;
   }
 
