@@ -5,17 +5,7 @@
  * locked first by every write that changes a repository's manifests or tags (see REPOSITORY_LOCK).
  */
 
-export interface ManifestRow {
-  digest: string;
-  media_type: string;
-  artifact_type: string | null;
-  size: number;
-  subject_digest: string | null;
-  annotations: string | null;
-  created_at: number;
-}
-
-export const MANIFEST_COLUMNS = 'm.digest, m.media_type, m.artifact_type, m.size, m.subject_digest, m.annotations, m.created_at';
+import { MANIFEST_COLUMNS } from '../rows/manifests.ts';
 
 const UPLOAD_COLUMNS = 'id, repository AS repo, started_at AS "startedAt"';
 

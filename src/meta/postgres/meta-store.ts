@@ -10,22 +10,14 @@
 import type { AccessFilter } from '../../auth/visibility.ts';
 import type { BlobRecord, JournaledBlob, LinkOptions, ManifestRecord, MetaStore, NewManifest, Page, RepositoryTimes, TagPage, TagQuery, UploadSession } from '../store.ts';
 import type { PgDatabase, Queryable } from './database.ts';
-import { SQL, type ManifestRow } from './meta-statements.ts';
+import { SQL } from './meta-statements.ts';
+import { toManifest, type ManifestRow } from '../rows/manifests.ts';
 import { named, type NamedParams } from './named.ts';
-import { containsPattern, COUNT_TAGS_SQL, tagPageSql, TOTAL_SIZE_SQL, type TaggedRow } from './tag-queries.ts';
+import { containsPattern, tagQueries, toTagged, type TaggedRow } from '../rows/tags.ts';
 import { catalogQuery } from './visibility-sql.ts';
 
-function toManifest(row: ManifestRow): ManifestRecord {
-  return {
-    digest: row.digest,
-    mediaType: row.media_type,
-    size: row.size,
-    artifactType: row.artifact_type,
-    subject: row.subject_digest,
-    annotations: row.annotations === null ? null : (JSON.parse(row.annotations) as Record<string, string>),
-    createdAt: row.created_at,
-  };
-}
+/** The tag queries with their sums cast back to BIGINT (PostgreSQL sums BIGINT into NUMERIC, read by pg as a string). */
+const TAGS = tagQueries('::bigint');
 
 /** LIMIT NULL is PostgreSQL's "no limit". */
 function limitOf(page: Page): number | null {
@@ -171,11 +163,11 @@ export class PgMetaStore implements MetaStore {
       const id = await this.repoId(repo, tx);
       if (id === undefined || (await this.one(SQL.hasManifests, { id }, tx)) === undefined) return undefined;
       const pattern = containsPattern(q.text);
-      const counted = await this.one<{ n: number }>(COUNT_TAGS_SQL, { repo: id, pattern }, tx);
+      const counted = await this.one<{ n: number }>(TAGS.countTags, { repo: id, pattern }, tx);
       const n = counted?.n ?? 0;
       if (n === 0 || q.offset >= n) return { total: n, tags: [] };
-      const rows = await this.all<TaggedRow>(tagPageSql(q.sort, q.order), { repo: id, pattern, limit: q.limit, offset: q.offset }, tx);
-      return { total: n, tags: rows.map((r) => ({ tag: r.tag, manifest: toManifest(r), totalSize: r.total_size, pushedAt: r.pushed_at })) };
+      const rows = await this.all<TaggedRow>(TAGS.page(q.sort, q.order), { repo: id, pattern, limit: q.limit, offset: q.offset }, tx);
+      return { total: n, tags: rows.map(toTagged) };
     });
   }
 
@@ -186,7 +178,7 @@ export class PgMetaStore implements MetaStore {
   async totalSize(repo: string, digest: string): Promise<number> {
     const id = await this.repoId(repo);
     if (id === undefined) return 0;
-    return (await this.one<{ size: number }>(TOTAL_SIZE_SQL, { repo: id, digest }))?.size ?? 0;
+    return (await this.one<{ size: number }>(TAGS.totalSize, { repo: id, digest }))?.size ?? 0;
   }
 
   async listManifests(repo: string): Promise<string[]> {

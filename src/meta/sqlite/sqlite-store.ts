@@ -9,24 +9,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { BlobRecord, JournaledBlob, LinkOptions, ManifestRecord, MetaStore, NewManifest, Page, RepositoryTimes, TagPage, TagQuery, UploadSession } from '../store.ts';
 import { MIGRATIONS } from './migrations.ts';
-import { prepareStatements, type Statements, type ManifestRow } from './statements.ts';
+import { prepareStatements, type Statements } from './statements.ts';
+import { toManifest } from '../rows/manifests.ts';
 import { PreparedStatements } from './prepared.ts';
 import { catalogQuery } from './visibility-sql.ts';
 import type { AccessFilter } from '../../auth/visibility.ts';
-import { containsPattern, COUNT_TAGS_SQL, tagPageSql, TOTAL_SIZE_SQL, type TaggedRow } from './tag-queries.ts';
+import { containsPattern, tagQueries, toTagged, type TaggedRow } from '../rows/tags.ts';
 import { relaxed } from './relaxed.ts';
 
-function toManifest(row: ManifestRow): ManifestRecord {
-  return {
-    digest: row.digest,
-    mediaType: row.media_type,
-    size: row.size,
-    artifactType: row.artifact_type,
-    subject: row.subject_digest,
-    annotations: row.annotations === null ? null : (JSON.parse(row.annotations) as Record<string, string>),
-    createdAt: row.created_at,
-  };
-}
+/** The tag queries with SQLite's sums (INTEGER already). */
+const TAGS = tagQueries('');
 
 /** A limit SQLite understands for "no limit". */
 function limitOf(page: Page): number {
@@ -193,10 +185,10 @@ export class SqliteMetaStore implements MetaStore {
     const pattern = containsPattern(q.text);
     // One read transaction: the count and the page see the same tags.
     return this.db.transaction(() => {
-      const { n } = this.shaped.get(COUNT_TAGS_SQL).get({ repo: id, pattern }) as { n: number };
+      const { n } = this.shaped.get(TAGS.countTags).get({ repo: id, pattern }) as { n: number };
       if (n === 0 || q.offset >= n) return { total: n, tags: [] };
-      const rows = this.shaped.get(tagPageSql(q.sort, q.order)).all({ repo: id, pattern, limit: q.limit, offset: q.offset }) as TaggedRow[];
-      return { total: n, tags: rows.map((r) => ({ tag: r.tag, manifest: toManifest(r), totalSize: r.total_size, pushedAt: r.pushed_at })) };
+      const rows = this.shaped.get(TAGS.page(q.sort, q.order)).all({ repo: id, pattern, limit: q.limit, offset: q.offset }) as TaggedRow[];
+      return { total: n, tags: rows.map(toTagged) };
     })();
   }
 
@@ -207,7 +199,7 @@ export class SqliteMetaStore implements MetaStore {
   async totalSize(repo: string, digest: string): Promise<number> {
     const id = this.repoId(repo);
     if (id === undefined) return 0;
-    return (this.shaped.get(TOTAL_SIZE_SQL).get({ repo: id, digest }) as { size: number }).size;
+    return (this.shaped.get(TAGS.totalSize).get({ repo: id, digest }) as { size: number }).size;
   }
 
   async listManifests(repo: string): Promise<string[]> {

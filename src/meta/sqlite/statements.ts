@@ -1,18 +1,7 @@
 /** The prepared statements of the SQLite meta store, typed. */
 import type Database from 'better-sqlite3';
 import type { BlobRecord, UploadSession } from '../store.ts';
-
-export interface ManifestRow {
-  digest: string;
-  media_type: string;
-  artifact_type: string | null;
-  size: number;
-  subject_digest: string | null;
-  annotations: string | null;
-  created_at: number;
-}
-
-export const MANIFEST_COLUMNS = 'm.digest, m.media_type, m.artifact_type, m.size, m.subject_digest, m.annotations, m.created_at';
+import { MANIFEST_COLUMNS, type ManifestRow } from '../rows/manifests.ts';
 
 export function prepareStatements(db: Database.Database) {
   return {
