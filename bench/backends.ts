@@ -14,15 +14,17 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { promisify } from 'node:util';
 import { startPostgres, postgresBin, type Postgres } from '../test/helpers/postgres.ts';
 import { request, waitForHttp } from './client.ts';
 import { startProc } from './procs.ts';
 import { freePort, REPO_ROOT, startBerth, toolVersion, type Server } from './servers.ts';
 
+const run = promisify(execFile);
 const SCRIPT = join(REPO_ROOT, 'test', 's3', 'ceph-s3.sh');
 const ACCESS_KEY = 'berthbenchaccess';
 const SECRET_KEY = 'berthbenchsecret';
@@ -91,10 +93,12 @@ export async function startRgw(work: string, memBytes: number): Promise<Rgw> {
   };
   const killOnExit = (): void => killDaemons(dir);
   process.once('exit', killOnExit);
-  const r = spawnSync('bash', [SCRIPT, 'start'], { env, encoding: 'utf8', timeout: 120_000 });
-  if (r.status !== 0) {
+  try {
+    await run('bash', [SCRIPT, 'start'], { env, timeout: 120_000 });
+  } catch (err) {
     killDaemons(dir);
-    throw new Error(`ceph-s3.sh start failed: ${`${r.stdout}\n${r.stderr}`.trim().slice(-1500)}`);
+    const e = err as { stdout?: string; stderr?: string; message?: string };
+    throw new Error(`ceph-s3.sh start failed: ${`${e.message ?? ''}\n${e.stdout ?? ''}\n${e.stderr ?? ''}`.trim().slice(-1500)}`);
   }
   const endpoint = `http://127.0.0.1:${port}`;
   const client = new S3Client({

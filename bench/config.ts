@@ -6,6 +6,7 @@
 //   BENCH_SMALL_PUSHES=N number of sequential 4 KiB pushes per run
 //   BENCH_BERTH=0        skip berth even if src/main.ts exists
 //   BENCH_CLUSTER=0      skip issue 14's sections (S3 on Ceph RGW, nginx + 1 vs 3 nodes, PostgreSQL vs SQLite)
+//   BENCH_S3_RUNS=N      interleaved runs of the S3 section's 1 GiB pushes and pulls (default 1: each takes 30-100 s on RGW here)
 
 const MiB = 1024 * 1024;
 
@@ -38,6 +39,7 @@ export interface BenchConfig {
   /** S3 section: the blob pushed and pulled, the small one of the memory rows, the PATCH size. */
   s3BlobSize: number;
   s3SmallBlobSize: number;
+  s3Runs: number;
   s3ChunkSize: number;
 }
 
@@ -61,6 +63,7 @@ export function readConfig(): BenchConfig {
     connections: [1, 64],
     s3BlobSize: (quick ? 64 : 1024) * MiB,
     s3SmallBlobSize: (quick ? 16 : 64) * MiB,
+    s3Runs: envInt('BENCH_S3_RUNS', 1, 1, 20),
     s3ChunkSize: (quick ? 16 : 64) * MiB,
   };
 }

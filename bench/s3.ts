@@ -70,7 +70,8 @@ export async function s3Sections(d: S3Deps): Promise<Section[]> {
   const sec = new Section(`10. S3 (Ceph RGW), blob push and pull, ${big}`, [...cols, { key: 'rgw', label: 'RGW alone (S3 API)' }], RATIO);
   const mem = new Section(`10b. S3: server memory vs blob size (${small} vs ${big})`, cols, RATIO);
   sec.notes.push(
-    `Both registries on one Ceph RGW 16.2 (radosgw, one memstore OSD in RAM, all on 127.0.0.1), a bucket each. ` +
+    `${cfg.s3Runs} interleaved run(s) per row (BENCH_S3_RUNS), median. ` +
+      `Both registries on one Ceph RGW 16.2 (radosgw, one memstore OSD in RAM, all on 127.0.0.1), a bucket each. ` +
       `Monolithic: POST + PUT ?digest= streaming the body; chunked: ${chunk} PATCHes then PUT. Each push a distinct blob. ` +
       'Pull "redirect": curl -L follows the 307 to a presigned RGW URL (both requests timed); "proxied": storage.redirect.disable: true, ' +
       'the registry streams the object (registries restarted on the same buckets between the two). ' +
@@ -145,7 +146,7 @@ export async function s3Sections(d: S3Deps): Promise<Section[]> {
 
   for (const kind of kinds) {
     const metric = `${kind.name} push ${big} (MB/s)`;
-    await alternate(d, cfg.runs, sec, metric, targets, async (t) => {
+    await alternate(d, cfg.s3Runs, sec, metric, targets, async (t) => {
       const p = makePayload(bigSource);
       if (t.srv) resetPeakRss(t.srv.proc.pid);
       const secs = await kind.push(t, p);
@@ -179,7 +180,7 @@ export async function s3Sections(d: S3Deps): Promise<Section[]> {
     }
     const rssMetric = `peak RSS during the ${mode} pulls (MiB)`;
     for (const { pid } of pids()) resetPeakRss(pid);
-    await alternate(d, cfg.runs, sec, metric, live, async (t) => {
+    await alternate(d, cfg.s3Runs, sec, metric, live, async (t) => {
       const p = kept.get(t.key);
       if (!p) throw new Error('no blob');
       const url = t.srv ? new URL(`/v2/${REPO}/blobs/${p.digest}`, t.srv.base) : await rgwDirect.presignedGet(rgw, BUCKETS.rgw, `direct/${hexOf(p)}`);

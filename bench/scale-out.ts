@@ -67,16 +67,18 @@ export async function scaleOutSections(d: ScaleOutDeps): Promise<Section[]> {
     }
   };
   try {
-    if (noRgw === undefined) {
-      // Room for the kept blobs, the one in flight and distribution's copy on commit.
-      const memstore = Math.max(4 * 2 ** 30, 6 * cfg.s3BlobSize);
-      log(d, `starting Ceph RGW (memstore ${sizeLabel(memstore)})`);
-      rgw = await startRgw(work, memstore).catch((err: unknown) => {
-        log(d, `RGW: ${errMsg(err)}`);
-        return undefined;
-      });
-    }
-    if (noPg === undefined) pg = await startPostgres();
+    // Room for the three kept blobs, the one in flight and distribution's copy on commit.
+    const memstore = Math.max(4 * 2 ** 30, 8 * cfg.s3BlobSize);
+    log(d, `starting PostgreSQL and Ceph RGW (memstore ${sizeLabel(memstore)})`);
+    [rgw, pg] = await Promise.all([
+      noRgw === undefined
+        ? startRgw(work, memstore).catch((err: unknown) => {
+            log(d, `RGW: ${errMsg(err)}`);
+            return undefined;
+          })
+        : undefined,
+      noPg === undefined ? startPostgres() : undefined,
+    ]);
     const rgwWhy = noRgw ?? (rgw === undefined ? 'Ceph RGW did not start' : undefined);
     await attempt(TITLES.s3, rgwWhy, () => (rgw ? s3Sections({ ...d, work, rgw }) : Promise.resolve([])));
     await attempt(TITLES.cluster, rgwWhy ?? noPg ?? noNginx, async () => (rgw && pg ? [await clusterSection({ ...d, work, rgw, pg })] : []));
