@@ -8,6 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -39,23 +40,41 @@ async function startNginx(work: string, port: number, nodes: readonly BerthProce
   nodes.forEach((node, i) => (conf = conf.replace(`server 127.0.0.1:${5001 + i} `, `server ${node.host} `)));
   assert.doesNotMatch(conf, /127\.0\.0\.1:500[0-3]\b/, 'every address of the deploy file was rewritten');
   await writeFile(join(prefix, 'nginx.conf'), conf);
-  let output = '';
-  const child: ChildProcess = spawn('nginx', ['-p', `${prefix}/`, '-c', 'nginx.conf'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stderr?.on('data', (c: Buffer) => (output = (output + c.toString()).slice(-20_000)));
+  // its own process group, and its log in a file: the workers must not outlive the test, nor hold its pipes open
+  const logFile = join(prefix, 'error.log');
+  const fd = openSync(logFile, 'a');
+  const child: ChildProcess = spawn('nginx', ['-p', `${prefix}/`, '-c', 'nginx.conf'], { stdio: ['ignore', fd, fd], detached: true });
+  closeSync(fd);
+  const output = (): string => {
+    try {
+      return readFileSync(logFile, 'utf8').slice(-20_000);
+    } catch {
+      return '';
+    }
+  };
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const killGroup = (): void => {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  };
   const stop = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');
-      await exited;
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
     }
+    killGroup();
+    process.off('exit', killGroup);
   };
-  process.once('exit', () => child.kill('SIGKILL'));
+  process.on('exit', killGroup);
   for (const deadline = Date.now() + 10_000; ; ) {
-    if (child.exitCode !== null) throw new Error(`nginx exited: ${output}`);
-    if (await fetch(`http://127.0.0.1:${port}/v2/`).then(() => true, () => false)) return { stop, logs: () => output };
+    if (child.exitCode !== null) throw new Error(`nginx exited: ${output()}`);
+    if (await fetch(`http://127.0.0.1:${port}/v2/`).then(() => true, () => false)) return { stop, logs: output };
     if (Date.now() > deadline) {
       await stop();
-      throw new Error(`nginx did not answer: ${output}`);
+      throw new Error(`nginx did not answer: ${output()}`);
     }
     await new Promise((r) => setTimeout(r, 50));
   }
