@@ -59,16 +59,22 @@ export function nginxMissing(): string | undefined {
   return existsSync('/usr/sbin/nginx') ? undefined : 'nginx is not installed';
 }
 
-function killDaemons(dir: string): void {
-  let pids = '';
+/** The daemons' pids, read once they are up: the exit handler must not depend on the (temp) directory still existing. */
+function daemonPids(dir: string): number[] {
   try {
-    pids = readFileSync(join(dir, 'pids'), 'utf8');
+    return readFileSync(join(dir, 'pids'), 'utf8')
+      .split(/\s+/)
+      .filter((p) => /^\d+$/.test(p))
+      .map(Number);
   } catch {
-    return;
+    return [];
   }
-  for (const pid of pids.split(/\s+/).filter((p) => /^\d+$/.test(p))) {
+}
+
+function killDaemons(pids: number[], dir: string): void {
+  for (const pid of pids) {
     try {
-      process.kill(Number(pid), 'SIGKILL');
+      process.kill(pid, 'SIGKILL');
     } catch {
       // already gone
     }
@@ -90,13 +96,18 @@ export async function startRgw(work: string, memBytes: number): Promise<Rgw> {
     S3_SECRET_KEY: SECRET_KEY,
     OSD_STORE: 'memstore',
     MEMSTORE_BYTES: String(memBytes),
+    // RGW frees a deleted object's data only at garbage collection, by default two hours later and
+    // hourly: collect at once, or the pushes (and berth's append-by-copy PATCHes) fill the memstore.
+    CEPH_ARGS: '--rgw-gc-obj-min-wait=0 --rgw-gc-processor-period=2',
   };
-  const killOnExit = (): void => killDaemons(dir);
+  let pids: number[] = [];
+  const killOnExit = (): void => killDaemons(pids.length ? pids : daemonPids(dir), dir);
   process.once('exit', killOnExit);
   try {
     await run('bash', [SCRIPT, 'start'], { env, timeout: 120_000 });
+    pids = daemonPids(dir);
   } catch (err) {
-    killDaemons(dir);
+    killOnExit();
     const e = err as { stdout?: string; stderr?: string; message?: string };
     throw new Error(`ceph-s3.sh start failed: ${`${e.message ?? ''}\n${e.stdout ?? ''}\n${e.stderr ?? ''}`.trim().slice(-1500)}`);
   }

@@ -19,6 +19,8 @@ export interface ScaleOutDeps {
   started: number;
   /** A random source file of cfg.s3BlobSize (minus its trailer) to reuse, if the caller has one. */
   source?: SourceFile;
+  /** Told of each section as it completes (standalone runs print them at once). */
+  onSection?: (sec: Section) => void;
 }
 
 /** A section that did not run: its title and why, no table. */
@@ -60,7 +62,10 @@ export async function scaleOutSections(d: ScaleOutDeps): Promise<Section[]> {
       return;
     }
     try {
-      out.push(...(await fn()));
+      for (const sec of await fn()) {
+        out.push(sec);
+        d.onSection?.(sec);
+      }
     } catch (err) {
       out.push(notRunSection(title, `failed: ${errMsg(err).replace(/\s+/g, ' ').slice(0, 400)}`));
       log(d, `${title} FAILED: ${errMsg(err)}`);
@@ -80,15 +85,18 @@ export async function scaleOutSections(d: ScaleOutDeps): Promise<Section[]> {
       noPg === undefined ? startPostgres() : undefined,
     ]);
     const rgwWhy = noRgw ?? (rgw === undefined ? 'Ceph RGW did not start' : undefined);
-    await attempt(TITLES.s3, rgwWhy, () => (rgw ? s3Sections({ ...d, work, rgw }) : Promise.resolve([])));
     await attempt(TITLES.cluster, rgwWhy ?? noPg ?? noNginx, async () => (rgw && pg ? [await clusterSection({ ...d, work, rgw, pg })] : []));
     const pgVersion = await postgresVersion();
     await attempt(TITLES.databases, noPg, async () => (pg ? [await databasesSection({ ...d, work, pg, pgVersion })] : []));
+    // The longest last (1 GiB pushes through RGW).
+    await attempt(TITLES.s3, rgwWhy, () => (rgw ? s3Sections({ ...d, work, rgw }) : Promise.resolve([])));
   } finally {
     rgw?.stop();
     await pg?.stop();
   }
-  return out;
+  // In section order (10, 10b, 11, 12), whatever order they ran in.
+  const num = (sec: Section): number => Number.parseFloat(/^\d+/.exec(sec.title)?.[0] ?? '99') + (/^\d+b\./.test(sec.title) ? 0.5 : 0);
+  return out.sort((a, b) => num(a) - num(b));
 }
 
 async function main(): Promise<void> {
@@ -96,7 +104,7 @@ async function main(): Promise<void> {
   const cfg = readConfig();
   const started = Date.now();
   buildBerth();
-  const sections = await scaleOutSections({ cfg, started });
+  const sections = await scaleOutSections({ cfg, started, onSection: (sec) => process.stderr.write(`\n${sec.render()}\n\n`) });
   process.stdout.write(`\n${sections.map((s) => s.render()).join('\n\n')}\n`);
   log({ started }, `done in ${Math.round((Date.now() - started) / 1000)} s`);
 }
