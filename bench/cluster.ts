@@ -108,7 +108,6 @@ async function measure(d: ClusterDeps, sec: Section, pgUrl: string, procs: Proc[
 
   const path = loadPaths(seed).manifest;
   const rps = 'GET manifest by tag, c=64: req/s';
-  sec.row(rps);
   const seedMetric = `setup: seed ${cfg.tags} tags through nginx (s, 1 run)`;
   const targets: Target[] = [];
   for (const [key, base, srv] of [
@@ -125,6 +124,7 @@ async function measure(d: ClusterDeps, sec: Section, pgUrl: string, procs: Proc[
       log(d, `cluster: seeding ${key} FAILED: ${errMsg(err)}`);
     }
   }
+  sec.row(rps);
   for (const [key, url] of [
     ['one', new URL(path, one)],
     ['three', new URL(path, three)],
