@@ -60,7 +60,7 @@ export interface ClusterDeps {
 export async function clusterSection(d: ClusterDeps): Promise<Section> {
   const { rgw, pg } = d;
   const sec = new Section(
-    '11. Cluster: manifest GET by tag through nginx, one berth node vs three',
+    '12. Cluster: manifest GET by tag through nginx, one berth node vs three',
     [
       { key: 'one', label: 'berth, 1 node' },
       { key: 'three', label: 'berth, 3 nodes' },

@@ -29,7 +29,7 @@ export interface DatabasesDeps {
 export async function databasesSection(d: DatabasesDeps): Promise<Section> {
   const { cfg, pg, work } = d;
   const sec = new Section(
-    '12. PostgreSQL vs SQLite (berth, filesystem storage)',
+    '13. PostgreSQL vs SQLite (berth, filesystem storage)',
     [
       { key: 'sqlite', label: 'SQLite' },
       { key: 'postgres', label: 'PostgreSQL' },

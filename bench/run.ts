@@ -1,5 +1,5 @@
 // berth benchmark: berth vs Docker distribution 2.8.2 (and nginx as the static-file ceiling).
-// Usage: npm run bench            (full, ~10-15 min; BENCH_BIG=0 skips the 4 GiB part)
+// Usage: npm run bench            (full, ~25 min; BENCH_BIG=0 skips the 4 GiB part, BENCH_CLUSTER=0 sections 11-13)
 //        BENCH_QUICK=1 npm run bench   (~2 min smoke run)
 // See bench/config.ts for all BENCH_* variables. Results: stdout and bench/results/latest.md.
 import { spawnSync } from 'node:child_process';
@@ -147,7 +147,7 @@ async function main(): Promise<void> {
     // Last: it switches berth's access control on.
     if (berth) authSec = await authSection(ctx, berth);
     // Issue 14: S3 on Ceph RGW, nginx to 1 vs 3 nodes, PostgreSQL vs SQLite; servers of their own.
-    scaleOutSecs = berth ? await scaleOutSections({ cfg, started, source }) : [notRunSection('10-12. S3, cluster, PostgreSQL', 'berth did not run')];
+    scaleOutSecs = berth ? await scaleOutSections({ cfg, started, source }) : [notRunSection('11-13. S3, cluster, PostgreSQL', 'berth did not run')];
   } catch (err) {
     log(ctx, `ABORTED: ${errMsg(err)}`);
     const out = emit();

@@ -67,8 +67,8 @@ export async function s3Sections(d: S3Deps): Promise<Section[]> {
   const small = sizeLabel(cfg.s3SmallBlobSize);
   const chunk = sizeLabel(cfg.s3ChunkSize);
   const cols = COLUMNS.filter((c) => c.key !== 'nginx');
-  const sec = new Section(`10. S3 (Ceph RGW), blob push and pull, ${big}`, [...cols, { key: 'rgw', label: 'RGW alone (S3 API)' }], RATIO);
-  const mem = new Section(`10b. S3: server memory vs blob size (${small} vs ${big})`, cols, RATIO);
+  const sec = new Section(`11. S3 (Ceph RGW), blob push and pull, ${big}`, [...cols, { key: 'rgw', label: 'RGW alone (S3 API)' }], RATIO);
+  const mem = new Section(`11b. S3: server memory vs blob size (${small} vs ${big})`, cols, RATIO);
   sec.notes.push(
     `${cfg.s3Runs} interleaved run(s) per row (BENCH_S3_RUNS), median. ` +
       `Both registries on one Ceph RGW 16.2 (radosgw, one memstore OSD in RAM, all on 127.0.0.1), a bucket each. ` +

@@ -39,15 +39,15 @@ export function notRunSection(title: string, why: string): Section {
 }
 
 const TITLES = {
-  s3: '10. S3 (Ceph RGW), blob push and pull',
-  cluster: '11. Cluster: manifest GET by tag through nginx, one berth node vs three',
-  databases: '12. PostgreSQL vs SQLite (berth, filesystem storage)',
+  s3: '11. S3 (Ceph RGW), blob push and pull',
+  cluster: '12. Cluster: manifest GET by tag through nginx, one berth node vs three',
+  databases: '13. PostgreSQL vs SQLite (berth, filesystem storage)',
 };
 
-/** Sections 10-12. berth must be built (bin/berth.js current). */
+/** Sections 11-13. berth must be built (bin/berth.js current). */
 export async function scaleOutSections(d: ScaleOutDeps): Promise<Section[]> {
   const { cfg } = d;
-  if (!cfg.cluster) return [notRunSection('10-12. S3, cluster, PostgreSQL', 'skipped (BENCH_CLUSTER=0)')];
+  if (!cfg.cluster) return [notRunSection('11-13. S3, cluster, PostgreSQL', 'skipped (BENCH_CLUSTER=0)')];
   const work = makeTempDir('berth-bench-scale-');
   const noRgw = rgwMissing();
   const noPg = await postgresMissing();
