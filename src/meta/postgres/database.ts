@@ -41,8 +41,12 @@ export class PgDatabase implements Queryable {
       connectionTimeoutMillis: config.connectTimeoutMs ?? 10_000,
       types,
     });
-    // an idle client losing its server must not take the process down; the next query reconnects
+    // A client losing its server (a restart, a failover, pg_terminate_backend) must not take the
+    // process down: idle clients report through the pool, and a client checked out between two
+    // queries of a transaction emits 'error' on itself, with nobody listening unless we do. The
+    // query in flight still fails, and the pool replaces the client.
     this.pool.on('error', () => undefined);
+    this.pool.on('connect', (client) => client.on('error', () => undefined));
   }
 
   query<R extends object = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<pg.QueryResult<R>> {

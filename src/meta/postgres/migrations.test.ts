@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type pg from 'pg';
 import { PG_SKIP, pgDatabase } from '../../../test/helpers/pg-database.ts';
 import { PgDatabase } from './database.ts';
 import { migratePostgres, PG_MIGRATIONS } from './migrations.ts';
@@ -30,6 +31,22 @@ describe('PostgreSQL migrations', { skip: PG_SKIP }, () => {
     await assert.rejects(migratePostgres(db, broken), /migration 99 \(broken\) failed/);
     assert.equal((await db.rows("SELECT 1 FROM pg_tables WHERE tablename = 'half'")).length, 0);
     assert.equal((await db.rows('SELECT 1 FROM schema_migrations WHERE version = 99')).length, 0);
+    await cleanup();
+  });
+
+  it('a connection killed inside a transaction fails that transaction, not the process, and the pool serves on', async () => {
+    const { db, url, cleanup } = await pgDatabase();
+    const other = new PgDatabase({ connectionString: url, maxOpen: 1 });
+    const failed = db.transaction(async (tx) => {
+      const row = await db.one<{ pid: number }>('SELECT pg_backend_pid() AS pid', [], tx);
+      const ended = new Promise((resolve) => (tx as unknown as pg.PoolClient).once('end', resolve));
+      await other.query('SELECT pg_terminate_backend($1)', [row?.pid]);
+      await ended; // the client heard its server go between two queries: an 'error' event nobody awaited
+      await tx.query('SELECT 1');
+    });
+    await assert.rejects(failed);
+    assert.equal((await db.one<{ n: number }>('SELECT 1 AS n'))?.n, 1);
+    await other.close();
     await cleanup();
   });
 
