@@ -4,40 +4,26 @@
 // distribution 2.8.2 on them. Every daemon started here is stopped by stopBackends() or at exit.
 import {
   CompleteMultipartUploadCommand,
-  CreateBucketCommand,
   CreateMultipartUploadCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
-  S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { promisify } from 'node:util';
+import { startCephS3, type CephS3 } from '../test/helpers/ceph-s3.ts';
 import { startPostgres, postgresBin, type Postgres } from '../test/helpers/postgres.ts';
-import { request, waitForHttp } from './client.ts';
-import { startProc } from './procs.ts';
-import { freePort, REPO_ROOT, startBerth, toolVersion, type Server } from './servers.ts';
+import { request } from './client.ts';
+import { startBerth, startDistributionWith, toolVersion, type Server } from './servers.ts';
 
-const run = promisify(execFile);
-const SCRIPT = join(REPO_ROOT, 'test', 's3', 'ceph-s3.sh');
-const ACCESS_KEY = 'berthbenchaccess';
-const SECRET_KEY = 'berthbenchsecret';
 
-export interface Rgw {
-  endpoint: string;
-  accessKey: string;
-  secretKey: string;
-  client: S3Client;
-  createBucket(name: string): Promise<void>;
+export interface Rgw extends CephS3 {
   /** Delete every object of `bucket` whose key contains one of `needles` (untimed cleanup). */
   deleteMatching(bucket: string, needles: string[]): Promise<number>;
-  stop(): void;
 }
 
 /** Why the S3 sections cannot run here, or undefined when they can. */
@@ -59,75 +45,12 @@ export function nginxMissing(): string | undefined {
   return existsSync('/usr/sbin/nginx') ? undefined : 'nginx is not installed';
 }
 
-/** The daemons' pids, read once they are up: the exit handler must not depend on the (temp) directory still existing. */
-function daemonPids(dir: string): number[] {
-  try {
-    return readFileSync(join(dir, 'pids'), 'utf8')
-      .split(/\s+/)
-      .filter((p) => /^\d+$/.test(p))
-      .map(Number);
-  } catch {
-    return [];
-  }
-}
-
-function killDaemons(pids: number[], dir: string): void {
-  for (const pid of pids) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-  rmSync(dir, { recursive: true, force: true });
-}
-
-/** One monitor, one memstore OSD holding up to `memBytes` in RAM, radosgw on a free port. */
-export async function startRgw(work: string, memBytes: number): Promise<Rgw> {
-  const dir = join(work, 'ceph');
-  const port = await freePort();
-  const monPort = 20000 + ((await freePort()) % 30000);
-  const env = {
-    ...process.env,
-    S3_DIR: dir,
-    S3_PORT: String(port),
-    MON_PORT: String(monPort),
-    S3_ACCESS_KEY: ACCESS_KEY,
-    S3_SECRET_KEY: SECRET_KEY,
-    OSD_STORE: 'memstore',
-    MEMSTORE_BYTES: String(memBytes),
-    // RGW frees a deleted object's data only at garbage collection, by default two hours later and
-    // hourly: collect at once, or the pushes (and berth's append-by-copy PATCHes) fill the memstore.
-    CEPH_ARGS: '--rgw-gc-obj-min-wait=0 --rgw-gc-processor-period=2',
-  };
-  let pids: number[] = [];
-  const killOnExit = (): void => killDaemons(pids.length ? pids : daemonPids(dir), dir);
-  process.once('exit', killOnExit);
-  try {
-    await run('bash', [SCRIPT, 'start'], { env, timeout: 120_000 });
-    pids = daemonPids(dir);
-  } catch (err) {
-    killOnExit();
-    const e = err as { stdout?: string; stderr?: string; message?: string };
-    throw new Error(`ceph-s3.sh start failed: ${`${e.message ?? ''}\n${e.stdout ?? ''}\n${e.stderr ?? ''}`.trim().slice(-1500)}`);
-  }
-  const endpoint = `http://127.0.0.1:${port}`;
-  const client = new S3Client({
-    endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+/** test/helpers/ceph-s3.ts's RGW (one monitor, one memstore OSD holding up to `memBytes` in RAM), with the bench's cleanup. */
+export async function startRgw(memBytes: number): Promise<Rgw> {
+  const ceph = await startCephS3({ memBytes });
+  const { client } = ceph;
   return {
-    endpoint,
-    accessKey: ACCESS_KEY,
-    secretKey: SECRET_KEY,
-    client,
-    async createBucket(name) {
-      await client.send(new CreateBucketCommand({ Bucket: name }));
-    },
+    ...ceph,
     async deleteMatching(bucket, needles) {
       let deleted = 0;
       let token: string | undefined;
@@ -141,11 +64,6 @@ export async function startRgw(work: string, memBytes: number): Promise<Rgw> {
         token = page.IsTruncated ? page.NextContinuationToken : undefined;
       } while (token);
       return deleted;
-    },
-    stop() {
-      process.off('exit', killOnExit);
-      client.destroy();
-      spawnSync('bash', [SCRIPT, 'stop'], { env, timeout: 30_000 });
     },
   };
 }
@@ -194,43 +112,19 @@ export async function startBerthOn(work: string, label: string, b: BerthBackend)
 
 /** distribution 2.8.2 on a bucket of this RGW (redirect: blob GETs answer 307 to a presigned URL). */
 export async function startDistributionOn(work: string, label: string, rgw: Rgw, bucket: string, redirect: boolean): Promise<Server> {
-  const port = await freePort();
-  const cfg = join(work, `${label}.yml`);
-  writeFileSync(
-    cfg,
-    [
-      'version: 0.1',
-      'log:',
-      '  level: error',
-      '  accesslog:',
-      '    disabled: true',
-      'storage:',
-      '  s3:',
-      `    accesskey: ${rgw.accessKey}`,
-      `    secretkey: ${rgw.secretKey}`,
-      '    region: us-east-1',
-      `    regionendpoint: ${rgw.endpoint}`,
-      `    bucket: ${bucket}`,
-      '    secure: false',
-      '    v4auth: true',
-      '    chunksize: 10485760',
-      '  redirect:',
-      `    disable: ${redirect ? 'false' : 'true'}`,
-      '  delete:',
-      '    enabled: true',
-      '  cache:',
-      '    blobdescriptor: inmemory',
-      'http:',
-      `  addr: 127.0.0.1:${port}`,
-      '',
-    ].join('\n'),
-  );
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('REGISTRY_') && !k.startsWith('AWS_')) env[k] = v;
-  const proc = startProc(label, '/usr/bin/docker-registry', ['serve', cfg], { env });
-  const base = new URL(`http://127.0.0.1:${port}/`);
-  await waitForHttp(new URL('/v2/', base), 30_000, () => (proc.exited() ? `${label}: ${proc.tail().slice(-1500)}` : null));
-  return { name: 'distribution', base, proc, root: '' };
+  return startDistributionWith(work, label, [
+    '  s3:',
+    `    accesskey: ${rgw.accessKey}`,
+    `    secretkey: ${rgw.secretKey}`,
+    '    region: us-east-1',
+    `    regionendpoint: ${rgw.endpoint}`,
+    `    bucket: ${bucket}`,
+    '    secure: false',
+    '    v4auth: true',
+    '    chunksize: 10485760',
+    '  redirect:',
+    `    disable: ${redirect ? 'false' : 'true'}`,
+  ]);
 }
 
 /** The status of a GET without following redirects (to check that a blob GET answers 307). */

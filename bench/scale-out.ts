@@ -77,7 +77,7 @@ export async function scaleOutSections(d: ScaleOutDeps): Promise<Section[]> {
     log(d, `starting PostgreSQL and Ceph RGW (memstore ${sizeLabel(memstore)})`);
     [rgw, pg] = await Promise.all([
       noRgw === undefined
-        ? startRgw(work, memstore).catch((err: unknown) => {
+        ? startRgw(memstore).catch((err: unknown) => {
             log(d, `RGW: ${errMsg(err)}`);
             return undefined;
           })
@@ -91,10 +91,10 @@ export async function scaleOutSections(d: ScaleOutDeps): Promise<Section[]> {
     // The longest last (1 GiB pushes through RGW).
     await attempt(TITLES.s3, rgwWhy, () => (rgw ? s3Sections({ ...d, work, rgw }) : Promise.resolve([])));
   } finally {
-    rgw?.stop();
+    await rgw?.stop();
     await pg?.stop();
   }
-  // In section order (10, 10b, 11, 12), whatever order they ran in.
+  // In section order (11, 11b, 12, 13), whatever order they ran in.
   const num = (sec: Section): number => Number.parseFloat(/^\d+/.exec(sec.title)?.[0] ?? '99') + (/^\d+b\./.test(sec.title) ? 0.5 : 0);
   return out.sort((a, b) => num(a) - num(b));
 }

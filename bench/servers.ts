@@ -77,35 +77,27 @@ export async function startBerth(work: string, opts: { dataDir?: string; env?: N
   return { name: 'berth', base, proc, root };
 }
 
+/** distribution 2.8.2 on its filesystem driver in `work`. */
 export async function startDistribution(work: string): Promise<Server> {
   const root = join(work, 'distribution-data');
   mkdirSync(root, { recursive: true });
+  return startDistributionWith(work, 'distribution', ['  filesystem:', `    rootdirectory: ${root}`], root);
+}
+
+/**
+ * distribution 2.8.2 with these `storage:` lines (its driver), named `label`, in the shape of
+ * upstream's config-example.yml (delete on, the in-memory blob descriptor cache, logs quiet); no
+ * REGISTRY_* or AWS_* variable of ours reaches it.
+ */
+export async function startDistributionWith(work: string, label: string, storage: string[], root = ''): Promise<Server> {
   const port = await freePort();
-  const cfg = join(work, 'distribution.yml');
-  // Same shape as upstream's config-example.yml (incl. the in-memory blob descriptor cache).
-  writeFileSync(
-    cfg,
-    [
-      'version: 0.1',
-      'log:',
-      '  level: error',
-      '  accesslog:',
-      '    disabled: true',
-      'storage:',
-      '  filesystem:',
-      `    rootdirectory: ${root}`,
-      '  delete:',
-      '    enabled: true',
-      '  cache:',
-      '    blobdescriptor: inmemory',
-      'http:',
-      `  addr: 127.0.0.1:${port}`,
-      '',
-    ].join('\n'),
-  );
+  const cfg = join(work, `${label}.yml`);
+  const yaml = ['version: 0.1', 'log:', '  level: error', '  accesslog:', '    disabled: true', 'storage:', ...storage];
+  yaml.push('  delete:', '    enabled: true', '  cache:', '    blobdescriptor: inmemory', 'http:', `  addr: 127.0.0.1:${port}`, '');
+  writeFileSync(cfg, yaml.join('\n'));
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('REGISTRY_')) env[k] = v;
-  const proc = startProc('distribution', '/usr/bin/docker-registry', ['serve', cfg], { env });
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('REGISTRY_') && !k.startsWith('AWS_')) env[k] = v;
+  const proc = startProc(label, '/usr/bin/docker-registry', ['serve', cfg], { env });
   const base = new URL(`http://127.0.0.1:${port}/`);
   await waitForHttp(new URL('/v2/', base), 30_000, deadCheck(proc));
   return { name: 'distribution', base, proc, root };

@@ -26,7 +26,12 @@ export interface CephS3 {
   stop(): Promise<void>;
 }
 
-export async function startCephS3(): Promise<CephS3> {
+export interface CephS3Options {
+  /** RAM the memstore OSD may hold (default 1 GiB). */
+  memBytes?: number;
+}
+
+export async function startCephS3(opts: CephS3Options = {}): Promise<CephS3> {
   const dir = await tempDir('ceph-s3');
   const s3Port = await freePort();
   // The OSD binds MON_PORT+11..+60: choose the monitor's port low enough for that range.
@@ -38,7 +43,10 @@ export async function startCephS3(): Promise<CephS3> {
     S3_ACCESS_KEY: ACCESS_KEY,
     S3_SECRET_KEY: SECRET_KEY,
     OSD_STORE: 'memstore',
-    MEMSTORE_BYTES: String(1024 * 1024 * 1024),
+    MEMSTORE_BYTES: String(opts.memBytes ?? 1024 * 1024 * 1024),
+    // RGW frees a deleted object's data only at garbage collection, by default two hours later and
+    // hourly: collect at once, or repeated pushes (and the S3 writer's append-by-copy) fill the memstore.
+    CEPH_ARGS: '--rgw-gc-obj-min-wait=0 --rgw-gc-processor-period=2',
   };
   await runOk('bash', [SCRIPT, 'start'], { env, timeout: 90_000 });
   // If the test process ends without stop() (a crash, a timeout), still kill the daemons: they hold RAM.
