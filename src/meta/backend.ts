@@ -9,6 +9,7 @@ import type { SigningKeySource } from '../auth/keys.ts';
 import type { AccountStore } from '../auth/store.ts';
 import type { EventQueue } from '../events/queue.ts';
 import type { MetaChanges } from './changes.ts';
+import type { GcStore } from './gc.ts';
 import type { JobLeases } from './leases.ts';
 import type { UploadStateStore } from './upload-state.ts';
 import type { SearchIndex } from '../search/model.ts';
@@ -28,6 +29,8 @@ export interface Backend {
   events: EventQueue;
   /** Leases that make a background job run on one node at a time. */
   leases: JobLeases;
+  /** Garbage collection's review queues, marks and past runs (registry/gc.ts). */
+  gc: GcStore;
   /**
    * Where chunked uploads keep their hash state between requests when several nodes serve them
    * (PostgreSQL); undefined for SQLite: one process keeps it in memory, and hashes faster.

@@ -7,6 +7,7 @@
  */
 
 import type { AccessFilter } from '../auth/visibility.ts';
+import type { GcRules } from './gc.ts';
 
 export interface BlobRecord {
   digest: string;
@@ -42,6 +43,30 @@ export interface UploadSession {
 export interface LinkOptions {
   completedUpload?: string;
   journal?: Buffer;
+  /** The beginBlobWrite token of the write of these bytes: it ends with the link, in the same transaction. */
+  writeToken?: string;
+}
+
+export interface PutManifestOptions {
+  /** The beginBlobWrite token of the write of the manifest's bytes; it ends in the same transaction. */
+  writeToken?: string;
+  /**
+   * Check in the transaction that every blob the manifest references is linked to the repository
+   * and every child manifest is in it: garbage collection may have taken one since the caller
+   * looked (MissingReferenceError). Off for a mirror's fetched manifests, whose blobs come later.
+   */
+  verifyReferences?: boolean;
+}
+
+/** A manifest references a blob or child manifest the repository does not hold (any more). */
+export class MissingReferenceError extends Error {
+  readonly code = 'BERTH_MISSING_REFERENCE';
+  constructor(
+    readonly digest: string,
+    readonly kind: 'blob' | 'manifest',
+  ) {
+    super(`${kind} ${digest} is not in the repository`);
+  }
 }
 
 /** A blob whose bytes are kept in the journal until storage has flushed them. */
@@ -114,13 +139,31 @@ export interface MetaStore {
   linkBlob(repo: string, blob: BlobRecord, opts?: LinkOptions): Promise<void>;
   /** Remove a blob's link from a repository; false if it was not linked. */
   unlinkBlob(repo: string, digest: string): Promise<boolean>;
+  /**
+   * Link a blob the registry already records (a mount), in one transaction with the check that it
+   * still is (garbage collection may have taken it); undefined when it is not recorded.
+   */
+  linkExisting(repo: string, digest: string): Promise<BlobRecord | undefined>;
+  /**
+   * Announce a write of a blob's bytes to their content-addressed place (an upload's commit, a
+   * manifest's bytes, a mirror's fill), before writing: a token to end it with (linkBlob's
+   * writeToken, putManifest's, or endBlobWrite), or undefined while garbage collection is deleting
+   * that blob's bytes; the writer tries again a moment later (gc.ts, registry/blob-writes.ts).
+   */
+  beginBlobWrite(digest: string): Promise<string | undefined>;
+  /** The write is over without a link (it failed, or linked by other means). */
+  endBlobWrite(token: string): Promise<void>;
 
   /** Record a manifest (its bytes already committed as a blob), its references, and optionally a tag, in one transaction. */
-  putManifest(repo: string, manifest: NewManifest, tag?: string): Promise<void>;
+  putManifest(repo: string, manifest: NewManifest, tag?: string, opts?: PutManifestOptions): Promise<void>;
   getManifest(repo: string, digest: string): Promise<ManifestRecord | undefined>;
   resolveTag(repo: string, tag: string): Promise<ManifestRecord | undefined>;
-  /** Remove a manifest from a repository with every tag that points at it; false if absent. */
-  deleteManifest(repo: string, digest: string): Promise<boolean>;
+  /**
+   * Remove a manifest from a repository with every tag that points at it; false if absent. With
+   * `collectable`, only if garbage collection's rules collect it (gc.ts manifestVerdict), judged in
+   * the same transaction as the delete, so a tag or index pushed meanwhile keeps it.
+   */
+  deleteManifest(repo: string, digest: string, collectable?: GcRules): Promise<boolean>;
   /** Remove a tag; false if absent. */
   deleteTag(repo: string, tag: string): Promise<boolean>;
   /** Tags of a repository in lexical order; undefined when the repository is unknown. */

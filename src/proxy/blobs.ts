@@ -89,8 +89,8 @@ export class PullThroughBlobs implements BlobStore {
     const upstream = await this.head(claim, digest);
     const known = await this.local.meta.getBlob(digest);
     if (known?.size === upstream.size && (await this.local.blobs.bytesPresent(digest))) {
-      await this.local.meta.linkBlob(repo, known);
-      return this.remember({ ...known }, { repo, claim, standing: 'linked' });
+      const linked = await this.local.meta.linkExisting(repo, digest);
+      if (linked !== undefined) return this.remember({ ...linked }, { repo, claim, standing: 'linked' });
     }
     return this.remember({ ...upstream }, { repo, claim, standing: 'confirmed' });
   }
@@ -213,7 +213,7 @@ export class PullThroughBlobs implements BlobStore {
       upstream,
       body: res.body,
       uploads: this.local.uploads,
-      link: (other, b) => this.local.meta.linkBlob(other, b),
+      link: async (other, b) => void (await this.local.meta.linkExisting(other, b.digest)),
       onFetched: (n) => this.stats.fetched(upstream, n),
     });
   }

@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type { BlobRecord, MetaStore } from '../meta/store.ts';
 import { PathNotFoundError, type StorageDriver } from '../storage/driver.ts';
 import { blobDataPath } from '../storage/paths.ts';
+import { withBlobWrite } from './blob-writes.ts';
 import { digestOf } from './digest.ts';
 import { parseDigest } from './reference.ts';
 
@@ -53,9 +54,11 @@ export class BlobJournal {
 
   /** Store a verified small blob and link it, durable once this resolves. */
   async commit(repo: string, blob: BlobRecord, data: Buffer, completedUpload?: string): Promise<void> {
-    this.generations.set(blob.digest, ++this.generation);
-    await this.driver.putContent(pathOf(blob.digest), data, { durable: false });
-    await this.meta.linkBlob(repo, blob, { completedUpload, journal: data });
+    await withBlobWrite(this.meta, blob.digest, async (writeToken) => {
+      this.generations.set(blob.digest, ++this.generation);
+      await this.driver.putContent(pathOf(blob.digest), data, { durable: false });
+      await this.meta.linkBlob(repo, blob, { completedUpload, journal: data, writeToken });
+    });
     this.schedule();
   }
 
@@ -67,14 +70,23 @@ export class BlobJournal {
       if (entries.length === 0) return total;
       const seen = new Map(entries.map((e) => [e.digest, this.generations.get(e.digest)]));
       const missing = new Set(await this.driver.flush(entries.map((e) => pathOf(e.digest))));
-      // A file that vanished is written again from its journaled copy before the copy goes.
-      for (const e of entries) if (missing.has(pathOf(e.digest))) await this.driver.putContent(pathOf(e.digest), e.data);
+      // A file that vanished is written again from its journaled copy before the copy goes, unless
+      // garbage collection took the blob (it deletes the journal entry, then the file).
+      for (const e of entries) if (missing.has(pathOf(e.digest))) await this.restore(e.digest, e.data);
       const done = entries.map((e) => e.digest).filter((d) => this.generations.get(d) === seen.get(d));
       await this.meta.clearJournal(done);
       for (const d of done) this.generations.delete(d);
       total += done.length;
       if (done.length < entries.length) return total; // rewritten meanwhile: the next checkpoint takes them
     }
+  }
+
+  /** Write a journaled blob's file again, as an announced write, if the blob is still recorded. */
+  private async restore(digest: string, data: Buffer): Promise<void> {
+    await withBlobWrite(this.meta, digest, async (token) => {
+      if ((await this.meta.getBlob(digest)) !== undefined) await this.driver.putContent(pathOf(digest), data);
+      await this.meta.endBlobWrite(token);
+    });
   }
 
   /** Before serving: put back, durably, every journaled blob whose bytes storage does not hold intact. */

@@ -5,7 +5,9 @@
  */
 import type { AccessFilter } from '../auth/visibility.ts';
 import { LRUCache } from 'lru-cache';
-import type { BlobRecord, ManifestRecord, MetaStore, Page } from '../meta/store.ts';
+import { MissingReferenceError, type BlobRecord, type ManifestRecord, type MetaStore, type Page, type PutManifestOptions } from '../meta/store.ts';
+import type { GcRules } from '../meta/gc.ts';
+import { withBlobWrite } from './blob-writes.ts';
 import type { StorageDriver } from '../storage/driver.ts';
 import { blobDataPath } from '../storage/paths.ts';
 import { digestOf } from './digest.ts';
@@ -53,6 +55,11 @@ export interface ReferrersIndex {
   }[];
 }
 
+export interface ManifestDeleteOptions {
+  /** Delete only if these rules collect the manifest, judged in the delete's transaction (MetaStore.deleteManifest). */
+  collectable?: GcRules;
+}
+
 /**
  * What the HTTP handlers use of manifests: the local ManifestService, or a pull-through decorator
  * of it (src/proxy) for mirrored repositories.
@@ -63,7 +70,8 @@ export interface ManifestStore {
   get(repo: string, reference: string): Promise<StoredManifest>;
   getAccepted(repo: string, reference: string, accepted: ReadonlySet<string>): Promise<StoredManifest>;
   statAccepted(repo: string, reference: string, accepted: ReadonlySet<string>): Promise<ManifestRecord>;
-  delete(repo: string, reference: string): Promise<void>;
+  /** With `opts.collectable`, a manifest (by digest) goes only if garbage collection's rules collect it: ManifestUnknownError otherwise. */
+  delete(repo: string, reference: string, opts?: ManifestDeleteOptions): Promise<void>;
   tags(repo: string, page: Page): Promise<string[]>;
   /** Repositories in name order; with `visible`, only those it lets the caller pull. */
   catalog(page: Page, visible?: AccessFilter): Promise<string[]>;
@@ -129,7 +137,13 @@ export class ManifestService implements ManifestStore {
     for (const child of parsed.children) {
       if ((await this.meta.getManifest(repo, child.digest)) === undefined) throw new ManifestBlobUnknownError(child.digest, 'manifest');
     }
-    await this.store(repo, digest, content, parsed, ref.kind === 'tag' ? ref.tag : undefined);
+    try {
+      await this.store(repo, digest, content, parsed, ref.kind === 'tag' ? ref.tag : undefined, true);
+    } catch (err) {
+      // collected between the checks above and the record's transaction, which checks again
+      if (err instanceof MissingReferenceError) throw new ManifestBlobUnknownError(err.digest, err.kind);
+      throw err;
+    }
     return { digest, subject: parsed.subject?.digest ?? null };
   }
 
@@ -147,10 +161,19 @@ export class ManifestService implements ManifestStore {
   }
 
   /** Write the checked manifest's bytes, then record it (and the tag) in the meta store. */
-  private async store(repo: string, digest: string, content: Buffer, parsed: ParsedManifest, tag: string | undefined): Promise<ManifestRecord> {
+  private async store(repo: string, digest: string, content: Buffer, parsed: ParsedManifest, tag: string | undefined, verifyReferences = false): Promise<ManifestRecord> {
     const { algorithm, hex } = parseDigest(digest);
-    // Written even when a file is there: it may be a copy a power cut tore before it was linked.
-    await this.driver.putContent(blobDataPath(algorithm, hex), content);
+    const record = await withBlobWrite(this.meta, digest, async (writeToken) => {
+      // Written even when a file is there: it may be a copy a power cut tore before it was linked.
+      await this.driver.putContent(blobDataPath(algorithm, hex), content);
+      return this.record(repo, digest, content, parsed, tag, { writeToken, verifyReferences });
+    });
+    this.cache.set(digest, content);
+    if (tag !== undefined) this.records.delete(repo, tag);
+    return record;
+  }
+
+  private async record(repo: string, digest: string, content: Buffer, parsed: ParsedManifest, tag: string | undefined, opts: PutManifestOptions): Promise<ManifestRecord> {
     const record: ManifestRecord = {
       digest,
       mediaType: parsed.mediaType,
@@ -164,9 +187,8 @@ export class ManifestService implements ManifestStore {
       repo,
       { ...record, blobs: parsed.blobs.map((b) => b.digest), children: parsed.children.map((c) => c.digest) },
       tag,
+      opts,
     );
-    this.cache.set(digest, content);
-    if (tag !== undefined) this.records.delete(repo, tag);
     return record;
   }
 
@@ -209,10 +231,10 @@ export class ManifestService implements ManifestStore {
     return (await this.getAccepted(repo, reference, accepted)).record;
   }
 
-  async delete(repo: string, reference: string): Promise<void> {
+  async delete(repo: string, reference: string, opts: ManifestDeleteOptions = {}): Promise<void> {
     this.policy.assertDeletable();
     const ref = parseReference(reference);
-    const gone = ref.kind === 'tag' ? await this.meta.deleteTag(repo, ref.tag) : await this.meta.deleteManifest(repo, ref.digest);
+    const gone = ref.kind === 'tag' ? await this.meta.deleteTag(repo, ref.tag) : await this.meta.deleteManifest(repo, ref.digest, opts.collectable);
     // Deleting a manifest deletes the tags pointing at it: forget every resolved reference.
     if (ref.kind === 'tag') this.records.delete(repo, ref.tag);
     else this.records.invalidate(repo);

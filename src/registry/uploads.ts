@@ -12,6 +12,7 @@ import type { MetaStore, BlobRecord, UploadSession } from '../meta/store.ts';
 import type { UploadStateStore } from '../meta/upload-state.ts';
 import { PathNotFoundError, pathExists, type StorageDriver } from '../storage/driver.ts';
 import { blobDataPath, uploadDataPath, UPLOADS_ROOT } from '../storage/paths.ts';
+import { withBlobWrite } from './blob-writes.ts';
 import { writeStream } from '../storage/write-stream.ts';
 import { readAtMost } from './body.ts';
 import { digestOf, digestOfStream } from './digest.ts';
@@ -118,10 +119,12 @@ export class UploadService {
       const data = uploadDataPath(id);
       // Always put the verified bytes in place, even over an existing file: what is there may be
       // a copy a power cut tore (written without a flush and never linked). rename is atomic.
-      if (size === 0 && !(await pathExists(this.driver, data))) await this.driver.putContent(target, Buffer.alloc(0));
-      else await this.driver.move(data, target);
       const blob = { digest, size };
-      await this.meta.linkBlob(repo, blob, { completedUpload: id });
+      await withBlobWrite(this.meta, digest, async (writeToken) => {
+        if (size === 0 && !(await pathExists(this.driver, data))) await this.driver.putContent(target, Buffer.alloc(0));
+        else await this.driver.move(data, target);
+        await this.meta.linkBlob(repo, blob, { completedUpload: id, writeToken });
+      });
       await this.hashes.forget(id);
       return blob;
     });

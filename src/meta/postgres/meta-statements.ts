@@ -78,6 +78,17 @@ export const SQL = {
   journaled: 'SELECT digest, data FROM blob_journal ORDER BY created_at, digest LIMIT @limit',
   unjournal: 'DELETE FROM blob_journal WHERE digest = ANY(@digests::text[])',
 
+  /**
+   * Garbage collection's locks (gc.ts): a blob's row shared by whoever relies on it in a
+   * transaction (a manifest referencing it, a mount), so a collection cannot mark it meanwhile,
+   * and a lock per digest (an advisory one: a new blob has no row yet) between a writer's intent
+   * and a collection's mark.
+   */
+  shareBlobs: 'SELECT digest FROM blobs WHERE digest = ANY(@digests::text[]) ORDER BY digest FOR SHARE',
+  repoLinks: `SELECT l.digest FROM repository_blobs l WHERE l.repository_id = @id AND l.digest = ANY(@digests::text[])`,
+  repoManifests: `SELECT m.digest FROM manifests m WHERE m.repository_id = @id AND m.digest = ANY(@digests::text[])`,
+  digestLockShared: 'SELECT pg_advisory_xact_lock_shared(hashtextextended(@digest, 0))',
+
   insertUpload: 'INSERT INTO uploads (id, repository, started_at) VALUES (@id, @repo, @startedAt)',
   upload: `SELECT ${UPLOAD_COLUMNS} FROM uploads WHERE id = @id`,
   deleteUpload: 'DELETE FROM uploads WHERE id = @id',

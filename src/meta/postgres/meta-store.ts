@@ -8,7 +8,10 @@
  * Every commit is durable (PostgreSQL's synchronous_commit), so persistUpload has nothing to do.
  */
 import type { AccessFilter } from '../../auth/visibility.ts';
-import type { BlobRecord, JournaledBlob, LinkOptions, ManifestRecord, MetaStore, NewManifest, Page, RepositoryTimes, TagPage, TagQuery, UploadSession } from '../store.ts';
+import { randomUUID } from 'node:crypto';
+import { MissingReferenceError, type BlobRecord, type JournaledBlob, type LinkOptions, type ManifestRecord, type MetaStore, type NewManifest, type Page, type PutManifestOptions, type RepositoryTimes, type TagPage, type TagQuery, type UploadSession } from '../store.ts';
+import { manifestVerdict, type GcRules } from '../gc.ts';
+import { GC_SQL, toManifestFacts } from '../rows/gc.ts';
 import type { PgDatabase, Queryable } from './database.ts';
 import { SQL } from './meta-statements.ts';
 import { toManifest, type ManifestRow } from '../rows/manifests.ts';
@@ -79,19 +82,53 @@ export class PgMetaStore implements MetaStore {
       await this.run(SQL.linkBlob, { repo, digest: blob.digest, size: blob.size, now }, tx);
       if (opts.completedUpload !== undefined) await this.run(SQL.deleteUpload, { id: opts.completedUpload }, tx);
       if (opts.journal !== undefined) await this.run(SQL.journalBlob, { digest: blob.digest, data: opts.journal, now }, tx);
+      if (opts.writeToken !== undefined) await this.run(GC_SQL.endWrite, { token: opts.writeToken }, tx);
     });
+  }
+
+  async linkExisting(repo: string, digest: string): Promise<BlobRecord | undefined> {
+    const now = this.now();
+    return this.db.transaction(async (tx) => {
+      // the row shared until commit: a collection cannot mark the blob between the check and the link
+      if ((await this.all(SQL.shareBlobs, { digests: [digest] }, tx)).length === 0) return undefined;
+      const blob = await this.one<BlobRecord>(SQL.blob, { digest }, tx);
+      if (blob === undefined) return undefined;
+      await this.run(SQL.ensureRepo, { repo, now }, tx);
+      await this.run(SQL.linkBlob, { repo, digest, size: blob.size, now }, tx);
+      return blob;
+    });
+  }
+
+  async beginBlobWrite(digest: string): Promise<string | undefined> {
+    const now = this.now();
+    return this.db.transaction(async (tx) => {
+      await this.run(SQL.digestLockShared, { digest }, tx);
+      const mark = await this.one<{ expiresAt: number }>(GC_SQL.deletingMark, { digest }, tx);
+      if (mark !== undefined && Number(mark.expiresAt) > now) return undefined;
+      // a mark past its expiry protects a deletion no more: its collector died or gave up
+      if (mark !== undefined) await this.run(GC_SQL.unmark, { digest }, tx);
+      const token = randomUUID();
+      await this.run(GC_SQL.beginWrite, { token, digest, now }, tx);
+      return token;
+    });
+  }
+
+  async endBlobWrite(token: string): Promise<void> {
+    await this.run(GC_SQL.endWrite, { token });
   }
 
   async unlinkBlob(repo: string, digest: string): Promise<boolean> {
     return (await this.run(SQL.unlinkBlob, { repo, digest })) > 0;
   }
 
-  async putManifest(repo: string, m: NewManifest, tag?: string): Promise<void> {
+  async putManifest(repo: string, m: NewManifest, tag?: string, opts: PutManifestOptions = {}): Promise<void> {
     const now = this.now();
     await this.db.transaction(async (tx) => {
       const row = await this.one<{ id: number }>(SQL.pushRepo, { repo, now }, tx);
       if (row === undefined) throw new Error(`repository ${repo} vanished`);
       const { id } = row;
+      if (opts.verifyReferences === true) await this.verifyReferences(id, m, tx);
+      if (opts.writeToken !== undefined) await this.run(GC_SQL.endWrite, { token: opts.writeToken }, tx);
       await this.run(SQL.linkBlob, { repo, digest: m.digest, size: m.size, now }, tx);
       const annotations = m.annotations === null ? null : JSON.stringify(m.annotations);
       const { digest, mediaType, artifactType, size, subject, createdAt } = m;
@@ -100,6 +137,25 @@ export class PgMetaStore implements MetaStore {
       if (m.children.length > 0) await this.run(SQL.insertReferences, { id, digest, children: m.children, kind: 'manifest' }, tx);
       if (tag !== undefined) await this.run(SQL.upsertTag, { id, tag, digest, now }, tx);
     });
+  }
+
+  /**
+   * Every blob the manifest references is linked to the repository and every child is in it, with
+   * the blobs' rows shared until commit, so a collection marks none of them meanwhile (it would
+   * wait, then see the references); children are safe under the repository's lock (pushRepo).
+   */
+  private async verifyReferences(id: number, m: NewManifest, tx: Queryable): Promise<void> {
+    if (m.blobs.length > 0) {
+      await this.all(SQL.shareBlobs, { digests: m.blobs }, tx);
+      const linked = new Set((await this.all<{ digest: string }>(SQL.repoLinks, { id, digests: m.blobs }, tx)).map((r) => r.digest));
+      const missing = m.blobs.find((b) => !linked.has(b));
+      if (missing !== undefined) throw new MissingReferenceError(missing, 'blob');
+    }
+    if (m.children.length > 0) {
+      const present = new Set((await this.all<{ digest: string }>(SQL.repoManifests, { id, digests: m.children }, tx)).map((r) => r.digest));
+      const missing = m.children.find((c) => !present.has(c));
+      if (missing !== undefined) throw new MissingReferenceError(missing, 'manifest');
+    }
   }
 
   async getManifest(repo: string, digest: string): Promise<ManifestRecord | undefined> {
@@ -112,19 +168,27 @@ export class PgMetaStore implements MetaStore {
     return row && toManifest(row);
   }
 
-  /** Delete under the repository's lock, then touch the repository if anything went. */
-  private removeLocked(repo: string, sql: string, params: NamedParams): Promise<boolean> {
+  /**
+   * Delete under the repository's lock, then touch the repository if anything went; with
+   * `collectable`, only if garbage collection's rules collect the manifest, judged under the lock.
+   */
+  private removeLocked(repo: string, sql: string, params: NamedParams, collectable?: GcRules): Promise<boolean> {
     return this.db.transaction(async (tx) => {
       const row = await this.one<{ id: number }>(SQL.lockRepo, { repo }, tx);
       if (row === undefined) return false;
+      if (collectable !== undefined) {
+        const facts = toManifestFacts(await this.one<Record<string, unknown>>(GC_SQL.manifestFacts, { repositoryId: row.id, digest: params.digest }, tx));
+        const verdict = manifestVerdict(facts, collectable);
+        if (verdict === 'keep' || verdict === 'drop') return false;
+      }
       const gone = (await this.run(sql, { id: row.id, ...params }, tx)) > 0;
       if (gone) await this.run(SQL.touchRepo, { id: row.id, now: this.now() }, tx);
       return gone;
     });
   }
 
-  async deleteManifest(repo: string, digest: string): Promise<boolean> {
-    return this.removeLocked(repo, SQL.deleteManifest, { digest });
+  async deleteManifest(repo: string, digest: string, collectable?: GcRules): Promise<boolean> {
+    return this.removeLocked(repo, SQL.deleteManifest, { digest }, collectable);
   }
 
   async deleteTag(repo: string, tag: string): Promise<boolean> {

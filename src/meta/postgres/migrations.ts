@@ -8,6 +8,7 @@ import type { PgDatabase } from './database.ts';
 import { ACCOUNTS_SCHEMA } from './schema/accounts.ts';
 import { CLUSTER_SCHEMA } from './schema/cluster.ts';
 import { CORE_SCHEMA } from './schema/core.ts';
+import { GC_SCHEMA } from './schema/gc.ts';
 import { EVENTS_SCHEMA } from './schema/events.ts';
 import { LOGIN_FAILURES_SCHEMA } from './schema/login-failures.ts';
 import { META_CHANGES_SCHEMA } from './schema/meta-changes.ts';
@@ -31,6 +32,7 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   { version: 7, name: 'chunked upload state', sql: UPLOAD_STATE_SCHEMA },
   { version: 8, name: 'notices of removed manifests and blob links', sql: META_CHANGES_SCHEMA },
   { version: 9, name: 'login failure counts', sql: LOGIN_FAILURES_SCHEMA },
+  { version: 10, name: 'garbage collection queues', sql: GC_SCHEMA },
 ];
 
 /** pg_advisory_lock's key for migrations: "berth" in ASCII, so it names berth in pg_locks. */

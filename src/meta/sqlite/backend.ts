@@ -6,6 +6,7 @@
 import type { Backend } from '../backend.ts';
 import { SqliteAccountStore } from './account-store.ts';
 import { SqliteEventQueue } from './event-queue.ts';
+import { SqliteGcStore } from './gc-store.ts';
 import { SqliteJobLeases } from './leases.ts';
 import { SqliteSearchIndex } from './search-index.ts';
 import { SqliteMetaStore } from './sqlite-store.ts';
@@ -30,6 +31,7 @@ export function openSqliteBackend({ path, now, readOnly }: SqliteBackendConfig):
     usage: new SqliteStorageUsage(db),
     events: new SqliteEventQueue(db, now),
     leases: new SqliteJobLeases(db, now),
+    gc: new SqliteGcStore(db),
     close: () => meta.close(),
   };
 }

@@ -2,6 +2,7 @@
  * Versioned schema migrations. Each entry runs once, in order, in a transaction; the applied
  * version is kept in schema_migrations. The SQL is kept portable (it must also run on PostgreSQL).
  */
+import { GC_SCHEMA } from './gc-schema.ts';
 import { SEARCH_SCHEMA } from './search-schema.ts';
 
 export interface Migration {
@@ -235,5 +236,13 @@ CREATE TABLE leases (
   expires_at BIGINT NOT NULL
 );
 `,
+  },
+  {
+    version: 12,
+    name: 'garbage collection queues',
+    // Review queues filled by triggers, marks of blobs being deleted, intents of blob writes, past runs
+    // (gc-schema.ts; docs/gc.md). Every blob and manifest already here is queued once, so the first
+    // collection after the upgrade looks at all of them and later ones only at what changed.
+    sql: GC_SCHEMA,
   },
 ];

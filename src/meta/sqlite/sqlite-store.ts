@@ -7,7 +7,10 @@
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { BlobRecord, JournaledBlob, LinkOptions, ManifestRecord, MetaStore, NewManifest, Page, RepositoryTimes, TagPage, TagQuery, UploadSession } from '../store.ts';
+import { randomUUID } from 'node:crypto';
+import { MissingReferenceError, type BlobRecord, type JournaledBlob, type LinkOptions, type ManifestRecord, type MetaStore, type NewManifest, type Page, type PutManifestOptions, type RepositoryTimes, type TagPage, type TagQuery, type UploadSession } from '../store.ts';
+import { manifestVerdict, type GcRules } from '../gc.ts';
+import { toManifestFacts } from '../rows/gc.ts';
 import { MIGRATIONS } from './migrations.ts';
 import { prepareStatements, type Statements } from './statements.ts';
 import { toManifest } from '../rows/manifests.ts';
@@ -89,7 +92,40 @@ export class SqliteMetaStore implements MetaStore {
       this.st.linkBlob.run(id, blob.digest, now);
       if (opts.completedUpload !== undefined) this.st.deleteUpload.run(opts.completedUpload);
       if (opts.journal !== undefined) this.st.journalBlob.run(blob.digest, opts.journal, now);
+      if (opts.writeToken !== undefined) this.st.endWrite.run({ token: opts.writeToken });
     })();
+  }
+
+  async linkExisting(repo: string, digest: string): Promise<BlobRecord | undefined> {
+    const now = this.now();
+    return this.db.transaction(() => {
+      const blob = this.st.blob.get(digest);
+      if (blob === undefined) return undefined;
+      this.st.linkBlob.run(this.ensureRepo(repo, now), digest, now);
+      return blob;
+    })();
+  }
+
+  /** Immediate, so that the mark's check and the intent's insert are one step against a collection in another process. */
+  async beginBlobWrite(digest: string): Promise<string | undefined> {
+    const now = this.now();
+    return relaxed(this.db, () =>
+      this.db
+        .transaction(() => {
+          const mark = this.st.deletingMark.get({ digest }) as { expiresAt: number } | undefined;
+          if (mark !== undefined && mark.expiresAt > now) return undefined;
+          // a mark past its expiry protects a deletion no more: its collector died or gave up
+          if (mark !== undefined) this.st.unmark.run({ digest });
+          const token = randomUUID();
+          this.st.beginWrite.run({ token, digest, now });
+          return token;
+        })
+        .immediate(),
+    );
+  }
+
+  async endBlobWrite(token: string): Promise<void> {
+    relaxed(this.db, () => this.st.endWrite.run({ token }));
   }
 
   async journaledBlobs(limit: number): Promise<JournaledBlob[]> {
@@ -106,10 +142,15 @@ export class SqliteMetaStore implements MetaStore {
     return this.st.unlinkBlob.run(id, digest).changes > 0;
   }
 
-  async putManifest(repo: string, m: NewManifest, tag?: string): Promise<void> {
+  async putManifest(repo: string, m: NewManifest, tag?: string, opts: PutManifestOptions = {}): Promise<void> {
     const now = this.now();
     this.db.transaction(() => {
       const id = this.ensureRepo(repo, now);
+      if (opts.verifyReferences === true) {
+        for (const b of m.blobs) if (this.st.repoBlob.get(repo, b) === undefined) throw new MissingReferenceError(b, 'blob');
+        for (const c of m.children) if (this.st.manifest.get(repo, c) === undefined) throw new MissingReferenceError(c, 'manifest');
+      }
+      if (opts.writeToken !== undefined) this.st.endWrite.run({ token: opts.writeToken });
       this.st.insertBlob.run(m.digest, m.size, now);
       this.st.linkBlob.run(id, m.digest, now);
       const annotations = m.annotations === null ? null : JSON.stringify(m.annotations);
@@ -132,15 +173,22 @@ export class SqliteMetaStore implements MetaStore {
     return row && toManifest(row);
   }
 
-  async deleteManifest(repo: string, digest: string): Promise<boolean> {
+  async deleteManifest(repo: string, digest: string, collectable?: GcRules): Promise<boolean> {
     const id = this.repoId(repo);
     if (id === undefined) return false;
-    return this.db.transaction(() => {
+    const remove = this.db.transaction(() => {
+      if (collectable !== undefined) {
+        const facts = toManifestFacts(this.st.manifestFacts.get({ repositoryId: id, digest }) as Record<string, unknown> | undefined);
+        const verdict = manifestVerdict(facts, collectable);
+        if (verdict === 'keep' || verdict === 'drop') return false;
+      }
       this.st.deleteTagsOf.run(id, digest);
       const gone = this.st.deleteManifest.run(id, digest).changes > 0;
       if (gone) this.st.touchRepo.run(this.now(), id);
       return gone;
-    })();
+    });
+    // a collection judges and deletes as one writer: immediate, against a push in another process
+    return collectable === undefined ? remove() : remove.immediate();
   }
 
   async deleteTag(repo: string, tag: string): Promise<boolean> {

@@ -2,6 +2,7 @@
 import type Database from 'better-sqlite3';
 import type { BlobRecord, UploadSession } from '../store.ts';
 import { MANIFEST_COLUMNS, type ManifestRow } from '../rows/manifests.ts';
+import { GC_SQL } from '../rows/gc.ts';
 
 export function prepareStatements(db: Database.Database) {
   return {
@@ -93,6 +94,12 @@ export function prepareStatements(db: Database.Database) {
     uploadsBefore: db.prepare<[number], UploadSession>(
       'SELECT id, repository AS repo, started_at AS startedAt FROM uploads WHERE started_at < ? ORDER BY started_at',
     ),
+    // garbage collection's side of a blob write (gc.ts): the deletion's mark, the writer's intent
+    deletingMark: db.prepare(GC_SQL.deletingMark),
+    unmark: db.prepare(GC_SQL.unmark),
+    beginWrite: db.prepare(GC_SQL.beginWrite),
+    endWrite: db.prepare(GC_SQL.endWrite),
+    manifestFacts: db.prepare(GC_SQL.manifestFacts),
   };
 }
 
