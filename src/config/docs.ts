@@ -224,6 +224,22 @@ export const KEY_DOCS: Readonly<Record<string, KeyDoc>> = {
 
   metrics: { description: 'Prometheus metrics.' },
   'metrics.enabled': { description: "berth's own: serve metrics on the main listener at `http.debug.prometheus.path`." },
+
+  retention: {
+    description:
+      "berth's own: retention policies, applied at the start of each garbage collection run; preview them with `berth retention preview` (docs/retention.md). Administrators' policies set through /api/v1 override one of the same pattern here.",
+  },
+  'retention.policies': { description: 'The policies; for each repository the most specific pattern applies (an exact name, else the most characters other than `*`).' },
+  'retention.policies[].repository': { description: 'Repositories the policy covers: a name, or a pattern where `*` stands for any characters, `/` included (`acme/*`, `*`).', example: 'acme/*' },
+  'retention.policies[].keep': { description: 'Tags kept whatever else the policy says: a tag is kept if ANY keep rule keeps it.' },
+  'retention.policies[].keep.newest': { description: 'Keep the N most recently pushed tags (ties: the name that sorts last counts as newer).', example: 10 },
+  'retention.policies[].keep.tags': { description: 'Keep tags matching any of these regular expressions (JavaScript syntax, unanchored: `^v[0-9]`).' },
+  'retention.policies[].delete': { description: 'With keep rules alone, every tag they do not keep is deleted; these narrow or add to that.' },
+  'retention.policies[].delete.notpulledfor': {
+    description: 'Delete only tags (not kept) neither pulled nor pushed for this long: days (`90d`) or a duration (`2160h`). A tag never pulled counts from its push.',
+    example: '90d',
+  },
+  'retention.policies[].delete.untaggedafter': { description: 'Delete manifests without a tag pushed at least this long ago (not children of an index, not referrers of a present subject).', example: '7d' },
 };
 
 /** The description of `path` as printed, with a note when its value is a secret. */

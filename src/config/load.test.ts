@@ -55,6 +55,7 @@ describe('loadConfig: defaults', () => {
       ui: { enabled: true, sessionttl: 12 * 3_600_000, storagesampleinterval: 3_600_000 },
       health: { storagedriver: { enabled: false, interval: 10_000, threshold: 1 } },
       metrics: { enabled: true },
+      retention: { policies: [] },
     };
     assert.deepEqual(config, expected);
     assert.deepEqual(warnings, []);

@@ -21,6 +21,7 @@ import { proxySchema } from './proxy-schema.ts';
 import { accessSchema, authSchema } from './auth-schema.ts';
 import { s3Schema } from './s3-schema.ts';
 import { databaseSchema } from './database-schema.ts';
+import { retentionSchema } from './retention-schema.ts';
 
 export const STORAGE_DRIVERS = ['filesystem', 'inmemory', 's3'] as const;
 export type StorageDriverName = (typeof STORAGE_DRIVERS)[number];
@@ -282,6 +283,8 @@ export const configSchema = z
     health: healthSchema.prefault({}),
     /** berth's own: serve Prometheus metrics on the main listener at http.debug.prometheus.path. */
     metrics: z.object({ enabled: flag(true) }).prefault({}),
+    /** berth's own: retention policies, applied by each garbage collection run (docs/retention.md). */
+    retention: retentionSchema.prefault({}),
   })
   .superRefine((config, ctx) => {
     // Blobs in a bucket, their metadata in memory would be lost on restart: ask where it goes.

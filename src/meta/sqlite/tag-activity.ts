@@ -1,0 +1,41 @@
+/**
+ * Tag activity on SQLite (meta/tag-activity.ts): last-pull times in tags.pulled_at (migration 14),
+ * a batch of pulls written in one transaction.
+ */
+import type Database from 'better-sqlite3';
+import { isDigestReference, type TagActivity, type TagActivityStore, type TagPull, type UntaggedManifest } from '../tag-activity.ts';
+import { tagActivitySql, toTagActivity, toUntagged, type TagActivityRow, type UntaggedRow } from '../rows/tag-activity.ts';
+
+const SQL = tagActivitySql(() => '?');
+const STAMP = `UPDATE tags SET pulled_at = ?3
+  WHERE repository_id = (SELECT id FROM repositories WHERE name = ?1) AND name = ?2 AND (pulled_at IS NULL OR pulled_at < ?3)`;
+const STAMP_DIGEST = `UPDATE tags SET pulled_at = ?3
+  WHERE repository_id = (SELECT id FROM repositories WHERE name = ?1) AND manifest_digest = ?2 AND (pulled_at IS NULL OR pulled_at < ?3)`;
+
+export class SqliteTagActivity implements TagActivityStore {
+  private readonly st;
+
+  constructor(private readonly db: Database.Database) {
+    this.st = {
+      stamp: db.prepare<[string, string, number]>(STAMP),
+      stampDigest: db.prepare<[string, string, number]>(STAMP_DIGEST),
+      activity: db.prepare<[string], TagActivityRow>(SQL.activity),
+      untagged: db.prepare<[string, number], UntaggedRow>(SQL.untagged),
+    };
+  }
+
+  async recordPulls(pulls: readonly TagPull[]): Promise<void> {
+    if (pulls.length === 0) return;
+    this.db.transaction(() => {
+      for (const p of pulls) (isDigestReference(p.reference) ? this.st.stampDigest : this.st.stamp).run(p.repository, p.reference, p.at);
+    })();
+  }
+
+  async tagActivity(repo: string): Promise<TagActivity[]> {
+    return this.st.activity.all(repo).map(toTagActivity);
+  }
+
+  async untaggedManifests(repo: string, createdBefore: number): Promise<UntaggedManifest[]> {
+    return this.st.untagged.all(repo, createdBefore).map(toUntagged);
+  }
+}

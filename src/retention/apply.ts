@@ -1,0 +1,117 @@
+/**
+ * Retention applied: the plan of each repository (planner.ts), then its deletes through the
+ * registry's served manifest store, as DELETE /v2/<name>/manifests/<reference> makes them, so
+ * caches, the search index and notifications follow, and storage.delete.enabled and immutable tags
+ * apply. Garbage collection calls applyRetention at the start of each run; blobs the deletes leave
+ * unreferenced are collected by that run or the next.
+ *
+ * Online: a push may move a tag between the plan and its delete. Each tag is checked to still
+ * point at the planned manifest, and each untagged manifest to still have no tag, right before
+ * its delete; a tag moved in that instant can still go (the window is one meta store read).
+ */
+import type { Logger } from 'pino';
+import type { ManifestStore } from '../registry/manifests.ts';
+import type { MetaStore } from '../meta/store.ts';
+import type { TagActivityStore } from '../meta/tag-activity.ts';
+import { ManifestUnknownError } from '../registry/errors.ts';
+import { planEach, type RepositoryPlan } from './planner.ts';
+import type { RetentionPolicy } from './policy.ts';
+
+export interface AppliedRepository extends RepositoryPlan {
+  /** Tags deleted (in a dry run: that would be). */
+  deletedTags: string[];
+  /** Untagged manifests deleted (in a dry run: that would be). */
+  deletedManifests: string[];
+  /** Deletes refused or failed (an immutable tag, deletes disabled, a tag moved meanwhile), each in words. */
+  errors: string[];
+}
+
+export interface RetentionReport {
+  dryRun: boolean;
+  now: number;
+  repositories: AppliedRepository[];
+  deleted: { tags: number; manifests: number };
+  errors: number;
+}
+
+export interface ApplyOptions {
+  /** What the deletes go through (Registry: `manifests` is the served store) and where repositories are listed. */
+  registry: { manifests: Pick<ManifestStore, 'delete'>; meta: Pick<MetaStore, 'listRepositories' | 'resolveTag' | 'tagsOf'> };
+  /** Tags with their push and pull times, untagged manifests (Backend.tagActivity). */
+  store: TagActivityStore;
+  policies: readonly RetentionPolicy[];
+  now: number;
+  /** Plan only: the report says what would be deleted. */
+  dryRun: boolean;
+  /** Only this repository. */
+  repository?: string;
+  log?: Logger;
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+async function applyRepository(plan: RepositoryPlan, opts: ApplyOptions): Promise<AppliedRepository> {
+  const applied: AppliedRepository = { ...plan, deletedTags: [], deletedManifests: [], errors: plan.error === undefined ? [] : [plan.error] };
+  const { manifests, meta } = opts.registry;
+  const repo = plan.repository;
+  for (const t of plan.tags) {
+    if (t.action !== 'delete') continue;
+    if (opts.dryRun) {
+      applied.deletedTags.push(t.tag);
+      continue;
+    }
+    try {
+      const now = await meta.resolveTag(repo, t.tag);
+      if (now === undefined) continue;
+      if (now.digest !== t.digest) {
+        applied.errors.push(`${t.tag}: moved to ${now.digest} since the plan; kept`);
+        continue;
+      }
+      await manifests.delete(repo, t.tag);
+      applied.deletedTags.push(t.tag);
+    } catch (err) {
+      if (err instanceof ManifestUnknownError) continue;
+      applied.errors.push(`${t.tag}: ${message(err)}`);
+    }
+  }
+  for (const m of plan.untagged) {
+    if (opts.dryRun) {
+      applied.deletedManifests.push(m.digest);
+      continue;
+    }
+    try {
+      if ((await meta.tagsOf(repo, m.digest)).length > 0) {
+        applied.errors.push(`${m.digest}: tagged since the plan; kept`);
+        continue;
+      }
+      await manifests.delete(repo, m.digest);
+      applied.deletedManifests.push(m.digest);
+    } catch (err) {
+      if (err instanceof ManifestUnknownError) continue;
+      applied.errors.push(`${m.digest}: ${message(err)}`);
+    }
+  }
+  return applied;
+}
+
+/**
+ * Plan and (unless dryRun) apply every policy: tags through `manifests.delete(repo, tag)`, untagged
+ * manifests through `manifests.delete(repo, digest)`. One repository's failures never stop the others.
+ */
+export async function applyRetention(opts: ApplyOptions): Promise<RetentionReport> {
+  const report: RetentionReport = { dryRun: opts.dryRun, now: opts.now, repositories: [], deleted: { tags: 0, manifests: 0 }, errors: 0 };
+  const each = planEach({ meta: opts.registry.meta, store: opts.store, policies: opts.policies, now: opts.now, ...(opts.repository !== undefined && { repository: opts.repository }) });
+  for await (const plan of each) {
+    const applied = await applyRepository(plan, opts);
+    report.repositories.push(applied);
+    report.deleted.tags += applied.deletedTags.length;
+    report.deleted.manifests += applied.deletedManifests.length;
+    report.errors += applied.errors.length;
+    if (!opts.dryRun && (applied.deletedTags.length > 0 || applied.deletedManifests.length > 0 || applied.errors.length > 0)) {
+      opts.log?.info({ repository: plan.repository, policy: plan.policy, tags: applied.deletedTags, manifests: applied.deletedManifests, errors: applied.errors }, 'retention applied');
+    }
+  }
+  return report;
+}
