@@ -24,6 +24,8 @@ commands:
   repo show|visibility              a repository's settings (public or private)
   token create|list|revoke          access tokens (docker login passwords for robots and CI)
   auth rotate-key|keys              the token server's signing keys
+  fsck [--repair] [--delete-orphans] [--json]
+                          check every blob against its digest, and storage against the meta store
   migrate --to FILE [--dry-run] [--json]
                           copy this registry into PostgreSQL and the target's storage (S3)
   help [COMMAND]          show this help, or a command's (as berth COMMAND --help)
@@ -46,6 +48,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   repo: async () => (await import('./repos.ts')).repo,
   token: async () => (await import('./tokens.ts')).token,
   auth: async () => (await import('./tokens.ts')).auth,
+  fsck: async () => (await import('./fsck.ts')).fsckCommand,
   migrate: async () => (await import('./migrate.ts')).migrateCommand,
 };
 

@@ -9,6 +9,7 @@ import type { SigningKeySource } from '../auth/keys.ts';
 import type { AccountStore } from '../auth/store.ts';
 import type { EventQueue } from '../events/queue.ts';
 import type { MetaChanges } from './changes.ts';
+import type { BlobInventory } from './inventory.ts';
 import type { GcStore } from './gc.ts';
 import type { JobLeases } from './leases.ts';
 import type { UploadStateStore } from './upload-state.ts';
@@ -29,6 +30,8 @@ export interface Backend {
   events: EventQueue;
   /** Leases that make a background job run on one node at a time. */
   leases: JobLeases;
+  /** Blob records, their uses and the journal, read in pages to hold them against storage (fsck, backup). */
+  inventory: BlobInventory;
   /** Garbage collection's review queues, marks and past runs (registry/gc.ts). */
   gc: GcStore;
   /**

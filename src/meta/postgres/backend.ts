@@ -8,6 +8,7 @@ import type { Backend } from '../backend.ts';
 import { PgAccountStore } from './account-store.ts';
 import { PgDatabase } from './database.ts';
 import { PgEventQueue } from './event-queue.ts';
+import { PgBlobInventory } from './inventory.ts';
 import { PgGcStore } from './gc-store.ts';
 import { PgJobLeases } from './leases.ts';
 import { PgLoginFailures } from './login-failures.ts';
@@ -45,6 +46,7 @@ export async function postgresBackend(db: PgDatabase, now?: () => number): Promi
     usage: new PgStorageUsage(db),
     events: new PgEventQueue(db, now),
     leases: new PgJobLeases(db, now),
+    inventory: new PgBlobInventory(db),
     gc: new PgGcStore(db),
     keys: new PgSigningKeys(db),
     uploadState: new PgUploadStateStore(db),

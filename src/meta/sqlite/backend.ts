@@ -6,6 +6,7 @@
 import type { Backend } from '../backend.ts';
 import { SqliteAccountStore } from './account-store.ts';
 import { SqliteEventQueue } from './event-queue.ts';
+import { SqliteBlobInventory } from './inventory.ts';
 import { SqliteGcStore } from './gc-store.ts';
 import { SqliteJobLeases } from './leases.ts';
 import { SqliteSearchIndex } from './search-index.ts';
@@ -31,6 +32,7 @@ export function openSqliteBackend({ path, now, readOnly }: SqliteBackendConfig):
     usage: new SqliteStorageUsage(db),
     events: new SqliteEventQueue(db, now),
     leases: new SqliteJobLeases(db, now),
+    inventory: new SqliteBlobInventory(db),
     gc: new SqliteGcStore(db),
     close: () => meta.close(),
   };
