@@ -28,6 +28,8 @@ commands:
                           check every blob against its digest, and storage against the meta store
   migrate --to FILE [--dry-run] [--json]
                           copy this registry into PostgreSQL and the target's storage (S3)
+  import ROOT [--move | --copy] [--dry-run] [--json]
+                          adopt a registry:2 (distribution) root directory: blobs, tags, manifests
   help [COMMAND]          show this help, or a command's (as berth COMMAND --help)
 
 Every command and subcommand takes --help (-h); each reading the config takes --config FILE and
@@ -50,6 +52,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   auth: async () => (await import('./tokens.ts')).auth,
   fsck: async () => (await import('./fsck.ts')).fsckCommand,
   migrate: async () => (await import('./migrate.ts')).migrateCommand,
+  import: async () => (await import('./import.ts')).importCommand,
 };
 
 /** The version in berth's package.json (two levels up from src/cli/ and dist/cli/ alike). */
