@@ -39,4 +39,40 @@ describe('PullCounter', () => {
     await counter.close();
     assert.deepEqual(written, [new Map([['a/b', 2]])]);
   });
+
+  it('stamps each tag or digest pulled or resolved with its last time, in one batch per flush, kept over a failed write', async () => {
+    let clock = 1000;
+    let fail = true;
+    const batches: unknown[][] = [];
+    const counts: Map<string, number>[] = [];
+    const counter = new PullCounter(
+      { addPulls: async (c) => void counts.push(new Map(c)) },
+      {
+        intervalMs: 60_000,
+        now: () => clock,
+        onError: () => undefined,
+        tags: {
+          recordPulls: async (pulls) => {
+            if (fail) throw new Error('database is locked');
+            batches.push([...pulls]);
+          },
+        },
+      },
+    );
+    counter.record('a/b', 'v1');
+    clock = 2000;
+    counter.record('a/b', 'v1');
+    counter.used('a/b', 'sha256:1');
+    counter.record('c/d');
+    await counter.flush();
+    assert.deepEqual(batches, [], 'the failed write is kept');
+    clock = 3000;
+    counter.used('a/b', 'sha256:1');
+    fail = false;
+    await counter.close();
+    assert.equal(batches.length, 1);
+    const byReference = (x: unknown, y: unknown) => ((x as { reference: string }).reference < (y as { reference: string }).reference ? -1 : 1);
+    assert.deepEqual(batches[0]?.sort(byReference), [{ repository: 'a/b', reference: 'sha256:1', at: 3000 }, { repository: 'a/b', reference: 'v1', at: 2000 }]);
+    assert.deepEqual(counts, [new Map([['a/b', 2], ['c/d', 1]])], 'a HEAD (used) is no pull');
+  });
 });
