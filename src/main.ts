@@ -26,6 +26,7 @@ import { MemoryDriver } from './storage/drivers/memory.ts';
 import { startUploadPurger } from './registry/upload-purger.ts';
 import { ReloadableNotifications } from './events/notifications.ts';
 import { eventsStatus } from './events/status.ts';
+import { emittingDecorator, mirrorFillEmitter } from './events/emitting-stores.ts';
 import { Metrics } from './observability/metrics.ts';
 import { withStorageMetrics } from './observability/storage-metrics.ts';
 import { withMetaMetrics } from './observability/meta-metrics.ts';
@@ -115,11 +116,19 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
   const driver = metrics ? withStorageMetrics(baseDriver, metrics) : baseDriver;
   const backend = await openBackend(config);
   const meta = metrics ? withMetaMetrics(backend.meta, metrics) : backend.meta;
+  // Notification events come from the served stores (events/emitting-stores.ts), mirror fills included.
+  const notifications = new ReloadableNotifications({
+    config: config.notifications,
+    queue: backend.events,
+    log,
+    port: parseAddr(config.http.addr).port,
+  });
   const mirror =
     config.proxy &&
     createProxy(config.proxy, {
       log,
       observer: metrics && { request: (...a) => metrics.mirrorRequest(...a), bytes: (...a) => metrics.mirrorBytesCounted(...a) },
+      onManifestFetched: mirrorFillEmitter(notifications.sink),
     });
   const registry = new Registry({
     driver,
@@ -130,7 +139,7 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
     readOnly: config.storage.maintenance.readonly.enabled,
     log,
     onCacheLookup: metrics && ((cache, hit) => metrics.cacheLookup(cache, hit)),
-    decorate: mirror?.decorate,
+    decorate: emittingDecorator(notifications.sink, mirror?.decorate),
   });
   await registry.open();
 
@@ -142,13 +151,6 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
     }),
     metaCheck(meta),
   ]);
-  const notifications = new ReloadableNotifications({
-    config: config.notifications,
-    queue: backend.events,
-    log,
-    port: parseAddr(config.http.addr).port,
-  });
-
   const access = await createAccessControl({ config, store: backend.accounts, meta, log, keys: backend.keys, loginFailures: backend.loginFailures, onFailure: metrics && (() => metrics.authFailure()) });
   const accessMode = await access.mode();
   const search = new Discovery({
@@ -188,7 +190,6 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
       registry,
       log,
       observers,
-      events: notifications.sink,
       access,
       search,
       storageUsage: backend.usage,
@@ -203,7 +204,7 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
     readTls(config),
   );
   bindHttpOptions(server, httpOptions);
-  const purger = startUploadPurger(registry.uploads, config.storage.maintenance.uploadpurging, log, baseDriver, runOnce);
+  const purger = startUploadPurger(registry.local.uploads, config.storage.maintenance.uploadpurging, log, baseDriver, runOnce);
   health.start();
   const address = await listen(server, config.http.addr);
   const debugServer =

@@ -21,7 +21,7 @@ commands:
   user add|list|passwd|del|admin    users (berth user add admin --admin switches access control on)
   org add|list|show|del|member      organisations and their members
   team add|del|member|grant         teams and their roles on repositories
-  repo show|visibility              a repository's settings (public or private)
+  repo show|visibility|delete       a repository's settings (public or private); delete one
   token create|list|revoke          access tokens (docker login passwords for robots and CI)
   auth rotate-key|keys              the token server's signing keys
   fsck [--repair] [--delete-orphans] [--json]

@@ -1,21 +1,33 @@
 /**
- * `berth repo show|visibility`: a repository's settings, through the AccountService as the
- * operator (SYSTEM). Visibility applies at once, also to a running server.
+ * `berth repo show|visibility|delete`: a repository's settings, through the AccountService as the
+ * operator (SYSTEM). Visibility applies at once, also to a running server. delete removes every
+ * manifest and tag as DELETE /api/v1/repositories/NAME does, each through the registry's stores, so
+ * each manifest's delete event (actor `berth-cli`) goes into the durable queue for the serving
+ * berth's dispatcher to send.
  */
 import { SYSTEM } from '../auth/principal.ts';
 import { VISIBILITIES, type Visibility } from '../auth/store.ts';
 import { parse, withAccounts } from './account-context.ts';
 import { UsageError } from './args.ts';
+import type { CliIO } from './command.ts';
+import type { Config } from '../config/schema.ts';
+import { parseAddr } from '../config/addr.ts';
+import { isValidName } from '../registry/reference.ts';
+import { loadCliConfig } from './config-options.ts';
 import { withSubcommands } from './command.ts';
 import { CONFIG_HELP } from './config-options.ts';
 import { json, when } from './table.ts';
 
 const USAGE = `usage: berth repo show NAME [--json]
        berth repo visibility NAME public|private
+       berth repo delete NAME
 
   show NAME                 visibility and dates of a repository (alice/app)
   visibility NAME VALUE     public: anyone may pull, anonymous callers included;
                             private: only its owner, the organisation's teams and administrators
+  delete NAME               delete every manifest and tag of a repository (storage.delete.enabled
+                            must be true); the blobs go at the next garbage collection. Each
+                            manifest's delete event is queued for the running server to send
 
 ${CONFIG_HELP}`;
 
@@ -39,4 +51,50 @@ export const repo = withSubcommands(USAGE, {
     io.stdout.write(`${name} is ${visibility}\n`);
     return 0;
   },
+  async delete(args, io) {
+    const { values, positionals } = parse(args, {}, ['NAME']);
+    const [name = ''] = positionals;
+    if (!isValidName(name)) throw new UsageError(`${JSON.stringify(name)} is not a repository name`);
+    const { config } = await loadCliConfig(values, io);
+    if (!config.database.enabled && config.meta.sqlite.path === ':memory:') {
+      throw new Error('the meta store is in memory (storage.inmemory): only the running process holds its repositories');
+    }
+    const deleted = await deleteRepository(config, name, io);
+    io.stdout.write(`deleted ${name}: ${deleted} manifests\n`);
+    return 0;
+  },
 });
+
+/** Delete a repository through a Registry over the server's storage and database, its events queued as `berth-cli`'s. */
+async function deleteRepository(config: Config, name: string, io: CliIO): Promise<number> {
+  const [{ openBackend }, { createDriver }, { Registry }, { queueSink }, { emittingDecorator }, { asSystem, SYSTEM_ACTORS }, { pino }] = await Promise.all([
+    import('../meta/open-backend.ts'),
+    import('../main.ts'),
+    import('../registry/registry.ts'),
+    import('../events/notifications.ts'),
+    import('../events/emitting-stores.ts'),
+    import('../events/context.ts'),
+    import('pino'),
+  ]);
+  const log = pino({ level: 'warn' }, { write: (line: string) => io.stderr.write(line) });
+  const backend = await openBackend(config);
+  try {
+    const sink = queueSink({ config: config.notifications, queue: backend.events, log, port: parseAddr(config.http.addr).port });
+    // Not opened: the server's blob journal is its own to recover; a delete writes nothing to it.
+    const registry = new Registry({
+      driver: await createDriver(config),
+      meta: backend.meta,
+      deleteEnabled: config.storage.delete.enabled,
+      readOnly: config.storage.maintenance.readonly.enabled,
+      log,
+      decorate: emittingDecorator(sink),
+    });
+    return await asSystem(SYSTEM_ACTORS.cli, async () => {
+      let count = 0;
+      for await (const _ of registry.deleteRepository(name)) count++;
+      return count;
+    });
+  } finally {
+    await backend.close();
+  }
+}

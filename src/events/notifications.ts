@@ -88,13 +88,24 @@ export function createNotifications(opts: NotificationsOptions): Notifications {
   if (endpoints.length === 0) return { sink: NoopSink, queue, start: () => undefined, stop: async () => undefined };
   const log = opts.log.child({ component: 'notifications' });
   const dispatcher = new Dispatcher({ ...opts.dispatcher, queue, endpoints, log });
-  const sink = new QueueSink({
-    queue,
+  const sink = queueSink(opts, (names) => dispatcher.wake(names));
+  return { sink, queue, start: () => dispatcher.start(), stop: (deadlineMs) => dispatcher.stop(deadlineMs) };
+}
+
+/**
+ * The sink alone, for a process that sends nothing itself (a CLI command): its events go into the
+ * durable queue, and the serving berth's dispatcher, which looks at the queue when idle
+ * (DispatcherOptions.idlePollMs), sends them. The NoopSink when no endpoint is enabled.
+ */
+export function queueSink(opts: Omit<NotificationsOptions, 'dispatcher'>, onEnqueued?: (endpoints: readonly string[]) => void): EventSink {
+  const endpoints = endpointsFromConfig(opts.config);
+  if (endpoints.length === 0) return NoopSink;
+  return new QueueSink({
+    queue: opts.queue,
     endpoints,
-    log,
+    log: opts.log.child({ component: 'notifications' }),
     source: { addr: `${os.hostname()}:${opts.port}`, instanceID: randomUUID() },
     includeReferences: opts.config?.events.includereferences ?? false,
-    onEnqueued: (names) => dispatcher.wake(names),
+    onEnqueued,
   });
-  return { sink, queue, start: () => dispatcher.start(), stop: (deadlineMs) => dispatcher.stop(deadlineMs) };
 }

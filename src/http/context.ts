@@ -2,7 +2,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Registry } from '../registry/registry.ts';
-import type { EventSink } from '../events/sink.ts';
 import type { ServedAs } from './routes.ts';
 import type { RequestObserver } from './request-done.ts';
 import type { AccessControl } from '../auth/access-control.ts';
@@ -66,8 +65,6 @@ export interface App {
   mirrorStatus?: () => unknown;
   /** Operations endpoints (/healthz, /readyz, /metrics): answers and returns true, or returns false. */
   ops?: (req: IncomingMessage, res: ServerResponse) => boolean;
-  /** Notification events, queued before the response; none when absent. */
-  events?: EventSink;
   /** Accounts and access control; absent, every request may do everything. */
   access?: AccessControl;
   /** The web UI's files, served at `/`; absent when ui.enabled is false or the UI is not built. */

@@ -7,8 +7,10 @@
  * could write what the audit trail records.
  */
 import type { RequestInfo } from '../events/event.ts';
+import type { EventContext } from '../events/context.ts';
 import type { RequestContext } from './context.ts';
 import { clientEndpoint } from './client-address.ts';
+import { paths } from './routes.ts';
 
 function header(value: string | string[] | undefined): string | undefined {
   const first = Array.isArray(value) ? value[0] : value;
@@ -22,5 +24,23 @@ export function requestInfo(ctx: RequestContext): RequestInfo {
     host: header(ctx.req.headers.host) ?? '',
     method: ctx.req.method ?? '',
     useragent: header(ctx.req.headers['user-agent']) ?? '',
+  };
+}
+
+/**
+ * The cause of the events a request's handler makes the stores emit (events/context.ts): its record,
+ * with the authenticated user as the actor (read when the event is built, after authorisation),
+ * and target URLs as this client reaches the registry.
+ */
+export function eventContext(ctx: RequestContext): EventContext {
+  return {
+    request: () => {
+      const info = requestInfo(ctx);
+      return ctx.principal.kind === 'user' ? { ...info, actor: ctx.principal.name } : info;
+    },
+    urls: {
+      manifest: (repository, digest) => ctx.url(paths.manifest(repository, digest)),
+      blob: (repository, digest) => ctx.url(paths.blob(repository, digest)),
+    },
   };
 }

@@ -130,8 +130,8 @@ export class PullThroughBlobs implements BlobStore {
     }
   }
 
-  redirectURL(digest: string, method: 'GET' | 'HEAD'): Promise<string | undefined> {
-    return this.local.blobs.redirectURL(digest, method);
+  redirectURL(blob: BlobRecord, method: 'GET' | 'HEAD'): Promise<string | undefined> {
+    return this.local.blobs.redirectURL(blob, method);
   }
 
   /**

@@ -10,7 +10,7 @@ import type { ManifestStore } from '../registry/manifests.ts';
 import type { LocalServices } from '../registry/registry.ts';
 import { PullThroughBlobs } from './blobs.ts';
 import { PullThroughManifests } from './manifests.ts';
-import { routesFromConfig, UpstreamRouter } from './routing.ts';
+import { routesFromConfig, UpstreamRouter, type PullThroughDeps } from './routing.ts';
 import { MirrorStats, type MirrorObserver, type MirrorStatus } from './stats.ts';
 import { UpstreamClient } from './upstream.ts';
 
@@ -27,6 +27,8 @@ export interface MirrorOptions {
   log: Logger;
   /** Told of every mirrored request and byte count (Prometheus). */
   observer?: MirrorObserver;
+  /** Told of each manifest fetched and stored (src/events/emitting-stores.ts mirrorFillEmitter). */
+  onManifestFetched?: PullThroughDeps['onManifestFetched'];
 }
 
 export function createProxy(config: ProxyConfig, opts: MirrorOptions): Mirror {
@@ -56,7 +58,7 @@ export function createProxy(config: ProxyConfig, opts: MirrorOptions): Mirror {
         if (c === undefined) throw new Error(`no client for upstream ${name}`);
         return c;
       };
-      const deps = { local, router, client, stats, log };
+      const deps: PullThroughDeps = { local, router, client, stats, log, onManifestFetched: opts.onManifestFetched };
       const blobs = new PullThroughBlobs(deps);
       const manifests = new PullThroughManifests(deps, (repo, seen) => blobs.expect(repo, seen));
       return { blobs, manifests };

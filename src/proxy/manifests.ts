@@ -42,6 +42,7 @@ export class PullThroughManifests implements ManifestStore {
   private readonly client: (upstream: string) => UpstreamClient;
   private readonly stats: MirrorStats;
   private readonly log: Logger;
+  private readonly onFetched: PullThroughDeps['onManifestFetched'];
 
   constructor(
     deps: PullThroughDeps,
@@ -49,7 +50,7 @@ export class PullThroughManifests implements ManifestStore {
     private readonly onBlobsSeen: (repo: string, blobs: readonly BlobRecord[]) => void = () => undefined,
     private readonly now: () => number = Date.now,
   ) {
-    ({ local: this.local, router: this.router, client: this.client, stats: this.stats, log: this.log } = deps);
+    ({ local: this.local, router: this.router, client: this.client, stats: this.stats, log: this.log, onManifestFetched: this.onFetched } = deps);
   }
 
   async put(repo: string, reference: string, content: Buffer, contentType: string | undefined): Promise<PushedManifest> {
@@ -195,6 +196,7 @@ export class PullThroughManifests implements ManifestStore {
     const stored = await this.storeFetched(upstream, repo, content, res.headers['content-type'] ?? '', ref.kind === 'tag' ? ref.tag : undefined);
     this.onBlobsSeen(repo, stored.blobs);
     const { record } = stored;
+    await this.onFetched?.({ repository: repo, record, content, tag: ref.kind === 'tag' ? ref.tag : undefined });
     if (ref.kind === 'tag') this.validated.set(`${repo}\0${ref.tag}`, this.now());
     return { record, content };
   }

@@ -6,6 +6,7 @@
  */
 import type { Logger } from 'pino';
 import type { ProxyConfig } from '../config/proxy-schema.ts';
+import type { ManifestRecord } from '../meta/store.ts';
 import type { LocalServices } from '../registry/registry.ts';
 import type { MirrorStats } from './stats.ts';
 import type { UpstreamClient } from './upstream.ts';
@@ -96,4 +97,6 @@ export interface PullThroughDeps {
   client(upstream: string): UpstreamClient;
   stats: MirrorStats;
   log: Logger;
+  /** Told of each manifest fetched from an upstream and stored, before it is served (notification events). */
+  onManifestFetched?: (fetched: { repository: string; record: ManifestRecord; content: Buffer; tag?: string }) => Promise<void>;
 }

@@ -39,7 +39,8 @@ export interface BlobStore {
   /** Open a blob as stat returned it (a decorator may recognise its own records). */
   open(blob: BlobRecord, range?: BlobRange): Promise<OpenedBlob>;
   openFile(blob: BlobRecord, range?: BlobRange): Promise<BlobFile | undefined>;
-  redirectURL(digest: string, method: 'GET' | 'HEAD'): Promise<string | undefined>;
+  /** A URL the client may fetch the blob (as stat returned it) from directly, if storage has one. */
+  redirectURL(blob: BlobRecord, method: 'GET' | 'HEAD'): Promise<string | undefined>;
   mount(repo: string, digest: string, from?: string): Promise<BlobRecord | undefined>;
   delete(repo: string, digest: string): Promise<void>;
   bytesPresent(digest: string): Promise<boolean>;
@@ -110,8 +111,8 @@ export class BlobService implements BlobStore {
   }
 
   /** A URL the client may fetch the blob from directly (object storage), if the driver has one. */
-  async redirectURL(digest: string, method: 'GET' | 'HEAD'): Promise<string | undefined> {
-    const { algorithm, hex } = parseDigest(digest);
+  async redirectURL(blob: BlobRecord, method: 'GET' | 'HEAD'): Promise<string | undefined> {
+    const { algorithm, hex } = parseDigest(blob.digest);
     return this.driver.redirectURL(blobDataPath(algorithm, hex), method);
   }
 

@@ -27,9 +27,12 @@ export interface RegistryOptions extends RegistryPolicyOptions {
   changes?: MetaChanges;
   /** Told of every lookup in the in-process caches (for metrics). */
   onCacheLookup?: CacheObserver;
-  /** Decorates the local blob and manifest services (a pull-through cache, src/proxy). */
-  decorate?: (local: LocalServices) => { blobs: BlobStore; manifests: ManifestStore };
+  /** Decorates the local services (a pull-through cache, src/proxy; notification events, src/events/emitting-stores.ts). */
+  decorate?: (local: LocalServices) => { blobs: BlobStore; manifests: ManifestStore; uploads?: UploadStore };
 }
+
+/** What the HTTP handlers use of uploads: the local UploadService, or a decoration of it. */
+export type UploadStore = Pick<UploadService, 'start' | 'status' | 'append' | 'finish' | 'cancel' | 'purge'>;
 
 /** The registry's own services over its storage, before any decoration. */
 export interface LocalServices {
@@ -44,7 +47,7 @@ export class Registry {
   /** What the HTTP handlers serve: the local services, or their decoration. */
   readonly blobs: BlobStore;
   readonly manifests: ManifestStore;
-  readonly uploads: UploadService;
+  readonly uploads: UploadStore;
   readonly local: LocalServices;
   readonly journal: BlobJournal;
   /** Tags and manifests in detail, for the web UI (reads what is stored here, never an upstream). */
@@ -77,16 +80,17 @@ export class Registry {
     this.meta = opts.meta;
     this.policy = new RegistryPolicy(opts);
     this.journal = new BlobJournal(opts.driver, opts.meta, opts.log, opts.journal);
-    this.uploads = new UploadService(opts.driver, opts.meta, this.policy, this.journal, { state: opts.uploadState });
+    const uploads = new UploadService(opts.driver, opts.meta, this.policy, this.journal, { state: opts.uploadState });
     this.local = {
       blobs: new BlobService(opts.driver, opts.meta, this.policy, opts.onCacheLookup),
       manifests: new ManifestService(opts.driver, opts.meta, this.policy, opts.onCacheLookup, undefined, opts.changes === undefined),
-      uploads: this.uploads,
+      uploads,
       meta: opts.meta,
     };
     const served = opts.decorate?.(this.local) ?? this.local;
     this.blobs = served.blobs;
     this.manifests = served.manifests;
+    this.uploads = served.uploads ?? uploads;
     this.inspector = new ManifestInspector({ manifests: this.local.manifests, blobs: this.local.blobs, meta: opts.meta });
   }
 

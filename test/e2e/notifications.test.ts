@@ -18,6 +18,7 @@ import { pino } from 'pino';
 import { events as eventsCommand } from '../../src/cli/events.ts';
 import { configSchema, type Config } from '../../src/config/schema.ts';
 import type { RegistryEvent } from '../../src/events/event.ts';
+import { emittingDecorator } from '../../src/events/emitting-stores.ts';
 import { createNotifications } from '../../src/events/notifications.ts';
 import type { EventsStatus } from '../../src/events/status.ts';
 import { TestReceiver } from '../../src/events/test-receiver.ts';
@@ -45,8 +46,6 @@ function configFor(root: string, url: string): Config {
 async function startBerth(config: Config): Promise<Running> {
   const log = pino({ level: 'warn' });
   const backend = openSqliteBackend(config.meta.sqlite);
-  const registry = new Registry({ driver: await createDriver(config), meta: backend.meta, deleteEnabled: true, readOnly: false, log });
-  await registry.open();
   const notifications = createNotifications({
     config: config.notifications,
     queue: backend.events,
@@ -54,8 +53,11 @@ async function startBerth(config: Config): Promise<Running> {
     port: 5000,
     dispatcher: { maxBackoffMs: 100 },
   });
+  const decorate = emittingDecorator(notifications.sink);
+  const registry = new Registry({ driver: await createDriver(config), meta: backend.meta, deleteEnabled: true, readOnly: false, log, decorate });
+  await registry.open();
   const options = { prefix: '', relativeUrls: false, headers: {}, redirectDisabled: true, catalogMaxEntries: 1000 };
-  const server: Server = createHttpServer({ registry, log, options, events: notifications.sink });
+  const server: Server = createHttpServer({ registry, log, options });
   notifications.start();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

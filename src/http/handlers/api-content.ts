@@ -10,7 +10,6 @@
  * DELETE /v2/<name>/manifests/<reference>. The registry's inspector does the reading (registry/inspector.ts).
  */
 import type { App, Handler } from '../context.ts';
-import { requestInfo } from '../request-info.ts';
 import { sendEmpty, sendJson } from './json.ts';
 import { iso, param } from './api-common.ts';
 import { choiceParam, pageJson, pageParams, textParam } from './query-params.ts';
@@ -123,14 +122,12 @@ export const deleteTag: Handler = async (ctx, app) => {
   // A digest here would delete the manifest: this route removes tags only.
   if (!isTag(tag)) throw new ReferenceInvalidError(tag);
   await app.registry.manifests.delete(ctx.name, tag);
-  await app.events?.tagDeleted({ repository: ctx.name, tag }, requestInfo(ctx));
   sendEmpty(ctx.res, 204);
 };
 
 /** DELETE /api/v1/repositories/{name} */
 export const deleteRepository: Handler = async (ctx, app) => {
-  for await (const digest of app.registry.deleteRepository(ctx.name)) {
-    await app.events?.manifestDeleted({ repository: ctx.name, digest }, requestInfo(ctx));
-  }
+  // Each manifest's delete event comes from the store (events/emitting-stores.ts).
+  for await (const _ of app.registry.deleteRepository(ctx.name));
   sendEmpty(ctx.res, 204);
 };

@@ -1,9 +1,6 @@
 /** Blobs: HEAD and GET (whole or a byte range, or a redirect to the backend) and DELETE. */
-import type { Handler, RequestContext } from '../context.ts';
+import type { Handler } from '../context.ts';
 import { parseRange } from '../headers.ts';
-import { paths } from '../routes.ts';
-import { requestInfo } from '../request-info.ts';
-import type { BlobTarget } from '../../events/sink.ts';
 import { sendEmpty } from './json.ts';
 import { sendStream } from '../stream.ts';
 import { canSendfile, sendFile } from '../sendfile.ts';
@@ -19,10 +16,6 @@ function blobHeaders(digest: string, size: number): Record<string, string | numb
   };
 }
 
-function eventTarget(ctx: RequestContext, blob: { digest: string; size: number }): BlobTarget {
-  return { repository: ctx.name, digest: blob.digest, size: blob.size, url: ctx.url(paths.blob(ctx.name, blob.digest)) };
-}
-
 export const headBlob: Handler = async (ctx, app) => {
   const digest = ctx.params['digest'] ?? '';
   const blob = await app.registry.blobs.stat(ctx.name, digest);
@@ -34,9 +27,8 @@ export const getBlob: Handler = async (ctx, app) => {
   const { registry } = app;
   const stat = await registry.blobs.stat(ctx.name, digest);
   if (!app.options.redirectDisabled) {
-    const url = await registry.blobs.redirectURL(stat.digest, 'GET');
+    const url = await registry.blobs.redirectURL(stat, 'GET');
     if (url !== undefined) {
-      await app.events?.blobPulled(eventTarget(ctx, stat), requestInfo(ctx));
       sendEmpty(ctx.res, 307, { Location: url, 'Docker-Content-Digest': stat.digest });
       return;
     }
@@ -46,7 +38,6 @@ export const getBlob: Handler = async (ctx, app) => {
   // Zero-copy when the connection and storage allow it, else a stream.
   const file = canSendfile(res) ? await registry.blobs.openFile(stat, range) : undefined;
   const stream = file === undefined ? (await registry.blobs.open(stat, range)).stream : undefined;
-  await app.events?.blobPulled(eventTarget(ctx, stat), requestInfo(ctx));
   if (range === undefined) {
     res.writeHead(200, blobHeaders(stat.digest, stat.size));
   } else {
@@ -62,6 +53,5 @@ export const getBlob: Handler = async (ctx, app) => {
 export const deleteBlob: Handler = async (ctx, app) => {
   const digest = ctx.params['digest'] ?? '';
   await app.registry.blobs.delete(ctx.name, digest);
-  await app.events?.blobDeleted({ repository: ctx.name, digest }, requestInfo(ctx));
   sendEmpty(ctx.res, 202);
 };

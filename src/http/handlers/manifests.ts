@@ -10,9 +10,7 @@ import { acceptedTypes } from '../headers.ts';
 import { paths } from '../routes.ts';
 import { MANIFEST_SIZE_LIMIT } from '../../registry/manifests.ts';
 import { ManifestTooLargeError, ManifestUnknownError } from '../../registry/errors.ts';
-import { isReference, isTag } from '../../registry/reference.ts';
-import type { ManifestTarget } from '../../events/sink.ts';
-import { requestInfo } from '../request-info.ts';
+import { isReference } from '../../registry/reference.ts';
 import { sendEmpty } from './json.ts';
 
 function manifestHeaders(record: { mediaType: string; size: number; digest: string }): Record<string, string | number> {
@@ -21,20 +19,6 @@ function manifestHeaders(record: { mediaType: string; size: number; digest: stri
     'Content-Length': record.size,
     'Docker-Content-Digest': record.digest,
     ETag: `"${record.digest}"`,
-  };
-}
-
-/** A manifest as notification events name it, with the tag when the client asked by tag. */
-function eventTarget(ctx: RequestContext, record: { mediaType: string; size: number; digest: string }, content: Buffer): ManifestTarget {
-  const reference = ctx.params['reference'] ?? '';
-  return {
-    repository: ctx.name,
-    digest: record.digest,
-    mediaType: record.mediaType,
-    size: record.size,
-    tag: isTag(reference) ? reference : undefined,
-    url: ctx.url(paths.manifest(ctx.name, record.digest)),
-    content,
   };
 }
 
@@ -48,7 +32,6 @@ function existingReference(ctx: RequestContext): string {
 export const getManifest: Handler = async (ctx, app) => {
   const accepted = acceptedTypes(ctx.req.headers.accept);
   const stored = await app.registry.manifests.getAccepted(ctx.name, existingReference(ctx), accepted);
-  await app.events?.manifestPulled(eventTarget(ctx, stored.record, stored.content), requestInfo(ctx));
   app.search?.pulls.record(ctx.name);
   ctx.res.writeHead(200, manifestHeaders(stored.record));
   ctx.res.end(stored.content);
@@ -73,17 +56,11 @@ export const putManifest: Handler = async (ctx, app) => {
     'Docker-Content-Digest': pushed.digest,
   };
   if (pushed.subject !== null) headers['OCI-Subject'] = pushed.subject;
-  if (app.events !== undefined) {
-    const record = await app.registry.manifests.stat(ctx.name, pushed.digest);
-    await app.events.manifestPushed(eventTarget(ctx, record, content), requestInfo(ctx));
-  }
   sendEmpty(ctx.res, 201, headers);
 };
 
 export const deleteManifest: Handler = async (ctx, app) => {
   const reference = existingReference(ctx);
   await app.registry.manifests.delete(ctx.name, reference);
-  if (isTag(reference)) await app.events?.tagDeleted({ repository: ctx.name, tag: reference }, requestInfo(ctx));
-  else await app.events?.manifestDeleted({ repository: ctx.name, digest: reference }, requestInfo(ctx));
   sendEmpty(ctx.res, 202);
 };

@@ -8,16 +8,10 @@ import { UploadRangeError } from '../../registry/errors.ts';
 import { validateName } from '../../registry/reference.ts';
 import type { BlobRecord } from '../../meta/store.ts';
 import type { FinalChunk, UploadStatus } from '../../registry/uploads.ts';
-import { requestInfo } from '../request-info.ts';
 import { sendEmpty } from './json.ts';
 
 function sendCreated(ctx: RequestContext, blob: BlobRecord): void {
   sendEmpty(ctx.res, 201, { Location: ctx.url(paths.blob(ctx.name, blob.digest)), 'Docker-Content-Digest': blob.digest });
-}
-
-/** The push event of a finished upload, queued before the 201. */
-async function pushed(ctx: RequestContext, app: App, blob: BlobRecord): Promise<void> {
-  await app.events?.blobPushed({ repository: ctx.name, ...blob, url: ctx.url(paths.blob(ctx.name, blob.digest)) }, requestInfo(ctx));
 }
 
 function sendProgress(ctx: RequestContext, status: number, upload: UploadStatus): void {
@@ -78,8 +72,6 @@ export const startUpload: Handler = async (ctx, app) => {
     const mounted = await blobs.mount(ctx.name, mount, fromRepository);
     if (mounted !== undefined) {
       ctx.req.resume();
-      const target = { repository: ctx.name, ...mounted, url: ctx.url(paths.blob(ctx.name, mounted.digest)), fromRepository };
-      await app.events?.blobMounted(target, requestInfo(ctx));
       sendCreated(ctx, mounted);
       return;
     }
@@ -88,7 +80,6 @@ export const startUpload: Handler = async (ctx, app) => {
   const upload = await uploads.start(ctx.name);
   if (digest !== null) {
     const blob = await receiving(app, () => uploads.finish(ctx.name, upload.id, digest, finalChunk(ctx)));
-    await pushed(ctx, app, blob);
     sendCreated(ctx, blob);
     return;
   }
@@ -109,7 +100,6 @@ export const putUpload: Handler = async (ctx, app) => {
   const final = hasBody(ctx.req) ? finalChunk(ctx) : undefined;
   if (final === undefined) ctx.req.resume();
   const blob = await receiving(app, () => withRangeHeaders(ctx, () => app.registry.uploads.finish(ctx.name, id, digest, final)));
-  await pushed(ctx, app, blob);
   sendCreated(ctx, blob);
 };
 

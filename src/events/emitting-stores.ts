@@ -1,0 +1,261 @@
+/**
+ * Notification events from the domain (distribution's notifications/listener.go): a decorator of
+ * the stores the registry serves (its BlobStore, ManifestStore and uploads, or the mirror's
+ * decoration of them) that tells the EventSink of each change once it has happened, whatever
+ * made it: an HTTP request, `berth repo delete`, garbage collection, retention. The cause (request
+ * record, actor, target URLs) comes from the async context (context.ts): the HTTP layer's for a
+ * request, a system actor's for a job.
+ *
+ * What emits what:
+ * - manifests: put -> push (with the tag the client named); getAccepted (what a client's GET is
+ *   served) -> pull; delete -> delete of the tag or of the manifest, only once it happened
+ * - blobs: open or openFile of a record stat returned, or a GET redirect to storage -> pull;
+ *   mount -> mount (when the blob was mounted); delete -> delete
+ * - uploads: finish -> push of the blob
+ * - the mirror: a manifest fetched from an upstream and stored -> push with the actor
+ *   `berth-mirror` and the request that asked for it (mirrorFillEmitter); the client's pull of it
+ *   is a pull, as in distribution. Blobs fetched from an upstream emit only the client's pull.
+ * Reads that serve no client (stat, tags, catalog, referrers, get) emit nothing.
+ *
+ * The sink never fails a call (sink.ts): the change is made; an enqueue error is logged.
+ */
+import type { BlobRecord, ManifestRecord, Page } from '../meta/store.ts';
+import type { AccessFilter } from '../auth/visibility.ts';
+import type { BlobFile, BlobRange, BlobStore, OpenedBlob } from '../registry/blobs.ts';
+import { parseManifest } from '../registry/manifest-parse.ts';
+import type { ManifestStore, PushedManifest, ReferrersIndex, StoredManifest } from '../registry/manifests.ts';
+import { isTag } from '../registry/reference.ts';
+import type { LocalServices, UploadStore } from '../registry/registry.ts';
+import type { FinalChunk, UploadStatus } from '../registry/uploads.ts';
+import type { ChunkRange, AppendOptions } from '../registry/uploads.ts';
+import type { Readable } from 'node:stream';
+import { SYSTEM_ACTORS, currentEventContext } from './context.ts';
+import type { EventSink } from './sink.ts';
+
+/** The stores the registry serves (RegistryOptions.decorate's result). */
+export interface ServedStores {
+  blobs: BlobStore;
+  manifests: ManifestStore;
+  uploads: UploadStore;
+}
+
+/**
+ * The Registry's `decorate`: the stores `inner` decorates (the mirror), or the local ones, wrapped
+ * so that they emit. Deliveries are queued before the call returns, so before any response.
+ */
+export function emittingDecorator(
+  sink: EventSink,
+  inner?: (local: LocalServices) => { blobs: BlobStore; manifests: ManifestStore },
+): (local: LocalServices) => ServedStores {
+  return (local) => {
+    const served = inner?.(local) ?? local;
+    return {
+      blobs: new EmittingBlobs(served.blobs, sink),
+      manifests: new EmittingManifests(served.manifests, sink),
+      uploads: new EmittingUploads(local.uploads, sink),
+    };
+  };
+}
+
+/** A manifest the mirror fetched from its upstream and stored (MirrorOptions.onManifestFetched). */
+export interface FetchedManifest {
+  repository: string;
+  record: ManifestRecord;
+  content: Buffer;
+  /** The tag it was fetched by, which now names it here. */
+  tag?: string;
+}
+
+/** The push event of each mirror fill: actor `berth-mirror`, with the record of the request that asked for it. */
+export function mirrorFillEmitter(sink: EventSink): (fetched: FetchedManifest) => Promise<void> {
+  return async ({ repository, record, content, tag }) => {
+    const cause = currentEventContext();
+    const target = { repository, digest: record.digest, mediaType: record.mediaType, size: record.size, tag, content };
+    await sink.manifestPushed({ ...target, url: cause.urls?.manifest(repository, record.digest) }, { ...cause.request(), actor: SYSTEM_ACTORS.mirror });
+  };
+}
+
+/** Whether a delete happened: it throws when there was nothing to delete, or resolves false when its condition failed. */
+function happened(result: unknown): boolean {
+  return result !== false;
+}
+
+export class EmittingManifests implements ManifestStore {
+  constructor(
+    private readonly inner: ManifestStore,
+    private readonly sink: EventSink,
+  ) {}
+
+  async put(repo: string, reference: string, content: Buffer, contentType: string | undefined): Promise<PushedManifest> {
+    const pushed = await this.inner.put(repo, reference, content, contentType);
+    const cause = currentEventContext();
+    // put() parsed the same bytes: the media type it recorded is the parsed one.
+    const { mediaType } = parseManifest(content, contentType);
+    await this.sink.manifestPushed(
+      {
+        repository: repo,
+        digest: pushed.digest,
+        mediaType,
+        size: content.length,
+        tag: isTag(reference) ? reference : undefined,
+        url: cause.urls?.manifest(repo, pushed.digest),
+        content,
+      },
+      cause.request(),
+    );
+    return pushed;
+  }
+
+  stat(repo: string, reference: string): Promise<ManifestRecord> {
+    return this.inner.stat(repo, reference);
+  }
+
+  get(repo: string, reference: string): Promise<StoredManifest> {
+    return this.inner.get(repo, reference);
+  }
+
+  async getAccepted(repo: string, reference: string, accepted: ReadonlySet<string>): Promise<StoredManifest> {
+    const stored = await this.inner.getAccepted(repo, reference, accepted);
+    const { record, content } = stored;
+    const cause = currentEventContext();
+    await this.sink.manifestPulled(
+      {
+        repository: repo,
+        digest: record.digest,
+        mediaType: record.mediaType,
+        size: record.size,
+        tag: isTag(reference) ? reference : undefined,
+        url: cause.urls?.manifest(repo, record.digest),
+        content,
+      },
+      cause.request(),
+    );
+    return stored;
+  }
+
+  statAccepted(repo: string, reference: string, accepted: ReadonlySet<string>): Promise<ManifestRecord> {
+    return this.inner.statAccepted(repo, reference, accepted);
+  }
+
+  /** Every argument goes through (garbage collection adds a condition); the event only once the delete happened. */
+  async delete(...args: Parameters<ManifestStore['delete']>): ReturnType<ManifestStore['delete']> {
+    const result = await this.inner.delete(...args);
+    if (happened(result)) {
+      const [repository, reference] = args;
+      const request = currentEventContext().request();
+      if (isTag(reference)) await this.sink.tagDeleted({ repository, tag: reference }, request);
+      else await this.sink.manifestDeleted({ repository, digest: reference }, request);
+    }
+    return result;
+  }
+
+  tags(repo: string, page: Page): Promise<string[]> {
+    return this.inner.tags(repo, page);
+  }
+
+  catalog(page: Page, visible?: AccessFilter): Promise<string[]> {
+    return this.inner.catalog(page, visible);
+  }
+
+  referrers(repo: string, digest: string, artifactType?: string): Promise<ReferrersIndex> {
+    return this.inner.referrers(repo, digest, artifactType);
+  }
+}
+
+export class EmittingBlobs implements BlobStore {
+  /** The repository each record stat returned was asked for: open() and openFile() are given the record alone. */
+  private readonly repositories = new WeakMap<BlobRecord, string>();
+
+  constructor(
+    private readonly inner: BlobStore,
+    private readonly sink: EventSink,
+  ) {}
+
+  async stat(repo: string, digest: string): Promise<BlobRecord> {
+    const blob = await this.inner.stat(repo, digest);
+    // The record itself goes back (a decorator below may recognise it in open()).
+    this.repositories.set(blob, repo);
+    return blob;
+  }
+
+  async open(blob: BlobRecord, range?: BlobRange): Promise<OpenedBlob> {
+    const opened = await this.inner.open(blob, range);
+    await this.pulled(blob);
+    return opened;
+  }
+
+  async openFile(blob: BlobRecord, range?: BlobRange): Promise<BlobFile | undefined> {
+    const file = await this.inner.openFile(blob, range);
+    if (file !== undefined) await this.pulled(blob);
+    return file;
+  }
+
+  async redirectURL(blob: BlobRecord, method: 'GET' | 'HEAD'): Promise<string | undefined> {
+    const url = await this.inner.redirectURL(blob, method);
+    if (url !== undefined && method === 'GET') await this.pulled(blob);
+    return url;
+  }
+
+  async mount(repo: string, digest: string, from?: string): Promise<BlobRecord | undefined> {
+    const blob = await this.inner.mount(repo, digest, from);
+    if (blob !== undefined) {
+      const cause = currentEventContext();
+      await this.sink.blobMounted(
+        { repository: repo, digest: blob.digest, size: blob.size, url: cause.urls?.blob(repo, blob.digest), fromRepository: from },
+        cause.request(),
+      );
+    }
+    return blob;
+  }
+
+  async delete(repo: string, digest: string): Promise<void> {
+    await this.inner.delete(repo, digest);
+    await this.sink.blobDeleted({ repository: repo, digest }, currentEventContext().request());
+  }
+
+  bytesPresent(digest: string): Promise<boolean> {
+    return this.inner.bytesPresent(digest);
+  }
+
+  /** A pull of a record stat returned (one of another store's is served without an event). */
+  private async pulled(blob: BlobRecord): Promise<void> {
+    const repository = this.repositories.get(blob);
+    if (repository === undefined) return;
+    const cause = currentEventContext();
+    await this.sink.blobPulled({ repository, digest: blob.digest, size: blob.size, url: cause.urls?.blob(repository, blob.digest) }, cause.request());
+  }
+}
+
+export class EmittingUploads implements UploadStore {
+  constructor(
+    private readonly inner: UploadStore,
+    private readonly sink: EventSink,
+  ) {}
+
+  start(repo: string): Promise<UploadStatus> {
+    return this.inner.start(repo);
+  }
+
+  status(repo: string, id: string): Promise<UploadStatus> {
+    return this.inner.status(repo, id);
+  }
+
+  append(repo: string, id: string, body: Readable, range?: ChunkRange, opts?: AppendOptions): Promise<UploadStatus> {
+    return this.inner.append(repo, id, body, range, opts);
+  }
+
+  async finish(repo: string, id: string, digest: string | undefined, final?: FinalChunk): Promise<BlobRecord> {
+    const blob = await this.inner.finish(repo, id, digest, final);
+    const cause = currentEventContext();
+    await this.sink.blobPushed({ repository: repo, ...blob, url: cause.urls?.blob(repo, blob.digest) }, cause.request());
+    return blob;
+  }
+
+  cancel(repo: string, id: string): Promise<void> {
+    return this.inner.cancel(repo, id);
+  }
+
+  purge(olderThan: number, dryRun?: boolean): Promise<string[]> {
+    return this.inner.purge(olderThan, dryRun);
+  }
+}
