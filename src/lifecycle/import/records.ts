@@ -43,6 +43,16 @@ export function emptyRecordCounts(): RecordCounts {
 /** A manifest read from berth's storage (or, in a dry run, the source), checked and parsed; or why not. */
 export type ReadManifest = { content: Buffer; parsed: ParsedManifest } | { reason: string };
 
+/** The schemaVersion a JSON document declares, if it is one (schema1 manifests carry no mediaType). */
+function schemaVersionOf(content: Buffer): unknown {
+  try {
+    const doc: unknown = JSON.parse(content.toString('utf8'));
+    return typeof doc === 'object' && doc !== null ? (doc as { schemaVersion?: unknown }).schemaVersion : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Read and parse a manifest whose blob was imported (its bytes verified against the digest again). */
 export async function readManifest(driver: StorageDriver, source: Registry2Root, digest: string, size: number): Promise<ReadManifest> {
   if (size > MANIFEST_SIZE_LIMIT) return { reason: `larger than ${MANIFEST_SIZE_LIMIT} bytes: not a manifest berth accepts` };
@@ -64,6 +74,9 @@ export async function readManifest(driver: StorageDriver, source: Registry2Root,
   try {
     return { content, parsed: parseManifest(content, undefined) };
   } catch (err) {
+    if (schemaVersionOf(content) === 1) {
+      return { reason: 'a Docker schema1 manifest, which berth does not serve: push it again as schema2 (skopeo copy --format v2s2)' };
+    }
     return { reason: `not importable: ${(err as Error).message}` };
   }
 }
