@@ -14,6 +14,7 @@ import type { GcStore } from './gc.ts';
 import type { JobLeases } from './leases.ts';
 import type { UploadStateStore } from './upload-state.ts';
 import type { SearchIndex } from '../search/model.ts';
+import type { SettingsStore } from './settings.ts';
 import type { StorageUsageStore } from './storage-usage.ts';
 import type { MetaStore } from './store.ts';
 
@@ -34,6 +35,8 @@ export interface Backend {
   inventory: BlobInventory;
   /** Garbage collection's review queues, marks and past runs (registry/gc.ts). */
   gc: GcStore;
+  /** Administrators' edits that override the config's defaults (immutable tags, quotas). */
+  settings: SettingsStore;
   /**
    * Where chunked uploads keep their hash state between requests when several nodes serve them
    * (PostgreSQL); undefined for SQLite: one process keeps it in memory, and hashes faster.

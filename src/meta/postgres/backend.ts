@@ -16,6 +16,7 @@ import { PgMetaChanges } from './meta-changes.ts';
 import { PgMetaStore } from './meta-store.ts';
 import { migratePostgres } from './migrations.ts';
 import { PgSearchIndex } from './search-index.ts';
+import { PgSettingsStore } from './settings.ts';
 import { PgSigningKeys } from './signing-keys.ts';
 import { PgStorageUsage } from './storage-usage.ts';
 import { PgUploadStateStore } from './upload-state.ts';
@@ -48,6 +49,7 @@ export async function postgresBackend(db: PgDatabase, now?: () => number): Promi
     leases: new PgJobLeases(db, now),
     inventory: new PgBlobInventory(db),
     gc: new PgGcStore(db),
+    settings: new PgSettingsStore(db, now),
     keys: new PgSigningKeys(db),
     uploadState: new PgUploadStateStore(db),
     changes: new PgMetaChanges(db),

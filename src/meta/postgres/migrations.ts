@@ -13,6 +13,7 @@ import { EVENTS_SCHEMA } from './schema/events.ts';
 import { LOGIN_FAILURES_SCHEMA } from './schema/login-failures.ts';
 import { META_CHANGES_SCHEMA } from './schema/meta-changes.ts';
 import { SEARCH_SCHEMA } from './schema/search.ts';
+import { SETTINGS_SCHEMA } from './schema/settings.ts';
 import { UPLOAD_STATE_SCHEMA } from './schema/upload-state.ts';
 import { USAGE_SCHEMA } from './schema/usage.ts';
 
@@ -33,6 +34,7 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   { version: 8, name: 'notices of removed manifests and blob links', sql: META_CHANGES_SCHEMA },
   { version: 9, name: 'login failure counts', sql: LOGIN_FAILURES_SCHEMA },
   { version: 10, name: 'garbage collection queues', sql: GC_SCHEMA },
+  { version: 11, name: 'settings overriding the config', sql: SETTINGS_SCHEMA },
 ];
 
 /** pg_advisory_lock's key for migrations: "berth" in ASCII, so it names berth in pg_locks. */

@@ -10,6 +10,7 @@ import { SqliteBlobInventory } from './inventory.ts';
 import { SqliteGcStore } from './gc-store.ts';
 import { SqliteJobLeases } from './leases.ts';
 import { SqliteSearchIndex } from './search-index.ts';
+import { SqliteSettingsStore } from './settings.ts';
 import { SqliteMetaStore } from './sqlite-store.ts';
 import { SqliteStorageUsage } from './storage-usage.ts';
 
@@ -34,6 +35,7 @@ export function openSqliteBackend({ path, now, readOnly }: SqliteBackendConfig):
     leases: new SqliteJobLeases(db, now),
     inventory: new SqliteBlobInventory(db),
     gc: new SqliteGcStore(db),
+    settings: new SqliteSettingsStore(db, now),
     close: () => meta.close(),
   };
 }

@@ -245,4 +245,17 @@ CREATE TABLE leases (
     // collection after the upgrade looks at all of them and later ones only at what changed.
     sql: GC_SCHEMA,
   },
+  {
+    version: 13,
+    name: 'settings overriding the config',
+    // Edits made through the management API that override the config's defaults (meta/settings.ts).
+    sql: `
+CREATE TABLE settings (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL,
+  updated_by TEXT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+`,
+  },
 ];
