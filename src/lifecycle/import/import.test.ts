@@ -5,10 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { runBerth } from '../../cli/test-support.ts';
 import { createDriver } from '../../main.ts';
+import { silentProgress } from '../../migrate/progress.ts';
 import type { StorageDriver } from '../../storage/driver.ts';
 import { PG_SKIP, pgDatabase } from '../../../test/helpers/pg-database.ts';
 import { OCI_INDEX, OCI_MANIFEST, Tree } from './test-support.ts';
@@ -87,6 +89,24 @@ describe('berth import: placing blobs', () => {
       assert.equal((await backend.meta.resolveTag('alice/app', '1'))?.digest, manifest.digest);
     } finally {
       await backend.close();
+    }
+  });
+
+  const shm = fs.existsSync('/dev/shm') && fs.statSync('/dev/shm').dev !== fs.statSync(os.tmpdir()).dev;
+  it('streams when berth\'s storage is on another filesystem, and says so', { skip: shm ? false : 'no /dev/shm on another filesystem than the temp dir' }, async () => {
+    const t = tree();
+    t.image('alice/app', 'elsewhere', '1');
+    const berth = fs.mkdtempSync('/dev/shm/berth-import-');
+    try {
+      const notes: string[] = [];
+      const progress = { ...silentProgress, note: (line: string) => void notes.push(line) };
+      const config = t.config({ storage: { filesystem: { rootdirectory: berth } } });
+      const s = await t.run({ config, progress });
+      assert.equal(s.transfer, 'stream');
+      assert.deepEqual([s.blobs.copied, s.blobs.linked], [3, 0]);
+      assert.ok(notes.some((n) => /not on ROOT's filesystem: blobs are copied, not linked/.test(n)), notes.join('\n'));
+    } finally {
+      fs.rmSync(berth, { recursive: true, force: true });
     }
   });
 
