@@ -26,6 +26,9 @@ commands:
   auth rotate-key|keys              the token server's signing keys
   fsck [--repair] [--delete-orphans] [--json]
                           check every blob against its digest, and storage against the meta store
+  backup DEST [--with-blobs] [--json]
+                          a consistent snapshot of the meta store while berth serves, and its blob list
+  restore SRC             put a backup back (berth stopped) and check storage has its blobs
   migrate --to FILE [--dry-run] [--json]
                           copy this registry into PostgreSQL and the target's storage (S3)
   import ROOT [--move | --copy] [--dry-run] [--json]
@@ -51,6 +54,8 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   token: async () => (await import('./tokens.ts')).token,
   auth: async () => (await import('./tokens.ts')).auth,
   fsck: async () => (await import('./fsck.ts')).fsckCommand,
+  backup: async () => (await import('./backup.ts')).backupCommand,
+  restore: async () => (await import('./backup.ts')).restoreCommand,
   migrate: async () => (await import('./migrate.ts')).migrateCommand,
   import: async () => (await import('./import.ts')).importCommand,
 };
