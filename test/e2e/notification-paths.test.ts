@@ -12,7 +12,8 @@ import { after, before, describe, it } from 'node:test';
 import type { RegistryEvent } from '../../src/events/event.ts';
 import { TestReceiver } from '../../src/events/test-receiver.ts';
 import { runBerth } from '../../src/cli/test-support.ts';
-import { Client, OCI_MANIFEST } from '../helpers/client.ts';
+import { SYSTEM } from '../../src/auth/principal.ts';
+import { Client, OCI_MANIFEST, sha256 } from '../helpers/client.ts';
 import { startTestRegistry, type TestRegistry } from '../helpers/inproc.ts';
 
 const summary = (e: RegistryEvent) => `${e.action} ${e.target.repository}${e.target.tag ? `:${e.target.tag}` : ''} ${e.target.digest ?? ''}`.trim();
@@ -141,5 +142,18 @@ describe('notification events from every path', () => {
     assert.equal(second.status, 200);
     await second.arrayBuffer();
     assert.deepEqual((await eventsSince(again)).map(summary), [`pull mirrored/base:1.0 ${digest}`]);
+  });
+
+  // Last: the first user switches access control on, and anonymous pushes (the markers) stop.
+  it("names the authenticated user as a request's actor", async () => {
+    await berth.running.access.accounts.createUser(SYSTEM, 'alice', 'secret-pw-1', true);
+    const body = 'pushed by alice';
+    const digest = sha256(body);
+    const auth = { Authorization: `Basic ${Buffer.from('alice:secret-pw-1').toString('base64')}` };
+    const res = await client.fetch(`/v2/alice/app/blobs/uploads/?digest=${digest}`, { method: 'POST', body, headers: auth });
+    assert.equal(res.status, 201);
+    const ofPush = (e: RegistryEvent) => e.action === 'push' && e.target.digest === digest;
+    await receiver.waitFor('the push event', () => receiver.accepted.some(ofPush));
+    assert.deepEqual(receiver.accepted.find(ofPush)?.actor, { name: 'alice' });
   });
 });
