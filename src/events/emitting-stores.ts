@@ -26,11 +26,10 @@ import { parseManifest } from '../registry/manifest-parse.ts';
 import type { ManifestStore, PushedManifest, ReferrersIndex, StoredManifest } from '../registry/manifests.ts';
 import { isTag } from '../registry/reference.ts';
 import type { LocalServices, UploadStore } from '../registry/registry.ts';
-import type { FinalChunk, UploadStatus } from '../registry/uploads.ts';
-import type { ChunkRange, AppendOptions } from '../registry/uploads.ts';
+import type { AppendOptions, ChunkRange, FinalChunk, UploadStatus } from '../registry/uploads.ts';
 import type { Readable } from 'node:stream';
-import { SYSTEM_ACTORS, currentEventContext } from './context.ts';
-import type { EventSink } from './sink.ts';
+import { SYSTEM_ACTORS, currentEventContext, type EventContext } from './context.ts';
+import type { EventSink, ManifestTarget } from './sink.ts';
 
 /** The stores the registry serves (RegistryOptions.decorate's result). */
 export interface ServedStores {
@@ -70,9 +69,21 @@ export interface FetchedManifest {
 export function mirrorFillEmitter(sink: EventSink): (fetched: FetchedManifest) => Promise<void> {
   return async ({ repository, record, content, tag }) => {
     const cause = currentEventContext();
-    const target = { repository, digest: record.digest, mediaType: record.mediaType, size: record.size, tag, content };
-    await sink.manifestPushed({ ...target, url: cause.urls?.manifest(repository, record.digest) }, { ...cause.request(), actor: SYSTEM_ACTORS.mirror });
+    await sink.manifestPushed(manifestTarget(repository, tag ?? record.digest, record, content, cause), { ...cause.request(), actor: SYSTEM_ACTORS.mirror });
   };
+}
+
+/** A manifest as its events name it: with the tag when the caller named one. */
+function manifestTarget(
+  repository: string,
+  reference: string,
+  record: { digest: string; mediaType: string; size: number },
+  content: Buffer,
+  cause: EventContext,
+): ManifestTarget {
+  const { digest, mediaType, size } = record;
+  const tag = isTag(reference) ? reference : undefined;
+  return { repository, digest, mediaType, size, tag, url: cause.urls?.manifest(repository, digest), content };
 }
 
 /** Whether a delete happened: it throws when there was nothing to delete, or resolves false when its condition failed. */
@@ -88,21 +99,10 @@ export class EmittingManifests implements ManifestStore {
 
   async put(repo: string, reference: string, content: Buffer, contentType: string | undefined): Promise<PushedManifest> {
     const pushed = await this.inner.put(repo, reference, content, contentType);
-    const cause = currentEventContext();
     // put() parsed the same bytes: the media type it recorded is the parsed one.
-    const { mediaType } = parseManifest(content, contentType);
-    await this.sink.manifestPushed(
-      {
-        repository: repo,
-        digest: pushed.digest,
-        mediaType,
-        size: content.length,
-        tag: isTag(reference) ? reference : undefined,
-        url: cause.urls?.manifest(repo, pushed.digest),
-        content,
-      },
-      cause.request(),
-    );
+    const record = { digest: pushed.digest, mediaType: parseManifest(content, contentType).mediaType, size: content.length };
+    const cause = currentEventContext();
+    await this.sink.manifestPushed(manifestTarget(repo, reference, record, content, cause), cause.request());
     return pushed;
   }
 
@@ -116,20 +116,8 @@ export class EmittingManifests implements ManifestStore {
 
   async getAccepted(repo: string, reference: string, accepted: ReadonlySet<string>): Promise<StoredManifest> {
     const stored = await this.inner.getAccepted(repo, reference, accepted);
-    const { record, content } = stored;
     const cause = currentEventContext();
-    await this.sink.manifestPulled(
-      {
-        repository: repo,
-        digest: record.digest,
-        mediaType: record.mediaType,
-        size: record.size,
-        tag: isTag(reference) ? reference : undefined,
-        url: cause.urls?.manifest(repo, record.digest),
-        content,
-      },
-      cause.request(),
-    );
+    await this.sink.manifestPulled(manifestTarget(repo, reference, stored.record, stored.content, cause), cause.request());
     return stored;
   }
 
