@@ -24,6 +24,7 @@ import type { StorageDriver } from './storage/driver.ts';
 import { FilesystemDriver } from './storage/drivers/fs.ts';
 import { MemoryDriver } from './storage/drivers/memory.ts';
 import { startUploadPurger } from './registry/upload-purger.ts';
+import { createCollector, startGcSchedule } from './registry/gc-schedule.ts';
 import { ReloadableNotifications } from './events/notifications.ts';
 import { eventsStatus } from './events/status.ts';
 import { emittingDecorator, mirrorFillEmitter } from './events/emitting-stores.ts';
@@ -159,7 +160,21 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
     defaultPublic: config.access.defaultvisibility === 'public',
   });
   // this node, as the holder of background job leases (one node runs each job per interval)
-  const runOnce = leasedRunner(backend.leases, `${hostname()}:${process.pid}:${randomUUID()}`);
+  const node = `${hostname()}:${process.pid}:${randomUUID()}`;
+  const runOnce = leasedRunner(backend.leases, node);
+  // garbage collection: deletes go through the served stores (events, caches), bytes through the unwrapped driver
+  const gcConfig = config.storage.gc;
+  const collector = createCollector(gcConfig, {
+    registry,
+    store: backend.gc,
+    driver: baseDriver,
+    node,
+    log,
+    purging: config.storage.maintenance.uploadpurging,
+    deleteEnabled: config.storage.delete.enabled,
+    readOnly: config.storage.maintenance.readonly.enabled,
+    ...(metrics !== undefined && { observer: metrics.gc }),
+  });
   const storageSampler = new StorageSampler(backend.usage, {
     runOnce,
     intervalMs: config.ui.storagesampleinterval,
@@ -193,6 +208,7 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
       access,
       search,
       storageUsage: backend.usage,
+      gc: { collector, store: backend.gc, config: gcConfig },
       ...(ui !== undefined && !('missing' in ui) && { ui }),
       eventsStatus: (failedOnly) => eventsStatus(notifications.queue, { failedOnly }),
       mirrorStatus: mirror?.status,
@@ -217,6 +233,7 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
   }
   notifications.start();
   storageSampler.start();
+  const gcSchedule = startGcSchedule(collector, gcConfig, runOnce, log);
   log.info({ addr: `${address.host}:${address.port}`, storage: config.storage.driver, meta: config.database.enabled ? 'postgresql' : config.meta.sqlite.path }, 'listening');
   return {
     server,
@@ -232,6 +249,7 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
     },
     async close(deadlineMs = 10_000) {
       purger.stop();
+      gcSchedule.stop();
       health.stop();
       await Promise.all([closeServer(server, deadlineMs), debugServer && closeServer(debugServer, 0)]);
       await notifications.stop(Math.min(deadlineMs, 5_000));

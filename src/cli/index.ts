@@ -24,6 +24,7 @@ commands:
   repo show|visibility|delete       a repository's settings (public or private); delete one
   token create|list|revoke          access tokens (docker login passwords for robots and CI)
   auth rotate-key|keys              the token server's signing keys
+  gc [--dry-run] [--json]  free what deletes left behind (online garbage collection)
   fsck [--repair] [--delete-orphans] [--json]
                           check every blob against its digest, and storage against the meta store
   backup DEST [--with-blobs] [--json]
@@ -46,6 +47,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   serve: async () => (await import('./serve.ts')).serve,
   config: async () => (await import('./config.ts')).config,
   events: async () => (await import('./events.ts')).eventsCommand,
+  gc: async () => (await import('./gc.ts')).gcCommand,
   mirror: async () => (await import('./mirror.ts')).mirror,
   user: async () => (await import('./users.ts')).user,
   org: async () => (await import('./orgs.ts')).org,

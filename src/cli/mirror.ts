@@ -12,7 +12,7 @@ import type { MirrorStatus } from '../proxy/stats.ts';
 import { parseCommandLine } from './args.ts';
 import { withSubcommands } from './command.ts';
 import { CONFIG_HELP, CONFIG_OPTIONS, loadCliConfig } from './config-options.ts';
-import { json, table } from './table.ts';
+import { bytes, json, table } from './table.ts';
 
 const OPTIONS = {
   ...CONFIG_OPTIONS,
@@ -32,16 +32,6 @@ The pull-through cache's upstreams and their counters, asked of the running bert
 
 ${CONFIG_HELP}`;
 
-function bytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return i === 0 ? `${n} B` : `${v.toFixed(1)} ${units[i]}`;
-}
 
 export function renderStatus(status: MirrorStatus): string {
   return table([

@@ -92,6 +92,11 @@ export const KEY_DOCS: Readonly<Record<string, KeyDoc>> = {
   'storage.maintenance.uploadpurging.dryrun': { description: 'Only log what would be purged.' },
   'storage.maintenance.readonly': { description: 'Read-only mode, e.g. during a migration.' },
   'storage.maintenance.readonly.enabled': { description: 'Refuse every write (405); pulls keep working.' },
+  'storage.gc': { description: 'Online garbage collection: what deletes left behind is freed while pushes and pulls go on (docs/gc.md).' },
+  'storage.gc.interval': { description: 'Time between background runs; `0` turns them off (`berth gc` and `POST /api/v1/admin/gc` still run one).' },
+  'storage.gc.window': { description: 'Background runs start only inside this daily window of the server\'s local time, `HH:MM-HH:MM`; it may span midnight.', example: '01:00-05:00' },
+  'storage.gc.grace': { description: 'A blob is collected only once unreferenced (and its links older than) this long, and an untagged manifest only once this old: the time a push has between its blobs and its manifest.' },
+  'storage.gc.untagged': { description: '`keep` untagged manifests, or `delete` them once older than the grace (never an index\'s child, nor a referrer whose subject is here).' },
 
   meta: { description: "berth's metadata store (tags, manifests, blob links, upload sessions)." },
   'meta.sqlite': { description: 'The SQLite metadata store.' },
@@ -178,6 +183,15 @@ export const KEY_DOCS: Readonly<Record<string, KeyDoc>> = {
   access: { description: "berth's own: visibility of new repositories and the private repository limit." },
   'access.defaultvisibility': { description: 'Visibility of a new repository: `private` (only its owners and teams) or `public` (anyone may pull).' },
   'access.maxprivaterepos': { description: "The most private repositories one user or organisation may hold (Docker Hub's rule); 0 for no limit." },
+  'access.immutable': {
+    description:
+      "berth's own: tags that can be neither moved to another manifest nor deleted (nor the manifest they point at), by anyone, administrators included, until the rule is lifted. Administrators add, replace and lift rules through /api/v1/admin/immutable; a rule set there replaces the one of the same pattern here.",
+  },
+  'access.immutable[].repository': { description: 'Repositories the rule covers: a name, or a pattern where `*` stands for any characters, `/` included (`acme/*`, `*`).', example: 'acme/*' },
+  'access.immutable[].tags': { description: 'Tags the rule holds: patterns where `*` stands for any characters and `?` for one (`v*`, `*` for every tag).', example: ['v*'] },
+  'access.quota': { description: "berth's own: bytes each user or organisation namespace may hold, counted on its distinct blobs (manifests included); a push past it is refused with 403 DENIED. Administrators override a namespace's limit through /api/v1/namespaces/{namespace}/quota." },
+  'access.quota.default': { description: 'The limit of a namespace without one of its own: bytes, or a size with a unit (`10GiB`, `500MB`); 0 for no limit.' },
+  'access.quota.namespaces': { description: 'Limits of named namespaces (`{acme: 100GiB}`), which replace the default; 0 for no limit.' },
   ui: { description: "berth's own: the web UI served at `/` (built by `npm run build:ui`), its browser sessions and storage history." },
   'ui.enabled': { description: 'Serve the web UI at `/` (under `http.prefix`). The JSON API it uses stays on either way.' },
   'ui.sessionttl': { description: 'How long a web UI sign-in lasts. Sessions also end at sign-out, on a password change and when the user is deleted.' },

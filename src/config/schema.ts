@@ -20,6 +20,7 @@ import { parseDuration } from './duration.ts';
 import { proxySchema } from './proxy-schema.ts';
 import { accessSchema, authSchema } from './auth-schema.ts';
 import { s3Schema } from './s3-schema.ts';
+import { gcSchema } from './gc-schema.ts';
 import { databaseSchema } from './database-schema.ts';
 import { retentionSchema } from './retention-schema.ts';
 
@@ -161,6 +162,7 @@ const storageSchema = z
         readonly: z.object({ enabled: flag(false) }).prefault({}),
       })
       .prefault({}),
+    gc: gcSchema,
   })
   .superRefine((storage, ctx) => {
     const drivers = STORAGE_DRIVERS.filter((name) => storage[name] !== undefined);

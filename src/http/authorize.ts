@@ -65,6 +65,7 @@ const REQUIREMENTS: Record<RouteName, Requirement> = {
   // Who is signed in (optional); signing in and out read the credentials and cookie themselves.
   'api-session': { GET: 'optional', POST: 'none', DELETE: 'none' },
   'api-admin-storage': 'admin',
+  'api-admin-gc': 'admin',
 };
 
 /** Routes that create content in a repository: the repository is claimed (visibility, quota) before them. */

@@ -1,4 +1,7 @@
 /** The per-request context handed to every handler, and the handler signature. */
+import type { GcConfig } from '../config/gc-schema.ts';
+import type { GcStore } from '../meta/gc.ts';
+import type { GarbageCollector } from '../registry/gc.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Registry } from '../registry/registry.ts';
@@ -73,6 +76,8 @@ export interface App {
   search?: Discovery;
   /** Storage by namespace and its samples (GET /api/v1/admin/storage); absent, that route answers 404. */
   storageUsage?: StorageUsageStore;
+  /** Garbage collection (GET/POST /api/v1/admin/gc); absent, those routes answer 404. */
+  gc?: { collector: GarbageCollector; store: GcStore; config: GcConfig };
 }
 
 export type Handler = (ctx: RequestContext, app: App) => Promise<void>;

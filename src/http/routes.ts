@@ -43,6 +43,7 @@ export const ROUTES = [
   // Browser sessions (handlers/api-session.ts) and administration (handlers/api-admin.ts).
   { name: 'api-session', pattern: /^\/api\/v1\/session$/, methods: ['GET', 'POST', 'DELETE'] },
   { name: 'api-admin-storage', pattern: /^\/api\/v1\/admin\/storage$/, methods: ['GET'] },
+  { name: 'api-admin-gc', pattern: /^\/api\/v1\/admin\/gc$/, methods: ['GET', 'POST'] },
 ] as const;
 
 export type Route = (typeof ROUTES)[number];
@@ -120,4 +121,5 @@ export const paths = {
   apiRepositoryManifest: (name: string, reference: string) => `/api/v1/repositories/${name}/_manifests/${reference}`,
   apiSession: () => '/api/v1/session',
   apiAdminStorage: () => '/api/v1/admin/storage',
+  apiAdminGc: () => '/api/v1/admin/gc',
 };

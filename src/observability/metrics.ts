@@ -10,6 +10,7 @@
  * The counters bumped on every request are batched (batched-counter.ts); the rest are plain
  * prom-client metrics.
  */
+import type { GcObserver } from '../registry/gc.ts';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { BatchedCounter } from './batched-counter.ts';
 
@@ -52,6 +53,11 @@ export class Metrics {
   private readonly metaDuration: Histogram<'operation'>;
   private readonly cacheRequests: BatchedCounter<'cache' | 'result'>;
   private readonly authFailures: Counter;
+  private readonly gcRuns: Counter;
+  private readonly gcDuration: Histogram;
+  private readonly gcFreed: Counter;
+  private readonly gcBytes: Counter;
+  private readonly gcErrors: Counter;
   private readonly mirrorRequests: Counter<'upstream' | 'object' | 'outcome'>;
   private readonly mirrorBytes: Counter<'upstream' | 'kind'>;
 
@@ -124,7 +130,32 @@ export class Metrics {
       labelNames: ['upstream', 'kind'],
       registers,
     });
+    this.gcRuns = new Counter({ name: 'berth_gc_runs_total', help: 'Garbage collection runs, by dry_run.', labelNames: ['dry_run'], registers });
+    this.gcDuration = new Histogram({
+      name: 'berth_gc_duration_seconds',
+      help: 'Time a garbage collection run took.',
+      buckets: [0.01, 0.1, 1, 10, 60, 600, 3600],
+      registers,
+    });
+    this.gcFreed = new Counter({ name: 'berth_gc_freed_objects_total', help: 'Objects garbage collection deleted: kind=blob or manifest.', labelNames: ['kind'], registers });
+    this.gcBytes = new Counter({ name: 'berth_gc_freed_bytes_total', help: 'Bytes of blobs garbage collection deleted from storage.', registers });
+    this.gcErrors = new Counter({ name: 'berth_gc_errors_total', help: 'Steps of garbage collection runs that failed (the next run tries again).', registers });
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** What garbage collection reports (registry/gc.ts GcObserver); dry runs only count as runs. */
+  get gc(): GcObserver {
+    return {
+      run: (r) => {
+        this.gcRuns.inc({ dry_run: String(r.dryRun) });
+        this.gcDuration.observe(r.durationMs / 1000);
+        if (r.dryRun) return;
+        this.gcFreed.inc({ kind: 'blob' }, r.blobs);
+        this.gcFreed.inc({ kind: 'manifest' }, r.manifests);
+        this.gcBytes.inc(r.bytes);
+      },
+      error: () => this.gcErrors.inc(),
+    };
   }
 
   observeRequest(o: RequestObservation): void {

@@ -75,6 +75,10 @@ export interface GarbageCollectorOptions {
   untagged: 'keep' | 'delete';
   /** This process, in the runs' records. */
   node: string;
+  /** storage.delete.enabled: false leaves every manifest alone (blobs are still collected). */
+  deleteManifests?: boolean;
+  /** storage.maintenance.readonly: a run changes nothing (it reports, as a dry run would). */
+  readOnly?: boolean;
   log?: Logger;
   now?: () => number;
   /** Forget cached blob links of a repository whose blobs were collected (BlobService.invalidate). */
@@ -135,16 +139,36 @@ export class GarbageCollector {
     return { now: this.now(), graceMs: this.opts.graceMs, untagged: this.opts.untagged };
   }
 
-  /** One run; a run asked for while one is going on in this process shares it. */
+  /** One run, recorded; runs asked for in this process run one after the other. */
   run(opts: RunOptions = {}): Promise<GcReport> {
-    this.running ??= this.runOnce(opts).finally(() => (this.running = undefined));
-    return this.running;
+    return this.serialised(() => this.runOnce(opts, true));
   }
 
-  private async runOnce({ dryRun = false, trigger = 'manual' }: RunOptions): Promise<GcReport> {
+  /** What a run would free now (a dry run that is not recorded: the admin page's "reclaimable"). */
+  preview(): Promise<GcReport> {
+    return this.serialised(() => this.runOnce({ dryRun: true, trigger: 'preview' }, false));
+  }
+
+  /** Whether a run is going on in this process. */
+  get busy(): boolean {
+    return this.pending > 0;
+  }
+
+  private pending = 0;
+
+  private serialised(fn: () => Promise<GcReport>): Promise<GcReport> {
+    this.pending++;
+    const next = (this.running ?? Promise.resolve()).catch(() => undefined).then(fn);
+    const settled = next.finally(() => this.pending--);
+    this.running = settled;
+    return settled;
+  }
+
+  private async runOnce({ dryRun: asked = false, trigger = 'manual' }: RunOptions, record: boolean): Promise<GcReport> {
     const { store, log } = this.opts;
+    const dryRun = asked || this.opts.readOnly === true;
     const startedAt = this.now();
-    const id = await store.startRun({ startedAt, trigger, dryRun, node: this.opts.node });
+    const id = record ? await store.startRun({ startedAt, trigger, dryRun, node: this.opts.node }) : undefined;
     const tally = new Tally();
     const errors: string[] = [];
     const fail = (what: string, err: unknown): void => {
@@ -161,7 +185,7 @@ export class GarbageCollector {
     if (this.opts.retention !== undefined) {
       retention = await this.opts.retention(dryRun).catch((err: unknown) => fail('retention', err));
     }
-    await this.collectManifests(dryRun, tally).catch((err: unknown) => fail('manifests', err));
+    if (this.opts.deleteManifests !== false) await this.collectManifests(dryRun, tally).catch((err: unknown) => fail('manifests', err));
     await this.collectBlobs(dryRun, tally).then((n) => (deferred += n), (err: unknown) => fail('blobs', err));
     if (this.opts.purgeUploads !== undefined) {
       uploads = await this.opts.purgeUploads(dryRun).catch((err: unknown) => (fail('upload purging', err), 0));
@@ -183,6 +207,7 @@ export class GarbageCollector {
       ...(retention !== undefined && { retention }),
       errors,
     };
+    if (id === undefined) return report;
     await store.finishRun(id, finishedAt, report).catch((err: unknown) => log?.warn({ err }, 'garbage collection: run not recorded'));
     this.opts.observer?.run(report);
     log?.info({ dryRun, trigger, manifests: report.manifests, blobs: report.blobs, bytes: report.bytes, deferred, errors: errors.length, ms: report.durationMs }, 'garbage collection finished');

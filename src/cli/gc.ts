@@ -1,0 +1,96 @@
+/**
+ * `berth gc [--dry-run] [--json]`: one garbage collection run (registry/gc.ts) over the server's
+ * storage and meta store, beside a serving berth or not: it is online, so pushes and pulls go on.
+ * Prints what it freed (or, with --dry-run, would free) per repository; its manifest deletes
+ * queue the same notifications as API deletes (actor berth-gc), which the server then sends.
+ */
+import { parseCommandLine } from './args.ts';
+import { processIO, runCommand, type CliIO, type Command } from './command.ts';
+import { CONFIG_HELP, CONFIG_OPTIONS, loadCliConfig } from './config-options.ts';
+import { bytes, json, table } from './table.ts';
+import type { GcReport } from '../registry/gc.ts';
+import type { Config } from '../config/schema.ts';
+
+const USAGE = `usage: berth gc [--config FILE] [--profile NAME] [--dry-run] [--json]
+
+Free what deletes left behind: blobs no manifest references (once unreferenced for
+storage.gc.grace), untagged manifests (storage.gc.untagged: delete), referrers whose subject is
+gone, abandoned uploads. Online: run it while berth serves. Exit status 0 when the run had no
+errors, 1 otherwise.
+
+  --dry-run     only report what a run would free now
+  --json        the report as JSON
+
+${CONFIG_HELP}`;
+
+const OPTIONS = { ...CONFIG_OPTIONS, 'dry-run': { type: 'boolean' }, json: { type: 'boolean' } } as const;
+
+export function renderReport(r: GcReport): string {
+  const verb = r.dryRun ? 'would free' : 'freed';
+  const lines = [
+    r.repositories.length === 0
+      ? ''
+      : table([['REPOSITORY', 'MANIFESTS', 'BLOBS', 'BYTES'], ...r.repositories.map((p) => [p.name, String(p.manifests), String(p.blobs), bytes(p.bytes)])]),
+    `${verb} ${r.manifests} manifests and ${r.blobs} blobs, ${bytes(r.bytes)}; ${r.uploads} abandoned uploads in ${(r.durationMs / 1000).toFixed(2)} s\n`,
+  ];
+  if (r.deferred > 0) lines.push(`${r.deferred} blobs left for the next run (busy, or their marks ran out)\n`);
+  for (const e of r.errors) lines.push(`error: ${e}\n`);
+  return lines.join('');
+}
+
+/** One run over the config's storage and meta store. */
+export async function collectOnce(config: Config, opts: { dryRun: boolean }, io: CliIO): Promise<GcReport> {
+  const [{ openBackend }, { createDriver }, { Registry }, { queueSink }, { emittingDecorator }, { createCollector }, { pino }, { parseAddr }, { hostname }] = await Promise.all([
+    import('../meta/open-backend.ts'),
+    import('../main.ts'),
+    import('../registry/registry.ts'),
+    import('../events/notifications.ts'),
+    import('../events/emitting-stores.ts'),
+    import('../registry/gc-schedule.ts'),
+    import('pino'),
+    import('../config/addr.ts'),
+    import('node:os'),
+  ]);
+  const log = pino({ level: 'warn' }, { write: (line: string) => io.stderr.write(line) });
+  const backend = await openBackend(config);
+  try {
+    const driver = await createDriver(config);
+    const sink = queueSink({ config: config.notifications, queue: backend.events, log, port: parseAddr(config.http.addr).port });
+    // Not opened: the server's blob journal is its own to recover.
+    const deleteEnabled = config.storage.delete.enabled;
+    const readOnly = config.storage.maintenance.readonly.enabled;
+    const registry = new Registry({ driver, meta: backend.meta, deleteEnabled, readOnly, log, decorate: emittingDecorator(sink) });
+    const collector = createCollector(config.storage.gc, {
+      registry,
+      store: backend.gc,
+      driver,
+      node: `${hostname()}:${process.pid}:cli`,
+      log,
+      purging: config.storage.maintenance.uploadpurging,
+      deleteEnabled,
+      readOnly,
+    });
+    return await collector.run({ dryRun: opts.dryRun, trigger: 'cli' });
+  } finally {
+    await backend.close();
+  }
+}
+
+export const gcCommand: Command = {
+  usage: USAGE,
+  async run(argv, io) {
+    const { values } = parseCommandLine(argv, OPTIONS);
+    const { config } = await loadCliConfig(values, io);
+    if (!config.database.enabled && config.meta.sqlite.path === ':memory:') {
+      throw new Error('the meta store is in memory (storage.inmemory): only the running process can collect (POST /api/v1/admin/gc)');
+    }
+    const report = await collectOnce(config, { dryRun: values['dry-run'] === true }, io);
+    io.stdout.write(values.json === true ? json(report) : renderReport(report));
+    return report.errors.length === 0 ? 0 : 1;
+  },
+};
+
+/** The command with its output captured, as `berth gc ARGS` prints it. */
+export function gc(argv: string[], out: CliIO['stdout'] = process.stdout, err: CliIO['stderr'] = process.stderr): Promise<number> {
+  return runCommand('berth gc', gcCommand, argv, { ...processIO, stdout: out, stderr: err });
+}
