@@ -72,7 +72,7 @@ export interface Envelope {
   events: RegistryEvent[];
 }
 
-/** What the HTTP layer knows of a request: distribution's RequestRecord plus the authenticated actor. */
+/** Who caused an event: distribution's RequestRecord plus the actor (the authenticated user, or berth itself: context.ts). */
 export interface RequestInfo extends RequestRecord {
   actor?: string;
 }

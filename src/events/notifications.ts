@@ -1,6 +1,6 @@
 /**
- * Notifications, assembled: the durable queue the backend gives, the sink the HTTP
- * layer calls, and the dispatcher sending to the configured endpoints. The composition root
+ * Notifications, assembled: the durable queue the backend gives, the sink the stores'
+ * decorator calls (emitting-stores.ts), and the dispatcher sending to the configured endpoints. The composition root
  * builds this once; with no enabled endpoint the sink is the NoopSink and nothing runs (the queue
  * is still there, so deliveries left for an endpoint since removed can be listed).
  */
@@ -23,8 +23,8 @@ export interface Notifications {
 }
 
 /**
- * Notifications whose endpoints can change while berth runs (SIGHUP): the sink the HTTP layer
- * holds stays the same object and forwards to the current configuration's sink.
+ * Notifications whose endpoints can change while berth runs (SIGHUP): the sink the stores
+ * hold stays the same object and forwards to the current configuration's sink.
  */
 export class ReloadableNotifications implements Notifications {
   private current: Notifications;

@@ -1,9 +1,9 @@
 /**
- * The EventSink: what the HTTP layer calls after a successful operation (distribution's bridge,
- * notifications/bridge.go). QueueSink turns each call into an event, keeps it for every endpoint
- * whose ignore rules let it through, and enqueues all of them in one transaction before the
- * handler answers; the dispatcher is then woken to send them. NoopSink, when no endpoint is
- * configured, does nothing.
+ * The EventSink: what the stores' decorator (emitting-stores.ts) calls after a change
+ * (distribution's bridge, notifications/bridge.go). QueueSink turns each call into an event, keeps
+ * it for every endpoint whose ignore rules let it through, and enqueues all of them in one
+ * transaction before the call that made the change returns (so before any response); the
+ * dispatcher is then woken to send them. NoopSink, when no endpoint is configured, does nothing.
  *
  * A sink never fails a request: the operation has already succeeded, so an enqueue error is
  * logged (at error level, with the event) and the response goes out.
