@@ -9,8 +9,9 @@
  *    filesystem, the S3 driver, or --copy). link and move fall back to it when the kernel refuses
  *    (EXDEV: another filesystem; EPERM: protected_hardlinks, or no hard links on this filesystem).
  *
- * A link or rename goes through a temporary name beside the target, is checked to be the very
- * file that was hashed (device and inode), and its directory is fsynced. A blob berth's storage
+ * A link or rename goes through a temporary name beside the target and is checked to be the very
+ * file that was hashed (device and inode); the directories linked into are fsynced once each at
+ * the end of the phase, before any metadata refers to them. A blob berth's storage
  * already holds with the source's size is not read again: a second run costs a stat per blob.
  */
 import { createHash } from 'node:crypto';
@@ -88,9 +89,10 @@ async function streamInto(driver: StorageDriver, path: string, digest: string, b
 
 /**
  * Link (or rename) the hashed file to `target` through a temporary sibling, then check that the
- * target is that file. Returns false when the kernel refuses across filesystems or permissions.
+ * target is that file; its directory is added to `unsynced`. Returns false when the kernel
+ * refuses across filesystems or permissions.
  */
-async function place(blob: OpenBlob, target: string, how: 'link' | 'move'): Promise<boolean> {
+async function place(blob: OpenBlob, target: string, how: 'link' | 'move', unsynced: Set<string>): Promise<boolean> {
   const dir = nodePath.dirname(target);
   for (let attempt = 1; ; attempt++) {
     await makeDirectories(dir);
@@ -114,12 +116,12 @@ async function place(blob: OpenBlob, target: string, how: 'link' | 'move'): Prom
     await fs.rm(target, { force: true });
     throw new ImportRefusedError('its data file was replaced while being imported: refused');
   }
-  await syncDirectory(dir);
+  unsynced.add(dir);
   return true;
 }
 
 /** Import one blob; returns how it got there, or undefined when it was skipped (reported). */
-async function importOne(opts: BlobPhaseOptions, digest: string, onBytes: (n: number) => void): Promise<{ placed: Placed; size: number } | undefined> {
+async function importOne(opts: BlobPhaseOptions, digest: string, onBytes: (n: number) => void, unsynced: Set<string>): Promise<{ placed: Placed; size: number } | undefined> {
   const hex = digest.slice('sha256:'.length);
   const path = blobDataPath('sha256', hex);
   const skip = (reason: string): undefined => {
@@ -139,7 +141,11 @@ async function importOne(opts: BlobPhaseOptions, digest: string, onBytes: (n: nu
     return held === undefined ? skip('no data file in the source (referenced, but missing)') : { placed: 'present', size: held };
   }
   try {
-    if (held === blob.size) return { placed: 'present', size: held };
+    if (held === blob.size) {
+      // perhaps linked by a run that stopped before its directories were synced
+      if (opts.filesystemRoot !== undefined && !opts.dryRun) unsynced.add(nodePath.dirname(nodePath.join(opts.filesystemRoot, path)));
+      return { placed: 'present', size: held };
+    }
     if (opts.dryRun) {
       const read = await hashFile(blob, onBytes);
       if (read.digest !== digest) return skip(`its data hashes to ${read.digest}: corrupt, would not be imported`);
@@ -148,7 +154,7 @@ async function importOne(opts: BlobPhaseOptions, digest: string, onBytes: (n: nu
     if (opts.filesystemRoot !== undefined && opts.transfer !== 'stream') {
       const read = await hashFile(blob, onBytes);
       if (read.digest !== digest) return skip(`its data hashes to ${read.digest}: corrupt, not imported`);
-      if (await place(blob, nodePath.join(opts.filesystemRoot, path), opts.transfer)) {
+      if (await place(blob, nodePath.join(opts.filesystemRoot, path), opts.transfer, unsynced)) {
         return { placed: opts.transfer === 'link' ? 'linked' : 'moved', size: read.size };
       }
     }
@@ -170,15 +176,21 @@ export async function importBlobs(opts: BlobPhaseOptions, digests: readonly stri
   let total = 0;
   for (const d of digests) total += await opts.source.blobSize(d.slice('sha256:'.length));
   const phase = opts.progress.phase('blobs', total, 'bytes');
+  const unsynced = new Set<string>();
   let next = 0;
   const worker = async (): Promise<void> => {
     for (let i = next++; i < digests.length; i = next++) {
       const digest = digests[i] as string;
       let ticked = 0;
-      const result = await importOne(opts, digest, (n) => {
-        ticked += n;
-        phase.tick(n);
-      });
+      const result = await importOne(
+        opts,
+        digest,
+        (n) => {
+          ticked += n;
+          phase.tick(n);
+        },
+        unsynced,
+      );
       counts.found++;
       if (result === undefined) {
         counts.skipped++;
@@ -191,6 +203,8 @@ export async function importBlobs(opts: BlobPhaseOptions, digests: readonly stri
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, opts.concurrency) }, worker));
+  // the links' directory entries made durable once per directory, before any metadata refers to them
+  for (const dir of unsynced) await syncDirectory(dir);
   phase.done();
   return held;
 }

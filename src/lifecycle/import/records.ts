@@ -134,6 +134,7 @@ export async function importRepository(ctx: RepositoryImport): Promise<boolean> 
 
   // Images before the indexes that list them, indexes before the indexes that list those.
   const records = new Map<string, NewManifest>();
+  const taggedAlong = new Set<string>();
   let pending = repo.revisions.filter((r) => {
     const read = ctx.manifests.get(r.digest);
     if (read !== undefined && 'parsed' in read) return true;
@@ -174,7 +175,11 @@ export async function importRepository(ctx: RepositoryImport): Promise<boolean> 
       if ((await meta.getManifest(name, revision.digest)) !== undefined) {
         count(counts.manifests, 'present');
       } else {
-        if (!ctx.dryRun) await meta.putManifest(name, record);
+        // a new manifest's first tag that berth lacks goes in the same transaction
+        const tag = repo.tags.find((t) => t.digest === revision.digest)?.tag;
+        const withTag = tag !== undefined && (await meta.resolveTag(name, tag)) === undefined ? tag : undefined;
+        if (!ctx.dryRun) await meta.putManifest(name, record, withTag);
+        if (withTag !== undefined) taggedAlong.add(withTag);
         count(counts.manifests, 'imported');
         changed = true;
       }
@@ -189,6 +194,10 @@ export async function importRepository(ctx: RepositoryImport): Promise<boolean> 
   }
 
   for (const { tag, digest } of repo.tags) {
+    if (taggedAlong.has(tag)) {
+      count(counts.tags, 'imported');
+      continue;
+    }
     const record = records.get(digest);
     if (record === undefined) {
       count(counts.tags, 'skipped');
