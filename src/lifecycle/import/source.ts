@@ -215,7 +215,7 @@ export class Registry2Root {
       if (entry.name.startsWith('_') || !(entry.isDirectory() || entry.isSymbolicLink())) continue;
       const path = nodePath.join(dir, entry.name);
       if (parts.length >= MAX_DEPTH) {
-        skips.push({ kind: 'path', name: this.relative(path), reason: `nested deeper than ${MAX_DEPTH} levels: not read` });
+        skips.push({ kind: 'path', name: [...parts, entry.name].join('/'), reason: `${this.relative(path)} is nested deeper than ${MAX_DEPTH} levels: not read` });
         continue;
       }
       let real: string | undefined;
@@ -223,7 +223,7 @@ export class Registry2Root {
         real = entry.isSymbolicLink() ? await this.resolve(path) : path;
       } catch (err) {
         if (!(err instanceof ImportRefusedError)) throw err;
-        skips.push({ kind: 'path', name: this.relative(path), reason: err.message });
+        skips.push({ kind: 'path', name: [...parts, entry.name].join('/'), reason: err.message });
         continue;
       }
       if (real === undefined || seen.has(real) || !(await fs.stat(real)).isDirectory()) continue;
@@ -240,7 +240,7 @@ export class Registry2Root {
     } catch (err) {
       if (missing(err)) return [];
       if (!(err instanceof ImportRefusedError)) throw err;
-      skips.push({ kind: 'path', name: `${repo}: ${this.relative(dir)}`, reason: err.message });
+      skips.push({ kind: 'path', name: repo, reason: err.message });
       return [];
     }
   }
@@ -259,7 +259,7 @@ export class Registry2Root {
         found.push({ digest, mtimeMs: (await fs.stat(link)).mtimeMs });
       } catch (err) {
         if (!(err instanceof ImportRefusedError)) throw err;
-        skips.push({ kind: 'path', name: `${repo}: ${this.relative(link)}`, reason: err.message });
+        skips.push({ kind: 'path', name: repo, reason: err.message });
       }
     }
     return found;
