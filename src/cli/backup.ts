@@ -70,10 +70,9 @@ function postgresAdvice(config: Config, what: 'backup' | 'restore', path: string
 `;
 }
 
-async function storage(config: Config): Promise<{ driver: StorageDriver; keyDir: string | undefined }> {
-  const { createDriver } = await import('../main.ts');
-  const { keyDirectory } = await import('../auth/setup.ts');
-  return { driver: await createDriver(config), keyDir: keyDirectory(config) };
+/** The storage driver of the config, opened when first needed (the paths are checked before). */
+function opener(config: Config): () => Promise<StorageDriver> {
+  return async () => (await import('../main.ts')).createDriver(config);
 }
 
 function renderBackup(s: BackupSummary): string {
@@ -105,8 +104,8 @@ export const backupCommand: Command = {
     }
     if (config.meta.sqlite.path === ':memory:') throw new Error('the meta store is in memory (meta.sqlite.path is :memory:): there is nothing to back up');
     const { backup } = await import('../lifecycle/backup.ts');
-    const { driver, keyDir } = await storage(config);
-    const summary = await backup({ config, dest, withBlobs: values['with-blobs'] === true, driver, progress: progressOn(io.stderr as ProgressOutput) }, keyDir);
+    const { keyDirectory } = await import('../auth/setup.ts');
+    const summary = await backup({ config, dest, withBlobs: values['with-blobs'] === true, openDriver: opener(config), progress: progressOn(io.stderr as ProgressOutput) }, keyDirectory(config));
     io.stdout.write(values.json === true ? json(summary) : renderBackup(summary));
     return summary.missing.length === 0 ? 0 : 1;
   },
@@ -123,8 +122,8 @@ export const restoreCommand: Command = {
       return 1;
     }
     const { restore } = await import('../lifecycle/backup-restore.ts');
-    const { driver, keyDir } = await storage(config);
-    const summary = await restore({ config, src, driver, keyDir, progress: progressOn(io.stderr as ProgressOutput) });
+    const { keyDirectory } = await import('../auth/setup.ts');
+    const summary = await restore({ config, src, openDriver: opener(config), keyDir: keyDirectory(config), progress: progressOn(io.stderr as ProgressOutput) });
     io.stdout.write(values.json === true ? json(summary) : renderRestore(summary));
     return summary.ok ? 0 : 1;
   },

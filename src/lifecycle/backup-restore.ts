@@ -44,7 +44,8 @@ export interface RestoreSummary {
 export interface RestoreOptions {
   config: Config;
   src: string;
-  driver: StorageDriver;
+  /** The storage (opened only once the backup is checked and the database free). */
+  openDriver: () => Promise<StorageDriver>;
   progress: Progress;
   /** Where the token signing keys go (auth/setup.ts keyDirectory), if anywhere. */
   keyDir: string | undefined;
@@ -138,6 +139,7 @@ export async function restore(opts: RestoreOptions): Promise<RestoreSummary> {
   const summary: RestoreSummary = { database, createdAt: info.createdAt, blobs: 0, present: 0, restored: 0, journaled: 0, missing: [], keys: restoreKeys(src, opts.keyDir), seconds: 0, ok: false };
   if (previous !== undefined) summary.previous = previous;
 
+  const driver = await opts.openDriver();
   const db = new Database(database, { readonly: true });
   try {
     const count = (db.prepare('SELECT COUNT(*) AS n FROM blobs').get() as { n: number }).n;
@@ -147,13 +149,13 @@ export async function restore(opts: RestoreOptions): Promise<RestoreSummary> {
       summary.blobs++;
       phase.tick(1);
       const at = pathOfDigest(digest);
-      if (at !== undefined && (await pathExists(opts.driver, at))) {
+      if (at !== undefined && (await pathExists(driver, at))) {
         summary.present++;
         continue;
       }
       const kept = at === undefined ? undefined : path.join(src, BLOBS_DIR, ...at.split('/').slice(2));
       if (at !== undefined && kept !== undefined && fs.existsSync(kept)) {
-        await fileToBlob(opts.driver, kept, at, digest);
+        await fileToBlob(driver, kept, at, digest);
         summary.restored++;
       } else if (inJournal.get(digest) !== undefined) summary.journaled++;
       else summary.missing.push(digest);

@@ -60,7 +60,7 @@ describe('backup and restore', () => {
   it('snapshots the database with its blob list and keys, and restores it onto a wiped root with its blobs', async () => {
     const digests = await seed();
     const dest = path.join(dir, 'backup');
-    const summary = await backup({ config, dest, withBlobs: true, driver, progress: silentProgress }, keyDir);
+    const summary = await backup({ config, dest, withBlobs: true, openDriver: async () => driver, progress: silentProgress }, keyDir);
     assert.equal(summary.blobs, 4);
     assert.equal(summary.journaled, 1);
     assert.equal(summary.keys, 1);
@@ -75,7 +75,7 @@ describe('backup and restore', () => {
     assert.ok(info.migrations.length > 0);
 
     fs.rmSync(root, { recursive: true });
-    const restored = await restore({ config, src: dest, driver, keyDir, progress: silentProgress });
+    const restored = await restore({ config, src: dest, openDriver: async () => driver, keyDir, progress: silentProgress });
     assert.equal(restored.previous, undefined);
     assert.deepEqual([restored.present, restored.restored, restored.missing.length], [0, 4, 0]);
     assert.equal(restored.ok, true);
@@ -89,9 +89,9 @@ describe('backup and restore', () => {
   it('keeps the database it replaces, and reports blobs storage lacks', async () => {
     const digests = await seed();
     const dest = path.join(dir, 'backup');
-    await backup({ config, dest, driver, progress: silentProgress }, keyDir);
+    await backup({ config, dest, openDriver: async () => driver, progress: silentProgress }, keyDir);
     fs.rmSync(path.join(root, 'blobs', 'sha256', digestOf('one').slice(7, 9)), { recursive: true });
-    const restored = await restore({ config, src: dest, driver, keyDir, progress: silentProgress });
+    const restored = await restore({ config, src: dest, openDriver: async () => driver, keyDir, progress: silentProgress });
     assert.match(restored.previous ?? '', /berth\.db\.before-restore-/);
     assert.ok(fs.existsSync(restored.previous ?? ''));
     assert.deepEqual(restored.missing, [digestOf('one')]);
@@ -102,7 +102,7 @@ describe('backup and restore', () => {
 
   it('refuses a DEST that is not empty, a file, inside the storage, or under a missing directory', async () => {
     await seed();
-    const refuse = (dest: string, why: RegExp) => assert.rejects(backup({ config, dest, driver, progress: silentProgress }, keyDir), (err: Error) => err instanceof BackupRefused && why.test(err.message));
+    const refuse = (dest: string, why: RegExp) => assert.rejects(backup({ config, dest, openDriver: async () => driver, progress: silentProgress }, keyDir), (err: Error) => err instanceof BackupRefused && why.test(err.message));
     fs.mkdirSync(path.join(dir, 'full'));
     fs.writeFileSync(path.join(dir, 'full', 'x'), 'x');
     await refuse(path.join(dir, 'full'), /is not empty/);
@@ -111,14 +111,14 @@ describe('backup and restore', () => {
     await refuse(path.join(root, 'backups'), /inside the storage/);
     await refuse(path.join(dir, 'no', 'such'), /does not exist/);
     fs.mkdirSync(path.join(dir, 'empty'));
-    assert.equal((await backup({ config, dest: path.join(dir, 'empty'), driver, progress: silentProgress }, keyDir)).blobs, 4, 'an empty directory will do');
+    assert.equal((await backup({ config, dest: path.join(dir, 'empty'), openDriver: async () => driver, progress: silentProgress }, keyDir)).blobs, 4, 'an empty directory will do');
   });
 
   it('refuses a SRC that is not a finished backup, a corrupt snapshot, a newer schema, and a database in use', async () => {
     await seed();
     const dest = path.join(dir, 'backup');
-    await backup({ config, dest, driver, progress: silentProgress }, keyDir);
-    const refuse = (src: string, why: RegExp) => assert.rejects(restore({ config, src, driver, keyDir, progress: silentProgress }), (err: Error) => err instanceof BackupRefused && why.test(err.message));
+    await backup({ config, dest, openDriver: async () => driver, progress: silentProgress }, keyDir);
+    const refuse = (src: string, why: RegExp) => assert.rejects(restore({ config, src, openDriver: async () => driver, keyDir, progress: silentProgress }), (err: Error) => err instanceof BackupRefused && why.test(err.message));
     await refuse(path.join(dir, 'nothing'), /does not exist/);
     await refuse(path.join(dest, 'berth.db'), /not a directory/);
     fs.mkdirSync(path.join(dir, 'half'));
@@ -149,6 +149,6 @@ describe('backup and restore', () => {
       await serving.close();
     }
     assert.equal(databaseInUse(config.meta.sqlite.path), false, 'free once closed');
-    assert.equal((await restore({ config, src: dest, driver, keyDir, progress: silentProgress })).ok, true);
+    assert.equal((await restore({ config, src: dest, openDriver: async () => driver, keyDir, progress: silentProgress })).ok, true);
   });
 });

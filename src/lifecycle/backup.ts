@@ -59,7 +59,8 @@ export interface BackupOptions {
   config: Config;
   dest: string;
   withBlobs?: boolean;
-  driver: StorageDriver;
+  /** The storage (opened only once the paths are checked, and only with --with-blobs). */
+  openDriver: () => Promise<StorageDriver>;
   progress: Progress;
 }
 
@@ -78,8 +79,8 @@ export function filesystemRoot(config: Config): string | undefined {
   return config.storage.driver === 'filesystem' ? path.resolve(config.storage.filesystem.rootdirectory) : undefined;
 }
 
-/** Make DEST (absent, or an empty directory), refusing anything else. */
-function prepareDest(config: Config, dest: string): string {
+/** Check DEST can take a backup (absent, or an empty directory, outside the storage); returns its full path. */
+function checkDest(config: Config, dest: string): string {
   const full = path.resolve(dest);
   const root = filesystemRoot(config);
   if (root !== undefined && inside(full, root)) throw new BackupRefused(`${full} is inside the storage it would back up (${root}): choose a directory outside it`);
@@ -90,7 +91,6 @@ function prepareDest(config: Config, dest: string): string {
     return full;
   }
   if (!fs.statSync(path.dirname(full), { throwIfNoEntry: false })?.isDirectory()) throw new BackupRefused(`${path.dirname(full)} does not exist`);
-  fs.mkdirSync(full, { mode: 0o700 });
   return full;
 }
 
@@ -137,8 +137,9 @@ function copyKeys(dest: string, keyDir: string | undefined): number {
 export async function backup(opts: BackupOptions, keyDir: string | undefined): Promise<BackupSummary> {
   const started = Date.now();
   const source = path.resolve(opts.config.meta.sqlite.path);
+  const dest = checkDest(opts.config, opts.dest);
   if (!fs.existsSync(source)) throw new BackupRefused(`${source} does not exist: there is no meta store to back up`);
-  const dest = prepareDest(opts.config, opts.dest);
+  if (!fs.existsSync(dest)) fs.mkdirSync(dest, { mode: 0o700 });
   const partial = path.join(dest, `${SNAPSHOT_FILE}.partial`);
   await snapshot(source, partial);
 
@@ -162,7 +163,8 @@ export async function backup(opts: BackupOptions, keyDir: string | undefined): P
   try {
     const totals = db.prepare('SELECT COUNT(*) AS n, COALESCE(SUM(size), 0) AS bytes FROM blobs').get() as { n: number; bytes: number };
     const list = fs.openSync(path.join(dest, BLOB_LIST_FILE), 'w', 0o600);
-    const phase = opts.withBlobs === true ? opts.progress.phase('blobs', totals.n, 'blobs') : undefined;
+    const driver = opts.withBlobs === true ? await opts.openDriver() : undefined;
+    const phase = driver === undefined ? undefined : opts.progress.phase('blobs', totals.n, 'blobs');
     const journaled = db.prepare('SELECT data FROM blob_journal WHERE digest = ?');
     try {
       for (const row of db.prepare('SELECT digest, size FROM blobs ORDER BY digest').iterate() as Iterable<{ digest: string; size: number }>) {
@@ -170,9 +172,9 @@ export async function backup(opts: BackupOptions, keyDir: string | undefined): P
         summary.blobs++;
         summary.bytes += row.size;
         const at = pathOfDigest(row.digest);
-        if (phase === undefined || at === undefined) continue;
+        if (driver === undefined || phase === undefined || at === undefined) continue;
         const to = path.join(dest, ...at.split('/'));
-        const how = await blobToFile(opts.driver, filesystemRoot(opts.config), at, row.digest, to);
+        const how = await blobToFile(driver, filesystemRoot(opts.config), at, row.digest, to);
         if (how === 'absent') {
           const kept = journaled.get(row.digest) as { data: Buffer } | undefined;
           if (kept === undefined) summary.missing.push(row.digest);
