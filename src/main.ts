@@ -24,6 +24,7 @@ import type { StorageDriver } from './storage/driver.ts';
 import { FilesystemDriver } from './storage/drivers/fs.ts';
 import { MemoryDriver } from './storage/drivers/memory.ts';
 import { startUploadPurger } from './registry/upload-purger.ts';
+import { contentGuards } from './registry/guards.ts';
 import { createCollector, startGcSchedule } from './registry/gc-schedule.ts';
 import { ReloadableNotifications } from './events/notifications.ts';
 import { eventsStatus } from './events/status.ts';
@@ -131,9 +132,12 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
       observer: metrics && { request: (...a) => metrics.mirrorRequest(...a), bytes: (...a) => metrics.mirrorBytesCounted(...a) },
       onManifestFetched: mirrorFillEmitter(notifications.sink),
     });
+  // immutable tags and quotas, from the config and the administrators' settings
+  const guards = contentGuards(config.access, backend, meta);
   const registry = new Registry({
     driver,
     meta,
+    guards: guards.all,
     ...(backend.uploadState !== undefined && { uploadState: backend.uploadState }),
     ...(backend.changes !== undefined && { changes: backend.changes }),
     deleteEnabled: config.storage.delete.enabled,
@@ -208,6 +212,8 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
       access,
       search,
       storageUsage: backend.usage,
+      immutable: guards.immutable,
+      quotas: guards.quotas,
       gc: { collector, store: backend.gc, config: gcConfig },
       ...(ui !== undefined && !('missing' in ui) && { ui }),
       eventsStatus: (failedOnly) => eventsStatus(notifications.queue, { failedOnly }),

@@ -67,7 +67,7 @@ export const repo = withSubcommands(USAGE, {
 
 /** Delete a repository through a Registry over the server's storage and database, its events queued as `berth-cli`'s. */
 async function deleteRepository(config: Config, name: string, io: CliIO): Promise<number> {
-  const [{ openBackend }, { createDriver }, { Registry }, { queueSink }, { emittingDecorator }, { asSystem, SYSTEM_ACTORS }, { pino }] = await Promise.all([
+  const [{ openBackend }, { createDriver }, { Registry }, { queueSink }, { emittingDecorator }, { asSystem, SYSTEM_ACTORS }, { pino }, { contentGuards }] = await Promise.all([
     import('../meta/open-backend.ts'),
     import('../main.ts'),
     import('../registry/registry.ts'),
@@ -75,6 +75,7 @@ async function deleteRepository(config: Config, name: string, io: CliIO): Promis
     import('../events/emitting-stores.ts'),
     import('../events/context.ts'),
     import('pino'),
+    import('../registry/guards.ts'),
   ]);
   const log = pino({ level: 'warn' }, { write: (line: string) => io.stderr.write(line) });
   const backend = await openBackend(config);
@@ -84,6 +85,7 @@ async function deleteRepository(config: Config, name: string, io: CliIO): Promis
     const registry = new Registry({
       driver: await createDriver(config),
       meta: backend.meta,
+      guards: contentGuards(config.access, backend, backend.meta).all,
       deleteEnabled: config.storage.delete.enabled,
       readOnly: config.storage.maintenance.readonly.enabled,
       log,

@@ -65,6 +65,10 @@ const REQUIREMENTS: Record<RouteName, Requirement> = {
   // Who is signed in (optional); signing in and out read the credentials and cookie themselves.
   'api-session': { GET: 'optional', POST: 'none', DELETE: 'none' },
   'api-admin-storage': 'admin',
+  'api-admin-immutable': 'admin',
+  'api-admin-quotas': 'admin',
+  // members read their namespace's usage (the handler checks), administrators set limits
+  'api-namespace-quota': { GET: 'account', PUT: 'admin', DELETE: 'admin' },
   'api-admin-gc': 'admin',
 };
 

@@ -5,6 +5,8 @@ import type { GarbageCollector } from '../registry/gc.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Registry } from '../registry/registry.ts';
+import type { ImmutableTags } from '../registry/immutable.ts';
+import type { Quotas } from '../registry/quota.ts';
 import type { ServedAs } from './routes.ts';
 import type { RequestObserver } from './request-done.ts';
 import type { AccessControl } from '../auth/access-control.ts';
@@ -76,6 +78,10 @@ export interface App {
   search?: Discovery;
   /** Storage by namespace and its samples (GET /api/v1/admin/storage); absent, that route answers 404. */
   storageUsage?: StorageUsageStore;
+  /** Immutable tag rules (/api/v1/admin/immutable); absent, that route answers 404. */
+  immutable?: ImmutableTags;
+  /** Namespace quotas (/api/v1/namespaces/{ns}/quota); absent, those routes answer 404. */
+  quotas?: Quotas;
   /** Garbage collection (GET/POST /api/v1/admin/gc); absent, those routes answer 404. */
   gc?: { collector: GarbageCollector; store: GcStore; config: GcConfig };
 }

@@ -43,6 +43,10 @@ export const ROUTES = [
   // Browser sessions (handlers/api-session.ts) and administration (handlers/api-admin.ts).
   { name: 'api-session', pattern: /^\/api\/v1\/session$/, methods: ['GET', 'POST', 'DELETE'] },
   { name: 'api-admin-storage', pattern: /^\/api\/v1\/admin\/storage$/, methods: ['GET'] },
+  // Immutable tags and quotas (handlers/api-immutable.ts, api-quotas.ts).
+  { name: 'api-admin-immutable', pattern: /^\/api\/v1\/admin\/immutable$/, methods: ['GET', 'PUT', 'DELETE'] },
+  { name: 'api-admin-quotas', pattern: /^\/api\/v1\/admin\/quotas$/, methods: ['GET'] },
+  { name: 'api-namespace-quota', pattern: /^\/api\/v1\/namespaces\/(?<namespace>[^/]+)\/quota$/, methods: ['GET', 'PUT', 'DELETE'] },
   { name: 'api-admin-gc', pattern: /^\/api\/v1\/admin\/gc$/, methods: ['GET', 'POST'] },
 ] as const;
 
@@ -121,5 +125,8 @@ export const paths = {
   apiRepositoryManifest: (name: string, reference: string) => `/api/v1/repositories/${name}/_manifests/${reference}`,
   apiSession: () => '/api/v1/session',
   apiAdminStorage: () => '/api/v1/admin/storage',
+  apiAdminImmutable: () => '/api/v1/admin/immutable',
+  apiAdminQuotas: () => '/api/v1/admin/quotas',
+  apiNamespaceQuota: (namespace: string) => `/api/v1/namespaces/${encodeURIComponent(namespace)}/quota`,
   apiAdminGc: () => '/api/v1/admin/gc',
 };

@@ -60,6 +60,27 @@ export function runStorageUsageConformance(name: string, make: () => Promise<Sto
       }
     });
 
+    it('namespaceUsage: one namespace as usage() counts it, and whether it links a blob', async () => {
+      await f.meta.linkBlob('alice/a', { digest: d('1'), size: 100 });
+      await f.meta.linkBlob('alice/b/c', { digest: d('1'), size: 100 });
+      await f.meta.linkBlob('alice/b/c', { digest: d('2'), size: 20 });
+      await f.meta.linkBlob('alice0/x', { digest: d('3'), size: 5 });
+      await f.meta.linkBlob('alice-x/y', { digest: d('4'), size: 6 });
+      await f.meta.linkBlob('ubuntu', { digest: d('5'), size: 7 });
+      await f.meta.linkBlob('library/debian', { digest: d('6'), size: 3 });
+      const usage = await f.usage.usage();
+      for (const ns of ['alice', 'alice0', 'alice-x', 'library', 'nobody', 'alic']) {
+        const expected = usage.namespaces.find((n) => n.namespace === ns)?.bytes ?? 0;
+        assert.equal((await f.usage.namespaceUsage(ns)).bytes, expected, ns);
+      }
+      assert.deepEqual(await f.usage.namespaceUsage('alice', d('2')), { bytes: 120, links: true });
+      assert.deepEqual(await f.usage.namespaceUsage('alice', d('3')), { bytes: 120, links: false }, "alice0's blob is not alice's");
+      assert.deepEqual(await f.usage.namespaceUsage('library', d('5')), { bytes: 10, links: true });
+      assert.deepEqual(await f.usage.namespaceUsage('alice', undefined), { bytes: 120, links: false });
+      await f.meta.unlinkBlob('alice/b/c', d('2'));
+      assert.deepEqual(await f.usage.namespaceUsage('alice', d('2')), { bytes: 100, links: false });
+    });
+
     it('stops counting a blob once it is unlinked everywhere', async () => {
       await f.meta.linkBlob('alice/a', { digest: d('1'), size: 100 });
       await f.meta.linkBlob('bob/b', { digest: d('1'), size: 100 });

@@ -15,6 +15,15 @@ export function usageNamespaceOf(name: string): string {
   return namespaceOf(name) || OFFICIAL_NAMESPACE;
 }
 
+/**
+ * The bounds of a namespace's repository names for a range over the name index: a name is in
+ * namespace `ns` when lo <= name < hi ('0' follows '/'), or, for the official namespace, when it
+ * has one component.
+ */
+export function namespaceRange(namespace: string): { lo: string; hi: string; official: boolean } {
+  return { lo: `${namespace}/`, hi: `${namespace}0`, official: namespace === OFFICIAL_NAMESPACE };
+}
+
 export interface NamespaceUsage {
   namespace: string;
   /** Sum of the sizes of the distinct blobs linked to the namespace's repositories. */
@@ -41,6 +50,12 @@ export interface StorageSample {
 export interface StorageUsageStore {
   /** Usage now, computed from the meta store's tables in one query per figure. */
   usage(): Promise<StorageUsage>;
+  /**
+   * One namespace's bytes now, counted as usage() counts them but reading only that namespace's
+   * links (quotas, registry/quota.ts); with `digest`, whether the namespace already links that
+   * blob, so that linking it again would add nothing.
+   */
+  namespaceUsage(namespace: string, digest?: string): Promise<{ bytes: number; links: boolean }>;
   /** Record a sample (a second one at the same time replaces it). */
   recordSample(sample: StorageSample): Promise<void>;
   /** Samples taken at or after `since`, oldest first. */

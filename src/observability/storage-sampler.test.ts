@@ -13,6 +13,9 @@ class FakeUsage implements StorageUsageStore {
     if (this.fail) throw new Error('disk on fire');
     return this.current;
   }
+  async namespaceUsage(namespace: string): Promise<{ bytes: number; links: boolean }> {
+    return { bytes: this.current.namespaces.find((n) => n.namespace === namespace)?.bytes ?? 0, links: false };
+  }
   async recordSample(sample: StorageSample): Promise<void> {
     this.recorded.push(sample);
   }

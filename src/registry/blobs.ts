@@ -127,6 +127,7 @@ export class BlobService implements BlobStore {
     const blob = from === undefined ? await this.meta.findLinkedBlob(digest) : await this.meta.getRepositoryBlob(from, digest);
     if (blob === undefined) return undefined;
     if (!(await this.bytesPresent(digest))) return undefined;
+    await this.policy.checkBlobLink(repo, blob);
     // linked only if still recorded: garbage collection may have marked it since the lookup
     return this.meta.linkExisting(repo, digest);
   }

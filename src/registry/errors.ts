@@ -104,6 +104,16 @@ export class PaginationInvalidError extends RegistryError {
   readonly code = 'BERTH_PAGINATION_INVALID';
 }
 
+/** A push would move, or a delete remove, a tag an immutability rule holds (registry/immutable.ts). */
+export class TagImmutableError extends RegistryError {
+  readonly code = 'BERTH_TAG_IMMUTABLE';
+}
+
+/** A push would take a namespace past its quota (registry/quota.ts); detail holds used and limit in bytes. */
+export class QuotaExceededError extends RegistryError {
+  readonly code = 'BERTH_QUOTA_EXCEEDED';
+}
+
 /** The operation is switched off by configuration (deletes disabled, read-only mode). */
 export class UnsupportedError extends RegistryError {
   readonly code = 'BERTH_UNSUPPORTED';

@@ -137,6 +137,7 @@ export class ManifestService implements ManifestStore {
     for (const child of parsed.children) {
       if ((await this.meta.getManifest(repo, child.digest)) === undefined) throw new ManifestBlobUnknownError(child.digest, 'manifest');
     }
+    await this.policy.checkManifestPut(repo, { digest, size: content.length }, ref.kind === 'tag' ? ref.tag : undefined);
     try {
       await this.store(repo, digest, content, parsed, ref.kind === 'tag' ? ref.tag : undefined, true);
     } catch (err) {
@@ -234,6 +235,7 @@ export class ManifestService implements ManifestStore {
   async delete(repo: string, reference: string, opts: ManifestDeleteOptions = {}): Promise<void> {
     this.policy.assertDeletable();
     const ref = parseReference(reference);
+    await this.policy.checkManifestDelete(repo, ref);
     const gone = ref.kind === 'tag' ? await this.meta.deleteTag(repo, ref.tag) : await this.meta.deleteManifest(repo, ref.digest, opts.collectable);
     // Deleting a manifest deletes the tags pointing at it: forget every resolved reference.
     if (ref.kind === 'tag') this.records.delete(repo, ref.tag);

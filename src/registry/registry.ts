@@ -104,6 +104,8 @@ export class Registry {
     this.policy.assertDeletable();
     const digests = await this.meta.listManifests(repo);
     if (digests.length === 0) throw new NameUnknownError(repo);
+    // Refused before anything goes when a guard holds one of them (a tag an immutability rule covers).
+    for (const digest of digests) await this.policy.checkManifestDelete(repo, { kind: 'digest', digest });
     for (const digest of digests) {
       try {
         await this.manifests.delete(repo, digest);

@@ -115,6 +115,7 @@ export class UploadService {
       if (final !== undefined && (await this.isSmallWhole(id, final))) return this.finishSmall(repo, id, digest, final.body);
       const size = final === undefined ? await this.flushed(id) : await this.write(held, id, final.body, final.range, {}, false);
       await this.verify(id, digest, await this.computedDigest(held, id, parsed.algorithm, size));
+      await this.admit(repo, id, { digest, size });
       const target = blobDataPath(parsed.algorithm, parsed.hex);
       const data = uploadDataPath(id);
       // Always put the verified bytes in place, even over an existing file: what is there may be
@@ -148,9 +149,20 @@ export class UploadService {
     if (data === undefined) throw new SizeInvalidError('body larger than its Content-Length');
     await this.verify(id, digest, digestOf(data, parseDigest(digest).algorithm));
     const blob = { digest, size: data.length };
+    await this.admit(repo, id, blob);
     await this.journal.commit(repo, blob, data, id);
     await this.hashes.forget(id);
     return blob;
+  }
+
+  /** The policy's word before a verified blob is linked (a quota): refused, the session is discarded. */
+  private async admit(repo: string, id: string, blob: BlobRecord): Promise<void> {
+    try {
+      await this.policy.checkBlobLink(repo, blob);
+    } catch (err) {
+      await this.discard(id);
+      throw err;
+    }
   }
 
   /** Discard the session and throw when the content's digest is not the one the client named. */

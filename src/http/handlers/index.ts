@@ -26,6 +26,8 @@ import {
 import { getRepository, patchRepository } from './api-repositories.ts';
 import { deleteRepository, deleteTag, getManifestDetail, listTagDetails } from './api-content.ts';
 import { getStorage } from './api-admin.ts';
+import { deleteImmutableRule, listImmutableRules, putImmutableRule } from './api-immutable.ts';
+import { deleteQuota, getQuota, listQuotas, putQuota } from './api-quotas.ts';
 import { getGc, postGc } from './api-gc.ts';
 import { deleteSession, getSession, postSession } from './api-session.ts';
 import { getApiSearch, getV1Ping, getV1Search } from './search.ts';
@@ -62,6 +64,9 @@ export const HANDLERS: Record<RouteName, Partial<Record<Method, Handler>>> = {
   'api-repository-manifest': { GET: getManifestDetail },
   'api-session': { GET: getSession, POST: postSession, DELETE: deleteSession },
   'api-admin-storage': { GET: getStorage },
+  'api-admin-immutable': { GET: listImmutableRules, PUT: putImmutableRule, DELETE: deleteImmutableRule },
+  'api-admin-quotas': { GET: listQuotas },
+  'api-namespace-quota': { GET: getQuota, PUT: putQuota, DELETE: deleteQuota },
   'api-admin-gc': { GET: getGc, POST: postGc },
   'v1-ping': { GET: getV1Ping, HEAD: getV1Ping },
   'v1-search': { GET: getV1Search },

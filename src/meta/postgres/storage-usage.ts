@@ -6,7 +6,7 @@
  * (schema/usage.ts), one row per namespace and one with namespace '' for the total; a sample
  * replaces one taken at the same time even when two nodes record it at once.
  */
-import { OFFICIAL_NAMESPACE, type NamespaceUsage, type StorageSample, type StorageUsage, type StorageUsageStore } from '../storage-usage.ts';
+import { namespaceRange, OFFICIAL_NAMESPACE, type NamespaceUsage, type StorageSample, type StorageUsage, type StorageUsageStore } from '../storage-usage.ts';
 import type { PgDatabase } from './database.ts';
 
 /** usageNamespaceOf(r.name) in SQL: the first component, 'library' for a one-component name. */
@@ -39,7 +39,14 @@ ORDER BY bytes.bytes DESC, bytes.namespace`;
  */
 const LOCK_SAMPLES = 'LOCK TABLE storage_samples IN SHARE ROW EXCLUSIVE MODE';
 
+/** A repository r of the namespace namespaceRange gives ($1 <= name < $2, or one component when $3). */
+const IN_NAMESPACE = "((r.name >= $1 AND r.name < $2) OR ($3 AND strpos(r.name, '/') = 0))";
+
 const SQL = {
+  namespaceBytes: `SELECT COALESCE(SUM(b.size), 0)::bigint AS bytes FROM blobs b WHERE b.digest IN
+    (SELECT rb.digest FROM repositories r JOIN repository_blobs rb ON rb.repository_id = r.id WHERE ${IN_NAMESPACE})`,
+  namespaceLinks: `SELECT 1 AS one FROM repository_blobs rb JOIN repositories r ON r.id = rb.repository_id
+    WHERE rb.digest = $4 AND ${IN_NAMESPACE} LIMIT 1`,
   clear: 'DELETE FROM storage_samples WHERE at = $1',
   insert: `INSERT INTO storage_samples (at, namespace, bytes)
     SELECT $1, s.namespace, s.bytes FROM unnest($2::text[], $3::bigint[]) AS s(namespace, bytes)`,
@@ -57,6 +64,15 @@ export class PgStorageUsage implements StorageUsageStore {
       this.pending = undefined;
     });
     return this.pending;
+  }
+
+  async namespaceUsage(namespace: string, digest?: string): Promise<{ bytes: number; links: boolean }> {
+    const { lo, hi, official } = namespaceRange(namespace);
+    const [bytes, links] = await Promise.all([
+      this.db.one<{ bytes: number | string }>(SQL.namespaceBytes, [lo, hi, official]),
+      digest === undefined ? undefined : this.db.one(SQL.namespaceLinks, [lo, hi, official, digest]),
+    ]);
+    return { bytes: Number(bytes?.bytes ?? 0), links: links !== undefined };
   }
 
   private compute(): Promise<StorageUsage> {

@@ -10,7 +10,7 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
-import { OFFICIAL_NAMESPACE, type NamespaceUsage, type StorageSample, type StorageUsage, type StorageUsageStore } from '../storage-usage.ts';
+import { namespaceRange, OFFICIAL_NAMESPACE, type NamespaceUsage, type StorageSample, type StorageUsage, type StorageUsageStore } from '../storage-usage.ts';
 
 /** usageNamespaceOf(r.name) in SQL: the first component, 'library' for a one-component name. */
 const NAMESPACE = `CASE WHEN instr(r.name, '/') > 0 THEN substr(r.name, 1, instr(r.name, '/') - 1) ELSE '${OFFICIAL_NAMESPACE}' END`;
@@ -36,8 +36,18 @@ repos AS (
 SELECT bytes.namespace, bytes.bytes, repos.repositories FROM bytes JOIN repos ON repos.namespace = bytes.namespace
 ORDER BY bytes.bytes DESC, bytes.namespace`;
 
+/** A repository r of the namespace namespaceRange gives (an index range, plus one-component names for 'library'). */
+const IN_NAMESPACE = "((r.name >= @lo AND r.name < @hi) OR (@official = 1 AND instr(r.name, '/') = 0))";
+
 function prepare(db: Database.Database) {
   return {
+    namespaceBytes: db.prepare<[{ lo: string; hi: string; official: number }], { bytes: number }>(
+      `SELECT COALESCE(SUM(b.size), 0) AS bytes FROM blobs b WHERE b.digest IN
+       (SELECT rb.digest FROM repositories r JOIN repository_blobs rb ON rb.repository_id = r.id WHERE ${IN_NAMESPACE})`,
+    ),
+    namespaceLinks: db.prepare<[{ lo: string; hi: string; official: number; digest: string }], { one: number }>(
+      `SELECT 1 AS one FROM repository_blobs rb JOIN repositories r ON r.id = rb.repository_id WHERE rb.digest = @digest AND ${IN_NAMESPACE} LIMIT 1`,
+    ),
     total: db.prepare<[], { blobs: number; bytes: number }>(TOTAL_SQL),
     namespaces: db.prepare<[], NamespaceUsage>(NAMESPACES_SQL),
     insert: db.prepare<[number, string, number]>('INSERT INTO storage_samples (at, namespace, bytes) VALUES (?, ?, ?)'),
@@ -99,6 +109,15 @@ export class SqliteStorageUsage implements StorageUsageStore {
       this.pending = undefined;
     });
     return this.pending;
+  }
+
+  async namespaceUsage(namespace: string, digest?: string): Promise<{ bytes: number; links: boolean }> {
+    const { lo, hi, official } = namespaceRange(namespace);
+    const range = { lo, hi, official: official ? 1 : 0 };
+    return this.db.transaction(() => ({
+      bytes: this.st.namespaceBytes.get(range)?.bytes ?? 0,
+      links: digest !== undefined && this.st.namespaceLinks.get({ ...range, digest }) !== undefined,
+    }))();
   }
 
   private async compute(): Promise<StorageUsage> {
