@@ -40,8 +40,8 @@ export function emptyRecordCounts(): RecordCounts {
   return { repositories: zero(), tags: zero(), manifests: zero(), layerLinks: zero() };
 }
 
-/** A manifest read from berth's storage (or, in a dry run, the source), checked and parsed; or why not. */
-export type ReadManifest = { content: Buffer; parsed: ParsedManifest } | { reason: string };
+/** A manifest read from berth's storage (or, in a dry run, the source), checked and parsed (its bytes not kept); or why not. */
+export type ReadManifest = { size: number; parsed: ParsedManifest } | { reason: string };
 
 /** The schemaVersion a JSON document declares, if it is one (schema1 manifests carry no mediaType). */
 function schemaVersionOf(content: Buffer): unknown {
@@ -72,7 +72,7 @@ export async function readManifest(driver: StorageDriver, source: Registry2Root,
   if (content === undefined) return { reason: 'its bytes are missing' };
   if (digestOf(content) !== digest) return { reason: 'its bytes do not match its digest' };
   try {
-    return { content, parsed: parseManifest(content, undefined) };
+    return { size: content.length, parsed: parseManifest(content, undefined) };
   } catch (err) {
     if (schemaVersionOf(content) === 1) {
       return { reason: 'a Docker schema1 manifest, which berth does not serve: push it again as schema2 (skopeo copy --format v2s2)' };
@@ -146,8 +146,7 @@ export async function importRepository(ctx: RepositoryImport): Promise<boolean> 
     progress = false;
     const waiting: typeof pending = [];
     for (const revision of pending) {
-      const read = ctx.manifests.get(revision.digest) as { content: Buffer; parsed: ParsedManifest };
-      const { parsed, content } = read;
+      const { parsed, size } = ctx.manifests.get(revision.digest) as { size: number; parsed: ParsedManifest };
       if (parsed.children.some((c) => !records.has(c.digest))) {
         waiting.push(revision);
         continue;
@@ -163,7 +162,7 @@ export async function importRepository(ctx: RepositoryImport): Promise<boolean> 
       const record: NewManifest = {
         digest: revision.digest,
         mediaType: parsed.mediaType,
-        size: content.length,
+        size,
         artifactType: parsed.artifactType,
         subject: parsed.subject?.digest ?? null,
         annotations: parsed.annotations,
