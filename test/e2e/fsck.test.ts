@@ -1,6 +1,6 @@
 /**
  * `berth fsck` through the real command line (bin/berth.js) on the root of a berth that pushed
- * images: clean while it serves (exit 0); then, berth stopped, a corrupt layer, a deleted config,
+ * images: clean while it serves, and while a loop pushes more (exit 0); then, berth stopped, a corrupt layer, a deleted config,
  * an orphan file, a journal entry left torn by a crash (its file lost) and one whose copy is bad:
  * fsck finds each (exit 1) and changes nothing; --repair fixes what it can and names what it
  * cannot (exit 1); the registry then serves the blob the journal restored. Usage errors and a
@@ -46,6 +46,28 @@ describe('berth fsck', () => {
     assert.match(res.stdout, /^9 blobs \(\d+ bytes\) recorded, 9 files in storage/m);
     assert.match(res.stdout, /clean: no problem found/);
     assert.match(res.stderr, /verify: .*\n(.*\n)*verify: done/, 'plain progress lines off a terminal');
+  });
+
+  it('takes no push in flight for a problem: clean while a loop pushes', async () => {
+    const client = new Client(server?.url ?? '');
+    let stop = false;
+    let pushes = 0;
+    const loop = (async () => {
+      while (!stop) {
+        pushes++;
+        await client.pushImage('team/busy', `t${pushes}`, { layer: `busy ${pushes} ${pushes % 2 === 0 ? 'z'.repeat(300_000) : ''}` });
+      }
+    })();
+    try {
+      for (let i = 0; i < 3; i++) {
+        const res = await berth(['fsck']);
+        assert.equal(res.code, 0, res.stdout + res.stderr);
+      }
+    } finally {
+      stop = true;
+      await loop;
+    }
+    assert.ok(pushes > 3, `pushes during the checks: ${pushes}`);
   });
 
   it('finds a corrupt blob, a missing one, an orphan and torn journal entries, and repairs what it can', async () => {
