@@ -16,6 +16,7 @@ import type { UploadStateStore } from './upload-state.ts';
 import type { SearchIndex } from '../search/model.ts';
 import type { SettingsStore } from './settings.ts';
 import type { StorageUsageStore } from './storage-usage.ts';
+import type { TagActivityStore } from './tag-activity.ts';
 import type { MetaStore } from './store.ts';
 
 export interface Backend {
@@ -37,6 +38,8 @@ export interface Backend {
   gc: GcStore;
   /** Administrators' edits that override the config's defaults (immutable tags, quotas). */
   settings: SettingsStore;
+  /** Each tag's last pull, and what retention reads of tags and untagged manifests (src/retention). */
+  tagActivity: TagActivityStore;
   /**
    * Where chunked uploads keep their hash state between requests when several nodes serve them
    * (PostgreSQL); undefined for SQLite: one process keeps it in memory, and hashes faster.

@@ -65,7 +65,7 @@ describe('PullCounter', () => {
     counter.used('a/b', 'sha256:1');
     counter.record('c/d');
     await counter.flush();
-    assert.deepEqual(batches, [], 'the failed write is kept');
+    assert.equal(batches.length, 0, 'the failed write is kept');
     clock = 3000;
     counter.used('a/b', 'sha256:1');
     fail = false;

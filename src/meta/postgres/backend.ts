@@ -19,6 +19,7 @@ import { PgSearchIndex } from './search-index.ts';
 import { PgSettingsStore } from './settings.ts';
 import { PgSigningKeys } from './signing-keys.ts';
 import { PgStorageUsage } from './storage-usage.ts';
+import { PgTagActivity } from './tag-activity.ts';
 import { PgUploadStateStore } from './upload-state.ts';
 
 export interface PgBackend extends Backend {
@@ -50,6 +51,7 @@ export async function postgresBackend(db: PgDatabase, now?: () => number): Promi
     inventory: new PgBlobInventory(db),
     gc: new PgGcStore(db),
     settings: new PgSettingsStore(db, now),
+    tagActivity: new PgTagActivity(db),
     keys: new PgSigningKeys(db),
     uploadState: new PgUploadStateStore(db),
     changes: new PgMetaChanges(db),

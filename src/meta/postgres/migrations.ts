@@ -35,6 +35,8 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   { version: 9, name: 'login failure counts', sql: LOGIN_FAILURES_SCHEMA },
   { version: 10, name: 'garbage collection queues', sql: GC_SCHEMA },
   { version: 11, name: 'settings overriding the config', sql: SETTINGS_SCHEMA },
+  // When each tag was last pulled (meta/tag-activity.ts); NULL until its first pull after the upgrade.
+  { version: 12, name: 'last pull of each tag', sql: 'ALTER TABLE tags ADD COLUMN pulled_at BIGINT' },
 ];
 
 /** pg_advisory_lock's key for migrations: "berth" in ASCII, so it names berth in pg_locks. */

@@ -13,6 +13,7 @@ import { SqliteSearchIndex } from './search-index.ts';
 import { SqliteSettingsStore } from './settings.ts';
 import { SqliteMetaStore } from './sqlite-store.ts';
 import { SqliteStorageUsage } from './storage-usage.ts';
+import { SqliteTagActivity } from './tag-activity.ts';
 
 export interface SqliteBackendConfig {
   /** The database file (`meta.sqlite.path`), or ':memory:'. */
@@ -36,6 +37,7 @@ export function openSqliteBackend({ path, now, readOnly }: SqliteBackendConfig):
     inventory: new SqliteBlobInventory(db),
     gc: new SqliteGcStore(db),
     settings: new SqliteSettingsStore(db, now),
+    tagActivity: new SqliteTagActivity(db),
     close: () => meta.close(),
   };
 }

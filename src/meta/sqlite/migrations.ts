@@ -258,4 +258,13 @@ CREATE TABLE settings (
 );
 `,
   },
+  {
+    version: 14,
+    name: 'last pull of each tag',
+    // When each tag was last pulled, by tag or by digest (meta/tag-activity.ts), for retention's
+    // delete.notpulledfor; NULL until the first pull after the upgrade (such a tag counts from its push).
+    sql: `
+ALTER TABLE tags ADD COLUMN pulled_at BIGINT;
+`,
+  },
 ];

@@ -7,18 +7,18 @@ import { isDigestReference, type TagActivity, type TagActivityStore, type TagPul
 import { tagActivitySql, toTagActivity, toUntagged, type TagActivityRow, type UntaggedRow } from '../rows/tag-activity.ts';
 
 const SQL = tagActivitySql(() => '?');
-const STAMP = `UPDATE tags SET pulled_at = ?3
-  WHERE repository_id = (SELECT id FROM repositories WHERE name = ?1) AND name = ?2 AND (pulled_at IS NULL OR pulled_at < ?3)`;
-const STAMP_DIGEST = `UPDATE tags SET pulled_at = ?3
-  WHERE repository_id = (SELECT id FROM repositories WHERE name = ?1) AND manifest_digest = ?2 AND (pulled_at IS NULL OR pulled_at < ?3)`;
+const STAMP = `UPDATE tags SET pulled_at = @at
+  WHERE repository_id = (SELECT id FROM repositories WHERE name = @repository) AND name = @reference AND (pulled_at IS NULL OR pulled_at < @at)`;
+const STAMP_DIGEST = `UPDATE tags SET pulled_at = @at
+  WHERE repository_id = (SELECT id FROM repositories WHERE name = @repository) AND manifest_digest = @reference AND (pulled_at IS NULL OR pulled_at < @at)`;
 
 export class SqliteTagActivity implements TagActivityStore {
   private readonly st;
 
   constructor(private readonly db: Database.Database) {
     this.st = {
-      stamp: db.prepare<[string, string, number]>(STAMP),
-      stampDigest: db.prepare<[string, string, number]>(STAMP_DIGEST),
+      stamp: db.prepare<[TagPull]>(STAMP),
+      stampDigest: db.prepare<[TagPull]>(STAMP_DIGEST),
       activity: db.prepare<[string], TagActivityRow>(SQL.activity),
       untagged: db.prepare<[string, number], UntaggedRow>(SQL.untagged),
     };
@@ -27,7 +27,7 @@ export class SqliteTagActivity implements TagActivityStore {
   async recordPulls(pulls: readonly TagPull[]): Promise<void> {
     if (pulls.length === 0) return;
     this.db.transaction(() => {
-      for (const p of pulls) (isDigestReference(p.reference) ? this.st.stampDigest : this.st.stamp).run(p.repository, p.reference, p.at);
+      for (const { repository, reference, at } of pulls) (isDigestReference(reference) ? this.st.stampDigest : this.st.stamp).run({ repository, reference, at });
     })();
   }
 
