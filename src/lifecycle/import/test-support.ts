@@ -1,5 +1,4 @@
 /** For the import's tests: registry:2 trees written by hand, as distribution's filesystem driver lays them out. */
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,13 +6,14 @@ import { configSchema, type Config } from '../../config/schema.ts';
 import { openSqliteBackend } from '../../meta/sqlite/backend.ts';
 import type { Backend } from '../../meta/backend.ts';
 import { silentProgress } from '../../migrate/progress.ts';
+import { digestOf } from '../../registry/digest.ts';
+import { OCI_INDEX, OCI_MANIFEST } from '../../registry/media-types.ts';
 import { importRegistry, type ImportOptions, type ImportSummary } from './import.ts';
 
-export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
-export const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
+export { OCI_INDEX, OCI_MANIFEST };
 
 export function sha256(bytes: Buffer | string): string {
-  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+  return digestOf(Buffer.from(bytes));
 }
 
 export interface Descriptor {
