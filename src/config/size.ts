@@ -35,11 +35,15 @@ export function parseSize(text: string | number): number {
   return bytes;
 }
 
-/** Bytes as the largest binary unit that writes them whole (`10GiB`), else in bytes. */
+/** Bytes for people: `973 B`, `1.5 KiB`, `10 GiB` (one decimal, none when whole). */
 export function formatSize(bytes: number): string {
-  for (const unit of ['PiB', 'TiB', 'GiB', 'MiB', 'KiB'] as const) {
-    const size = UNITS[unit.toLowerCase()] as number;
-    if (bytes >= size && bytes % size === 0) return `${bytes / size}${unit}`;
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
   }
-  return String(bytes);
+  const shown = unit === 0 ? String(value) : (Math.floor(value * 10) / 10).toFixed(1).replace(/\.0$/, '');
+  return `${shown} ${units[unit]}`;
 }

@@ -87,7 +87,7 @@ export class Quotas implements ContentGuard {
     const { bytes: used, links } = await this.usage.namespaceUsage(namespace, blob.digest);
     if (links || used + blob.size <= limit) return;
     throw new QuotaExceededError(
-      `namespace ${namespace} is over its quota: it holds ${used} bytes (${formatSize(used)}) of ${limit} (${formatSize(limit)}), and this ${kind} adds ${blob.size}`,
+      `namespace ${namespace} is over its quota: it holds ${formatSize(used)} of ${formatSize(limit)} (${used} of ${limit} bytes), and this ${kind} adds ${blob.size}`,
       { namespace, used, limit, size: blob.size },
     );
   }
