@@ -19,6 +19,7 @@ const AccountPage = lazyPage(() => import('./pages/Account.tsx'));
 const OrgsPage = lazyPage(() => import('./pages/Orgs.tsx'));
 const OrgPage = lazyPage(() => import('./pages/Org.tsx'));
 const AdminPage = lazyPage(() => import('./pages/Admin.tsx'));
+const AdminGcPage = lazyPage(() => import('./pages/AdminGc.tsx'));
 
 // Repository names hold slashes: /r/alice/web, /r/alice/web/settings, /r/alice/web/tag/1.0.
 const REPO_SETTINGS = /^\/r\/(?<name>[^?#]+?)\/settings\/?$/;
@@ -41,6 +42,7 @@ function Routes() {
       <Route path="/orgs" component={OrgsPage} />
       <Route path="/orgs/:org" component={OrgPage} />
       <Route path="/admin" component={AdminPage} />
+      <Route path="/admin/gc" component={AdminGcPage} />
       <Route component={NotFoundPage} />
     </Switch>
   );

@@ -1,8 +1,11 @@
 /** /admin : users, storage, the mirror and notifications, for administrators. */
+import { AdminsOnly } from '../admin/AdminsOnly.tsx';
 import { Mirror } from '../admin/Mirror.tsx';
 import { Notifications } from '../admin/Notifications.tsx';
 import { Storage } from '../admin/Storage.tsx';
 import { Users } from '../admin/Users.tsx';
+import { ImmutableAdmin } from '../quota/ImmutableAdmin.tsx';
+import { QuotasAdmin } from '../quota/QuotasAdmin.tsx';
 import { Link } from '../components/Link.tsx';
 import { Loading } from '../components/Loading.tsx';
 import { PageHeading } from '../components/PageHeading.tsx';
@@ -15,16 +18,7 @@ export default function AdminPage() {
     return (
       <div class="page">
         <PageHeading>Administration</PageHeading>
-        <p class="notice">
-          Administrators only.{' '}
-          {user === null ? (
-            <>
-              <Link href="/signin?next=%2Fadmin">Sign in</Link> as an administrator to see this page.
-            </>
-          ) : (
-            `You are signed in as ${user.name}, who is not an administrator.`
-          )}
-        </p>
+        <AdminsOnly user={user} next="/admin" />
       </div>
     );
   }
@@ -34,11 +28,16 @@ export default function AdminPage() {
       <nav class="tabs" aria-label="Sections">
         <a href="#users-title">Users</a>
         <a href="#storage-title">Storage</a>
+        <a href="#quotas-title">Quotas</a>
+        <a href="#immutable-title">Immutable tags</a>
         <a href="#mirror-title">Mirror</a>
         <a href="#notifications-title">Notifications</a>
+        <Link href="/admin/gc">Garbage collection</Link>
       </nav>
       <Users />
       <Storage />
+      <QuotasAdmin />
+      <ImmutableAdmin />
       <Mirror />
       <Notifications />
     </div>
