@@ -11,13 +11,14 @@ import { useAsync } from '../hooks/useAsync.ts';
 import { registryHost } from '../lib/base.ts';
 import { plural } from '../lib/format.ts';
 import { useSession } from '../lib/session.tsx';
+import { NamespaceStorage } from '../quota/NamespaceStorage.tsx';
 
 const PER_PAGE = 50;
 
 export default function NamespacePage({ params }: { params: { namespace?: string } }) {
   const namespace = params.namespace ?? '';
   const page = Math.max(1, Number(new URLSearchParams(useSearch()).get('page') ?? '1') || 1);
-  const { user } = useSession();
+  const { user, isAdmin } = useSession();
   const result = useAsync(
     (signal) => search({ namespace, sort: 'updated', page, per_page: PER_PAGE }, signal),
     [namespace, page],
@@ -34,6 +35,7 @@ export default function NamespacePage({ params }: { params: { namespace?: string
           {myOrg && <Link href={`/orgs/${encodeURIComponent(namespace)}`}>Organisation settings</Link>}
         </p>
       )}
+      {(mine || myOrg || isAdmin) && <NamespaceStorage namespace={namespace} />}
       <h2>Repositories</h2>
       <div aria-busy={result.loading}>
         {result.error !== undefined ? (

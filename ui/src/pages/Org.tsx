@@ -15,6 +15,7 @@ import { useSession } from '../lib/session.tsx';
 import { memberName, Members } from '../orgs/Members.tsx';
 import { TeamCard } from '../orgs/TeamCard.tsx';
 import { DeleteOrg } from '../orgs/DeleteOrg.tsx';
+import { NamespaceStorage } from '../quota/NamespaceStorage.tsx';
 
 function CreateTeamForm({ org, onCreated }: { org: string; onCreated: () => void }) {
   const form = useFormAction();
@@ -98,6 +99,7 @@ export default function OrgPage({ params }: { params: { org?: string } }) {
             {isOwner && <CreateTeamForm org={name} onCreated={org.reload} />}
           </section>
           <Repositories org={name} />
+          <NamespaceStorage namespace={name} />
           {isOwner && <DeleteOrg org={name} />}
         </>
       )}
