@@ -92,16 +92,21 @@ function renderRestore(s: RestoreSummary): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** The config, or undefined when its meta store is PostgreSQL (what to use instead is on stderr). */
+async function sqliteConfig(what: 'backup' | 'restore', dir: string, values: { config?: string; profile?: string }, io: CliIO): Promise<Config | undefined> {
+  const { config } = await loadCliConfig(values, io);
+  if (!config.database.enabled) return config;
+  io.stderr.write(`berth ${what}: ${postgresAdvice(config, what, dir)}`);
+  return undefined;
+}
+
 export const backupCommand: Command = {
   usage: BACKUP_USAGE,
   async run(argv, io: CliIO) {
     const { values, positionals } = parseCommandLine(argv, BACKUP_OPTIONS, ['DEST']);
     const dest = positionals[0] ?? '';
-    const { config } = await loadCliConfig(values, io);
-    if (config.database.enabled) {
-      io.stderr.write(`berth backup: ${postgresAdvice(config, 'backup', dest)}`);
-      return 1;
-    }
+    const config = await sqliteConfig('backup', dest, values, io);
+    if (config === undefined) return 1;
     if (config.meta.sqlite.path === ':memory:') throw new Error('the meta store is in memory (meta.sqlite.path is :memory:): there is nothing to back up');
     const { backup } = await import('../lifecycle/backup.ts');
     const { keyDirectory } = await import('../auth/setup.ts');
@@ -116,11 +121,8 @@ export const restoreCommand: Command = {
   async run(argv, io: CliIO) {
     const { values, positionals } = parseCommandLine(argv, RESTORE_OPTIONS, ['SRC']);
     const src = positionals[0] ?? '';
-    const { config } = await loadCliConfig(values, io);
-    if (config.database.enabled) {
-      io.stderr.write(`berth restore: ${postgresAdvice(config, 'restore', src)}`);
-      return 1;
-    }
+    const config = await sqliteConfig('restore', src, values, io);
+    if (config === undefined) return 1;
     const { restore } = await import('../lifecycle/backup-restore.ts');
     const { keyDirectory } = await import('../auth/setup.ts');
     const summary = await restore({ config, src, openDriver: opener(config), keyDir: keyDirectory(config), progress: progressOn(io.stderr as ProgressOutput) });
