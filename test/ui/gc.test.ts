@@ -1,7 +1,8 @@
 /**
  * The garbage collection page in headless Chromium, on a registry whose collector frees at once
  * (grace 0, no background runs): an image deleted by digest shows as reclaimable bytes, a preview
- * changes nothing, "Collect now" (confirmed) frees it and lists the run with what it freed; a user
+ * changes nothing, "Collect now" (confirmed) frees it and lists the run with what it freed, and the
+ * page fits a phone's width; a user
  * who is not an administrator has no menu entry for it, is told so on the page and refused by the API.
  */
 import assert from 'node:assert/strict';
@@ -11,7 +12,7 @@ import { api } from '../helpers/api.ts';
 import { expectAccessControl, startAuthRegistry, type AuthRegistry } from '../helpers/auth.ts';
 import { AuthClient } from '../helpers/auth-client.ts';
 import { eventually, screenshot, visible } from '../helpers/browser.ts';
-import { accessibilityProblems, sessionCookie } from '../helpers/ui-checks.ts';
+import { accessibilityProblems, PHONE, scrollWidth, sessionCookie } from '../helpers/ui-checks.ts';
 import { USERS } from '../helpers/ui-seed.ts';
 import { uiSuiteOn } from '../helpers/ui-suite.ts';
 
@@ -84,6 +85,9 @@ uiSuiteOn('web UI: garbage collection', seedGarbage, (ui) => {
         await visible(collection);
         assert.equal(await collection.getByRole('cell').nth(3).getAttribute('title'), `${whole.format(ui.seed.garbage)} bytes`, 'the run freed the deleted image');
         assert.equal(await runs.getByRole('row').count(), 3, 'a header row, the collection and the dry run');
+        await page.setViewportSize(PHONE.viewport);
+        const width = await scrollWidth(page);
+        assert.ok(width <= PHONE.viewport.width + 1, `the page scrolls sideways on a phone: scrollWidth ${width}`);
         assertClean();
       },
       { signIn: USERS.admin },
