@@ -67,7 +67,7 @@ export const repo = withSubcommands(USAGE, {
 
 /** Delete a repository through a Registry over the server's storage and database, its events queued as `berth-cli`'s. */
 async function deleteRepository(config: Config, name: string, io: CliIO): Promise<number> {
-  const [{ openBackend }, { createDriver }, { Registry }, { queueSink }, { emittingDecorator }, { asSystem, SYSTEM_ACTORS }, { pino }, { contentGuards }] = await Promise.all([
+  const [{ openBackend }, { createDriver }, { Registry }, { queueSink }, { causedBy, emittingDecorator }, { systemCause, SYSTEM_ACTORS }, { pino }, { contentGuards }] = await Promise.all([
     import('../meta/open-backend.ts'),
     import('../main.ts'),
     import('../registry/registry.ts'),
@@ -91,11 +91,9 @@ async function deleteRepository(config: Config, name: string, io: CliIO): Promis
       log,
       decorate: emittingDecorator(sink),
     });
-    return await asSystem(SYSTEM_ACTORS.cli, async () => {
-      let count = 0;
-      for await (const _ of registry.deleteRepository(name)) count++;
-      return count;
-    });
+    let count = 0;
+    for await (const _ of registry.deleteRepository(name, causedBy(registry.manifests, systemCause(SYSTEM_ACTORS.cli)))) count++;
+    return count;
   } finally {
     await backend.close();
   }

@@ -1,6 +1,6 @@
 /**
- * The stores' decorator: each change emits once it has happened, with its cause from the async
- * context (an HTTP request's record and actor, a system job's actor, or `berth` outside any),
+ * The stores' decorator: each change emits once it has happened, with its cause (the request or
+ * job the stores are bound to, asSystem()'s actor for the calls it makes at once, else `berth`),
  * into a real queue through the real QueueSink.
  */
 import assert from 'node:assert/strict';
@@ -13,8 +13,8 @@ import { Registry } from '../registry/registry.ts';
 import type { ManifestStore } from '../registry/manifests.ts';
 import { MemoryDriver } from '../storage/drivers/memory.ts';
 import { blobDataPath } from '../storage/paths.ts';
-import { asSystem, systemRequest, withEventContext, SYSTEM_ACTORS, type EventContext } from './context.ts';
-import { emittingDecorator } from './emitting-stores.ts';
+import { asSystem, systemCause, systemRequest, SYSTEM_ACTORS, type EventContext } from './context.ts';
+import { causedBy, emittingDecorator, storesCausedBy } from './emitting-stores.ts';
 import type { RegistryEvent } from './event.ts';
 import { QueueSink } from './sink.ts';
 import { REQUEST, SOURCE, endpoints, tempStore, type TempStore } from './test-support.ts';
@@ -61,11 +61,12 @@ describe('emitting stores', () => {
   });
   afterEach(() => store.cleanup());
 
-  it('gives each change its cause: the request in context, a system actor, or berth outside any', async () => {
+  it("gives each change its cause: the bound request's, asSystem()'s actor, or berth when unbound", async () => {
     const reg = registry();
     const digest = digestOf(INDEX);
-    await withEventContext(ALICE, () => reg.manifests.put('r/app', 'v1', INDEX, OCI_INDEX));
-    await withEventContext(ALICE, () => reg.manifests.getAccepted('r/app', 'v1', new Set()));
+    const alice = causedBy(reg.manifests, ALICE);
+    await alice.put('r/app', 'v1', INDEX, OCI_INDEX);
+    await alice.getAccepted('r/app', 'v1', new Set());
     await asSystem(SYSTEM_ACTORS.gc, () => reg.manifests.delete('r/app', 'v1'));
     await reg.manifests.delete('r/app', digest);
     const events = await queued();
@@ -76,6 +77,16 @@ describe('emitting stores', () => {
     const { actor: _, ...record } = systemRequest(SYSTEM_ACTORS.gc);
     assert.deepEqual(gc?.request, record, 'no client');
     assert.deepEqual(outside?.actor, { name: SYSTEM_ACTORS.system });
+  });
+
+  it('asSystem() names the calls made at once, not those after an await, nor a bound store', async () => {
+    const reg = registry();
+    const { digest } = await causedBy(reg.manifests, systemCause(SYSTEM_ACTORS.cli)).put('r/app', 'v1', INDEX, OCI_INDEX);
+    await asSystem(SYSTEM_ACTORS.retention, async () => {
+      await causedBy(reg.manifests, ALICE).delete('r/app', 'v1');
+      await reg.manifests.delete('r/app', digest);
+    });
+    assert.deepEqual((await queued()).map(summary), [`push r/app:v1 ${digest} berth-cli`, 'delete r/app:v1 alice', `delete r/app ${digest} berth`]);
   });
 
   it('passes every argument of a delete through and emits only once it happened', async () => {
@@ -95,14 +106,13 @@ describe('emitting stores', () => {
     const digest = digestOf(data);
     await driver.putContent(blobDataPath('sha256', digest.slice(7)), data);
     await store.meta.linkBlob('r/src', { digest, size: data.length });
-    await withEventContext(ALICE, async () => {
-      const blob = await reg.blobs.stat('r/src', digest);
-      (await reg.blobs.open(blob)).stream.resume();
-      (await reg.blobs.open({ digest, size: data.length })).stream.resume();
-      assert.equal(await reg.blobs.mount('r/dst', digestOf(Buffer.from('absent')), 'r/src'), undefined);
-      assert.ok(await reg.blobs.mount('r/dst', digest, 'r/src'));
-      await reg.blobs.delete('r/dst', digest);
-    });
+    const { blobs } = storesCausedBy(reg, ALICE);
+    const blob = await blobs.stat('r/src', digest);
+    (await blobs.open(blob)).stream.resume();
+    (await blobs.open({ digest, size: data.length })).stream.resume();
+    assert.equal(await blobs.mount('r/dst', digestOf(Buffer.from('absent')), 'r/src'), undefined);
+    assert.ok(await blobs.mount('r/dst', digest, 'r/src'));
+    await blobs.delete('r/dst', digest);
     const events = await queued();
     assert.deepEqual(events.map(summary), [`pull r/src ${digest} alice`, `mount r/dst ${digest} alice`, `delete r/dst ${digest} alice`]);
     assert.equal(events[0]?.target.url, URLS.blob('r/src', digest));

@@ -3,8 +3,8 @@
  * the stores the registry serves (its BlobStore, ManifestStore and uploads, or the mirror's
  * decoration of them) that tells the EventSink of each change once it has happened, whatever
  * made it: an HTTP request, `berth repo delete`, garbage collection, retention. The cause (request
- * record, actor, target URLs) comes from the async context (context.ts): the HTTP layer's for a
- * request, a system actor's for a job.
+ * record, actor, target URLs; context.ts) is the one the stores are bound to with causedBy(): the
+ * HTTP layer binds them to each request, a system job to its actor; unbound, the actor is `berth`.
  *
  * What emits what:
  * - manifests: put -> push (with the tag the client named); getAccepted (what a client's GET is
@@ -13,8 +13,8 @@
  *   mount -> mount (when the blob was mounted); delete -> delete
  * - uploads: finish -> push of the blob
  * - the mirror: a manifest fetched from an upstream and stored -> push with the actor
- *   `berth-mirror` and the request that asked for it (mirrorFillEmitter); the client's pull of it
- *   is a pull, as in distribution. Blobs fetched from an upstream emit only the client's pull.
+ *   `berth-mirror` (mirrorFillEmitter); the client's pull of it is a pull, as in distribution.
+ *   Blobs fetched from an upstream emit only the client's pull.
  * Reads that serve no client (stat, tags, catalog, referrers, get) emit nothing.
  *
  * The sink never fails a call (sink.ts): the change is made; an enqueue error is logged.
@@ -28,7 +28,7 @@ import { isTag } from '../registry/reference.ts';
 import type { LocalServices, UploadStore } from '../registry/registry.ts';
 import type { AppendOptions, ChunkRange, FinalChunk, UploadStatus } from '../registry/uploads.ts';
 import type { Readable } from 'node:stream';
-import { SYSTEM_ACTORS, currentEventContext, type EventContext } from './context.ts';
+import { SYSTEM_ACTORS, ambientCause, systemCause, type EventContext } from './context.ts';
 import type { EventSink, ManifestTarget } from './sink.ts';
 
 /** The stores the registry serves (RegistryOptions.decorate's result). */
@@ -40,7 +40,8 @@ export interface ServedStores {
 
 /**
  * The Registry's `decorate`: the stores `inner` decorates (the mirror), or the local ones, wrapped
- * so that they emit. Deliveries are queued before the call returns, so before any response.
+ * so that they emit, bound to no cause (causedBy binds them). Deliveries are queued before the
+ * call returns, so before any response.
  */
 export function emittingDecorator(
   sink: EventSink,
@@ -65,12 +66,33 @@ export interface FetchedManifest {
   tag?: string;
 }
 
-/** The push event of each mirror fill: actor `berth-mirror`, with the record of the request that asked for it. */
+/** The push event of each mirror fill, with the actor `berth-mirror` (the client's pull follows with its request). */
 export function mirrorFillEmitter(sink: EventSink): (fetched: FetchedManifest) => Promise<void> {
+  const cause = systemCause(SYSTEM_ACTORS.mirror);
   return async ({ repository, record, content, tag }) => {
-    const cause = currentEventContext();
-    await sink.manifestPushed(manifestTarget(repository, tag ?? record.digest, record, content, cause), { ...cause.request(), actor: SYSTEM_ACTORS.mirror });
+    await sink.manifestPushed(manifestTarget(repository, tag ?? record.digest, record, content, cause), cause.request());
   };
+}
+
+const UNBOUND = systemCause(SYSTEM_ACTORS.system);
+
+/** The cause of a call made now: the store's own, else asSystem()'s, else `berth`. Read when the call starts, before any await. */
+function causeOf(bound: EventContext | undefined): EventContext {
+  return bound ?? ambientCause() ?? UNBOUND;
+}
+
+/** The store with its changes caused by `cause` (their events name it); a store that does not emit, as it is. */
+export function causedBy(store: ManifestStore, cause: EventContext): ManifestStore;
+export function causedBy(store: BlobStore, cause: EventContext): BlobStore;
+export function causedBy(store: UploadStore, cause: EventContext): UploadStore;
+export function causedBy(store: ManifestStore | BlobStore | UploadStore, cause: EventContext): ManifestStore | BlobStore | UploadStore {
+  const emitting = store instanceof EmittingManifests || store instanceof EmittingBlobs || store instanceof EmittingUploads;
+  return emitting ? store.as(cause) : store;
+}
+
+/** A registry's served stores, their changes caused by `cause`. */
+export function storesCausedBy(served: ServedStores, cause: EventContext): ServedStores {
+  return { blobs: causedBy(served.blobs, cause), manifests: causedBy(served.manifests, cause), uploads: causedBy(served.uploads, cause) };
 }
 
 /** A manifest as its events name it: with the tag when the caller named one. */
@@ -95,13 +117,19 @@ export class EmittingManifests implements ManifestStore {
   constructor(
     private readonly inner: ManifestStore,
     private readonly sink: EventSink,
+    private readonly cause?: EventContext,
   ) {}
 
+  /** This store, its changes caused by `cause`. */
+  as(cause: EventContext): EmittingManifests {
+    return new EmittingManifests(this.inner, this.sink, cause);
+  }
+
   async put(repo: string, reference: string, content: Buffer, contentType: string | undefined): Promise<PushedManifest> {
+    const cause = causeOf(this.cause);
     const pushed = await this.inner.put(repo, reference, content, contentType);
     // put() parsed the same bytes: the media type it recorded is the parsed one.
     const record = { digest: pushed.digest, mediaType: parseManifest(content, contentType).mediaType, size: content.length };
-    const cause = currentEventContext();
     await this.sink.manifestPushed(manifestTarget(repo, reference, record, content, cause), cause.request());
     return pushed;
   }
@@ -115,8 +143,8 @@ export class EmittingManifests implements ManifestStore {
   }
 
   async getAccepted(repo: string, reference: string, accepted: ReadonlySet<string>): Promise<StoredManifest> {
+    const cause = causeOf(this.cause);
     const stored = await this.inner.getAccepted(repo, reference, accepted);
-    const cause = currentEventContext();
     await this.sink.manifestPulled(manifestTarget(repo, reference, stored.record, stored.content, cause), cause.request());
     return stored;
   }
@@ -127,10 +155,11 @@ export class EmittingManifests implements ManifestStore {
 
   /** Every argument goes through (garbage collection adds a condition); the event only once the delete happened. */
   async delete(...args: Parameters<ManifestStore['delete']>): ReturnType<ManifestStore['delete']> {
+    const cause = causeOf(this.cause);
     const result = await this.inner.delete(...args);
     if (happened(result)) {
       const [repository, reference] = args;
-      const request = currentEventContext().request();
+      const request = cause.request();
       if (isTag(reference)) await this.sink.tagDeleted({ repository, tag: reference }, request);
       else await this.sink.manifestDeleted({ repository, digest: reference }, request);
     }
@@ -151,13 +180,18 @@ export class EmittingManifests implements ManifestStore {
 }
 
 export class EmittingBlobs implements BlobStore {
-  /** The repository each record stat returned was asked for: open() and openFile() are given the record alone. */
-  private readonly repositories = new WeakMap<BlobRecord, string>();
-
   constructor(
     private readonly inner: BlobStore,
     private readonly sink: EventSink,
+    private readonly cause?: EventContext,
+    /** The repository each record stat returned was asked for: open() and openFile() are given the record alone. */
+    private readonly repositories = new WeakMap<BlobRecord, string>(),
   ) {}
+
+  /** This store, its changes caused by `cause`. */
+  as(cause: EventContext): EmittingBlobs {
+    return new EmittingBlobs(this.inner, this.sink, cause, this.repositories);
+  }
 
   async stat(repo: string, digest: string): Promise<BlobRecord> {
     const blob = await this.inner.stat(repo, digest);
@@ -167,27 +201,30 @@ export class EmittingBlobs implements BlobStore {
   }
 
   async open(blob: BlobRecord, range?: BlobRange): Promise<OpenedBlob> {
+    const cause = causeOf(this.cause);
     const opened = await this.inner.open(blob, range);
-    await this.pulled(blob);
+    await this.pulled(blob, cause);
     return opened;
   }
 
   async openFile(blob: BlobRecord, range?: BlobRange): Promise<BlobFile | undefined> {
+    const cause = causeOf(this.cause);
     const file = await this.inner.openFile(blob, range);
-    if (file !== undefined) await this.pulled(blob);
+    if (file !== undefined) await this.pulled(blob, cause);
     return file;
   }
 
   async redirectURL(blob: BlobRecord, method: 'GET' | 'HEAD'): Promise<string | undefined> {
+    const cause = causeOf(this.cause);
     const url = await this.inner.redirectURL(blob, method);
-    if (url !== undefined && method === 'GET') await this.pulled(blob);
+    if (url !== undefined && method === 'GET') await this.pulled(blob, cause);
     return url;
   }
 
   async mount(repo: string, digest: string, from?: string): Promise<BlobRecord | undefined> {
+    const cause = causeOf(this.cause);
     const blob = await this.inner.mount(repo, digest, from);
     if (blob !== undefined) {
-      const cause = currentEventContext();
       await this.sink.blobMounted(
         { repository: repo, digest: blob.digest, size: blob.size, url: cause.urls?.blob(repo, blob.digest), fromRepository: from },
         cause.request(),
@@ -197,8 +234,9 @@ export class EmittingBlobs implements BlobStore {
   }
 
   async delete(repo: string, digest: string): Promise<void> {
+    const cause = causeOf(this.cause);
     await this.inner.delete(repo, digest);
-    await this.sink.blobDeleted({ repository: repo, digest }, currentEventContext().request());
+    await this.sink.blobDeleted({ repository: repo, digest }, cause.request());
   }
 
   bytesPresent(digest: string): Promise<boolean> {
@@ -206,10 +244,9 @@ export class EmittingBlobs implements BlobStore {
   }
 
   /** A pull of a record stat returned (one of another store's is served without an event). */
-  private async pulled(blob: BlobRecord): Promise<void> {
+  private async pulled(blob: BlobRecord, cause: EventContext): Promise<void> {
     const repository = this.repositories.get(blob);
     if (repository === undefined) return;
-    const cause = currentEventContext();
     await this.sink.blobPulled({ repository, digest: blob.digest, size: blob.size, url: cause.urls?.blob(repository, blob.digest) }, cause.request());
   }
 }
@@ -218,7 +255,13 @@ export class EmittingUploads implements UploadStore {
   constructor(
     private readonly inner: UploadStore,
     private readonly sink: EventSink,
+    private readonly cause?: EventContext,
   ) {}
+
+  /** This store, its changes caused by `cause`. */
+  as(cause: EventContext): EmittingUploads {
+    return new EmittingUploads(this.inner, this.sink, cause);
+  }
 
   start(repo: string): Promise<UploadStatus> {
     return this.inner.start(repo);
@@ -233,8 +276,8 @@ export class EmittingUploads implements UploadStore {
   }
 
   async finish(repo: string, id: string, digest: string | undefined, final?: FinalChunk): Promise<BlobRecord> {
+    const cause = causeOf(this.cause);
     const blob = await this.inner.finish(repo, id, digest, final);
-    const cause = currentEventContext();
     await this.sink.blobPushed({ repository: repo, ...blob, url: cause.urls?.blob(repo, blob.digest) }, cause.request());
     return blob;
   }

@@ -8,7 +8,8 @@
  */
 import type { RequestInfo } from '../events/event.ts';
 import type { EventContext } from '../events/context.ts';
-import type { RequestContext } from './context.ts';
+import { storesCausedBy, type ServedStores } from '../events/emitting-stores.ts';
+import type { App, RequestContext } from './context.ts';
 import { clientEndpoint } from './client-address.ts';
 import { paths } from './routes.ts';
 
@@ -27,8 +28,13 @@ export function requestInfo(ctx: RequestContext): RequestInfo {
   };
 }
 
+/** The registry's stores as this request changes and reads them: the events they emit name it. */
+export function storesOf(ctx: RequestContext, app: App): ServedStores {
+  return storesCausedBy(app.registry, eventContext(ctx));
+}
+
 /**
- * The cause of the events a request's handler makes the stores emit (events/context.ts): its record,
+ * The cause of the events a request makes the stores emit (events/context.ts): its record,
  * with the authenticated user as the actor (read when the event is built, after authorisation),
  * and target URLs as this client reaches the registry.
  */

@@ -13,8 +13,6 @@ import { observeRequest } from './request-done.ts';
 import { validateName } from '../registry/reference.ts';
 import { authorize } from './authorize.ts';
 import { ANONYMOUS } from '../auth/principal.ts';
-import { withEventContext } from '../events/context.ts';
-import { eventContext } from './request-info.ts';
 
 const API_VERSION_HEADER = 'Docker-Distribution-API-Version';
 let requestCounter = 0;
@@ -56,8 +54,7 @@ async function dispatch(req: IncomingMessage, app: App, ctx: RequestContext): Pr
   const name = match.params['name'];
   if (name !== undefined) ctx.name = validateName(name);
   await authorize(ctx, app, req.method as Method);
-  // What the handler changes is this request's doing: the stores' events say so.
-  await withEventContext(eventContext(ctx), () => handler(ctx, app));
+  await handler(ctx, app);
 }
 
 export function createRequestListener(app: App): (req: IncomingMessage, res: ServerResponse) => void {

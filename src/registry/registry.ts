@@ -98,9 +98,10 @@ export class Registry {
    * Delete every manifest of a repository with its tags, each through the served manifest store as
    * DELETE /v2/<name>/manifests/<digest> does (deletes must be enabled; caches and the search index
    * follow), yielding each digest once deleted. Blobs stay linked until garbage collection frees
-   * them. NameUnknownError when the repository holds no manifest.
+   * them. NameUnknownError when the repository holds no manifest. `manifests`: the served store
+   * as the caller's (events/emitting-stores.ts causedBy), so that the delete events name it.
    */
-  async *deleteRepository(repo: string): AsyncGenerator<string> {
+  async *deleteRepository(repo: string, manifests: ManifestStore = this.manifests): AsyncGenerator<string> {
     this.policy.assertDeletable();
     const digests = await this.meta.listManifests(repo);
     if (digests.length === 0) throw new NameUnknownError(repo);
@@ -108,7 +109,7 @@ export class Registry {
     for (const digest of digests) await this.policy.checkManifestDelete(repo, { kind: 'digest', digest });
     for (const digest of digests) {
       try {
-        await this.manifests.delete(repo, digest);
+        await manifests.delete(repo, digest);
       } catch (err) {
         // Deleted meanwhile by another request: gone all the same.
         if (err instanceof ManifestUnknownError) continue;

@@ -11,6 +11,7 @@
  */
 import type { App, Handler } from '../context.ts';
 import { sendEmpty, sendJson } from './json.ts';
+import { storesOf } from '../request-info.ts';
 import { iso, param } from './api-common.ts';
 import { choiceParam, pageJson, pageParams, textParam } from './query-params.ts';
 import { ReferenceInvalidError } from '../../registry/errors.ts';
@@ -121,13 +122,13 @@ export const deleteTag: Handler = async (ctx, app) => {
   const tag = param(ctx, 'tag');
   // A digest here would delete the manifest: this route removes tags only.
   if (!isTag(tag)) throw new ReferenceInvalidError(tag);
-  await app.registry.manifests.delete(ctx.name, tag);
+  await storesOf(ctx, app).manifests.delete(ctx.name, tag);
   sendEmpty(ctx.res, 204);
 };
 
 /** DELETE /api/v1/repositories/{name} */
 export const deleteRepository: Handler = async (ctx, app) => {
-  // Each manifest's delete event comes from the store (events/emitting-stores.ts).
-  for await (const _ of app.registry.deleteRepository(ctx.name));
+  // Each manifest's delete event comes from the store, as this request's (events/emitting-stores.ts).
+  for await (const _ of app.registry.deleteRepository(ctx.name, storesOf(ctx, app).manifests));
   sendEmpty(ctx.res, 204);
 };

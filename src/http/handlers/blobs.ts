@@ -1,6 +1,7 @@
 /** Blobs: HEAD and GET (whole or a byte range, or a redirect to the backend) and DELETE. */
 import type { Handler } from '../context.ts';
 import { parseRange } from '../headers.ts';
+import { storesOf } from '../request-info.ts';
 import { sendEmpty } from './json.ts';
 import { sendStream } from '../stream.ts';
 import { canSendfile, sendFile } from '../sendfile.ts';
@@ -24,10 +25,11 @@ export const headBlob: Handler = async (ctx, app) => {
 
 export const getBlob: Handler = async (ctx, app) => {
   const digest = ctx.params['digest'] ?? '';
-  const { registry } = app;
-  const stat = await registry.blobs.stat(ctx.name, digest);
+  // One store for the whole GET: its pull event knows the repository of the record its stat returned.
+  const { blobs } = storesOf(ctx, app);
+  const stat = await blobs.stat(ctx.name, digest);
   if (!app.options.redirectDisabled) {
-    const url = await registry.blobs.redirectURL(stat, 'GET');
+    const url = await blobs.redirectURL(stat, 'GET');
     if (url !== undefined) {
       sendEmpty(ctx.res, 307, { Location: url, 'Docker-Content-Digest': stat.digest });
       return;
@@ -36,8 +38,8 @@ export const getBlob: Handler = async (ctx, app) => {
   const range = parseRange(ctx.req.headers.range, stat.size);
   const { res } = ctx;
   // Zero-copy when the connection and storage allow it, else a stream.
-  const file = canSendfile(res) ? await registry.blobs.openFile(stat, range) : undefined;
-  const stream = file === undefined ? (await registry.blobs.open(stat, range)).stream : undefined;
+  const file = canSendfile(res) ? await blobs.openFile(stat, range) : undefined;
+  const stream = file === undefined ? (await blobs.open(stat, range)).stream : undefined;
   if (range === undefined) {
     res.writeHead(200, blobHeaders(stat.digest, stat.size));
   } else {
@@ -52,6 +54,6 @@ export const getBlob: Handler = async (ctx, app) => {
 
 export const deleteBlob: Handler = async (ctx, app) => {
   const digest = ctx.params['digest'] ?? '';
-  await app.registry.blobs.delete(ctx.name, digest);
+  await storesOf(ctx, app).blobs.delete(ctx.name, digest);
   sendEmpty(ctx.res, 202);
 };

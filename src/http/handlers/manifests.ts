@@ -11,6 +11,7 @@ import { paths } from '../routes.ts';
 import { MANIFEST_SIZE_LIMIT } from '../../registry/manifests.ts';
 import { ManifestTooLargeError, ManifestUnknownError } from '../../registry/errors.ts';
 import { isReference } from '../../registry/reference.ts';
+import { storesOf } from '../request-info.ts';
 import { sendEmpty } from './json.ts';
 
 function manifestHeaders(record: { mediaType: string; size: number; digest: string }): Record<string, string | number> {
@@ -31,15 +32,20 @@ function existingReference(ctx: RequestContext): string {
 
 export const getManifest: Handler = async (ctx, app) => {
   const accepted = acceptedTypes(ctx.req.headers.accept);
-  const stored = await app.registry.manifests.getAccepted(ctx.name, existingReference(ctx), accepted);
-  app.search?.pulls.record(ctx.name);
+  const reference = existingReference(ctx);
+  const stored = await storesOf(ctx, app).manifests.getAccepted(ctx.name, reference, accepted);
+  // counted, and the tags it names stamped as pulled (retention), in batches (search/pulls.ts)
+  app.search?.pulls.record(ctx.name, reference);
   ctx.res.writeHead(200, manifestHeaders(stored.record));
   ctx.res.end(stored.content);
 };
 
 export const headManifest: Handler = async (ctx, app) => {
   const accepted = acceptedTypes(ctx.req.headers.accept);
-  const record = await app.registry.manifests.statAccepted(ctx.name, existingReference(ctx), accepted);
+  const reference = existingReference(ctx);
+  const record = await app.registry.manifests.statAccepted(ctx.name, reference, accepted);
+  // a client resolving a tag it has (docker pull of an image up to date) uses it: no pull counted, the tag stamped
+  app.search?.pulls.used(ctx.name, reference);
   sendEmpty(ctx.res, 200, manifestHeaders(record));
 };
 
@@ -50,7 +56,7 @@ export const putManifest: Handler = async (ctx, app) => {
     ctx.res.setHeader('Connection', 'close');
     throw new ManifestTooLargeError(MANIFEST_SIZE_LIMIT);
   }
-  const pushed = await app.registry.manifests.put(ctx.name, ctx.params['reference'] ?? '', content, ctx.req.headers['content-type']);
+  const pushed = await storesOf(ctx, app).manifests.put(ctx.name, ctx.params['reference'] ?? '', content, ctx.req.headers['content-type']);
   const headers: Record<string, string> = {
     Location: ctx.url(paths.manifest(ctx.name, pushed.digest)),
     'Docker-Content-Digest': pushed.digest,
@@ -61,6 +67,6 @@ export const putManifest: Handler = async (ctx, app) => {
 
 export const deleteManifest: Handler = async (ctx, app) => {
   const reference = existingReference(ctx);
-  await app.registry.manifests.delete(ctx.name, reference);
+  await storesOf(ctx, app).manifests.delete(ctx.name, reference);
   sendEmpty(ctx.res, 202);
 };

@@ -8,6 +8,7 @@ import { UploadRangeError } from '../../registry/errors.ts';
 import { validateName } from '../../registry/reference.ts';
 import type { BlobRecord } from '../../meta/store.ts';
 import type { FinalChunk, UploadStatus } from '../../registry/uploads.ts';
+import { storesOf } from '../request-info.ts';
 import { sendEmpty } from './json.ts';
 
 function sendCreated(ctx: RequestContext, blob: BlobRecord): void {
@@ -64,7 +65,7 @@ async function withRangeHeaders<T>(ctx: RequestContext, fn: () => Promise<T>): P
 }
 
 export const startUpload: Handler = async (ctx, app) => {
-  const { uploads, blobs } = app.registry;
+  const { uploads, blobs } = storesOf(ctx, app);
   const mount = ctx.query.get('mount');
   if (mount !== null) {
     const from = ctx.query.get('from');
@@ -99,7 +100,7 @@ export const putUpload: Handler = async (ctx, app) => {
   const digest = ctx.query.get('digest') ?? undefined;
   const final = hasBody(ctx.req) ? finalChunk(ctx) : undefined;
   if (final === undefined) ctx.req.resume();
-  const blob = await receiving(app, () => withRangeHeaders(ctx, () => app.registry.uploads.finish(ctx.name, id, digest, final)));
+  const blob = await receiving(app, () => withRangeHeaders(ctx, () => storesOf(ctx, app).uploads.finish(ctx.name, id, digest, final)));
   sendCreated(ctx, blob);
 };
 
