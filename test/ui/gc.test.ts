@@ -2,8 +2,8 @@
  * The garbage collection page in headless Chromium, on a registry whose collector frees at once
  * (grace 0, no background runs): an image deleted by digest shows as reclaimable bytes, a preview
  * changes nothing, "Collect now" (confirmed) frees it and lists the run with what it freed, and the
- * page fits a phone's width; a user
- * who is not an administrator has no menu entry for it, is told so on the page and refused by the API.
+ * page fits a phone's width; a user who is not an administrator has no menu entry for it, is told
+ * so on the page and refused by the API.
  */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
