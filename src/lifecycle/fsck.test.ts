@@ -164,6 +164,17 @@ describe('fsck', () => {
     assert.deepEqual(kinds(await run()), []);
   });
 
+  it('takes a file whose blob garbage collection is deleting for no orphan', async () => {
+    const digest = await blob('r/app', 'collected');
+    meta.database.transaction(() => {
+      meta.database.prepare('DELETE FROM repository_blobs WHERE digest = ?').run(digest);
+      meta.database.prepare('DELETE FROM blobs WHERE digest = ?').run(digest);
+    })();
+    assert.deepEqual(kinds(await run()), [`orphan ${digest}`], 'unrecorded and unmarked: an orphan');
+    meta.database.prepare('INSERT INTO gc_blob_deleting (digest, size, expires_at) VALUES (?, 9, 0)').run(digest);
+    assert.deepEqual(kinds(await run()), [], 'marked: garbage collection deletes it');
+  });
+
   it('hashes a blob as it streams: memory stays flat for 256 MiB', async () => {
     const chunk = Buffer.alloc(1 << 20, 7);
     const total = 256;

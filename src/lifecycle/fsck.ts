@@ -160,6 +160,7 @@ async function settle(opts: FsckOptions, scan: Scan, tick: (n: number) => void):
   }
   for (const file of scan.unrecorded) {
     if ((await opts.meta.getBlob(file.digest)) !== undefined) continue; // recorded meanwhile: a push
+    if (await opts.inventory.collecting(file.digest)) continue; // garbage collection is deleting it
     scan.problems.push({ kind: 'orphan', path: file.path, digest: file.digest, detail: `${file.size} bytes nothing records`, modTime: file.modTime, fixed: false });
   }
 }

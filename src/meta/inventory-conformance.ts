@@ -11,6 +11,8 @@ import type { MetaStore, NewManifest } from './store.ts';
 export interface BlobInventoryFixture {
   meta: MetaStore;
   inventory: BlobInventory;
+  /** Mark a digest as garbage collection does while it deletes the bytes (gc_blob_deleting). */
+  markCollecting: (digest: string) => Promise<void>;
   cleanup: () => Promise<void>;
 }
 
@@ -81,6 +83,14 @@ export function runBlobInventoryConformance(name: string, make: () => Promise<Bl
         { repository: 'r/zzz', manifest: d('c'), target: d('a'), kind: 'child' },
       ]);
       assert.equal((await f.inventory.danglingReferences(1)).length, 1);
+    });
+
+    it('tells which digests garbage collection is deleting', async () => {
+      await f.meta.linkBlob('r/one', { digest: d('a'), size: 1 });
+      assert.equal(await f.inventory.collecting(d('a')), false);
+      await f.markCollecting(d('b'));
+      assert.equal(await f.inventory.collecting(d('b')), true);
+      assert.equal(await f.inventory.collecting(d('c')), false);
     });
 
     it('pages journal entries with their bytes', async () => {

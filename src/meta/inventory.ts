@@ -52,6 +52,11 @@ export interface BlobInventory {
   usesOf(digest: string): Promise<BlobUse[]>;
   /** References whose target is not recorded, ordered by repository, manifest and target, at most `limit`. */
   danglingReferences(limit: number): Promise<DanglingReference[]>;
+  /**
+   * Whether garbage collection is deleting the digest's bytes: its record is gone and its mark
+   * (gc_blob_deleting) lasts until the file is deleted, so the file is not an orphan meanwhile.
+   */
+  collecting(digest: string): Promise<boolean>;
   /** Journal entries whose digest sorts after `after`, in digest order, at most `limit`. */
   journal(after: string, limit: number): Promise<JournaledBlob[]>;
   /**

@@ -5,13 +5,14 @@
  */
 import type { BlobInventory, BlobUse, DanglingReference, InventoryBlob, InventoryTotals } from '../inventory.ts';
 import type { JournaledBlob } from '../store.ts';
-import { DANGLING_SQL, FORGET_SQL, TOTALS_SQL, USES_SQL } from '../rows/inventory.ts';
+import { COLLECTING_SQL, DANGLING_SQL, FORGET_SQL, TOTALS_SQL, USES_SQL } from '../rows/inventory.ts';
 import type { PgDatabase } from './database.ts';
 
 const TOTALS = TOTALS_SQL('COALESCE(SUM(size), 0)::bigint');
 const BLOBS = 'SELECT digest, size, created_at AS "createdAt" FROM blobs WHERE digest > $1 ORDER BY digest LIMIT $2';
 const USES = USES_SQL('$1', '$1', '$1');
 const DANGLING = DANGLING_SQL('$1');
+const COLLECTING = COLLECTING_SQL('$1');
 const JOURNAL = 'SELECT digest, data FROM blob_journal WHERE digest > $1 ORDER BY digest LIMIT $2';
 const LOCK = 'SELECT 1 FROM blobs WHERE digest = $1 FOR UPDATE';
 const NEEDED = FORGET_SQL.needed('$1', '$1');
@@ -34,6 +35,10 @@ export class PgBlobInventory implements BlobInventory {
 
   async danglingReferences(limit: number): Promise<DanglingReference[]> {
     return this.db.rows<DanglingReference>(DANGLING, [limit]);
+  }
+
+  async collecting(digest: string): Promise<boolean> {
+    return (await this.db.one(COLLECTING, [digest])) !== undefined;
   }
 
   async journal(after: string, limit: number): Promise<JournaledBlob[]> {

@@ -30,6 +30,9 @@ SELECT r.name AS repository, x.manifest_digest AS manifest, x.child_digest AS ta
  ORDER BY r.name, x.manifest_digest, x.child_digest
  LIMIT ${limit}`;
 
+/** A row while garbage collection deletes the digest's bytes (one placeholder). */
+export const COLLECTING_SQL = (digest: string): string => `SELECT 1 AS one FROM gc_blob_deleting WHERE digest = ${digest}`;
+
 export const FORGET_SQL = {
   /** A row when a manifest is the digest or references it (two placeholders for the digest). */
   needed: (a: string, b: string): string =>

@@ -11,6 +11,7 @@ runBlobInventoryConformance('sqlite', async () => {
   return {
     meta,
     inventory: new SqliteBlobInventory(meta.database),
+    markCollecting: async (digest) => void meta.database.prepare('INSERT INTO gc_blob_deleting (digest, size, expires_at) VALUES (?, 1, 0)').run(digest),
     cleanup: async () => {
       await meta.close();
       await fs.rm(dir, { recursive: true, force: true });

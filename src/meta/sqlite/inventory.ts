@@ -6,7 +6,7 @@
 import type Database from 'better-sqlite3';
 import type { BlobInventory, BlobUse, DanglingReference, InventoryBlob, InventoryTotals } from '../inventory.ts';
 import type { JournaledBlob } from '../store.ts';
-import { DANGLING_SQL, FORGET_SQL, TOTALS_SQL, USES_SQL } from '../rows/inventory.ts';
+import { COLLECTING_SQL, DANGLING_SQL, FORGET_SQL, TOTALS_SQL, USES_SQL } from '../rows/inventory.ts';
 
 export class SqliteBlobInventory implements BlobInventory {
   private readonly st;
@@ -18,6 +18,7 @@ export class SqliteBlobInventory implements BlobInventory {
       blobs: db.prepare<[string, number], InventoryBlob>('SELECT digest, size, created_at AS createdAt FROM blobs WHERE digest > ? ORDER BY digest LIMIT ?'),
       uses: db.prepare<[string, string, string], { kind: BlobUse['kind']; repository: string; manifest: string | null }>(USES_SQL('?', '?', '?')),
       dangling: db.prepare<[number], DanglingReference>(DANGLING_SQL('?')),
+      collecting: db.prepare<[string], { one: number }>(COLLECTING_SQL('?')),
       journal: db.prepare<[string, number], JournaledBlob>('SELECT digest, data FROM blob_journal WHERE digest > ? ORDER BY digest LIMIT ?'),
       needed: db.prepare<[string, string], { one: number }>(FORGET_SQL.needed('?', '?')),
       forget: FORGET_SQL.deletes.map((sql) => db.prepare<[string]>(sql.replace('$1', '?'))),
@@ -38,6 +39,10 @@ export class SqliteBlobInventory implements BlobInventory {
 
   async danglingReferences(limit: number): Promise<DanglingReference[]> {
     return this.st.dangling.all(limit);
+  }
+
+  async collecting(digest: string): Promise<boolean> {
+    return this.st.collecting.get(digest) !== undefined;
   }
 
   async journal(after: string, limit: number): Promise<JournaledBlob[]> {
