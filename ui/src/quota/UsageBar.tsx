@@ -8,20 +8,20 @@ export function UsageBar({ quota }: { quota: NamespaceQuota }) {
     return <p class="quota-text">{formatBytes(quota.used)} used, no limit</p>;
   }
   const ratio = quota.used / quota.limit;
-  const level = ratio >= 1 ? 'full' : ratio >= 0.9 ? 'high' : 'ok';
   return (
     <div class="quota-usage">
-      <div
-        class={`quota-bar quota-${level}`}
-        role="meter"
-        aria-valuemin={0}
-        aria-valuemax={quota.limit}
-        aria-valuenow={Math.min(quota.used, quota.limit)}
-        aria-valuetext={`${formatBytes(quota.used)} of ${formatBytes(quota.limit)}`}
+      {/* a native meter: coloured by the browser past `high`, and no inline style for the CSP to refuse */}
+      <meter
+        class="quota-bar"
+        min={0}
+        max={quota.limit}
+        value={Math.min(quota.used, quota.limit)}
+        low={quota.limit * 0.75}
+        high={quota.limit * 0.9}
+        optimum={0}
         aria-label={`Storage of ${quota.namespace}`}
-      >
-        <span style={{ width: `${Math.min(100, ratio * 100).toFixed(1)}%` }} />
-      </div>
+        aria-valuetext={`${formatBytes(quota.used)} of ${formatBytes(quota.limit)}`}
+      />
       <p class="quota-text" title={`${formatNumber(quota.used)} of ${formatNumber(quota.limit)} bytes`}>
         {formatBytes(quota.used)} of {formatBytes(quota.limit)} used{ratio >= 1 ? ': pushes that add to it are refused' : ''}
       </p>
