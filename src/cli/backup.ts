@@ -77,7 +77,7 @@ function opener(config: Config): () => Promise<StorageDriver> {
 
 function renderBackup(s: BackupSummary): string {
   const lines = [`snapshot of ${s.source} in ${s.dest}: ${s.blobs} blobs (${s.bytes} bytes) listed in blobs.tsv, ${s.journaled} of them held in its blob journal, ${s.keys} signing key(s)`];
-  if (s.withBlobs) lines.push(`blobs: ${s.linked} hard-linked, ${s.copied} copied, ${s.missing.length} missing from storage`);
+  if (s.withBlobs) lines.push(`blobs: ${s.linked} hard-linked, ${s.copied} copied, ${s.missing.length} missing or corrupt in storage (berth fsck tells more)`);
   for (const d of s.missing) lines.push(`  MISSING ${d}`);
   lines.push(`${s.seconds.toFixed(1)} s`);
   return `${lines.join('\n')}\n`;

@@ -86,6 +86,21 @@ describe('backup and restore', () => {
     assert.equal((await driver.getContent(blobDataPath('sha256', digestOf('two').slice(7)))).toString(), 'two');
   });
 
+  it('copies blobs to another device, checking each, and counts a corrupt one as missing', { skip: fs.existsSync('/dev/shm') ? false : 'no /dev/shm' }, async () => {
+    const digests = await seed();
+    await driver.putContent(blobDataPath('sha256', digestOf('two').slice(7)), Buffer.from('not two'));
+    const shm = fs.mkdtempSync(path.join('/dev/shm', 'berth-backup-'));
+    try {
+      const dest = path.join(shm, 'b');
+      const summary = await backup({ config, dest, withBlobs: true, openDriver: async () => driver, progress: silentProgress }, keyDir);
+      assert.deepEqual([summary.linked, summary.copied, summary.missing], [0, 2, [digestOf('two')]]);
+      assert.equal(fs.readFileSync(path.join(dest, 'blobs', 'sha256', digestOf('one').slice(7, 9), digestOf('one').slice(7)), 'utf8'), 'one');
+      assert.equal(digests.length, 4);
+    } finally {
+      fs.rmSync(shm, { recursive: true, force: true });
+    }
+  });
+
   it('keeps the database it replaces, and reports blobs storage lacks', async () => {
     const digests = await seed();
     const dest = path.join(dir, 'backup');

@@ -20,7 +20,7 @@ import path from 'node:path';
 import type { Config } from '../config/schema.ts';
 import type { Progress } from '../migrate/progress.ts';
 import type { StorageDriver } from '../storage/driver.ts';
-import { blobToFile } from './backup-blobs.ts';
+import { BlobDigestError, blobToFile, type Copied } from './backup-blobs.ts';
 import { pathOfDigest } from './fsck-scan.ts';
 
 export const BACKUP_FORMAT = 1;
@@ -48,7 +48,7 @@ export interface BackupInfo {
 
 export interface BackupSummary extends BackupInfo {
   dest: string;
-  /** With --with-blobs: how each blob came into DEST, and those storage lacked (digests). */
+  /** With --with-blobs: how each blob came into DEST, and those storage lacked or held corrupt (digests). */
   linked: number;
   copied: number;
   missing: string[];
@@ -174,7 +174,11 @@ export async function backup(opts: BackupOptions, keyDir: string | undefined): P
         const at = pathOfDigest(row.digest);
         if (driver === undefined || phase === undefined || at === undefined) continue;
         const to = path.join(dest, ...at.split('/'));
-        const how = await blobToFile(driver, filesystemRoot(opts.config), at, row.digest, to);
+        // a file whose bytes are not its digest (copied across devices, so checked) counts as missing
+        const how: Copied = await blobToFile(driver, filesystemRoot(opts.config), at, row.digest, to).catch((err: unknown) => {
+          if (err instanceof BlobDigestError) return 'absent';
+          throw err;
+        });
         if (how === 'absent') {
           const kept = journaled.get(row.digest) as { data: Buffer } | undefined;
           if (kept === undefined) summary.missing.push(row.digest);
