@@ -7,6 +7,8 @@
 //   BENCH_BERTH=0        skip berth even if src/main.ts exists
 //   BENCH_CLUSTER=0      skip issue 14's sections (S3 on Ceph RGW, nginx + 1 vs 3 nodes, PostgreSQL vs SQLite)
 //   BENCH_S3_RUNS=N      interleaved runs of the S3 section's 1 GiB pushes and pulls (default 1: each takes 30-100 s on RGW here)
+//   BENCH_GC=0           skip section 14 (garbage collection over 100,000 repositories, bench/gc.ts)
+//   BENCH_GC_REPOS=N     repositories of section 14's dataset, 10 blob links each (default 100,000; quick 10,000)
 
 const MiB = 1024 * 1024;
 

@@ -1,5 +1,6 @@
 // berth benchmark: berth vs Docker distribution 2.8.2 (and nginx as the static-file ceiling).
-// Usage: npm run bench            (full, ~25 min; BENCH_BIG=0 skips the 4 GiB part, BENCH_CLUSTER=0 sections 11-13)
+// Usage: npm run bench            (full, ~25 min; BENCH_BIG=0 skips the 4 GiB part, BENCH_CLUSTER=0 sections 11-13,
+//                                  BENCH_GC=0 section 14, garbage collection over 1,000,000 blob links: ~4 min)
 //        BENCH_QUICK=1 npm run bench   (~2 min smoke run)
 // See bench/config.ts for all BENCH_* variables. Results: stdout and bench/results/latest.md.
 import { spawnSync } from 'node:child_process';
@@ -29,6 +30,7 @@ import { mirrorSection } from './mirror.ts';
 import { searchSection } from './search.ts';
 import { uiSection } from './ui.ts';
 import { notRunSection, scaleOutSections } from './scale-out.ts';
+import { gcSection } from './gc.ts';
 
 function autocannonVersion(): string {
   try {
@@ -110,8 +112,9 @@ async function main(): Promise<void> {
   let searchSec: Section | undefined;
   let uiSecs: Section[] = [];
   let scaleOutSecs: Section[] = [];
+  let gcSec: Section | undefined;
   const emit = (): string => {
-    const all = [...sections, rss, ...(bigSec ? [bigSec] : []), ...(authSec ? [authSec] : []), ...(mirrorSec ? [mirrorSec] : []), ...(searchSec ? [searchSec] : []), ...uiSecs, ...scaleOutSecs];
+    const all = [...sections, rss, ...(bigSec ? [bigSec] : []), ...(authSec ? [authSec] : []), ...(mirrorSec ? [mirrorSec] : []), ...(searchSec ? [searchSec] : []), ...uiSecs, ...scaleOutSecs, ...(gcSec ? [gcSec] : [])];
     if (ctx.peakOverall.size) {
       for (const [name, peak] of ctx.peakOverall) rss.add('peak RSS over all sections (MiB)', name, peak / MIB);
       ctx.peakOverall.clear();
@@ -148,6 +151,11 @@ async function main(): Promise<void> {
     if (berth) authSec = await authSection(ctx, berth);
     // Issue 14: S3 on Ceph RGW, nginx to 1 vs 3 nodes, PostgreSQL vs SQLite; servers of their own.
     scaleOutSecs = berth ? await scaleOutSections({ cfg, started, source }) : [notRunSection('11-13. S3, cluster, PostgreSQL', 'berth did not run')];
+    // Issue 15: a collection over 100,000 repositories of its own, served by a berth of its own.
+    const gcTitle = '14. Garbage collection';
+    if (!berth) gcSec = notRunSection(gcTitle, 'berth did not run');
+    else if (process.env.BENCH_GC === '0') gcSec = notRunSection(gcTitle, 'skipped (BENCH_GC=0)');
+    else gcSec = await gcSection(ctx).catch((err: unknown) => notRunSection(gcTitle, `failed: ${errMsg(err).replace(/\s+/g, ' ').slice(0, 400)}`));
   } catch (err) {
     log(ctx, `ABORTED: ${errMsg(err)}`);
     const out = emit();
