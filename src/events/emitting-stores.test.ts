@@ -18,6 +18,8 @@ import { causedBy, emittingDecorator, storesCausedBy } from './emitting-stores.t
 import type { RegistryEvent } from './event.ts';
 import { QueueSink } from './sink.ts';
 import { REQUEST, SOURCE, endpoints, tempStore, type TempStore } from './test-support.ts';
+import { configSchema } from '../config/schema.ts';
+import { createProxy } from '../proxy/index.ts';
 
 const INDEX = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] }));
 const URLS = { manifest: (r: string, d: string) => `https://reg.test/v2/${r}/manifests/${d}`, blob: (r: string, d: string) => `https://reg.test/v2/${r}/blobs/${d}` };
@@ -98,6 +100,20 @@ describe('emitting stores', () => {
     await del('r/app', digest, 'go');
     assert.deepEqual(deletes, [['r/app', digest, 'refuse'], ['r/app', digestOf(Buffer.from('none')), 'go'], ['r/app', digest, 'go']]);
     assert.deepEqual((await queued()).map(summary), [`push r/app:v1 ${digest} berth`, `delete r/app ${digest} berth`]);
+  });
+
+  it("passes garbage collection's condition through the mirror's decoration, and emits nothing when it fails", async () => {
+    const proxy = configSchema.parse({ proxy: { upstreams: [{ name: 'up', prefix: 'mirrored/', url: 'http://127.0.0.1:1' }] } }).proxy;
+    assert.ok(proxy);
+    const mirror = createProxy(proxy, { log: pino({ level: 'silent' }) });
+    const sink = new QueueSink({ queue: store.queue, endpoints: endpoints([{ name: 'all', url: 'http://127.0.0.1:1/' }]), source: SOURCE, log: pino({ level: 'silent' }) });
+    const reg = new Registry({ driver, meta: store.meta, deleteEnabled: true, readOnly: false, decorate: emittingDecorator(sink, mirror.decorate) });
+    const { digest } = await reg.manifests.put('r/app', 'v1', INDEX, OCI_INDEX);
+    // Tagged: garbage collection's rules keep it, so the conditional delete must not happen.
+    await assert.rejects(reg.manifests.delete('r/app', digest, { collectable: { now: Date.now() + 1000, graceMs: 0, untagged: 'delete' } }), ManifestUnknownError);
+    assert.equal((await reg.manifests.stat('r/app', 'v1')).digest, digest);
+    assert.deepEqual((await queued()).map(summary), [`push r/app:v1 ${digest} berth`]);
+    mirror.close();
   });
 
   it('emits a blob pull only for a record its stat returned, a mount only when mounted, and deletes', async () => {

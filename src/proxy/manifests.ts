@@ -109,9 +109,11 @@ export class PullThroughManifests implements ManifestStore {
     return (await this.getAccepted(repo, reference, accepted)).record;
   }
 
-  delete(repo: string, reference: string): Promise<void> {
+  /** Every argument goes through: garbage collection's condition must reach the local store. */
+  delete(...args: Parameters<ManifestStore['delete']>): Promise<void> {
+    const [repo, reference] = args;
     if (this.router.claim(repo) !== undefined) this.validated.delete(`${repo}\0${reference}`);
-    return this.local.manifests.delete(repo, reference);
+    return this.local.manifests.delete(...args);
   }
 
   /** A mirrored repository's tags are the upstream's; the cached ones when it cannot answer. */
