@@ -10,7 +10,8 @@
  *   missing                   the record goes (with its links) when no manifest needs the blob, so
  *                             that the next push uploads it again; else left, naming the manifests
  *   orphan, stray             deleted with --delete-orphans when older than the grace period and
- *                             still unrecorded; else left (garbage collection may take them)
+ *                             still unrecorded; else left (garbage collection works from the meta
+ *                             store and never sees them: they only cost space)
  *   dangling                  left: the manifest names what the registry never had
  */
 import type { BlobInventory } from '../meta/inventory.ts';
@@ -88,7 +89,7 @@ async function repairOne(ctx: RepairContext, problem: Problem): Promise<void> {
     case 'stray': {
       const old = (problem.modTime ?? Infinity) < ctx.orphansBefore;
       if (!ctx.deleteOrphans || !old) {
-        problem.repair = ctx.deleteOrphans ? 'left: younger than the grace period (a push may be under way)' : 'left for garbage collection (--delete-orphans deletes it)';
+        problem.repair = ctx.deleteOrphans ? 'left: younger than the grace period (a push may be under way)' : 'left: only --delete-orphans removes it';
         return;
       }
       if (problem.kind === 'orphan' && (await ctx.meta.getBlob(digest)) !== undefined) {

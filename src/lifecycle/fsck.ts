@@ -67,7 +67,7 @@ export interface FsckOptions {
   inventory: BlobInventory;
   /** Fix what can be fixed (fsck-repair.ts). */
   repair?: boolean;
-  /** With repair: delete orphan and stray files older than orphanGraceMs (else left for garbage collection). */
+  /** With repair: delete orphan and stray files older than orphanGraceMs (else left: garbage collection reads the meta store, not storage, so nothing else removes them). */
   deleteOrphans?: boolean;
   /** A file younger than this may be a push in flight: never deleted (default 1 h). */
   orphanGraceMs?: number;

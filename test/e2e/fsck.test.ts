@@ -121,7 +121,7 @@ describe('berth fsck', () => {
     const text = await berth(['fsck', '--repair']);
     assert.equal(text.code, 1);
     assert.match(text.stdout, /^MISSING +sha256:[0-9a-f]{64}: storage lacks its \d+ bytes -> left: needed by team\/app@sha256:/m);
-    assert.match(text.stdout, /^ORPHAN +sha256:[0-9a-f]{64}: 22 bytes nothing records -> left for garbage collection \(--delete-orphans deletes it\)$/m);
+    assert.match(text.stdout, /^ORPHAN +sha256:[0-9a-f]{64}: 22 bytes nothing records -> left: only --delete-orphans removes it$/m);
     assert.match(text.stdout, /3 problem\(s\): 0 fixed, 3 left/);
 
     server = await startBerth({ root });
