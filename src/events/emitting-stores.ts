@@ -108,11 +108,6 @@ function manifestTarget(
   return { repository, digest, mediaType, size, tag, url: cause.urls?.manifest(repository, digest), content };
 }
 
-/** Whether a delete happened: it throws when there was nothing to delete, or resolves false when its condition failed. */
-function happened(result: unknown): boolean {
-  return result !== false;
-}
-
 export class EmittingManifests implements ManifestStore {
   constructor(
     private readonly inner: ManifestStore,
@@ -153,17 +148,16 @@ export class EmittingManifests implements ManifestStore {
     return this.inner.statAccepted(repo, reference, accepted);
   }
 
-  /** Every argument goes through (garbage collection adds a condition); the event only once the delete happened. */
-  async delete(...args: Parameters<ManifestStore['delete']>): ReturnType<ManifestStore['delete']> {
+  /**
+   * Every argument goes through (garbage collection's condition); the event once the delete
+   * happened. One that did not (nothing to delete, the condition failed) throws, and emits nothing.
+   */
+  async delete(...args: Parameters<ManifestStore['delete']>): Promise<void> {
     const cause = causeOf(this.cause);
-    const result = await this.inner.delete(...args);
-    if (happened(result)) {
-      const [repository, reference] = args;
-      const request = cause.request();
-      if (isTag(reference)) await this.sink.tagDeleted({ repository, tag: reference }, request);
-      else await this.sink.manifestDeleted({ repository, digest: reference }, request);
-    }
-    return result;
+    await this.inner.delete(...args);
+    const [repository, reference] = args;
+    if (isTag(reference)) await this.sink.tagDeleted({ repository, tag: reference }, cause.request());
+    else await this.sink.manifestDeleted({ repository, digest: reference }, cause.request());
   }
 
   tags(repo: string, page: Page): Promise<string[]> {
