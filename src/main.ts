@@ -41,6 +41,7 @@ import { Discovery } from './search/discovery.ts';
 import { PullCounter } from './search/pulls.ts';
 import { StorageSampler } from './observability/storage-sampler.ts';
 import type { AccessControl } from './auth/access-control.ts';
+import { RetentionService } from './retention/service.ts';
 
 export interface RunningRegistry {
   server: Server;
@@ -49,6 +50,8 @@ export interface RunningRegistry {
   access: AccessControl;
   /** Search, stars, descriptions and pull counts. */
   search: Discovery;
+  /** Retention policies: previews, and applying them (each garbage collection run does). */
+  retention: RetentionService;
   /** The address actually listened on (port resolved when 0 was asked). */
   address: { host: string; port: number };
   log: Logger;
@@ -109,7 +112,12 @@ function closeServer(server: Server, deadlineMs: number): Promise<void> {
   });
 }
 
-export async function startRegistry(config: Config, log: Logger = createLogger(config)): Promise<RunningRegistry> {
+export interface StartOptions {
+  /** The clock of tags' pull stamps and of retention's ages (tests); Date.now unless given. The stores keep the real one. */
+  now?: () => number;
+}
+
+export async function startRegistry(config: Config, log: Logger = createLogger(config), opts: StartOptions = {}): Promise<RunningRegistry> {
   const prometheus = config.http.debug.prometheus;
   const debugAddr = config.http.debug.addr;
   const metrics = config.metrics.enabled || (prometheus.enabled && debugAddr !== undefined) ? new Metrics() : undefined;
@@ -160,8 +168,22 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
   const accessMode = await access.mode();
   const search = new Discovery({
     index: backend.search,
-    pulls: new PullCounter(backend.search, { intervalMs: 5_000, onError: (err) => log.warn({ err }, 'pull counts not written yet') }),
+    pulls: new PullCounter(backend.search, {
+      intervalMs: 5_000,
+      onError: (err) => log.warn({ err }, 'pull counts not written yet'),
+      tags: backend.tagActivity,
+      ...(opts.now !== undefined && { now: opts.now }),
+    }),
     defaultPublic: config.access.defaultvisibility === 'public',
+  });
+  const retention = new RetentionService({
+    registry,
+    store: backend.tagActivity,
+    settings: backend.settings,
+    config: config.retention.policies,
+    access: access.policy,
+    log,
+    ...(opts.now !== undefined && { now: opts.now }),
   });
   // this node, as the holder of background job leases (one node runs each job per interval)
   const node = `${hostname()}:${process.pid}:${randomUUID()}`;
@@ -178,6 +200,7 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
     deleteEnabled: config.storage.delete.enabled,
     readOnly: config.storage.maintenance.readonly.enabled,
     ...(metrics !== undefined && { observer: metrics.gc }),
+    retention: (dryRun) => retention.apply(dryRun),
   });
   const storageSampler = new StorageSampler(backend.usage, {
     runOnce,
@@ -212,6 +235,7 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
       access,
       search,
       storageUsage: backend.usage,
+      retention,
       immutable: guards.immutable,
       quotas: guards.quotas,
       gc: { collector, store: backend.gc, config: gcConfig },
@@ -246,6 +270,7 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
     registry,
     access,
     search,
+    retention,
     address,
     log,
     async reload(next: Config) {

@@ -25,6 +25,8 @@ commands:
   token create|list|revoke          access tokens (docker login passwords for robots and CI)
   auth rotate-key|keys              the token server's signing keys
   gc [--dry-run] [--json]  free what deletes left behind (online garbage collection)
+  retention preview [--json] [--all] [--repository NAME]
+                          what the retention policies would delete now, and why
   fsck [--repair] [--delete-orphans] [--json]
                           check every blob against its digest, and storage against the meta store
   backup DEST [--with-blobs] [--json]
@@ -48,6 +50,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   config: async () => (await import('./config.ts')).config,
   events: async () => (await import('./events.ts')).eventsCommand,
   gc: async () => (await import('./gc.ts')).gcCommand,
+  retention: async () => (await import('./retention.ts')).retention,
   mirror: async () => (await import('./mirror.ts')).mirror,
   user: async () => (await import('./users.ts')).user,
   org: async () => (await import('./orgs.ts')).org,

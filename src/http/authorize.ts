@@ -62,6 +62,11 @@ const REQUIREMENTS: Record<RouteName, Requirement> = {
   'api-repository-tags': 'pull',
   'api-repository-tag': 'delete',
   'api-repository-manifest': 'pull',
+  // Retention: a repository's policy and dry run for its administrators; which pattern a signed-in
+  // user may edit is decided by RetentionService.mayEdit; the whole registry's dry run for administrators.
+  'api-repository-retention': 'delete',
+  'api-retention-policies': 'account',
+  'api-retention-preview': 'admin',
   // Who is signed in (optional); signing in and out read the credentials and cookie themselves.
   'api-session': { GET: 'optional', POST: 'none', DELETE: 'none' },
   'api-admin-storage': 'admin',

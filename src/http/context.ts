@@ -3,6 +3,7 @@ import type { GcConfig } from '../config/gc-schema.ts';
 import type { GcStore } from '../meta/gc.ts';
 import type { GarbageCollector } from '../registry/gc.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { RetentionService } from '../retention/service.ts';
 import type { Logger } from 'pino';
 import type { Registry } from '../registry/registry.ts';
 import type { ImmutableTags } from '../registry/immutable.ts';
@@ -82,6 +83,8 @@ export interface App {
   immutable?: ImmutableTags;
   /** Namespace quotas (/api/v1/namespaces/{ns}/quota); absent, those routes answer 404. */
   quotas?: Quotas;
+  /** Retention policies and their dry run (/api/v1/retention/*); absent, those routes answer 404. */
+  retention?: RetentionService;
   /** Garbage collection (GET/POST /api/v1/admin/gc); absent, those routes answer 404. */
   gc?: { collector: GarbageCollector; store: GcStore; config: GcConfig };
 }

@@ -39,6 +39,10 @@ export const ROUTES = [
   { name: 'api-repository-tags', pattern: /^\/api\/v1\/repositories\/(?<name>.+)\/_tags$/, methods: ['GET'] },
   { name: 'api-repository-tag', pattern: /^\/api\/v1\/repositories\/(?<name>.+)\/_tags\/(?<tag>[^/]+)$/, methods: ['DELETE'] },
   { name: 'api-repository-manifest', pattern: /^\/api\/v1\/repositories\/(?<name>.+)\/_manifests\/(?<reference>[^/]+)$/, methods: ['GET'] },
+  // Retention (handlers/api-retention.ts): a repository's policy and dry run, and the policies themselves.
+  { name: 'api-repository-retention', pattern: /^\/api\/v1\/repositories\/(?<name>.+)\/_retention$/, methods: ['GET'] },
+  { name: 'api-retention-policies', pattern: /^\/api\/v1\/retention\/policies$/, methods: ['GET', 'PUT', 'DELETE'] },
+  { name: 'api-retention-preview', pattern: /^\/api\/v1\/retention\/preview$/, methods: ['GET'] },
   { name: 'api-repository', pattern: /^\/api\/v1\/repositories\/(?<name>.+)$/, methods: ['GET', 'PATCH', 'DELETE'] },
   // Browser sessions (handlers/api-session.ts) and administration (handlers/api-admin.ts).
   { name: 'api-session', pattern: /^\/api\/v1\/session$/, methods: ['GET', 'POST', 'DELETE'] },
@@ -123,6 +127,9 @@ export const paths = {
   apiRepositoryTags: (name: string) => `/api/v1/repositories/${name}/_tags`,
   apiRepositoryTag: (name: string, tag: string) => `/api/v1/repositories/${name}/_tags/${tag}`,
   apiRepositoryManifest: (name: string, reference: string) => `/api/v1/repositories/${name}/_manifests/${reference}`,
+  apiRepositoryRetention: (name: string) => `/api/v1/repositories/${name}/_retention`,
+  apiRetentionPolicies: () => '/api/v1/retention/policies',
+  apiRetentionPreview: () => '/api/v1/retention/preview',
   apiSession: () => '/api/v1/session',
   apiAdminStorage: () => '/api/v1/admin/storage',
   apiAdminImmutable: () => '/api/v1/admin/immutable',

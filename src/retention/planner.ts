@@ -55,7 +55,8 @@ const DAY_MS = 86_400_000;
 function ago(now: number, at: number): string {
   const ms = Math.max(0, now - at);
   if (ms >= DAY_MS) return `${Math.floor(ms / DAY_MS)} days ago`;
-  return `${Math.floor(ms / 3_600_000)} hours ago`;
+  if (ms >= 3_600_000) return `${Math.floor(ms / 3_600_000)} hours ago`;
+  return `${Math.floor(ms / 60_000)} minutes ago`;
 }
 
 function day(at: number): string {

@@ -32,6 +32,7 @@ import { getGc, postGc } from './api-gc.ts';
 import { deleteSession, getSession, postSession } from './api-session.ts';
 import { getApiSearch, getV1Ping, getV1Search } from './search.ts';
 import { deleteStar, putStar } from './api-stars.ts';
+import { deleteRetentionPolicy, getRepositoryRetention, getRetentionPreview, listRetentionPolicies, putRetentionPolicy } from './api-retention.ts';
 
 export const HANDLERS: Record<RouteName, Partial<Record<Method, Handler>>> = {
   base: { GET: getBase, HEAD: getBase },
@@ -62,6 +63,9 @@ export const HANDLERS: Record<RouteName, Partial<Record<Method, Handler>>> = {
   'api-repository-tags': { GET: listTagDetails },
   'api-repository-tag': { DELETE: deleteTag },
   'api-repository-manifest': { GET: getManifestDetail },
+  'api-repository-retention': { GET: getRepositoryRetention },
+  'api-retention-policies': { GET: listRetentionPolicies, PUT: putRetentionPolicy, DELETE: deleteRetentionPolicy },
+  'api-retention-preview': { GET: getRetentionPreview },
   'api-session': { GET: getSession, POST: postSession, DELETE: deleteSession },
   'api-admin-storage': { GET: getStorage },
   'api-admin-immutable': { GET: listImmutableRules, PUT: putImmutableRule, DELETE: deleteImmutableRule },

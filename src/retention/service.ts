@@ -1,0 +1,103 @@
+/**
+ * Retention as the management API and the garbage collection run use it: the policies in force
+ * (config + settings, policies.ts), who may edit which policy, previews, and applying them.
+ *
+ * Who may edit a policy: administrators any; otherwise a caller who may delete in every repository
+ * the pattern can cover, as decided by the one access policy (auth/policy.ts): for an exact name,
+ * that repository's administrators; for `ns/...` with a literal namespace, whoever holds delete on
+ * the whole namespace (its user, an organisation's owners, a team with the admin role on all of its
+ * repositories). A pattern whose namespace has a `*` in it is for administrators only. Retention
+ * deletes nothing such a caller could not delete by hand.
+ */
+import type { Logger } from 'pino';
+import type { AccessPolicy } from '../auth/policy.ts';
+import { isAdmin, principalName, type Principal } from '../auth/principal.ts';
+import type { SettingsStore } from '../meta/settings.ts';
+import type { TagActivityStore } from '../meta/tag-activity.ts';
+import type { Registry } from '../registry/registry.ts';
+import { applyRetention, type RetentionReport } from './apply.ts';
+import { planRetention, type RetentionPlan } from './planner.ts';
+import { effectivePolicies, policyJson, settingKey, type EffectivePolicy } from './policies.ts';
+import { policyFor, type RetentionPolicy } from './policy.ts';
+
+export interface RetentionServiceOptions {
+  registry: Pick<Registry, 'manifests' | 'meta'>;
+  store: TagActivityStore;
+  settings?: SettingsStore;
+  /** The config's policies (retention.policies). */
+  config: readonly RetentionPolicy[];
+  /** Decides repository rights; absent (no access control), anyone may edit. */
+  access?: Pick<AccessPolicy, 'canAdminister'>;
+  now?: () => number;
+  log?: Logger;
+}
+
+export class RetentionService {
+  constructor(private readonly opts: RetentionServiceOptions) {}
+
+  private now(): number {
+    return (this.opts.now ?? Date.now)();
+  }
+
+  /** Every policy in force (the config's, with edits over them), in pattern order. */
+  policies(): Promise<EffectivePolicy[]> {
+    return effectivePolicies(this.opts.config, this.opts.settings);
+  }
+
+  /** The policy that applies to a repository, if any. */
+  async policyOf(repository: string): Promise<EffectivePolicy | undefined> {
+    return policyFor(repository, await this.policies());
+  }
+
+  /** Whether `who` may set or remove the policy of `pattern` (see the file's comment). */
+  async mayEdit(who: Principal, pattern: string, unrestricted = false): Promise<boolean> {
+    if (unrestricted || isAdmin(who) || this.opts.access === undefined) return true;
+    if (who.kind !== 'user') return false;
+    if (!pattern.includes('*')) return this.opts.access.canAdminister(who, pattern);
+    const slash = pattern.indexOf('/');
+    const namespace = slash < 0 ? '' : pattern.slice(0, slash);
+    if (namespace === '' || namespace.includes('*')) return false;
+    // No repository is granted under this name (a `*` is never part of one): only namespace-wide rights answer.
+    return this.opts.access.canAdminister(who, `${namespace}/*`);
+  }
+
+  /** Store a policy (replacing one of the same pattern, and the config's); the settings store must exist. */
+  async put(policy: RetentionPolicy, who: Principal): Promise<EffectivePolicy> {
+    const settings = this.requireSettings();
+    const s = await settings.put(settingKey(policy.repository), policyJson(policy), principalName(who));
+    return { ...policy, source: 'api', updatedBy: s.updatedBy, updatedAt: s.updatedAt };
+  }
+
+  /** Remove a stored policy (the config's of the same pattern applies again); whether there was one. */
+  remove(pattern: string): Promise<boolean> {
+    return this.requireSettings().delete(settingKey(pattern));
+  }
+
+  /** The dry run, of every repository or one. */
+  async preview(repository?: string): Promise<RetentionPlan> {
+    return planRetention({
+      meta: this.opts.registry.meta,
+      store: this.opts.store,
+      policies: await this.policies(),
+      now: this.now(),
+      ...(repository !== undefined && { repository }),
+    });
+  }
+
+  /** Apply the policies now (garbage collection calls this at the start of each run). */
+  async apply(dryRun: boolean): Promise<RetentionReport> {
+    return applyRetention({
+      registry: this.opts.registry,
+      store: this.opts.store,
+      policies: await this.policies(),
+      now: this.now(),
+      dryRun,
+      ...(this.opts.log !== undefined && { log: this.opts.log }),
+    });
+  }
+
+  private requireSettings(): SettingsStore {
+    if (this.opts.settings === undefined) throw new Error('this registry keeps no settings: retention policies come from the config only');
+    return this.opts.settings;
+  }
+}
