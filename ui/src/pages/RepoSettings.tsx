@@ -1,4 +1,4 @@
-/** /r/:name/settings : visibility (administrators), descriptions (writers), deletion (administrators). */
+/** /r/:name/settings : visibility (administrators), descriptions (writers), retention and deletion (administrators). */
 import { getRepository } from '../api/repositories.ts';
 import { Link, repoHref } from '../components/Link.tsx';
 import { Loading } from '../components/Loading.tsx';
@@ -10,6 +10,7 @@ import { DescriptionForm } from '../repo/DescriptionForm.tsx';
 import { repoName } from '../repo/params.ts';
 import { RepoError } from '../repo/RepoError.tsx';
 import { RepoTabs } from '../repo/RepoTabs.tsx';
+import { RetentionPanel } from '../retention/RetentionPanel.tsx';
 import { VisibilityForm } from '../repo/VisibilityForm.tsx';
 
 export default function RepoSettingsPage({ params }: { params: { name?: string } }) {
@@ -59,6 +60,7 @@ export default function RepoSettingsPage({ params }: { params: { name?: string }
           <DescriptionForm repo={repo} onSaved={(r) => result.setData({ ...repo, ...r })} />
         </section>
       )}
+      {canAdmin && <RetentionPanel name={name} />}
       {canAdmin && <DeleteRepository name={name} namespace={repo.namespace} />}
     </div>
   );
