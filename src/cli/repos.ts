@@ -9,13 +9,11 @@ import { SYSTEM } from '../auth/principal.ts';
 import { VISIBILITIES, type Visibility } from '../auth/store.ts';
 import { parse, withAccounts } from './account-context.ts';
 import { UsageError } from './args.ts';
-import type { CliIO } from './command.ts';
+import { withSubcommands, type CliIO } from './command.ts';
 import type { Config } from '../config/schema.ts';
 import { parseAddr } from '../config/addr.ts';
 import { isValidName } from '../registry/reference.ts';
-import { loadCliConfig } from './config-options.ts';
-import { withSubcommands } from './command.ts';
-import { CONFIG_HELP } from './config-options.ts';
+import { CONFIG_HELP, loadCliConfig } from './config-options.ts';
 import { json, when } from './table.ts';
 
 const USAGE = `usage: berth repo show NAME [--json]
