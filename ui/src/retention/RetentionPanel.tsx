@@ -107,7 +107,7 @@ function Preview({ data }: { data: RepositoryRetention }) {
         </p>
       )}
       <p>
-        If garbage collection ran now (<Time at={data.at} />), it would delete {plural(going.length, 'tag')} and {plural(preview.untagged.length, 'untagged manifest')}, and keep {plural(kept, 'tag')}.
+        If garbage collection ran now, it would delete {plural(going.length, 'tag')} and {plural(preview.untagged.length, 'untagged manifest')}, and keep {plural(kept, 'tag')}.
       </p>
       {preview.tags.length > 0 && (
         <Table caption="Tags and what retention does with them" hideCaption head={<><th scope="col">Tag</th><th scope="col">Outcome</th><th scope="col">Rule</th><th scope="col">Why</th><th scope="col">Pushed</th><th scope="col">Last pulled</th></>}>
