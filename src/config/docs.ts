@@ -253,7 +253,10 @@ export const KEY_DOCS: Readonly<Record<string, KeyDoc>> = {
     description: 'Delete only tags (not kept) neither pulled nor pushed for this long: days (`90d`) or a duration (`2160h`). A tag never pulled counts from its push.',
     example: '90d',
   },
-  'retention.policies[].delete.untaggedafter': { description: 'Delete manifests without a tag pushed at least this long ago (not children of an index, not referrers of a present subject).', example: '7d' },
+  'retention.policies[].delete.untaggedafter': {
+    description: 'Delete manifests that have had no tag for this long: since they lost their last tag, or since their push (not children of an index, not referrers of a present subject).',
+    example: '7d',
+  },
 };
 
 /** The description of `path` as printed, with a note when its value is a secret. */

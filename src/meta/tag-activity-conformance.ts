@@ -84,11 +84,32 @@ export function runTagActivityConformance(name: string, make: () => Promise<TagA
       await put('acme/app', manifest(d('o'), 1500, { subject: d('f') })); // referrer whose subject is not here: a candidate
       const untagged = await f.activity.untaggedManifests('acme/app', 5000);
       assert.deepEqual(untagged.map((m) => m.digest), [d('b'), d('o')]);
-      assert.deepEqual(untagged[0], { digest: d('b'), mediaType: OCI_MANIFEST, size: 100, createdAt: 1000 });
+      assert.deepEqual(untagged[0], { digest: d('b'), mediaType: OCI_MANIFEST, size: 100, createdAt: 1000, untaggedAt: 1000 });
       assert.deepEqual(await f.activity.untaggedManifests('acme/app', 1000), [], 'strictly before the time');
-      // The tag moves away from a: a is untagged now, and its referrer stays while a is here.
-      await f.meta.putManifest('acme/app', manifest(d('b'), 1000), 'v1');
-      assert.deepEqual((await f.activity.untaggedManifests('acme/app', 5000)).map((m) => m.digest), [d('a'), d('o')]);
+    });
+
+    it('counts an untagged manifest from when it lost its last tag (the database clock), not from its push', async () => {
+      await put('acme/app', manifest(d('a'), 1000), 'v1');
+      await f.meta.putManifest('acme/app', manifest(d('a'), 1000), 'stable');
+      await put('acme/app', manifest(d('b'), 2000));
+      const before = Date.now();
+      // The tag moves away from a, which keeps another; then that one is deleted: a is untagged from then.
+      await f.meta.putManifest('acme/app', manifest(d('b'), 2000), 'v1');
+      assert.deepEqual((await f.activity.untaggedManifests('acme/app', 5000)).map((m) => m.digest), []);
+      await f.meta.deleteTag('acme/app', 'stable');
+      const after = Date.now();
+      assert.deepEqual(await f.activity.untaggedManifests('acme/app', 5000), [], 'pushed long ago, untagged just now');
+      const [a, ...rest] = await f.activity.untaggedManifests('acme/app', after + 1000);
+      assert.deepEqual(rest, []);
+      assert.equal(a?.digest, d('a'));
+      assert.ok(a !== undefined && a.untaggedAt >= before - 1000 && a.untaggedAt <= after + 1000, `untaggedAt ${a?.untaggedAt}`);
+      assert.equal(a?.createdAt, 1000);
+      // Tagged again, it is no candidate; deleted, its record goes at the next prune.
+      await f.meta.putManifest('acme/app', manifest(d('a'), 1000), 'again');
+      assert.deepEqual(await f.activity.untaggedManifests('acme/app', after + 1000), []);
+      await f.meta.deleteManifest('acme/app', d('a'));
+      assert.equal(await f.activity.pruneUntagged(), 1);
+      assert.equal(await f.activity.pruneUntagged(), 0);
     });
   });
 }

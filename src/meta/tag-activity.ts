@@ -28,6 +28,8 @@ export interface UntaggedManifest {
   size: number;
   /** When the manifest was pushed (ms since epoch). */
   createdAt: number;
+  /** Since when it has had no tag: when it lost its last one, or its push (whichever is later; ms since epoch). */
+  untaggedAt: number;
 }
 
 export interface TagActivityStore {
@@ -36,11 +38,13 @@ export interface TagActivityStore {
   /** Every tag of the repository with its manifest and times, in name order; [] when it has none. */
   tagActivity(repo: string): Promise<TagActivity[]>;
   /**
-   * Manifests of the repository that no tag points at, pushed before `createdBefore`, that are
-   * neither a child of one of its indexes nor a referrer whose subject it still holds (those go
-   * with what refers to them), oldest first.
+   * Manifests of the repository that no tag points at, untagged since before `untaggedBefore`
+   * (see UntaggedManifest.untaggedAt), that are neither a child of one of its indexes nor a
+   * referrer whose subject it still holds (those go with what refers to them), longest untagged first.
    */
-  untaggedManifests(repo: string, createdBefore: number): Promise<UntaggedManifest[]>;
+  untaggedManifests(repo: string, untaggedBefore: number): Promise<UntaggedManifest[]>;
+  /** Forget when deleted manifests lost their tags (the records outlive them); how many were forgotten. */
+  pruneUntagged(): Promise<number>;
 }
 
 /** Whether a reference names a digest (else a tag). */

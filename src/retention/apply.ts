@@ -113,5 +113,7 @@ export async function applyRetention(opts: ApplyOptions): Promise<RetentionRepor
       opts.log?.info({ repository: plan.repository, policy: plan.policy, tags: applied.deletedTags, manifests: applied.deletedManifests, errors: applied.errors }, 'retention applied');
     }
   }
+  // The records of when deleted manifests lost their tags go with them.
+  if (!opts.dryRun) await opts.store.pruneUntagged();
   return report;
 }

@@ -4,8 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { TagActivity, TagActivityStore, UntaggedManifest } from '../meta/tag-activity.ts';
-import { decideTags, planRetention } from './planner.ts';
+import type { TagActivity, UntaggedManifest } from '../meta/tag-activity.ts';
+import { decideTags, planRetention, type PlanSource } from './planner.ts';
 import type { RetentionPolicy } from './policy.ts';
 
 const DAY = 86_400_000;
@@ -97,17 +97,19 @@ describe('retention planner', () => {
 
   it('a keep pattern that takes too long decides nothing: the repository keeps every tag, with the reason', async () => {
     const evil = [tag(`${'a'.repeat(40)}!`, 500)];
-    const store: TagActivityStore = { recordPulls: async () => undefined, tagActivity: async () => evil, untaggedManifests: async () => [] };
+    const store: PlanSource = { tagActivity: async () => evil, untaggedManifests: async () => [] };
     const plan = await planRetention({ meta: { listRepositories: async () => ['acme/app'] }, store, policies: [policy({ tags: ['^(a+)+$'] })], now: NOW });
     assert.equal(plan.repositories[0]?.tags[0]?.action, 'keep');
     assert.match(plan.repositories[0]?.error ?? '', /took more than 1000 ms/);
   });
 
   it('plans every repository a policy covers with its most specific policy; untagged manifests past the age', async () => {
-    const untagged: UntaggedManifest[] = [{ digest: 'sha256:u', mediaType: 'x', size: 1, createdAt: NOW - 10 * DAY }];
+    const untagged: UntaggedManifest[] = [
+      { digest: 'sha256:u', mediaType: 'x', size: 1, createdAt: NOW - 10 * DAY, untaggedAt: NOW - 10 * DAY },
+      { digest: 'sha256:v', mediaType: 'x', size: 1, createdAt: NOW - 30 * DAY, untaggedAt: NOW - 8 * DAY },
+    ];
     const asked: [string, number][] = [];
-    const store: TagActivityStore = {
-      recordPulls: async () => undefined,
+    const store: PlanSource = {
       tagActivity: async (repo) => (repo === 'acme/app' ? [tag('a', 1), tag('b', 2)] : [tag('c', 1)]),
       untaggedManifests: async (repo, before) => {
         asked.push([repo, before]);
@@ -121,6 +123,7 @@ describe('retention planner', () => {
     assert.deepEqual(outcome(plan.repositories[0]?.tags ?? []), { a: 'keep:keep.newest', b: 'delete:unkept' });
     assert.deepEqual(plan.repositories[0]?.untagged, []);
     assert.deepEqual(asked, [['acme/web', NOW - 7 * DAY]]);
-    assert.match(plan.repositories[1]?.untagged[0]?.reason ?? '', /^untagged, pushed 10 days ago .*delete.untaggedafter: 7d$/);
+    assert.equal(plan.repositories[1]?.untagged[0]?.reason, 'untagged since its push 10 days ago (2026-11-21); delete.untaggedafter: 7d');
+    assert.equal(plan.repositories[1]?.untagged[1]?.reason, 'untagged 8 days ago (2026-11-23); delete.untaggedafter: 7d');
   });
 });

@@ -9,7 +9,8 @@
  *   (ties: the name that sorts last in byte order counts as newer), or it matches one of `tags`;
  * - a tag no keep rule keeps is deleted, unless `delete.notpulledfor` is set and the tag was
  *   pulled or pushed less than that long ago (a tag never pulled counts from its push);
- * - `delete.untaggedafter`: manifests no tag points at, pushed at least that long ago, are
+ * - `delete.untaggedafter`: manifests no tag points at, untagged at least that long (since they
+ *   lost their last tag, or their push when they never had one or lost it before berth recorded it), are
  *   deleted, except a child of one of the repository's indexes or a referrer whose subject is
  *   still there (they go once what refers to them is gone).
  */
@@ -107,7 +108,10 @@ export function decideTags(policy: RetentionPolicy, tags: readonly TagActivity[]
 }
 
 /** The plan of one repository under a policy. */
-export async function planRepository(store: TagActivityStore, repository: string, policy: RetentionPolicy, now: number): Promise<RepositoryPlan> {
+/** What planning reads. */
+export type PlanSource = Pick<TagActivityStore, 'tagActivity' | 'untaggedManifests'>;
+
+export async function planRepository(store: PlanSource, repository: string, policy: RetentionPolicy, now: number): Promise<RepositoryPlan> {
   const plan: RepositoryPlan = { repository, policy: policy.repository, tags: [], untagged: [] };
   const tags = await store.tagActivity(repository);
   try {
@@ -121,7 +125,10 @@ export async function planRepository(store: TagActivityStore, repository: string
   const maxAge = policy.delete.untaggedafter;
   if (maxAge !== undefined) {
     const untagged = await store.untaggedManifests(repository, now - maxAge);
-    plan.untagged = untagged.map((m) => ({ ...m, reason: `untagged, pushed ${ago(now, m.createdAt)} (${day(m.createdAt)}); delete.untaggedafter: ${formatAge(maxAge)}` }));
+    plan.untagged = untagged.map((m) => {
+      const since = m.untaggedAt > m.createdAt ? `untagged ${ago(now, m.untaggedAt)} (${day(m.untaggedAt)})` : `untagged since its push ${ago(now, m.createdAt)} (${day(m.createdAt)})`;
+      return { ...m, reason: `${since}; delete.untaggedafter: ${formatAge(maxAge)}` };
+    });
   }
   return plan;
 }
@@ -129,7 +136,7 @@ export async function planRepository(store: TagActivityStore, repository: string
 export interface PlanOptions {
   /** Where the repositories are listed. */
   meta: Pick<MetaStore, 'listRepositories'>;
-  store: TagActivityStore;
+  store: PlanSource;
   policies: readonly RetentionPolicy[];
   now: number;
   /** Only this repository (the repository settings page's preview). */

@@ -14,6 +14,7 @@ import { LOGIN_FAILURES_SCHEMA } from './schema/login-failures.ts';
 import { META_CHANGES_SCHEMA } from './schema/meta-changes.ts';
 import { SEARCH_SCHEMA } from './schema/search.ts';
 import { SETTINGS_SCHEMA } from './schema/settings.ts';
+import { TAG_ACTIVITY_SCHEMA } from './schema/tag-activity.ts';
 import { UPLOAD_STATE_SCHEMA } from './schema/upload-state.ts';
 import { USAGE_SCHEMA } from './schema/usage.ts';
 
@@ -35,8 +36,8 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   { version: 9, name: 'login failure counts', sql: LOGIN_FAILURES_SCHEMA },
   { version: 10, name: 'garbage collection queues', sql: GC_SCHEMA },
   { version: 11, name: 'settings overriding the config', sql: SETTINGS_SCHEMA },
-  // When each tag was last pulled (meta/tag-activity.ts); NULL until its first pull after the upgrade.
-  { version: 12, name: 'last pull of each tag', sql: 'ALTER TABLE tags ADD COLUMN pulled_at BIGINT' },
+  // When each tag was last pulled and each manifest lost its last tag (meta/tag-activity.ts), for retention.
+  { version: 12, name: 'last pull of each tag, and when manifests lost their last tag', sql: TAG_ACTIVITY_SCHEMA },
 ];
 
 /** pg_advisory_lock's key for migrations: "berth" in ASCII, so it names berth in pg_locks. */

@@ -7,7 +7,7 @@ import { isDigestReference, type TagActivity, type TagActivityStore, type TagPul
 import { tagActivitySql, toTagActivity, toUntagged, type TagActivityRow, type UntaggedRow } from '../rows/tag-activity.ts';
 import type { PgDatabase } from './database.ts';
 
-const SQL = tagActivitySql((n) => `$${n}`);
+const SQL = tagActivitySql((n) => `$${n}`, 'GREATEST');
 
 /** The tags a batch names: by tag name, or (`by_digest`) every tag on the digest. */
 const BATCH = `unnest($1::text[], $2::text[], $3::boolean[], $4::bigint[]) AS p(repository, reference, by_digest, at)
@@ -35,7 +35,11 @@ export class PgTagActivity implements TagActivityStore {
     return (await this.db.rows<TagActivityRow>(SQL.activity, [repo])).map(toTagActivity);
   }
 
-  async untaggedManifests(repo: string, createdBefore: number): Promise<UntaggedManifest[]> {
-    return (await this.db.rows<UntaggedRow>(SQL.untagged, [repo, createdBefore])).map(toUntagged);
+  async untaggedManifests(repo: string, untaggedBefore: number): Promise<UntaggedManifest[]> {
+    return (await this.db.rows<UntaggedRow>(SQL.untagged, [repo, untaggedBefore])).map(toUntagged);
+  }
+
+  async pruneUntagged(): Promise<number> {
+    return (await this.db.query(SQL.prune)).rowCount ?? 0;
   }
 }

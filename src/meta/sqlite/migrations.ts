@@ -3,6 +3,7 @@
  * version is kept in schema_migrations. The SQL is kept portable (it must also run on PostgreSQL).
  */
 import { GC_SCHEMA } from './gc-schema.ts';
+import { TAG_ACTIVITY_SCHEMA } from './tag-activity-schema.ts';
 import { SEARCH_SCHEMA } from './search-schema.ts';
 
 export interface Migration {
@@ -260,11 +261,10 @@ CREATE TABLE settings (
   },
   {
     version: 14,
-    name: 'last pull of each tag',
-    // When each tag was last pulled, by tag or by digest (meta/tag-activity.ts), for retention's
-    // delete.notpulledfor; NULL until the first pull after the upgrade (such a tag counts from its push).
-    sql: `
-ALTER TABLE tags ADD COLUMN pulled_at BIGINT;
-`,
+    name: 'last pull of each tag, and when manifests lost their last tag',
+    // For retention (meta/tag-activity.ts; tag-activity-schema.ts): tags.pulled_at, NULL until the first
+    // pull after the upgrade (such a tag counts from its push); manifest_untagged, filled by triggers from
+    // now on (a manifest untagged before counts from its push).
+    sql: TAG_ACTIVITY_SCHEMA,
   },
 ];

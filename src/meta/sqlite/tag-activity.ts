@@ -6,7 +6,7 @@ import type Database from 'better-sqlite3';
 import { isDigestReference, type TagActivity, type TagActivityStore, type TagPull, type UntaggedManifest } from '../tag-activity.ts';
 import { tagActivitySql, toTagActivity, toUntagged, type TagActivityRow, type UntaggedRow } from '../rows/tag-activity.ts';
 
-const SQL = tagActivitySql(() => '?');
+const SQL = tagActivitySql(() => '?', 'MAX');
 const STAMP = `UPDATE tags SET pulled_at = @at
   WHERE repository_id = (SELECT id FROM repositories WHERE name = @repository) AND name = @reference AND (pulled_at IS NULL OR pulled_at < @at)`;
 const STAMP_DIGEST = `UPDATE tags SET pulled_at = @at
@@ -21,6 +21,7 @@ export class SqliteTagActivity implements TagActivityStore {
       stampDigest: db.prepare<[TagPull]>(STAMP_DIGEST),
       activity: db.prepare<[string], TagActivityRow>(SQL.activity),
       untagged: db.prepare<[string, number], UntaggedRow>(SQL.untagged),
+      prune: db.prepare(SQL.prune),
     };
   }
 
@@ -35,7 +36,11 @@ export class SqliteTagActivity implements TagActivityStore {
     return this.st.activity.all(repo).map(toTagActivity);
   }
 
-  async untaggedManifests(repo: string, createdBefore: number): Promise<UntaggedManifest[]> {
-    return this.st.untagged.all(repo, createdBefore).map(toUntagged);
+  async untaggedManifests(repo: string, untaggedBefore: number): Promise<UntaggedManifest[]> {
+    return this.st.untagged.all(repo, untaggedBefore).map(toUntagged);
+  }
+
+  async pruneUntagged(): Promise<number> {
+    return this.st.prune.run().changes;
   }
 }
