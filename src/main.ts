@@ -182,6 +182,7 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
     settings: backend.settings,
     config: config.retention.policies,
     access: access.policy,
+    immutable: guards.immutable,
     log,
     ...(opts.now !== undefined && { now: opts.now }),
   });

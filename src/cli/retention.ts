@@ -57,10 +57,10 @@ export const retention = withSubcommands(USAGE, {
     if (!config.database.enabled && config.meta.sqlite.path === ':memory:') {
       throw new Error('the meta store is in memory (storage.inmemory): only the running process can see its tags');
     }
-    const [{ openBackend }, { effectivePolicies }, { planRetention }] = await Promise.all([
+    const [{ openBackend }, { RetentionService }, { ImmutableTags }] = await Promise.all([
       import('../meta/open-backend.ts'),
-      import('../retention/policies.ts'),
-      import('../retention/planner.ts'),
+      import('../retention/service.ts'),
+      import('../registry/immutable.ts'),
     ]);
     let backend: Backend;
     try {
@@ -69,14 +69,16 @@ export const retention = withSubcommands(USAGE, {
       throw new Error(`cannot open the meta store: ${(e as Error).message}`, { cause: e });
     }
     try {
-      const policies = await effectivePolicies(config.retention.policies, backend.settings);
-      const plan = await planRetention({
-        meta: backend.meta,
+      // As the server plans: the same policies, and the same immutable tags kept.
+      const service = new RetentionService({
+        registry: { meta: backend.meta },
         store: backend.tagActivity,
-        policies,
-        now: Date.now(),
-        ...(values.repository !== undefined && { repository: values.repository }),
+        settings: backend.settings,
+        config: config.retention.policies,
+        immutable: new ImmutableTags(config.access.immutable, backend.settings, backend.meta),
       });
+      const policies = await service.policies();
+      const plan = await service.preview(values.repository);
       io.stdout.write(values.json === true ? json({ policies: policies.map((p) => p.repository), ...plan }) : render(plan, values.all === true));
       return 0;
     } finally {

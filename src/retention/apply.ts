@@ -14,7 +14,7 @@ import type { ManifestStore } from '../registry/manifests.ts';
 import type { MetaStore } from '../meta/store.ts';
 import type { TagActivityStore } from '../meta/tag-activity.ts';
 import { ManifestUnknownError } from '../registry/errors.ts';
-import { planEach, type RepositoryPlan } from './planner.ts';
+import { planEach, type HeldTags, type RepositoryPlan } from './planner.ts';
 import type { RetentionPolicy } from './policy.ts';
 
 export interface AppliedRepository extends RepositoryPlan {
@@ -45,6 +45,8 @@ export interface ApplyOptions {
   dryRun: boolean;
   /** Only this repository. */
   repository?: string;
+  /** Immutable tags: kept, with the reason (their delete would be refused anyway). */
+  held?: HeldTags;
   log?: Logger;
 }
 
@@ -102,7 +104,14 @@ async function applyRepository(plan: RepositoryPlan, opts: ApplyOptions): Promis
  */
 export async function applyRetention(opts: ApplyOptions): Promise<RetentionReport> {
   const report: RetentionReport = { dryRun: opts.dryRun, now: opts.now, repositories: [], deleted: { tags: 0, manifests: 0 }, errors: 0 };
-  const each = planEach({ meta: opts.registry.meta, store: opts.store, policies: opts.policies, now: opts.now, ...(opts.repository !== undefined && { repository: opts.repository }) });
+  const each = planEach({
+    meta: opts.registry.meta,
+    store: opts.store,
+    policies: opts.policies,
+    now: opts.now,
+    ...(opts.repository !== undefined && { repository: opts.repository }),
+    ...(opts.held !== undefined && { held: opts.held }),
+  });
   for await (const plan of each) {
     const applied = await applyRepository(plan, opts);
     report.repositories.push(applied);

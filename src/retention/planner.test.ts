@@ -95,6 +95,20 @@ describe('retention planner', () => {
     });
   });
 
+  it('a tag the policy would delete that something holds (an immutable rule) is kept, saying both', async () => {
+    const store: PlanSource = { tagActivity: async () => [tag('old', 9), tag('older', 10), tag('new', 1)], untaggedManifests: async () => [] };
+    const asked: string[][] = [];
+    const held = async (_repo: string, tags: readonly string[]) => {
+      asked.push([...tags]);
+      return new Map([['older', 'immutable (rule "acme/*": old*)']]);
+    };
+    const plan = await planRetention({ meta: { listRepositories: async () => ['acme/app'] }, store, policies: [policy({ newest: 1 })], now: NOW, held });
+    assert.deepEqual(asked, [['old', 'older']], 'only the tags it would delete are asked about');
+    const tags = plan.repositories[0]?.tags ?? [];
+    assert.deepEqual(outcome(tags), { new: 'keep:keep.newest', old: 'delete:unkept', older: 'keep:immutable' });
+    assert.equal(tags.find((t) => t.tag === 'older')?.reason, 'immutable (rule "acme/*": old*); the policy would delete it: not among the newest 1');
+  });
+
   it('a keep pattern that takes too long decides nothing: the repository keeps every tag, with the reason', async () => {
     const evil = [tag(`${'a'.repeat(40)}!`, 500)];
     const store: PlanSource = { tagActivity: async () => evil, untaggedManifests: async () => [] };

@@ -18,8 +18,14 @@ import type { MetaStore } from '../meta/store.ts';
 import type { TagActivity, TagActivityStore, UntaggedManifest } from '../meta/tag-activity.ts';
 import { formatAge, matchTagPatterns, policyFor, type RetentionPolicy } from './policy.ts';
 
-/** The rule that decided a tag: a keep rule, the age rule, `unkept` (tag rules exist, none keeps it) or `none` (no tag rule). */
-export type TagRule = 'keep.newest' | 'keep.tags' | 'delete.notpulledfor' | 'unkept' | 'none';
+/**
+ * The rule that decided a tag: a keep rule, the age rule, `unkept` (tag rules exist, none keeps it),
+ * `none` (no tag rule), or `immutable` (the policy would delete it, an immutable tag rule holds it).
+ */
+export type TagRule = 'keep.newest' | 'keep.tags' | 'delete.notpulledfor' | 'unkept' | 'none' | 'immutable';
+
+/** Of the tags a policy would delete, those something else holds (immutable tags), each with why. */
+export type HeldTags = (repository: string, tags: readonly string[]) => Promise<ReadonlyMap<string, string>>;
 
 export interface TagDecision extends TagActivity {
   action: 'keep' | 'delete';
@@ -111,7 +117,7 @@ export function decideTags(policy: RetentionPolicy, tags: readonly TagActivity[]
 /** What planning reads. */
 export type PlanSource = Pick<TagActivityStore, 'tagActivity' | 'untaggedManifests'>;
 
-export async function planRepository(store: PlanSource, repository: string, policy: RetentionPolicy, now: number): Promise<RepositoryPlan> {
+export async function planRepository(store: PlanSource, repository: string, policy: RetentionPolicy, now: number, held?: HeldTags): Promise<RepositoryPlan> {
   const plan: RepositoryPlan = { repository, policy: policy.repository, tags: [], untagged: [] };
   const tags = await store.tagActivity(repository);
   try {
@@ -121,6 +127,14 @@ export async function planRepository(store: PlanSource, repository: string, poli
     plan.tags = tags.map((t) => ({ ...t, action: 'keep', rule: 'none', reason: 'the policy could not decide' }));
     plan.error = (err as Error).message;
     return plan;
+  }
+  const deleting = plan.tags.filter((t) => t.action === 'delete').map((t) => t.tag);
+  const holds = held === undefined || deleting.length === 0 ? new Map<string, string>() : await held(repository, deleting);
+  if (holds.size > 0) {
+    plan.tags = plan.tags.map((t) => {
+      const why = t.action === 'delete' ? holds.get(t.tag) : undefined;
+      return why === undefined ? t : { ...t, action: 'keep', rule: 'immutable', reason: `${why}; the policy would delete it: ${t.reason}` };
+    });
   }
   const maxAge = policy.delete.untaggedafter;
   if (maxAge !== undefined) {
@@ -141,6 +155,8 @@ export interface PlanOptions {
   now: number;
   /** Only this repository (the repository settings page's preview). */
   repository?: string;
+  /** What holds tags the policies would delete (immutable tag rules): they are kept, with the reason. */
+  held?: HeldTags;
 }
 
 /** Every repository a policy applies to, one after the other, with its plan. */
@@ -149,7 +165,7 @@ export async function* planEach(opts: PlanOptions): AsyncGenerator<RepositoryPla
   const names = opts.repository === undefined ? listAll(opts.meta) : single(opts.repository);
   for await (const name of names) {
     const policy = policyFor(name, opts.policies);
-    if (policy !== undefined) yield await planRepository(opts.store, name, policy, opts.now);
+    if (policy !== undefined) yield await planRepository(opts.store, name, policy, opts.now, opts.held);
   }
 }
 

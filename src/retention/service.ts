@@ -16,16 +16,20 @@ import type { SettingsStore } from '../meta/settings.ts';
 import type { TagActivityStore } from '../meta/tag-activity.ts';
 import type { Registry } from '../registry/registry.ts';
 import { applyRetention, type RetentionReport } from './apply.ts';
-import { planRetention, type RetentionPlan } from './planner.ts';
+import { planRetention, type HeldTags, type RetentionPlan } from './planner.ts';
+import type { ImmutableTags } from '../registry/immutable.ts';
 import { effectivePolicies, policyJson, settingKey, type EffectivePolicy } from './policies.ts';
 import { policyFor, type RetentionPolicy } from './policy.ts';
 
 export interface RetentionServiceOptions {
-  registry: Pick<Registry, 'manifests' | 'meta'>;
+  /** Where repositories are read, and (to apply) the served manifest store deletes go through; a preview needs no `manifests`. */
+  registry: Pick<Registry, 'meta'> & Partial<Pick<Registry, 'manifests'>>;
   store: TagActivityStore;
   settings?: SettingsStore;
   /** The config's policies (retention.policies). */
   config: readonly RetentionPolicy[];
+  /** Immutable tag rules: tags they hold are kept, and the preview says so. */
+  immutable?: Pick<ImmutableTags, 'rules' | 'ruleFor'>;
   /** Decides repository rights; absent (no access control), anyone may edit. */
   access?: Pick<AccessPolicy, 'canAdminister'>;
   now?: () => number;
@@ -33,11 +37,17 @@ export interface RetentionServiceOptions {
 }
 
 export class RetentionService {
-  constructor(private readonly opts: RetentionServiceOptions) {}
+  /** The immutable tags among those a policy would delete, with the rule that holds each. */
+  private readonly held: HeldTags | undefined;
+
+  constructor(private readonly opts: RetentionServiceOptions) {
+    this.held = opts.immutable && heldBy(opts.immutable);
+  }
 
   private now(): number {
     return (this.opts.now ?? Date.now)();
   }
+
 
   /** Every policy in force (the config's, with edits over them), in pattern order. */
   policies(): Promise<EffectivePolicy[]> {
@@ -81,17 +91,21 @@ export class RetentionService {
       policies: await this.policies(),
       now: this.now(),
       ...(repository !== undefined && { repository }),
+      ...(this.held !== undefined && { held: this.held }),
     });
   }
 
   /** Apply the policies now (garbage collection calls this at the start of each run). */
   async apply(dryRun: boolean): Promise<RetentionReport> {
+    const { meta, manifests } = this.opts.registry;
+    if (manifests === undefined) throw new Error('retention is applied through the registry\'s served manifest store, which this service was not given');
     return applyRetention({
-      registry: this.opts.registry,
+      registry: { meta, manifests },
       store: this.opts.store,
       policies: await this.policies(),
       now: this.now(),
       dryRun,
+      ...(this.held !== undefined && { held: this.held }),
       ...(this.opts.log !== undefined && { log: this.opts.log }),
     });
   }
@@ -100,4 +114,16 @@ export class RetentionService {
     if (this.opts.settings === undefined) throw new Error('this registry keeps no settings: retention policies come from the config only');
     return this.opts.settings;
   }
+}
+
+function heldBy(immutable: Pick<ImmutableTags, 'rules' | 'ruleFor'>): HeldTags {
+  return async (repository, tags) => {
+    const rules = await immutable.rules();
+    const held = new Map<string, string>();
+    for (const tag of tags) {
+      const rule = await immutable.ruleFor(repository, tag, rules);
+      if (rule !== undefined) held.set(tag, `immutable (rule ${JSON.stringify(rule.repository)}: ${rule.tags.join(', ')})`);
+    }
+    return held;
+  };
 }

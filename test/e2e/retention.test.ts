@@ -4,7 +4,7 @@
  * the tags expected, each with its rule; pulls by tag and by digest keep tags alive; applying
  * deletes exactly those through the served store, with a delete notification each; refusals
  * (anonymous 401, non-owners and patterns beyond one's namespace 403, bad regex or age or an
- * unknown key 400 naming it, the admin-only preview 403).
+ * unknown key 400 naming it, the admin-only preview 403); an immutable tag is kept, and said to be.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
@@ -65,6 +65,8 @@ describe('retention end to end', () => {
       storage: { filesystem: { rootdirectory: dir } },
       notifications: { endpoints: [{ name: 'hook', url: receiver.url, backoff: '10ms' }] },
       retention: { policies: [{ repository: 'alice/*', keep: { newest: 2 }, delete: { untaggedafter: '1h' } }] },
+      // t1 is held: the preview keeps it (rule immutable), and applying leaves it
+      access: { immutable: [{ repository: 'alice/app', tags: ['t1'] }] },
     };
     configFile = path.join(dir, 'config.json');
     await fs.writeFile(configFile, JSON.stringify(input));
@@ -132,9 +134,10 @@ describe('retention end to end', () => {
     const preview = await call('GET', '/api/v1/retention/preview', { as: root });
     assert.equal(preview.status, 200, preview.text);
     const body = preview.body as { deletes: { tags: number; manifests: number }; repositories: RepoView[] };
-    assert.deepEqual(deletions(body.repositories), { 'alice/app': ['t1:unkept', 't2:unkept', 't3:unkept'], 'alice/web': ['a:delete.notpulledfor'] });
-    assert.deepEqual(body.deletes, { tags: 4, manifests: 1 });
+    assert.deepEqual(deletions(body.repositories), { 'alice/app': ['t2:unkept', 't3:unkept'], 'alice/web': ['a:delete.notpulledfor'] });
+    assert.deepEqual(body.deletes, { tags: 3, manifests: 1 });
     const app = body.repositories.find((r) => r.repository === 'alice/app');
+    assert.deepEqual(app?.tags.find((t) => t.tag === 't1'), { ...app?.tags.find((t) => t.tag === 't1'), action: 'keep', rule: 'immutable' });
     assert.deepEqual(app?.untagged.map((m) => m.digest), [digests['alice/app:u-old']]);
     const web = body.repositories.find((r) => r.repository === 'alice/web');
     assert.deepEqual(web?.tags.map((t) => [t.tag, t.action]), [['a', 'delete'], ['b', 'keep'], ['c', 'keep']]);
@@ -157,26 +160,26 @@ describe('retention end to end', () => {
     const plan = JSON.parse(out) as { policies: string[]; repositories: RepoView[] };
     assert.deepEqual(plan.policies, ['alice/*', 'alice/web']);
     // keep.newest does not depend on the clock; the CLI's is the real one.
-    assert.deepEqual(deletions(plan.repositories), { 'alice/app': ['t1:unkept', 't2:unkept', 't3:unkept'] });
+    assert.deepEqual(deletions(plan.repositories), { 'alice/app': ['t2:unkept', 't3:unkept'] });
     const text = await runCli(['retention', 'preview', '--config', configFile], { ...io, stdout: { write: (s: string) => (out = s) } });
     assert.equal(text, 0);
   });
 
   it('applying deletes exactly those, through the served store, with a delete notification each', async () => {
     const report = await running.retention.apply(false);
-    assert.deepEqual(report.deleted, { tags: 4, manifests: 1 });
+    assert.deepEqual(report.deleted, { tags: 3, manifests: 1 });
     assert.equal(report.errors, 0);
     const tags = async (repo: string) => ((await (await new AuthClient(url, alice, 'basic').fetch(`/v2/${repo}/tags/list`)).json()) as { tags: string[] }).tags;
-    assert.deepEqual(await tags('alice/app'), ['t4', 'u']);
+    assert.deepEqual(await tags('alice/app'), ['t1', 't4', 'u']);
     assert.deepEqual(await tags('alice/web'), ['b', 'c']);
-    const deletes = await waitForDeletes(receiver, 5);
+    const deletes = await waitForDeletes(receiver, 4);
     assert.deepEqual(
       deletes.map((e) => `${e.target.repository}:${e.target.tag ?? e.target.digest}`).sort(),
-      ['alice/app:t1', 'alice/app:t2', 'alice/app:t3', `alice/app:${digests['alice/app:u-old']}`, 'alice/web:a'].sort(),
+      ['alice/app:t2', 'alice/app:t3', `alice/app:${digests['alice/app:u-old']}`, 'alice/web:a'].sort(),
     );
-    // The next run finds t1..t3's manifests untagged, and pushed over an hour ago: they go too; then nothing is left to do.
+    // The next run finds t2 and t3's manifests untagged for over an hour (on the injected clock): they go too; then nothing is left to do.
     const next = await running.retention.apply(false);
-    assert.deepEqual(next.repositories.flatMap((r) => r.deletedManifests).sort(), [digests['alice/app:t1'], digests['alice/app:t2'], digests['alice/app:t3']].sort());
+    assert.deepEqual(next.repositories.flatMap((r) => r.deletedManifests).sort(), [digests['alice/app:t2'], digests['alice/app:t3']].sort());
     assert.deepEqual((await running.retention.apply(false)).deleted, { tags: 0, manifests: 0 });
   });
 });

@@ -18,7 +18,7 @@ export interface TagDecision {
   tag: string;
   digest: string;
   action: 'keep' | 'delete';
-  rule: 'keep.newest' | 'keep.tags' | 'delete.notpulledfor' | 'unkept' | 'none';
+  rule: 'keep.newest' | 'keep.tags' | 'delete.notpulledfor' | 'unkept' | 'none' | 'immutable';
   reason: string;
   pushedAt: string | null;
   pulledAt: string | null;
