@@ -63,10 +63,10 @@ const REQUIREMENTS: Record<RouteName, Requirement> = {
   'api-repository-tag': 'delete',
   'api-repository-manifest': 'pull',
   // Retention: a repository's policy and dry run for its administrators; which pattern a signed-in
-  // user may edit is decided by RetentionService.mayEdit; the whole registry's dry run for administrators.
+  // user may edit or preview is decided by RetentionService.mayEdit (the whole registry: administrators).
   'api-repository-retention': 'delete',
   'api-retention-policies': 'account',
-  'api-retention-preview': 'admin',
+  'api-retention-preview': 'account',
   // Who is signed in (optional); signing in and out read the credentials and cookie themselves.
   'api-session': { GET: 'optional', POST: 'none', DELETE: 'none' },
   'api-admin-storage': 'admin',

@@ -16,7 +16,7 @@
  */
 import type { MetaStore } from '../meta/store.ts';
 import type { TagActivity, TagActivityStore, UntaggedManifest } from '../meta/tag-activity.ts';
-import { formatAge, matchTagPatterns, policyFor, type RetentionPolicy } from './policy.ts';
+import { formatAge, matchTagPatterns, patternCovers, policyFor, type RetentionPolicy } from './policy.ts';
 
 /**
  * The rule that decided a tag: a keep rule, the age rule, `unkept` (tag rules exist, none keeps it),
@@ -155,6 +155,8 @@ export interface PlanOptions {
   now: number;
   /** Only this repository (the repository settings page's preview). */
   repository?: string;
+  /** Only the repositories this pattern covers (a namespace's preview), each under the policy that applies to it. */
+  within?: string;
   /** What holds tags the policies would delete (immutable tag rules): they are kept, with the reason. */
   held?: HeldTags;
 }
@@ -164,6 +166,7 @@ export async function* planEach(opts: PlanOptions): AsyncGenerator<RepositoryPla
   if (opts.policies.length === 0) return;
   const names = opts.repository === undefined ? listAll(opts.meta) : single(opts.repository);
   for await (const name of names) {
+    if (opts.within !== undefined && !patternCovers(opts.within, name)) continue;
     const policy = policyFor(name, opts.policies);
     if (policy !== undefined) yield await planRepository(opts.store, name, policy, opts.now, opts.held);
   }

@@ -83,14 +83,15 @@ export class RetentionService {
     return this.requireSettings().delete(settingKey(pattern));
   }
 
-  /** The dry run, of every repository or one. */
-  async preview(repository?: string): Promise<RetentionPlan> {
+  /** The dry run, of every repository, one, or those a pattern covers. */
+  async preview(repository?: string, within?: string): Promise<RetentionPlan> {
     return planRetention({
       meta: this.opts.registry.meta,
       store: this.opts.store,
       policies: await this.policies(),
       now: this.now(),
       ...(repository !== undefined && { repository }),
+      ...(within !== undefined && { within }),
       ...(this.held !== undefined && { held: this.held }),
     });
   }

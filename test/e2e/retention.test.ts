@@ -144,6 +144,11 @@ describe('retention end to end', () => {
     assert.equal(web?.tags[1]?.reason, `last pulled 30 minutes ago (${new Date(clock - 30 * 60_000).toISOString().slice(0, 10)}); delete.notpulledfor: 1h`);
 
     assert.equal((await call('GET', '/api/v1/retention/preview', { as: alice })).status, 403, 'the whole preview is for administrators');
+    const hers = await call('GET', '/api/v1/retention/preview?pattern=alice/*', { as: alice });
+    assert.equal(hers.status, 200, hers.text);
+    assert.deepEqual(deletions((hers.body as { repositories: RepoView[] }).repositories), deletions(body.repositories), 'her namespace: both repositories, each under its own policy');
+    assert.equal((await call('GET', '/api/v1/retention/preview?pattern=alice/*', { as: bob })).status, 403);
+    assert.equal((await call('GET', '/api/v1/retention/preview?pattern=Alice', { as: alice })).status, 400);
     const own = await call('GET', '/api/v1/repositories/alice/web/_retention', { as: alice });
     assert.equal(own.status, 200, own.text);
     assert.deepEqual(deletions([(own.body as { preview: RepoView }).preview]), { 'alice/web': ['a:delete.notpulledfor'] });

@@ -3,7 +3,9 @@
  *   GET    /api/v1/retention/policies                    the policies the caller may edit (administrators: all)
  *   PUT    /api/v1/retention/policies                    {repository, keep, delete}: set the policy of a pattern
  *   DELETE /api/v1/retention/policies?repository=PATTERN  remove it (the config's of that pattern applies again)
- *   GET    /api/v1/retention/preview[?repository=NAME]   the dry run of every repository (administrators)
+ *   GET    /api/v1/retention/preview[?repository=NAME | ?pattern=PATTERN]
+ *                                                        the dry run of every repository (administrators), of
+ *                                                        one, or of those a pattern covers (whoever may edit it)
  *   GET    /api/v1/repositories/{name}/_retention        the policy of one repository and its dry run
  * The policy routes need a signed-in user (http/authorize.ts); which pattern a caller may edit is
  * decided by RetentionService.mayEdit (administrators, or whoever may delete in every repository
@@ -81,11 +83,22 @@ export const deleteRetentionPolicy: Handler = async (ctx, app) => {
   sendEmpty(ctx.res, 204);
 };
 
-/** GET /api/v1/retention/preview[?repository=NAME] (administrators) */
+/**
+ * GET /api/v1/retention/preview[?repository=NAME | ?pattern=PATTERN]: everything for administrators;
+ * others name a repository or pattern whose policy they may edit (a namespace's owners: `ns/*`).
+ */
 export const getRetentionPreview: Handler = async (ctx, app) => {
+  const service = serviceOf(app);
   const repository = ctx.query.get('repository') ?? undefined;
+  const pattern = ctx.query.get('pattern') ?? undefined;
   if (repository !== undefined && !isValidName(repository)) throw new HttpError('REQUEST_INVALID', `repository: ${JSON.stringify(repository)} is not a repository name`);
-  sendJson(ctx.res, 200, planView(await serviceOf(app).preview(repository)));
+  const problem = pattern === undefined ? undefined : repositoryPatternProblem(pattern);
+  if (problem !== undefined) throw new HttpError('REQUEST_INVALID', `pattern: ${problem}`);
+  const scope = repository ?? pattern;
+  if (!(await service.mayEdit(ctx.principal, scope ?? '*', ctx.unrestricted))) {
+    throw new HttpError('DENIED', scope === undefined ? "only administrators may preview every repository's retention: name a repository or pattern of yours" : `you may not change the retention policy of ${JSON.stringify(scope)}`);
+  }
+  sendJson(ctx.res, 200, planView(await service.preview(repository, pattern)));
 };
 
 /** GET /api/v1/repositories/{name}/_retention (the repository's administrators) */

@@ -51,3 +51,18 @@ export function putRetentionPolicy(policy: RetentionPolicy): Promise<EffectivePo
 export function deleteRetentionPolicy(pattern: string): Promise<void> {
   return api<void>('/retention/policies', { method: 'DELETE', query: { repository: pattern } });
 }
+
+export function listRetentionPolicies(signal?: AbortSignal): Promise<{ policies: EffectivePolicy[] }> {
+  return api<{ policies: EffectivePolicy[] }>('/retention/policies', { ...(signal && { signal }) });
+}
+
+export interface RetentionPreview {
+  at: string;
+  deletes: { tags: number; manifests: number };
+  repositories: RepositoryPreview[];
+}
+
+/** The dry run of the repositories a pattern covers (`acme/*`), for those who may edit its policy. */
+export function previewPattern(pattern: string, signal?: AbortSignal): Promise<RetentionPreview> {
+  return api<RetentionPreview>('/retention/preview', { query: { pattern }, ...(signal && { signal }) });
+}

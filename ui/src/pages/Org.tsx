@@ -16,6 +16,7 @@ import { memberName, Members } from '../orgs/Members.tsx';
 import { TeamCard } from '../orgs/TeamCard.tsx';
 import { DeleteOrg } from '../orgs/DeleteOrg.tsx';
 import { NamespaceStorage } from '../quota/NamespaceStorage.tsx';
+import { NamespaceRetention } from '../retention/NamespaceRetention.tsx';
 
 function CreateTeamForm({ org, onCreated }: { org: string; onCreated: () => void }) {
   const form = useFormAction();
@@ -100,6 +101,7 @@ export default function OrgPage({ params }: { params: { org?: string } }) {
           </section>
           <Repositories org={name} />
           <NamespaceStorage namespace={name} />
+          {isOwner && <NamespaceRetention namespace={name} />}
           {isOwner && <DeleteOrg org={name} />}
         </>
       )}
