@@ -54,46 +54,41 @@ function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/**
+ * Delete `reference` (a tag or digest) of the plan's repository unless `changed` says why it no
+ * longer should ('gone': it went meanwhile, nothing to say); true once deleted (in a dry run: at once).
+ */
+async function deleteOne(applied: AppliedRepository, opts: ApplyOptions, reference: string, changed: () => Promise<string | undefined>): Promise<boolean> {
+  if (opts.dryRun) return true;
+  try {
+    const why = await changed();
+    if (why !== undefined) {
+      if (why !== 'gone') applied.errors.push(`${reference}: ${why}; kept`);
+      return false;
+    }
+    await opts.registry.manifests.delete(applied.repository, reference);
+    return true;
+  } catch (err) {
+    if (!(err instanceof ManifestUnknownError)) applied.errors.push(`${reference}: ${message(err)}`);
+    return false;
+  }
+}
+
 async function applyRepository(plan: RepositoryPlan, opts: ApplyOptions): Promise<AppliedRepository> {
   const applied: AppliedRepository = { ...plan, deletedTags: [], deletedManifests: [], errors: plan.error === undefined ? [] : [plan.error] };
-  const { manifests, meta } = opts.registry;
+  const { meta } = opts.registry;
   const repo = plan.repository;
   for (const t of plan.tags) {
     if (t.action !== 'delete') continue;
-    if (opts.dryRun) {
-      applied.deletedTags.push(t.tag);
-      continue;
-    }
-    try {
+    const moved = async () => {
       const now = await meta.resolveTag(repo, t.tag);
-      if (now === undefined) continue;
-      if (now.digest !== t.digest) {
-        applied.errors.push(`${t.tag}: moved to ${now.digest} since the plan; kept`);
-        continue;
-      }
-      await manifests.delete(repo, t.tag);
-      applied.deletedTags.push(t.tag);
-    } catch (err) {
-      if (err instanceof ManifestUnknownError) continue;
-      applied.errors.push(`${t.tag}: ${message(err)}`);
-    }
+      return now === undefined ? 'gone' : now.digest !== t.digest ? `moved to ${now.digest} since the plan` : undefined;
+    };
+    if (await deleteOne(applied, opts, t.tag, moved)) applied.deletedTags.push(t.tag);
   }
   for (const m of plan.untagged) {
-    if (opts.dryRun) {
-      applied.deletedManifests.push(m.digest);
-      continue;
-    }
-    try {
-      if ((await meta.tagsOf(repo, m.digest)).length > 0) {
-        applied.errors.push(`${m.digest}: tagged since the plan; kept`);
-        continue;
-      }
-      await manifests.delete(repo, m.digest);
-      applied.deletedManifests.push(m.digest);
-    } catch (err) {
-      if (err instanceof ManifestUnknownError) continue;
-      applied.errors.push(`${m.digest}: ${message(err)}`);
-    }
+    const tagged = async () => ((await meta.tagsOf(repo, m.digest)).length > 0 ? 'tagged since the plan' : undefined);
+    if (await deleteOne(applied, opts, m.digest, tagged)) applied.deletedManifests.push(m.digest);
   }
   return applied;
 }
