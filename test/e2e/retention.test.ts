@@ -166,8 +166,15 @@ describe('retention end to end', () => {
     assert.deepEqual(plan.policies, ['alice/*', 'alice/web']);
     // keep.newest does not depend on the clock; the CLI's is the real one.
     assert.deepEqual(deletions(plan.repositories), { 'alice/app': ['t2:unkept', 't3:unkept'] });
-    const text = await runCli(['retention', 'preview', '--config', configFile], { ...io, stdout: { write: (s: string) => (out = s) } });
-    assert.equal(text, 0);
+    out = '';
+    assert.equal(await runCli(['retention', 'preview', '--all', '--config', configFile], io), 0, err);
+    // On the real clock u's first manifest has been untagged for seconds, and web's tags idle for as long: they stay.
+    assert.match(out, /^alice\/app {2}\(policy alice\/\*\): 2 of 5 tags and 0 untagged manifests to delete$/m);
+    assert.match(out, /^ {2}keep +t1 +immutable /m);
+    assert.match(out, /^total: 2 tags and 0 untagged manifests would be deleted in 2 repositories$/m);
+    err = '';
+    assert.equal(await runCli(['retention', 'preview', '--repository', 'Alice/App', '--config', configFile], io), 2);
+    assert.match(err, /--repository: "Alice\/App" is not a repository name/);
   });
 
   it('applying deletes exactly those, through the served store, with a delete notification each', async () => {
