@@ -16,17 +16,21 @@ export interface SettingsFixture {
 
 const T0 = 1_700_000_000_000;
 
-/** A promise of the next key `store`'s watchers hear for which `want` holds. */
-async function heard(store: SettingsStore, want: (key: string) => boolean): Promise<string> {
-  let stop = (): void => undefined;
-  const next = new Promise<string>((resolve) => {
-    void store.watch((key) => {
-      if (want(key)) resolve(key);
-    }).then((unsubscribe) => (stop = unsubscribe));
+/**
+ * Start listening on `store` for a key for which `want` holds; resolves once the store listens (so
+ * that a change made after it is heard, on PostgreSQL too), with a function awaiting that key.
+ */
+async function heard(store: SettingsStore, want: (key: string) => boolean): Promise<() => Promise<string>> {
+  let found: (key: string) => void = () => undefined;
+  const next = new Promise<string>((resolve) => (found = resolve));
+  const stop = await store.watch((key) => {
+    if (want(key)) found(key);
   });
-  const key = await next;
-  stop();
-  return key;
+  return async () => {
+    const key = await next;
+    stop();
+    return key;
+  };
 }
 
 export function runSettingsConformance(name: string, make: (now: () => number) => Promise<SettingsFixture>): void {
@@ -101,17 +105,17 @@ export function runSettingsConformance(name: string, make: (now: () => number) =
     it('tells its watchers which key changed, on put and on delete, until they unsubscribe', async () => {
       const keys: string[] = [];
       const stop = await s.watch((key) => keys.push(key));
-      const put = heard(s, (k) => k === 'a');
+      const put = await heard(s, (k) => k === 'a');
       await s.put('a', 1, 'alice');
-      await put;
-      const del = heard(s, (k) => k === 'b');
+      await put();
+      const del = await heard(s, (k) => k === 'b');
       await s.put('b', 1, 'alice');
       await s.delete('b');
-      await del;
+      await del();
       stop();
-      const later = heard(s, (k) => k === 'c');
+      const later = await heard(s, (k) => k === 'c');
       await s.put('c', 1, 'alice');
-      await later;
+      await later();
       assert.ok(keys.includes('a') && keys.includes('b') && !keys.includes('c'), JSON.stringify(keys));
     });
 
@@ -119,22 +123,22 @@ export function runSettingsConformance(name: string, make: (now: () => number) =
       const other = await f.other();
       assert.equal(await other.get('quota/default'), undefined, 'read first, so a store that caches holds the old state');
       assert.deepEqual(await other.list('quota/'), []);
-      let seen = heard(other, (k) => k === 'quota/default');
+      let seen = await heard(other, (k) => k === 'quota/default');
       await s.put('quota/default', 5, 'alice');
-      await seen;
+      await seen();
       assert.equal((await other.get('quota/default'))?.value, 5);
       assert.deepEqual((await other.list('quota/')).map((x) => x.value), [5]);
-      seen = heard(other, (k) => k === 'quota/default');
+      seen = await heard(other, (k) => k === 'quota/default');
       await s.put('quota/default', 6, 'alice');
-      await seen;
+      await seen();
       assert.equal((await other.get('quota/default'))?.value, 6);
-      seen = heard(other, (k) => k === 'quota/default');
+      seen = await heard(other, (k) => k === 'quota/default');
       await s.delete('quota/default');
-      await seen;
+      await seen();
       assert.equal(await other.get('quota/default'), undefined);
-      seen = heard(s, (k) => k === 'from-other');
+      seen = await heard(s, (k) => k === 'from-other');
       await other.put('from-other', true, 'bob');
-      await seen;
+      await seen();
       assert.equal((await s.get('from-other'))?.updatedBy, 'bob', 'both ways');
     });
   });

@@ -38,13 +38,17 @@ describe('PgSettingsStore: the cached copy', { skip: PG_SKIP }, () => {
       const store = new PgSettingsStore(f.db);
       await store.put('quota/default', 1, 'alice');
       assert.equal((await store.get('quota/default'))?.value, 1);
-      let heard = new Promise<string>((resolve) => void store.watch(resolve));
+      // a waiter for the next key heard, the store listening before anything is changed
+      let waiter: ((key: string) => void) | undefined;
+      await store.watch((key) => waiter?.(key));
+      const next = (want: string) => new Promise<string>((resolve) => (waiter = (key) => key === want && resolve(key)));
+      let heard = next('quota/default');
       await other.query("UPDATE settings SET value = '2' WHERE key = 'quota/default'");
       assert.equal(await heard, 'quota/default');
       assert.equal((await store.get('quota/default'))?.value, 2);
 
       // a change while the listener is gone is not heard; the reconnect says '*' and the copy goes
-      heard = new Promise<string>((resolve) => void store.watch((key) => key === '*' && resolve(key)));
+      heard = next('*');
       await other.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%' AND pid <> pg_backend_pid()");
       await other.query("UPDATE settings SET value = '3' WHERE key = 'quota/default'");
       assert.equal(await heard, '*');
