@@ -7,13 +7,15 @@
 import { z } from 'zod';
 import { MAX_TAG_PATTERNS, parseAge, repositoryPatternProblem, tagPatternProblem } from '../retention/policy.ts';
 
-/** "90d" or a Go duration ("168h"), to milliseconds. */
-const age = z.string().transform((value, ctx) => {
+/**
+ * "90d" or a Go duration ("168h"), checked and kept as written (src/retention/policy.ts's toPolicy
+ * reads it), so that `berth config check` prints it back as it was given.
+ */
+const age = z.string().superRefine((value, ctx) => {
   try {
-    return parseAge(value);
+    parseAge(value);
   } catch (err) {
     ctx.addIssue({ code: 'custom', message: (err as Error).message });
-    return z.NEVER;
   }
 });
 
@@ -56,5 +58,5 @@ export const retentionSchema = z.object({
     }),
 });
 
-/** A policy as written (config file, API body), ages as text. */
-export type RetentionPolicyInput = z.input<ReturnType<typeof retentionPolicySchema>>;
+/** A policy as written (config file, API body), ages as text; checked (structurally policy.ts's RetentionPolicyConfig). */
+export type RetentionPolicyInput = z.output<ReturnType<typeof retentionPolicySchema>>;

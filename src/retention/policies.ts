@@ -6,7 +6,7 @@
  */
 import { retentionPolicySchema, type RetentionPolicyInput } from '../config/retention-schema.ts';
 import type { Json, SettingsStore } from '../meta/settings.ts';
-import { formatAge, type RetentionPolicy } from './policy.ts';
+import { formatAge, toPolicy, type RetentionPolicy, type RetentionPolicyConfig } from './policy.ts';
 
 export const SETTINGS_PREFIX = 'retention/policies/';
 
@@ -35,14 +35,14 @@ export function policyJson(p: RetentionPolicy): RetentionPolicyInput & { [key: s
 }
 
 /** The config's policies with the stored ones over them, in pattern order. */
-export async function effectivePolicies(config: readonly RetentionPolicy[], settings: Pick<SettingsStore, 'list'> | undefined): Promise<EffectivePolicy[]> {
+export async function effectivePolicies(config: readonly RetentionPolicyConfig[], settings: Pick<SettingsStore, 'list'> | undefined): Promise<EffectivePolicy[]> {
   const byPattern = new Map<string, EffectivePolicy>();
-  for (const p of config) byPattern.set(p.repository, { ...p, source: 'config' });
+  for (const p of config) byPattern.set(p.repository, { ...toPolicy(p), source: 'config' });
   for (const s of settings === undefined ? [] : await settings.list(SETTINGS_PREFIX)) {
     const parsed = stored.safeParse(s.value);
     // Written through the same schema: a value that no longer parses is left out, not guessed at.
     if (!parsed.success || settingKey(parsed.data.repository) !== s.key) continue;
-    byPattern.set(parsed.data.repository, { ...parsed.data, source: 'api', updatedBy: s.updatedBy, updatedAt: s.updatedAt });
+    byPattern.set(parsed.data.repository, { ...toPolicy(parsed.data), source: 'api', updatedBy: s.updatedBy, updatedAt: s.updatedAt });
   }
   return [...byPattern.values()].sort((a, b) => (a.repository < b.repository ? -1 : a.repository > b.repository ? 1 : 0));
 }

@@ -24,6 +24,21 @@ export interface RetentionPolicy {
   };
 }
 
+/** A policy as the config file and the API write it: ages as text ("90d", "36h"). */
+export interface RetentionPolicyConfig {
+  repository: string;
+  keep: { newest?: number | undefined; tags: string[] };
+  delete: { notpulledfor?: string | undefined; untaggedafter?: string | undefined };
+}
+
+/** A checked policy (config/retention-schema.ts) with its ages in milliseconds. Throws a RangeError on a bad age. */
+export function toPolicy(c: RetentionPolicyConfig): RetentionPolicy {
+  const del: RetentionPolicy['delete'] = {};
+  if (c.delete.notpulledfor !== undefined) del.notpulledfor = parseAge(c.delete.notpulledfor);
+  if (c.delete.untaggedafter !== undefined) del.untaggedafter = parseAge(c.delete.untaggedafter);
+  return { repository: c.repository, keep: { ...(c.keep.newest !== undefined && { newest: c.keep.newest }), tags: c.keep.tags }, delete: del };
+}
+
 /** Longest repository pattern (it is part of a settings key). */
 export const MAX_PATTERN_LENGTH = 180;
 /** Longest keep pattern, and most of them per policy. */

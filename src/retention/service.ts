@@ -19,15 +19,15 @@ import { applyRetention, type RetentionReport } from './apply.ts';
 import { planRetention, type HeldTags, type RetentionPlan } from './planner.ts';
 import type { ImmutableTags } from '../registry/immutable.ts';
 import { effectivePolicies, policyJson, settingKey, type EffectivePolicy } from './policies.ts';
-import { policyFor, type RetentionPolicy } from './policy.ts';
+import { policyFor, type RetentionPolicy, type RetentionPolicyConfig } from './policy.ts';
 
 export interface RetentionServiceOptions {
   /** Where repositories are read, and (to apply) the served manifest store deletes go through; a preview needs no `manifests`. */
   registry: Pick<Registry, 'meta'> & Partial<Pick<Registry, 'manifests'>>;
   store: TagActivityStore;
   settings?: SettingsStore;
-  /** The config's policies (retention.policies). */
-  config: readonly RetentionPolicy[];
+  /** The config's policies (retention.policies), ages as written. */
+  config: readonly RetentionPolicyConfig[];
   /** Immutable tag rules: tags they hold are kept, and the preview says so. */
   immutable?: Pick<ImmutableTags, 'rules' | 'ruleFor'>;
   /** Decides repository rights; absent (no access control), anyone may edit. */

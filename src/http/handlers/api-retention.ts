@@ -17,7 +17,7 @@ import { sendEmpty, sendJson } from './json.ts';
 import { iso, param, readJson } from './api-common.ts';
 import { retentionPolicySchema } from '../../config/retention-schema.ts';
 import { policyJson, type EffectivePolicy } from '../../retention/policies.ts';
-import { repositoryPatternProblem } from '../../retention/policy.ts';
+import { repositoryPatternProblem, toPolicy } from '../../retention/policy.ts';
 import type { RepositoryPlan, RetentionPlan } from '../../retention/planner.ts';
 import type { RetentionService } from '../../retention/service.ts';
 import { isValidName } from '../../registry/reference.ts';
@@ -69,7 +69,7 @@ export const putRetentionPolicy: Handler = async (ctx, app) => {
   const service = serviceOf(app);
   const policy = await readJson(ctx, PolicyBody);
   await requireEditor(ctx, service, policy.repository);
-  sendJson(ctx.res, 200, policyView(await service.put(policy, ctx.principal)));
+  sendJson(ctx.res, 200, policyView(await service.put(toPolicy(policy), ctx.principal)));
 };
 
 /** DELETE /api/v1/retention/policies?repository=PATTERN */
