@@ -13,8 +13,11 @@ class FakeUsage implements StorageUsageStore {
     if (this.fail) throw new Error('disk on fire');
     return this.current;
   }
-  async namespaceUsage(namespace: string): Promise<{ bytes: number; links: boolean }> {
-    return { bytes: this.current.namespaces.find((n) => n.namespace === namespace)?.bytes ?? 0, links: false };
+  async namespaceUsage(namespace: string): Promise<number> {
+    return this.current.namespaces.find((n) => n.namespace === namespace)?.bytes ?? 0;
+  }
+  async namespaceLinks(): Promise<boolean> {
+    return false;
   }
   async recordSample(sample: StorageSample): Promise<void> {
     this.recorded.push(sample);

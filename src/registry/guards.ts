@@ -20,7 +20,7 @@ export interface ContentGuards {
 
 export function contentGuards(
   access: Config['access'],
-  backend: { settings?: SettingsStore; usage: Pick<StorageUsageStore, 'namespaceUsage'> },
+  backend: { settings?: SettingsStore; usage: Pick<StorageUsageStore, 'namespaceUsage' | 'namespaceLinks'> },
   meta: Pick<MetaStore, 'resolveTag' | 'tagsOf'>,
 ): ContentGuards {
   const immutable = new ImmutableTags(access.immutable, backend.settings, meta);

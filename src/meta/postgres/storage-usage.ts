@@ -43,8 +43,10 @@ const LOCK_SAMPLES = 'LOCK TABLE storage_samples IN SHARE ROW EXCLUSIVE MODE';
 const IN_NAMESPACE = "((r.name >= $1 AND r.name < $2) OR ($3 AND strpos(r.name, '/') = 0))";
 
 const SQL = {
-  namespaceBytes: `SELECT COALESCE(SUM(b.size), 0)::bigint AS bytes FROM blobs b WHERE b.digest IN
-    (SELECT rb.digest FROM repositories r JOIN repository_blobs rb ON rb.repository_id = r.id WHERE ${IN_NAMESPACE})`,
+  // walked from the namespace's repositories (the name index) to their links, as on SQLite
+  namespaceBytes: `SELECT COALESCE(SUM(size), 0)::bigint AS bytes FROM (SELECT DISTINCT rb.digest, b.size
+    FROM repository_blobs rb JOIN blobs b ON b.digest = rb.digest WHERE rb.repository_id IN
+    (SELECT id FROM repositories WHERE name >= $1 AND name < $2 UNION ALL SELECT id FROM repositories WHERE $3 AND strpos(name, '/') = 0)) AS linked`,
   namespaceLinks: `SELECT 1 AS one FROM repository_blobs rb JOIN repositories r ON r.id = rb.repository_id
     WHERE rb.digest = $4 AND ${IN_NAMESPACE} LIMIT 1`,
   clear: 'DELETE FROM storage_samples WHERE at = $1',
@@ -66,13 +68,14 @@ export class PgStorageUsage implements StorageUsageStore {
     return this.pending;
   }
 
-  async namespaceUsage(namespace: string, digest?: string): Promise<{ bytes: number; links: boolean }> {
+  async namespaceUsage(namespace: string): Promise<number> {
     const { lo, hi, official } = namespaceRange(namespace);
-    const [bytes, links] = await Promise.all([
-      this.db.one<{ bytes: number | string }>(SQL.namespaceBytes, [lo, hi, official]),
-      digest === undefined ? undefined : this.db.one(SQL.namespaceLinks, [lo, hi, official, digest]),
-    ]);
-    return { bytes: Number(bytes?.bytes ?? 0), links: links !== undefined };
+    return Number((await this.db.one<{ bytes: number | string }>(SQL.namespaceBytes, [lo, hi, official]))?.bytes ?? 0);
+  }
+
+  async namespaceLinks(namespace: string, digest: string): Promise<boolean> {
+    const { lo, hi, official } = namespaceRange(namespace);
+    return (await this.db.one(SQL.namespaceLinks, [lo, hi, official, digest])) !== undefined;
   }
 
   private compute(): Promise<StorageUsage> {

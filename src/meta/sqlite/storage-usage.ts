@@ -39,12 +39,19 @@ ORDER BY bytes.bytes DESC, bytes.namespace`;
 /** A repository r of the namespace namespaceRange gives (an index range, plus one-component names for 'library'). */
 const IN_NAMESPACE = "((r.name >= @lo AND r.name < @hi) OR (@official = 1 AND instr(r.name, '/') = 0))";
 
+/**
+ * The bytes of the distinct blobs the namespace's repositories link, walked from its repositories
+ * (the name index) to their links; the official namespace adds the one-component names. Two
+ * statements: with an OR, SQLite would walk every link of the registry instead.
+ */
+const namespaceBytesSql = (official: boolean) => `SELECT COALESCE(SUM(size), 0) AS bytes FROM (SELECT DISTINCT rb.digest, b.size
+  FROM repository_blobs rb JOIN blobs b ON b.digest = rb.digest WHERE rb.repository_id IN
+  (SELECT id FROM repositories WHERE name >= @lo AND name < @hi${official ? " UNION ALL SELECT id FROM repositories WHERE instr(name, '/') = 0" : ''}))`;
+
 function prepare(db: Database.Database) {
   return {
-    namespaceBytes: db.prepare<[{ lo: string; hi: string; official: number }], { bytes: number }>(
-      `SELECT COALESCE(SUM(b.size), 0) AS bytes FROM blobs b WHERE b.digest IN
-       (SELECT rb.digest FROM repositories r JOIN repository_blobs rb ON rb.repository_id = r.id WHERE ${IN_NAMESPACE})`,
-    ),
+    namespaceBytes: db.prepare<[{ lo: string; hi: string }], { bytes: number }>(namespaceBytesSql(false)),
+    officialBytes: db.prepare<[{ lo: string; hi: string }], { bytes: number }>(namespaceBytesSql(true)),
     namespaceLinks: db.prepare<[{ lo: string; hi: string; official: number; digest: string }], { one: number }>(
       `SELECT 1 AS one FROM repository_blobs rb JOIN repositories r ON r.id = rb.repository_id WHERE rb.digest = @digest AND ${IN_NAMESPACE} LIMIT 1`,
     ),
@@ -111,13 +118,14 @@ export class SqliteStorageUsage implements StorageUsageStore {
     return this.pending;
   }
 
-  async namespaceUsage(namespace: string, digest?: string): Promise<{ bytes: number; links: boolean }> {
+  async namespaceUsage(namespace: string): Promise<number> {
     const { lo, hi, official } = namespaceRange(namespace);
-    const range = { lo, hi, official: official ? 1 : 0 };
-    return this.db.transaction(() => ({
-      bytes: this.st.namespaceBytes.get(range)?.bytes ?? 0,
-      links: digest !== undefined && this.st.namespaceLinks.get({ ...range, digest }) !== undefined,
-    }))();
+    return (official ? this.st.officialBytes : this.st.namespaceBytes).get({ lo, hi })?.bytes ?? 0;
+  }
+
+  async namespaceLinks(namespace: string, digest: string): Promise<boolean> {
+    const { lo, hi, official } = namespaceRange(namespace);
+    return this.st.namespaceLinks.get({ lo, hi, official: official ? 1 : 0, digest }) !== undefined;
   }
 
   private async compute(): Promise<StorageUsage> {
