@@ -132,6 +132,8 @@ describe('quotas', () => {
       assert.equal((await call('PUT', paths.apiNamespaceQuota('alice'), { as: ops, body })).code, 'REQUEST_INVALID', JSON.stringify(body));
     }
     assert.equal((await call('PUT', paths.apiNamespaceQuota('Not_A_Namespace'), { as: ops, body: { limit: 1 } })).code, 'NAME_INVALID');
+    assert.equal((await call('PUT', paths.apiNamespaceQuota('a'.repeat(151)), { as: ops, body: { limit: 1 } })).code, 'NAME_INVALID');
+    assert.equal((await call('PUT', paths.apiNamespaceQuota('a'.repeat(150)), { as: ops, body: { limit: 1 } })).status, 200);
     assert.equal((await call('DELETE', paths.apiNamespaceQuota('alice'), { as: ops })).status, 404, 'no limit was set through the API');
     const all = await call('GET', paths.apiAdminQuotas(), { as: ops });
     assert.equal(all.status, 200);

@@ -26,7 +26,8 @@ function quotasOf(app: App): Quotas {
 
 function namespaceParam(ctx: RequestContext): string {
   const namespace = param(ctx, 'namespace');
-  if (namespace.includes('/') || !isValidName(namespace)) throw new HttpError('NAME_INVALID', `${JSON.stringify(namespace.slice(0, 100))} is not a namespace`);
+  // at most 150 characters: the limit is kept under a settings key (meta/settings.ts: 200 at most)
+  if (namespace.length > 150 || namespace.includes('/') || !isValidName(namespace)) throw new HttpError('NAME_INVALID', `${JSON.stringify(namespace.slice(0, 100))} is not a namespace`);
   return namespace;
 }
 
