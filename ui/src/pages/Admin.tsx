@@ -6,8 +6,6 @@ import { Storage } from '../admin/Storage.tsx';
 import { Users } from '../admin/Users.tsx';
 import { ImmutableAdmin } from '../quota/ImmutableAdmin.tsx';
 import { QuotasAdmin } from '../quota/QuotasAdmin.tsx';
-import { ImmutableAdmin } from '../quota/ImmutableAdmin.tsx';
-import { QuotasAdmin } from '../quota/QuotasAdmin.tsx';
 import { Link } from '../components/Link.tsx';
 import { Loading } from '../components/Loading.tsx';
 import { PageHeading } from '../components/PageHeading.tsx';
@@ -32,16 +30,12 @@ export default function AdminPage() {
         <a href="#storage-title">Storage</a>
         <a href="#quotas-title">Quotas</a>
         <a href="#immutable-title">Immutable tags</a>
-        <a href="#quotas-title">Quotas</a>
-        <a href="#immutable-title">Immutable tags</a>
         <a href="#mirror-title">Mirror</a>
         <a href="#notifications-title">Notifications</a>
         <Link href="/admin/gc">Garbage collection</Link>
       </nav>
       <Users />
       <Storage />
-      <QuotasAdmin />
-      <ImmutableAdmin />
       <QuotasAdmin />
       <ImmutableAdmin />
       <Mirror />
