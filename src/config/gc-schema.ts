@@ -6,9 +6,9 @@
 import { z } from 'zod';
 import { parseDuration } from './duration.ts';
 
-const duration = z.union([z.string(), z.number().int().nonnegative()]).transform((value, ctx) => {
+export const gcDurationSchema = z.string().transform((value, ctx) => {
   try {
-    const ms = typeof value === 'number' ? value * 1000 : parseDuration(value);
+    const ms = parseDuration(value);
     if (ms >= 0) return ms;
     ctx.addIssue({ code: 'custom', message: `duration ${JSON.stringify(value)} must not be negative` });
   } catch (err) {
@@ -42,11 +42,11 @@ const window = z.string().transform((value, ctx): GcWindow => {
 export const gcSchema = z
   .object({
     /** Milliseconds between background runs; 0: none (`berth gc` and the API still run one). */
-    interval: duration.prefault('1h'),
+    interval: gcDurationSchema.prefault('1h'),
     /** Background runs start only inside this daily window, when set. */
     window: window.optional(),
     /** Milliseconds an unreferenced blob (or an untagged manifest) is kept before it is collected. */
-    grace: duration.prefault('1h'),
+    grace: gcDurationSchema.prefault('1h'),
     untagged: z.enum(['keep', 'delete']).default('keep'),
   })
   .prefault({});

@@ -10,6 +10,7 @@
 import { z } from 'zod';
 import { ENV_PREFIX } from './env.ts';
 import { addrSchema, configSchema, durationSchema } from './schema.ts';
+import { gcDurationSchema } from './gc-schema.ts';
 import { isRecord } from './tree.ts';
 
 export interface KeyRef {
@@ -94,7 +95,7 @@ function unwrap(schema: AnySchema): Unwrapped {
   const out: Unwrapped = { node: schema, hasDefault: false, defaultValue: undefined, optional: false };
   for (;;) {
     const node = out.node;
-    if (node === durationSchema || node === addrSchema) return out;
+    if (node === durationSchema || node === gcDurationSchema || node === addrSchema) return out;
     if (node instanceof z.ZodDefault || node instanceof z.ZodPrefault) {
       if (!out.hasDefault) {
         out.hasDefault = true;
@@ -121,7 +122,7 @@ function pipeSide(pipe: z.ZodPipe): AnySchema {
 
 function typeName(schema: AnySchema): string {
   const node = unwrap(schema).node;
-  if (node === durationSchema) return 'duration';
+  if (node === durationSchema || node === gcDurationSchema) return 'duration';
   if (node === addrSchema) return 'address';
   if (node instanceof z.ZodString) return 'string';
   if (node instanceof z.ZodBoolean) return 'boolean';

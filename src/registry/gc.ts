@@ -13,6 +13,7 @@
  * deletion of the bytes of a blob they are writing again (blob-writes.ts).
  */
 import type { Logger } from 'pino';
+import { setImmediate as yieldToRequests } from 'node:timers/promises';
 import type { DanglingBlob, GcRules, GcStore, MarkedBlob } from '../meta/gc.ts';
 import type { StorageDriver } from '../storage/driver.ts';
 import { PathNotFoundError } from '../storage/driver.ts';
@@ -235,12 +236,15 @@ export class GarbageCollector {
           try {
             await this.opts.manifests.delete(c.repository, c.digest, { collectable: rules });
             tally.manifest(c.repository, c.size);
+            await yieldToRequests();
           } catch (err) {
             // tagged, referenced or deleted meanwhile: judged again in the delete's transaction
             if (!(err instanceof ManifestUnknownError)) throw err;
           }
         }
         cursor = page.next;
+        // the SQLite store answers synchronously: let the server's requests in between pages
+        await yieldToRequests();
       } while (cursor !== undefined);
       if (tally.manifests === before) return;
     }
@@ -259,6 +263,7 @@ export class GarbageCollector {
         deferred += await this.deleteMarked(page.dangling.map((b) => ({ digest: b.digest, size: b.size, expiresAt: rules.now + MARK_TTL_MS })));
       }
       cursor = page.next;
+      await yieldToRequests();
     } while (cursor !== undefined);
     return deferred;
   }
