@@ -62,7 +62,7 @@ describe('berth config check', () => {
       assert.match(stdout, /, profile dev; secrets masked\n/);
       const tree = parse(stdout) as { log: { level: string }; storage: Record<string, unknown>; meta: { sqlite: { path: string } } };
       assert.equal(tree.log.level, 'debug');
-      assert.deepEqual(Object.keys(tree.storage).sort(), ['delete', 'inmemory', 'maintenance', 'redirect']);
+      assert.deepEqual(Object.keys(tree.storage).sort(), ['delete', 'gc', 'inmemory', 'maintenance', 'redirect']);
       assert.equal(tree.meta.sqlite.path, ':memory:');
       assert.doesNotMatch(stdout, /REGISTRY_PROFILE/);
     }
