@@ -10,12 +10,14 @@ import { CONFIG_HELP, CONFIG_OPTIONS, loadCliConfig } from './config-options.ts'
 import { bytes, json, table } from './table.ts';
 import type { GcReport } from '../registry/gc.ts';
 import type { Config } from '../config/schema.ts';
+import { withCliRegistry } from './cli-registry.ts';
 
 const USAGE = `usage: berth gc [--config FILE] [--profile NAME] [--dry-run] [--json]
 
 Free what deletes left behind: blobs no manifest references (once unreferenced for
 storage.gc.grace), untagged manifests (storage.gc.untagged: delete), referrers whose subject is
-gone, abandoned uploads. Online: run it while berth serves. Exit status 0 when the run had no
+gone, abandoned uploads; retention's policies (retention.policies and the administrators') are
+applied first. Online: run it while berth serves. Exit status 0 when the run had no
 errors, 1 otherwise.
 
   --dry-run     only report what a run would free now
@@ -38,28 +40,22 @@ export function renderReport(r: GcReport): string {
   return lines.join('');
 }
 
-/** One run over the config's storage and meta store. */
+/** One run over the config's storage and meta store, retention's policies applied first as the server's runs do. */
 export async function collectOnce(config: Config, opts: { dryRun: boolean }, io: CliIO): Promise<GcReport> {
-  const [{ openBackend }, { createDriver }, { Registry }, { queueSink }, { emittingDecorator }, { createCollector }, { pino }, { parseAddr }, { hostname }] = await Promise.all([
-    import('../meta/open-backend.ts'),
-    import('../main.ts'),
-    import('../registry/registry.ts'),
-    import('../events/notifications.ts'),
-    import('../events/emitting-stores.ts'),
+  const [{ createCollector }, { RetentionService }, { hostname }] = await Promise.all([
     import('../registry/gc-schedule.ts'),
-    import('pino'),
-    import('../config/addr.ts'),
+    import('../retention/service.ts'),
     import('node:os'),
   ]);
-  const log = pino({ level: 'warn' }, { write: (line: string) => io.stderr.write(line) });
-  const backend = await openBackend(config);
-  try {
-    const driver = await createDriver(config);
-    const sink = queueSink({ config: config.notifications, queue: backend.events, log, port: parseAddr(config.http.addr).port });
-    // Not opened: the server's blob journal is its own to recover.
-    const deleteEnabled = config.storage.delete.enabled;
-    const readOnly = config.storage.maintenance.readonly.enabled;
-    const registry = new Registry({ driver, meta: backend.meta, deleteEnabled, readOnly, log, decorate: emittingDecorator(sink) });
+  return withCliRegistry(config, io, async ({ registry, backend, driver, guards, log }) => {
+    const retention = new RetentionService({
+      registry,
+      store: backend.tagActivity,
+      settings: backend.settings,
+      config: config.retention.policies,
+      immutable: guards.immutable,
+      log,
+    });
     const collector = createCollector(config.storage.gc, {
       registry,
       store: backend.gc,
@@ -67,13 +63,12 @@ export async function collectOnce(config: Config, opts: { dryRun: boolean }, io:
       node: `${hostname()}:${process.pid}:cli`,
       log,
       purging: config.storage.maintenance.uploadpurging,
-      deleteEnabled,
-      readOnly,
+      deleteEnabled: config.storage.delete.enabled,
+      readOnly: config.storage.maintenance.readonly.enabled,
+      retention: (dryRun) => retention.apply(dryRun),
     });
-    return await collector.run({ dryRun: opts.dryRun, trigger: 'cli' });
-  } finally {
-    await backend.close();
-  }
+    return collector.run({ dryRun: opts.dryRun, trigger: 'cli' });
+  });
 }
 
 export const gcCommand: Command = {

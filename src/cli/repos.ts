@@ -11,9 +11,9 @@ import { parse, withAccounts } from './account-context.ts';
 import { UsageError } from './args.ts';
 import { withSubcommands, type CliIO } from './command.ts';
 import type { Config } from '../config/schema.ts';
-import { parseAddr } from '../config/addr.ts';
 import { isValidName } from '../registry/reference.ts';
 import { CONFIG_HELP, loadCliConfig } from './config-options.ts';
+import { withCliRegistry } from './cli-registry.ts';
 import { json, when } from './table.ts';
 
 const USAGE = `usage: berth repo show NAME [--json]
@@ -65,34 +65,11 @@ export const repo = withSubcommands(USAGE, {
 
 /** Delete a repository through a Registry over the server's storage and database, its events queued as `berth-cli`'s. */
 async function deleteRepository(config: Config, name: string, io: CliIO): Promise<number> {
-  const [{ openBackend }, { createDriver }, { Registry }, { queueSink }, { causedBy, emittingDecorator }, { systemCause, SYSTEM_ACTORS }, { pino }, { contentGuards }] = await Promise.all([
-    import('../meta/open-backend.ts'),
-    import('../main.ts'),
-    import('../registry/registry.ts'),
-    import('../events/notifications.ts'),
-    import('../events/emitting-stores.ts'),
-    import('../events/context.ts'),
-    import('pino'),
-    import('../registry/guards.ts'),
-  ]);
-  const log = pino({ level: 'warn' }, { write: (line: string) => io.stderr.write(line) });
-  const backend = await openBackend(config);
-  try {
-    const sink = queueSink({ config: config.notifications, queue: backend.events, log, port: parseAddr(config.http.addr).port });
-    // Not opened: the server's blob journal is its own to recover; a delete writes nothing to it.
-    const registry = new Registry({
-      driver: await createDriver(config),
-      meta: backend.meta,
-      guards: contentGuards(config.access, backend, backend.meta).all,
-      deleteEnabled: config.storage.delete.enabled,
-      readOnly: config.storage.maintenance.readonly.enabled,
-      log,
-      decorate: emittingDecorator(sink),
-    });
+  const { causedBy } = await import('../events/emitting-stores.ts');
+  const { systemCause, SYSTEM_ACTORS } = await import('../events/context.ts');
+  return withCliRegistry(config, io, async ({ registry }) => {
     let count = 0;
     for await (const _ of registry.deleteRepository(name, causedBy(registry.manifests, systemCause(SYSTEM_ACTORS.cli)))) count++;
     return count;
-  } finally {
-    await backend.close();
-  }
+  });
 }

@@ -14,6 +14,7 @@ import type { ManifestStore } from '../registry/manifests.ts';
 import type { MetaStore } from '../meta/store.ts';
 import type { TagActivityStore } from '../meta/tag-activity.ts';
 import { ManifestUnknownError } from '../registry/errors.ts';
+import { asSystem, SYSTEM_ACTORS } from '../events/context.ts';
 import { planEach, type HeldTags, type RepositoryPlan } from './planner.ts';
 import type { RetentionPolicy } from './policy.ts';
 
@@ -66,7 +67,8 @@ async function deleteOne(applied: AppliedRepository, opts: ApplyOptions, referen
       if (why !== 'gone') applied.errors.push(`${reference}: ${why}; kept`);
       return false;
     }
-    await opts.registry.manifests.delete(applied.repository, reference);
+    // its delete event says retention made it (actor berth-retention)
+    await asSystem(SYSTEM_ACTORS.retention, () => opts.registry.manifests.delete(applied.repository, reference));
     return true;
   } catch (err) {
     if (!(err instanceof ManifestUnknownError)) applied.errors.push(`${reference}: ${message(err)}`);

@@ -111,6 +111,31 @@ describe('notification events from every path', () => {
     assert.equal((await client.fetch(`/v2/cli/app/manifests/${image.descriptor.digest}`, { method: 'HEAD' })).status, 404);
   });
 
+  it("berth gc queues retention's deletes as berth-retention and its own as berth-gc, and the server sends them", async () => {
+    const old = await client.pushImage('ret/app', 'v1', { layer: 'ret one' });
+    await client.pushImage('ret/app', 'v2', { layer: 'ret two' });
+    const moved = await client.pushImage('gcu/app', 'v1', { layer: 'gcu one' });
+    await client.pushImage('gcu/app', 'v1', { layer: 'gcu two' });
+    const root = berth.root ?? '';
+    const file = path.join(root, 'gc.yml');
+    const config = {
+      storage: { filesystem: { rootdirectory: root }, delete: { enabled: true }, gc: { grace: '0', interval: '0', untagged: 'delete' } },
+      retention: { policies: [{ repository: 'ret/*', keep: { newest: 1 } }] },
+      notifications: { endpoints: [{ name: 'hook', url: receiver.url }] },
+    };
+    await fs.writeFile(file, JSON.stringify(config));
+    const from = await mark();
+    const run = await runBerth(['gc', '--config', file, '--json']);
+    assert.equal(run.code, 0, run.stderr);
+    const events = await eventsSince(from);
+    const byActor = (name: string) => events.filter((e) => e.actor.name === name).map(summary).sort();
+    assert.deepEqual(byActor('berth-retention'), ['delete ret/app:v1']);
+    assert.deepEqual(byActor('berth-gc'), [`delete gcu/app ${moved.descriptor.digest}`, `delete ret/app ${old.descriptor.digest}`].sort());
+    assert.equal(events.length, 3, 'nothing else, nothing twice');
+    assert.ok(events.every((e) => e.request.method === ''), 'no request made them');
+    assert.equal((await client.fetch(`/v2/ret/app/manifests/${old.descriptor.digest}`, { method: 'HEAD' })).status, 404);
+  });
+
   it("a mirror fill emits a push as berth-mirror before the client's pull; a cached pull only the pull", async () => {
     const up = new Client(upstream.url);
     const image = await up.pushImage('library/base', '1.0');
