@@ -146,8 +146,21 @@ export class GarbageCollector {
   }
 
   /** What a run would free now (a dry run that is not recorded: the admin page's "reclaimable"). */
-  preview(): Promise<GcReport> {
-    return this.serialised(() => this.runOnce({ dryRun: true, trigger: 'preview' }, false));
+  async preview(): Promise<GcReport> {
+    const report = await this.serialised(() => this.runOnce({ dryRun: true, trigger: 'preview' }, false));
+    this.lastPreview = report;
+    return report;
+  }
+
+  private lastPreview: GcReport | undefined;
+
+  /**
+   * The admin page's "reclaimable", never waiting behind a run: a preview now, or while a run goes
+   * on in this process, the last preview taken before it (stale; undefined if there was none).
+   */
+  async reclaimable(): Promise<{ report: GcReport; stale: boolean } | undefined> {
+    if (!this.busy) return { report: await this.preview(), stale: false };
+    return this.lastPreview && { report: this.lastPreview, stale: true };
   }
 
   /** Whether a run is going on in this process. */

@@ -1,6 +1,7 @@
 /**
  * Garbage collection for administrators (http/authorize.ts: 'admin'): GET /api/v1/admin/gc, the
- * settings, what waits for review, what a run would free now and the last runs; POST runs one
+ * settings, what waits for review, what a run would free now (while a run goes on, the figures from
+ * before it: a GET never waits for a run) and the last runs; POST runs one
  * (`{"dryRun": true}` only reports) and answers with its report when it is done.
  */
 import { z } from 'zod';
@@ -22,12 +23,15 @@ const minutes = (m: number): string => `${String(Math.floor(m / 60)).padStart(2,
 export const getGc: Handler = async (ctx, app) => {
   const gc = gcOf(app);
   const { interval, grace, untagged, window } = gc.config;
-  const [queued, reclaimable, runs] = await Promise.all([gc.store.queued(), gc.collector.preview(), gc.store.listRuns(20)]);
+  const [queued, reclaimable, runs] = await Promise.all([gc.store.queued(), gc.collector.reclaimable(), gc.store.listRuns(20)]);
+  const now = reclaimable?.report;
   sendJson(ctx.res, 200, {
     settings: { intervalSeconds: interval / 1000, graceSeconds: grace / 1000, untagged, window: window && `${minutes(window.start)}-${minutes(window.end)}` },
     running: gc.collector.busy,
     queued,
-    reclaimable: { manifests: reclaimable.manifests, blobs: reclaimable.blobs, bytes: reclaimable.bytes, repositories: reclaimable.repositories },
+    // while a run goes on: the figures from before it (stale), or none; a GET never waits for the run
+    reclaimable:
+      now === undefined ? null : { manifests: now.manifests, blobs: now.blobs, bytes: now.bytes, repositories: now.repositories, asOf: iso(now.startedAt), stale: reclaimable?.stale === true },
     runs: runs.map((r) => ({ ...r, startedAt: iso(r.startedAt), finishedAt: iso(r.finishedAt) })),
   });
 };

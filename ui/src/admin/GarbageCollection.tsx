@@ -29,21 +29,26 @@ function Settings({ settings }: { settings: GcStatus['settings'] }) {
   );
 }
 
+/** A figure of what a run would free: a dash while a run goes on and none was taken before it. */
+function figure(n: number | undefined, format: (n: number) => string): string {
+  return n === undefined ? '–' : format(n);
+}
+
 function Figures({ status }: { status: GcStatus }) {
   const { reclaimable, queued } = status;
   return (
     <dl class="stat-grid">
       <div class="card">
-        <dt>Reclaimable now</dt>
-        <dd title={`${formatNumber(reclaimable.bytes)} bytes`}>{formatBytes(reclaimable.bytes)}</dd>
+        <dt>{reclaimable?.stale === true ? 'Reclaimable before this run' : 'Reclaimable now'}</dt>
+        <dd title={reclaimable === null ? 'known once the running collection ends' : `${formatNumber(reclaimable.bytes)} bytes`}>{figure(reclaimable?.bytes, formatBytes)}</dd>
       </div>
       <div class="card">
         <dt>Blobs</dt>
-        <dd>{formatNumber(reclaimable.blobs)}</dd>
+        <dd>{figure(reclaimable?.blobs, formatNumber)}</dd>
       </div>
       <div class="card">
         <dt>Manifests</dt>
-        <dd>{formatNumber(reclaimable.manifests)}</dd>
+        <dd>{figure(reclaimable?.manifests, formatNumber)}</dd>
       </div>
       <div class="card">
         <dt>Queued for review</dt>
@@ -55,14 +60,16 @@ function Figures({ status }: { status: GcStatus }) {
 
 function ByRepository({ status }: { status: GcStatus }) {
   const { reclaimable, queued } = status;
-  const repositories = [...reclaimable.repositories].sort((a, b) => b.bytes - a.bytes || (a.name < b.name ? -1 : 1));
+  const repositories = [...(reclaimable?.repositories ?? [])].sort((a, b) => b.bytes - a.bytes || (a.name < b.name ? -1 : 1));
   return (
     <>
       <p class="hint gc-hint">
         What a collection now would free. Queued for review: {plural(queued.blobs, 'blob')} and {plural(queued.manifests, 'manifest')} that a push, tag or delete
         changed since the last run; a run looks at those only, and frees those nothing references any more once the grace period has passed.
       </p>
-      {repositories.length === 0 ? (
+      {reclaimable === null ? (
+        <p class="empty">What a collection would free is known once the running one ends.</p>
+      ) : repositories.length === 0 ? (
         <p class="empty">Nothing to reclaim.</p>
       ) : (
         <Table
@@ -125,7 +132,7 @@ function Actions({ status, onResult }: { status: Async<GcStatus>; onResult: (r: 
   const [confirming, setConfirming] = useState(false);
   const [error, setError] = useState('');
   const running = status.data?.running === true;
-  const reclaimable = status.data?.reclaimable;
+  const reclaimable = status.data?.reclaimable ?? undefined;
 
   const run = async (dryRun: boolean): Promise<void> => {
     setWorking(dryRun ? 'preview' : 'collect');
@@ -175,7 +182,8 @@ export function GarbageCollection() {
     <>
       {data.running && (
         <p class="notice" role="status">
-          A collection is running on this node. Its result shows under Last runs when it ends; until then a preview or another collection would wait for it.
+          A collection is running on this node. Its result shows under Last runs when it ends; until then a preview or another collection would wait for it, and the
+          figures below are those from before it.
         </p>
       )}
       {status.error !== undefined && <ErrorNotice error={status.error} retry={status.reload} />}

@@ -49,8 +49,11 @@ export interface GcStatus {
   running: boolean;
   /** What waits for review. */
   queued: { blobs: number; manifests: number };
-  /** What a run would free now. */
-  reclaimable: { manifests: number; blobs: number; bytes: number; repositories: GcRepositoryReport[] };
+  /**
+   * What a run would free now; while a collection runs, the figures from before it (stale), or
+   * null if there were none: the server does not wait for the run to answer.
+   */
+  reclaimable: { manifests: number; blobs: number; bytes: number; repositories: GcRepositoryReport[]; asOf: string; stale: boolean } | null;
   /** The last runs, newest first. */
   runs: GcRun[];
 }

@@ -13,8 +13,8 @@ export function DeleteRepository({ name, namespace }: { name: string; namespace:
     <section class="danger-zone" aria-labelledby="danger-title">
       <h2 id="danger-title">Delete repository</h2>
       <p>
-        Every tag and manifest of <strong>{name}</strong> is removed. This cannot be undone. Its layers stay on disk: berth
-        has no garbage collection yet, so no space is freed.
+        Every tag and manifest of <strong>{name}</strong> is removed. This cannot be undone. Its layers are freed by a later
+        garbage collection, once nothing else references them and the grace period has passed.
       </p>
       <form
         class="form"
