@@ -5,6 +5,7 @@
  * describes are durable, and a push is acknowledged only after both.
  */
 import Database from 'better-sqlite3';
+import { beginImmediate } from './immediate.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -54,6 +55,7 @@ export class SqliteMetaStore implements MetaStore {
     this.db.pragma('synchronous = FULL');
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
+    if (!readOnly) beginImmediate(this.db);
     if (readOnly) requireMigrated(this.db, file);
     else migrate(this.db);
     this.st = prepareStatements(this.db);
@@ -237,7 +239,7 @@ export class SqliteMetaStore implements MetaStore {
       if (n === 0 || q.offset >= n) return { total: n, tags: [] };
       const rows = this.shaped.get(TAGS.page(q.sort, q.order)).all({ repo: id, pattern, limit: q.limit, offset: q.offset }) as TaggedRow[];
       return { total: n, tags: rows.map(toTagged) };
-    })();
+    }).deferred();
   }
 
   async tagsOf(repo: string, digest: string): Promise<string[]> {

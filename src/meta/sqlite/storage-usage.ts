@@ -131,7 +131,7 @@ export class SqliteStorageUsage implements StorageUsageStore {
   private async compute(): Promise<StorageUsage> {
     // One read transaction, so the total and the namespaces describe the same moment.
     const computed: Computed = this.db.memory
-      ? this.db.transaction(() => ({ total: this.st.total.get(), namespaces: this.st.namespaces.all() }))()
+      ? this.db.transaction(() => ({ total: this.st.total.get(), namespaces: this.st.namespaces.all() })).deferred()
       : await inWorker(this.db.name);
     const total = computed.total ?? { blobs: 0, bytes: 0 };
     return { total: { bytes: total.bytes, blobs: total.blobs }, namespaces: computed.namespaces };
