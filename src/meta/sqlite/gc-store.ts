@@ -2,7 +2,9 @@
  * Garbage collection's store on SQLite (gc.ts; schema gc-schema.ts). One writer at a time makes
  * each review-and-mark transaction atomic against every push, mount and delete: they are BEGIN
  * IMMEDIATE, so a `berth gc` beside a serving berth waits its turn (busy_timeout) instead of failing.
- * Marks and queue entries commit relaxed: a power cut that loses one costs a blob reviewed again.
+ * Pages that only drop queue entries (and run records, and dropped marks) commit relaxed (no fsync):
+ * a power cut that loses one costs a blob reviewed again. A page that marks commits in full before
+ * any of its bytes are deleted: a mark lost with the bytes gone would bring back records of nothing.
  */
 import type Database from 'better-sqlite3';
 import {
@@ -17,6 +19,7 @@ import {
   type ManifestCursor,
   type MarkedBlob,
 } from '../gc.ts';
+import { relaxed } from './relaxed.ts';
 import { GC_SQL, toBlobFacts, toManifestFacts, toRun, type RunRow } from '../rows/gc.ts';
 
 type Row = Record<string, unknown>;
@@ -51,7 +54,8 @@ export class SqliteGcStore implements GcStore {
     const from = cursor ?? { repositoryId: -1, digest: '' };
     const queued = this.st.manifestQueue.all({ ...from, limit }) as ManifestCursor[];
     const candidates: ManifestCandidate[] = [];
-    this.db.transaction(() => {
+    // a review only drops queue entries (the deletes are the manifest store's): relaxed
+    relaxed(this.db, () => this.db.transaction(() => {
       for (const q of queued) {
         const facts = toManifestFacts(this.st.manifestFacts.get(q) as Row | undefined);
         const verdict = manifestVerdict(facts, rules);
@@ -60,7 +64,7 @@ export class SqliteGcStore implements GcStore {
           candidates.push({ repository: facts.repository, digest: facts.digest, size: facts.size, reason: verdict });
         }
       }
-    })();
+    })());
     const last = queued.at(-1);
     return { candidates, ...(queued.length === limit && last !== undefined && { next: last }) };
   }
@@ -68,12 +72,16 @@ export class SqliteGcStore implements GcStore {
   async markBlobs(cursor: string | undefined, limit: number, rules: GcRules, markTtlMs: number, dryRun: boolean): Promise<{ dangling: DanglingBlob[]; next?: string }> {
     const queued = (this.st.blobQueue.all({ after: cursor ?? '', limit }) as { digest: string }[]).map((r) => r.digest);
     const dangling: DanglingBlob[] = [];
-    const review = (): void => {
+    const verdictOf = (digest: string) => {
+      const facts = toBlobFacts(this.st.blobFacts.get({ digest, youngAfter: rules.now - rules.graceMs, staleBefore: rules.now - BLOB_WRITE_TTL_MS }) as Row | undefined);
+      return { facts, verdict: blobVerdict(facts) };
+    };
+    /** Judge the page in the transaction; `marking` false only drops (a blob found dangling then waits for the next run). */
+    const review = (marking: boolean): void => {
       for (const digest of queued) {
-        const facts = toBlobFacts(this.st.blobFacts.get({ digest, youngAfter: rules.now - rules.graceMs, staleBefore: rules.now - BLOB_WRITE_TTL_MS }) as Row | undefined);
-        const verdict = blobVerdict(facts);
+        const { facts, verdict } = verdictOf(digest);
         if (verdict === 'drop' && !dryRun) this.st.unqueueBlob.run({ digest });
-        if (verdict !== 'mark' || facts === undefined) continue;
+        if (verdict !== 'mark' || facts === undefined || !marking) continue;
         const repositories = (this.st.blobRepositories.all({ digest }) as { name: string }[]).map((r) => r.name);
         dangling.push({ digest, size: facts.size, repositories });
         if (dryRun) continue;
@@ -81,8 +89,10 @@ export class SqliteGcStore implements GcStore {
         for (const s of this.st.mark) s.run(pick(s, params));
       }
     };
-    if (dryRun) review();
-    else this.db.transaction(review).immediate();
+    if (dryRun) review(true);
+    // most pages mark nothing (a first pass reviews every blob once): those commit relaxed, one fsync less each
+    else if (queued.some((digest) => verdictOf(digest).verdict === 'mark')) this.db.transaction(() => review(true)).immediate();
+    else relaxed(this.db, () => this.db.transaction(() => review(false)).immediate());
     const last = queued.at(-1);
     return { dangling, ...(queued.length === limit && last !== undefined && { next: last }) };
   }
@@ -107,7 +117,8 @@ export class SqliteGcStore implements GcStore {
   }
 
   async finishBlobs(digests: string[]): Promise<void> {
-    this.db.transaction(() => digests.forEach((digest) => this.st.unmark.run({ digest })))();
+    // a mark lost in a power cut is reclaimed by the next run, which finds the bytes gone
+    relaxed(this.db, () => this.db.transaction(() => digests.forEach((digest) => this.st.unmark.run({ digest })))());
   }
 
   async queued(): Promise<{ blobs: number; manifests: number }> {
