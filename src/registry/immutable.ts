@@ -87,10 +87,10 @@ export class ImmutableTags implements ContentGuard {
     return (rules ?? (await this.rules())).find((r) => !r.disabled && patternCovers(r.repository, repo) && r.tags.some((g) => tagGlobCovers(g, tag)));
   }
 
-  /** Set the rule of a pattern (replacing the config's of the same pattern). Patterns must be checked by the caller. */
+  /** Set the rule of a pattern (replacing the config's of the same pattern), its tags once each. Patterns must be checked by the caller. */
   async put(rule: ImmutableRule, by: string): Promise<EffectiveImmutableRule> {
     const settings = this.required();
-    await settings.put(PREFIX + rule.repository, { tags: rule.tags }, by);
+    await settings.put(PREFIX + rule.repository, { tags: [...new Set(rule.tags)] }, by);
     return (await this.rules()).find((r) => r.repository === rule.repository) as EffectiveImmutableRule;
   }
 

@@ -42,7 +42,7 @@ export const listImmutableRules: Handler = async (ctx, app) => {
 export const putImmutableRule: Handler = async (ctx, app) => {
   const rules = rulesOf(app);
   const rule = await readJson(ctx, immutableRuleBody);
-  sendJson(ctx.res, 200, ruleView(await rules.put({ repository: rule.repository, tags: [...new Set(rule.tags)] }, principalName(ctx.principal))));
+  sendJson(ctx.res, 200, ruleView(await rules.put(rule, principalName(ctx.principal))));
 };
 
 /** DELETE /api/v1/admin/immutable?repository=PATTERN */
