@@ -8,12 +8,12 @@
  * every change), so the next one is held to the new rules.
  */
 import { parseArgs } from 'node:util';
-import type { Backend } from '../meta/backend.ts';
 import type { EffectiveImmutableRule, ImmutableTags } from '../registry/immutable.ts';
 import { parse, type ConfigValues } from './account-context.ts';
 import { UsageError } from './args.ts';
 import { withSubcommands, type CliIO } from './command.ts';
-import { CONFIG_HELP, CONFIG_OPTIONS, loadCliConfig } from './config-options.ts';
+import { CONFIG_HELP, CONFIG_OPTIONS } from './config-options.ts';
+import { withContentGuards } from './content-guards.ts';
 import { json, table, when } from './table.ts';
 
 const USAGE = `usage: berth immutable list [--json]
@@ -34,24 +34,9 @@ Quote the globs, so that the shell does not expand them: berth immutable add 'ac
 
 ${CONFIG_HELP}`;
 
-/** Open the server's meta store, run `fn` with its immutable tag rules, close the store. */
-async function withRules<T>(values: ConfigValues, io: CliIO, readOnly: boolean, fn: (rules: ImmutableTags) => Promise<T>): Promise<T> {
-  const { config } = await loadCliConfig(values, io);
-  if (!config.database.enabled && config.meta.sqlite.path === ':memory:') {
-    throw new Error('the meta store is in memory (storage.inmemory): only the running process holds its rules; use /api/v1/admin/immutable');
-  }
-  const [{ openBackend }, { contentGuards }] = await Promise.all([import('../meta/open-backend.ts'), import('../registry/guards.ts')]);
-  let backend: Backend;
-  try {
-    backend = await openBackend(config, { readOnly });
-  } catch (e) {
-    throw new Error(`cannot open the meta store: ${(e as Error).message}`, { cause: e });
-  }
-  try {
-    return await fn(contentGuards(config.access, backend, backend.meta).immutable);
-  } finally {
-    await backend.close();
-  }
+/** Run `fn` with the immutable tag rules of the server's config and settings. */
+function withRules<T>(values: ConfigValues, io: CliIO, readOnly: boolean, fn: (rules: ImmutableTags) => Promise<T>): Promise<T> {
+  return withContentGuards(values, io, { readOnly, inMemory: 'only the running process holds its rules; use /api/v1/admin/immutable' }, (guards) => fn(guards.immutable));
 }
 
 /** As the API shows a rule. */

@@ -27,6 +27,8 @@ commands:
   gc [--dry-run] [--json]  free what deletes left behind (online garbage collection)
   retention preview [--json] [--all] [--repository NAME]
                           what the retention policies would delete now, and why
+  quota list|show|set|unset        namespaces' usage and limits; set or remove a limit
+  immutable list|add|remove        immutable tag rules: list them, add one, lift one
   fsck [--repair] [--delete-orphans] [--json]
                           check every blob against its digest, and storage against the meta store
   backup DEST [--with-blobs] [--json]
@@ -51,6 +53,8 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   events: async () => (await import('./events.ts')).eventsCommand,
   gc: async () => (await import('./gc.ts')).gcCommand,
   retention: async () => (await import('./retention.ts')).retention,
+  quota: async () => (await import('./quota.ts')).quota,
+  immutable: async () => (await import('./immutable.ts')).immutable,
   mirror: async () => (await import('./mirror.ts')).mirror,
   user: async () => (await import('./users.ts')).user,
   org: async () => (await import('./orgs.ts')).org,

@@ -24,6 +24,7 @@ import { usageNamespaceOf, type StorageUsageStore } from '../meta/storage-usage.
 import type { BlobRecord } from '../meta/store.ts';
 import { QuotaExceededError } from './errors.ts';
 import type { ContentGuard } from './policy.ts';
+import { isValidName } from './reference.ts';
 
 export interface QuotaConfig {
   /** Bytes per namespace without a limit of its own; 0: none. */
@@ -47,6 +48,14 @@ export interface NamespaceQuota {
 }
 
 const PREFIX = 'quota/';
+
+/**
+ * Why `name` is not a namespace a limit can be set for (one repository name component; at most
+ * 150 characters, as a limit is kept under a settings key of at most 200), or undefined.
+ */
+export function namespaceProblem(name: string): string | undefined {
+  return name.length > 150 || name.includes('/') || !isValidName(name) ? `${JSON.stringify(name.slice(0, 100))} is not a namespace` : undefined;
+}
 
 export interface QuotaOptions {
   /** How long a namespace's bytes are reused before they are counted again (ms); 10 s. */
@@ -83,10 +92,14 @@ export class Quotas implements ContentGuard {
     return { namespace, used: used.bytes, ...limit };
   }
 
-  /** Limits administrators set, by namespace. */
-  async overrides(): Promise<NamespaceQuota[]> {
-    const namespaces = (await this.settings?.list(PREFIX)) ?? [];
-    return Promise.all(namespaces.map((s) => this.of(s.key.slice(PREFIX.length))));
+  /**
+   * Every namespace with a limit of its own (the config's per-namespace limits, administrators'
+   * overrides) and every one of `holding` (those holding content, under the default), by name.
+   */
+  async list(holding: Iterable<string>): Promise<NamespaceQuota[]> {
+    const names = new Set([...Object.keys(this.config.namespaces), ...holding]);
+    for (const s of (await this.settings?.list(PREFIX)) ?? []) names.add(s.key.slice(PREFIX.length));
+    return Promise.all([...names].sort().map((n) => this.of(n)));
   }
 
   /** Set a namespace's limit (bytes, 0: none), replacing the config's. */

@@ -10,8 +10,7 @@
 import { z } from 'zod';
 import { sizeSchema } from '../../config/auth-schema.ts';
 import { isAdmin, principalName } from '../../auth/principal.ts';
-import type { NamespaceQuota, Quotas } from '../../registry/quota.ts';
-import { isValidName } from '../../registry/reference.ts';
+import { namespaceProblem, type NamespaceQuota, type Quotas } from '../../registry/quota.ts';
 import type { App, Handler, RequestContext } from '../context.ts';
 import { HttpError } from '../errors.ts';
 import { accessOf, iso, param, readJson } from './api-common.ts';
@@ -26,8 +25,8 @@ function quotasOf(app: App): Quotas {
 
 function namespaceParam(ctx: RequestContext): string {
   const namespace = param(ctx, 'namespace');
-  // at most 150 characters: the limit is kept under a settings key (meta/settings.ts: 200 at most)
-  if (namespace.length > 150 || namespace.includes('/') || !isValidName(namespace)) throw new HttpError('NAME_INVALID', `${JSON.stringify(namespace.slice(0, 100))} is not a namespace`);
+  const problem = namespaceProblem(namespace);
+  if (problem !== undefined) throw new HttpError('NAME_INVALID', problem);
   return namespace;
 }
 
@@ -76,8 +75,6 @@ export const deleteQuota: Handler = async (ctx, app) => {
 /** GET /api/v1/admin/quotas */
 export const listQuotas: Handler = async (ctx, app) => {
   const quotas = quotasOf(app);
-  const names = new Set((await quotas.overrides()).map((q) => q.namespace));
-  for (const n of (await app.storageUsage?.usage())?.namespaces ?? []) names.add(n.namespace);
-  const all = await Promise.all([...names].sort().map((n) => quotas.of(n)));
-  sendJson(ctx.res, 200, { namespaces: all.map(quotaView) });
+  const holding = ((await app.storageUsage?.usage())?.namespaces ?? []).map((n) => n.namespace);
+  sendJson(ctx.res, 200, { namespaces: (await quotas.list(holding)).map(quotaView) });
 };
