@@ -4,12 +4,17 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import type { GcStore } from './gc.ts';
 import type { MetaStore, NewManifest } from './store.ts';
 import { usageNamespaceOf, type StorageUsageStore } from './storage-usage.ts';
 
 export interface StorageUsageFixture {
   meta: MetaStore;
   usage: StorageUsageStore;
+  /** Garbage collection's store over the same data: its marks remove a dangling blob's links. */
+  gc: GcStore;
+  /** Delete a repository's row, as SQL would (no store method does; its links go with it). */
+  dropRepository: (name: string) => Promise<void>;
   cleanup: () => Promise<void>;
 }
 
@@ -18,6 +23,30 @@ const d = (c: string) => `sha256:${c.repeat(64).slice(0, 64)}`;
 function manifest(digest: string, blobs: string[]): NewManifest {
   const mediaType = 'application/vnd.oci.image.manifest.v1+json';
   return { digest, mediaType, size: 1000, artifactType: null, subject: null, annotations: null, createdAt: 1, blobs, children: [] };
+}
+
+/** Links as an older berth left them, for the migration that counts them (sqlite/migrations.test.ts and its PostgreSQL twin). */
+export const LINKS_BEFORE_COUNTERS = {
+  repositories: [[1, 'alice/a'], [2, 'alice/b/c'], [3, 'ubuntu'], [4, 'library/debian'], [5, 'alice0/x'], [6, 'bob/empty']] as const,
+  // alice/a and alice/b/c share d('1'): once for alice; ubuntu links it too: once for library
+  links: [[1, d('1'), 100], [2, d('1'), 100], [2, d('2'), 20], [3, d('1'), 100], [4, d('3'), 7], [5, d('4'), 5]] as const,
+};
+
+/** After the migration: the counters agree with usage()'s count from scratch, and count on from there. */
+export async function assertCountedAfterMigration(usage: StorageUsageStore, meta: MetaStore): Promise<void> {
+  const counted = await usage.usage();
+  for (const ns of ['alice', 'library', 'alice0', 'bob', 'nobody']) {
+    assert.equal(await usage.namespaceUsage(ns), counted.namespaces.find((n) => n.namespace === ns)?.bytes ?? 0, ns);
+  }
+  assert.deepEqual(await Promise.all(['alice', 'library', 'alice0', 'bob'].map((ns) => usage.namespaceUsage(ns))), [120, 107, 5, 0]);
+  assert.equal(await usage.namespaceLinks('library', d('1')), true);
+  assert.equal(await usage.namespaceLinks('alice', d('3')), false);
+  await meta.unlinkBlob('alice/a', d('1'));
+  assert.equal(await usage.namespaceUsage('alice'), 120, 'alice/b/c still links it');
+  await meta.unlinkBlob('alice/b/c', d('1'));
+  assert.equal(await usage.namespaceUsage('alice'), 20);
+  await meta.linkBlob('bob/empty', { digest: d('5'), size: 3 });
+  assert.equal(await usage.namespaceUsage('bob'), 3);
 }
 
 export function runStorageUsageConformance(name: string, make: () => Promise<StorageUsageFixture>): void {
@@ -82,6 +111,86 @@ export function runStorageUsageConformance(name: string, make: () => Promise<Sto
       await f.meta.unlinkBlob('alice/b/c', d('2'));
       assert.equal(await f.usage.namespaceUsage('alice'), 100);
       assert.equal(await f.usage.namespaceLinks('alice', d('2')), false);
+    });
+
+    it('namespaceUsage and namespaceLinks agree with a count from scratch through links added, shared and removed, manifests, GC marks and deleted repositories', async () => {
+      const repos = ['alice/a', 'alice/b/c', 'alice0/x', 'bob/x', 'bob/y', 'ubuntu', 'library/debian'];
+      const namespaces = [...new Set(repos.map(usageNamespaceOf)), 'nobody', 'alic'];
+      const digest = (i: number) => `sha256:${String(i).padStart(64, '0')}`;
+      const layers = Array.from({ length: 8 }, (_, i) => ({ digest: digest(i + 1), size: 10 ** (i % 4) + i }));
+      const manifests = [100, 101, 102].map((i) => digest(i));
+      const everything = [...layers.map((l) => l.digest), ...manifests];
+      // usage() still counts from scratch (the SUM over repository_blobs); links from the meta store's own reads
+      const agree = async (step: string): Promise<void> => {
+        const usage = await f.usage.usage();
+        const linked = new Set<string>();
+        for (const repo of repos) {
+          for (const dg of everything) if ((await f.meta.getRepositoryBlob(repo, dg)) !== undefined) linked.add(`${usageNamespaceOf(repo)} ${dg}`);
+        }
+        for (const ns of namespaces) {
+          const expected = usage.namespaces.find((n) => n.namespace === ns)?.bytes ?? 0;
+          assert.equal(await f.usage.namespaceUsage(ns), expected, `${step}: bytes of ${ns}`);
+          for (const dg of everything) assert.equal(await f.usage.namespaceLinks(ns, dg), linked.has(`${ns} ${dg}`), `${step}: ${ns} links ${dg}`);
+        }
+      };
+      const collect = async (): Promise<string[]> => {
+        const rules = { now: Date.now() + 24 * 3600_000, graceMs: 0, untagged: 'keep' as const };
+        const marked: string[] = [];
+        let cursor: string | undefined;
+        do {
+          const page = await f.gc.markBlobs(cursor, 100, rules, 60_000, false);
+          marked.push(...page.dangling.map((b) => b.digest));
+          cursor = page.next;
+        } while (cursor !== undefined);
+        await f.gc.finishBlobs(marked); // their bytes deleted, as a run ends
+        return marked;
+      };
+      // A blob linked in three namespaces and referenced by no manifest: garbage collection marks it and removes
+      // every link; a layer of a manifest beside it stays.
+      const dangling = { digest: digest(200), size: 5000 };
+      for (const repo of ['alice/a', 'bob/y', 'ubuntu']) await f.meta.linkBlob(repo, dangling);
+      await f.meta.linkBlob('alice/a', { digest: digest(201), size: 3 });
+      await f.meta.putManifest('alice/a', manifest(digest(202), [digest(201)]), 'latest');
+      await agree('dangling blob linked');
+      assert.deepEqual(await Promise.all(['alice', 'bob', 'library'].map((ns) => f.usage.namespaceUsage(ns))), [5000 + 3 + 1000, 5000, 5000]);
+      assert.deepEqual(await collect(), [dangling.digest]);
+      assert.deepEqual(await Promise.all(['alice', 'bob', 'library'].map((ns) => f.usage.namespaceUsage(ns))), [3 + 1000, 0, 0], 'its bytes leave each namespace');
+      assert.equal(await f.usage.namespaceLinks('bob', dangling.digest), false);
+      await agree('after garbage collection');
+      await f.meta.linkBlob('bob/x', dangling);
+      assert.equal(await f.usage.namespaceUsage('bob'), 5000, 'the collected blob pushed again counts again');
+      await f.meta.deleteManifest('alice/a', digest(202));
+
+      let seed = 7;
+      const pick = <T>(xs: readonly T[]): T => {
+        seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+        return xs[(seed >>> 8) % xs.length] as T;
+      };
+      for (let step = 0; step < 60; step++) {
+        const repo = pick(repos);
+        const layer = pick(layers);
+        const op = pick(['link', 'link', 'unlink', 'existing', 'manifest', 'delete'] as const);
+        if (op === 'link') await f.meta.linkBlob(repo, layer);
+        else if (op === 'unlink') await f.meta.unlinkBlob(repo, layer.digest);
+        else if (op === 'existing') await f.meta.linkExisting(repo, layer.digest);
+        else if (op === 'manifest') await f.meta.putManifest(repo, manifest(pick(manifests), [layer.digest]), pick(['latest', 'v1']));
+        else await f.meta.deleteManifest(repo, pick(manifests));
+        await agree(`step ${step}: ${op} ${repo} ${layer.digest.slice(-2)}`);
+      }
+      await collect();
+      await agree('after the second collection');
+
+      // A repository's row deleted: its links go, and the namespace counts only what its other repositories link.
+      await f.meta.linkBlob('alice/a', { digest: digest(300), size: 70 });
+      await f.meta.linkBlob('alice/b/c', { digest: digest(300), size: 70 });
+      await f.meta.linkBlob('alice/a', { digest: digest(301), size: 9 });
+      const alice = await f.usage.namespaceUsage('alice');
+      await f.dropRepository('alice/a');
+      assert.equal(await f.meta.getRepositoryBlob('alice/a', digest(301)), undefined);
+      assert.ok((await f.usage.namespaceUsage('alice')) <= alice - 9, 'the deleted repository no longer counts');
+      assert.equal(await f.usage.namespaceLinks('alice', digest(300)), true, 'alice/b/c still links it');
+      assert.equal(await f.usage.namespaceLinks('alice', digest(301)), false);
+      await agree('repository deleted');
     });
 
     it('stops counting a blob once it is unlinked everywhere', async () => {

@@ -55,6 +55,8 @@ export const NOT_COPIED: Readonly<Record<string, string>> = {
   gc_runs: "the source's collection history",
   settings: 'administrators\' overrides are not moved yet: set them again on the target (issue 15 leaves this open)',
   manifest_untagged: 'untagged times restart from each manifest\'s push on the target',
+  usage_links: "the target's triggers count every link copied (and uncount every link pruned)",
+  usage_namespaces: "the target's triggers count every link copied (and uncount every link pruned)",
 };
 
 /** Whether a source table is one of NOT_COPIED (FTS5's shadow tables belong to repository_search). */

@@ -17,6 +17,7 @@ import { SETTINGS_SCHEMA } from './schema/settings.ts';
 import { TAG_ACTIVITY_SCHEMA } from './schema/tag-activity.ts';
 import { UPLOAD_STATE_SCHEMA } from './schema/upload-state.ts';
 import { USAGE_SCHEMA } from './schema/usage.ts';
+import { USAGE_COUNTERS_SCHEMA } from './schema/usage-counters.ts';
 
 export interface PgMigration {
   version: number;
@@ -38,6 +39,8 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   { version: 11, name: 'settings overriding the config', sql: SETTINGS_SCHEMA },
   // When each tag was last pulled and each manifest lost its last tag (meta/tag-activity.ts), for retention.
   { version: 12, name: 'last pull of each tag, and when manifests lost their last tag', sql: TAG_ACTIVITY_SCHEMA },
+  // What each namespace's repositories link, counted by triggers, so a quota's check reads one row (SQLite's 15).
+  { version: 13, name: 'namespace usage counters', sql: USAGE_COUNTERS_SCHEMA },
 ];
 
 /** pg_advisory_lock's key for migrations: "berth" in ASCII, so it names berth in pg_locks. */

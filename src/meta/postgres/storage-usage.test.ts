@@ -1,19 +1,23 @@
 /**
  * Storage usage on PostgreSQL: the shared StorageUsageStore suite (content goes in through the
- * PostgreSQL meta store on the same database), and two nodes recording a sample at the same time.
+ * PostgreSQL meta store on the same database), two nodes recording a sample or linking blobs at the
+ * same time, and migration 13 counting the links already there.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { PG_SKIP, pgDatabase, type PgFixture } from '../../../test/helpers/pg-database.ts';
-import { runStorageUsageConformance } from '../storage-usage-conformance.ts';
+import { assertCountedAfterMigration, LINKS_BEFORE_COUNTERS, runStorageUsageConformance } from '../storage-usage-conformance.ts';
 import { PgDatabase } from './database.ts';
+import { migratePostgres, PG_MIGRATIONS } from './migrations.ts';
+import { PgGcStore } from './gc-store.ts';
 import { PgMetaStore } from './meta-store.ts';
 import { PgStorageUsage } from './storage-usage.ts';
 
 if (PG_SKIP === false) {
   runStorageUsageConformance('postgres', async () => {
     const { db, cleanup } = await pgDatabase();
-    return { meta: new PgMetaStore(db), usage: new PgStorageUsage(db), cleanup };
+    const dropRepository = async (name: string) => void (await db.query('DELETE FROM repositories WHERE name = $1', [name]));
+    return { meta: new PgMetaStore(db), usage: new PgStorageUsage(db), gc: new PgGcStore(db), dropRepository, cleanup };
   });
 } else {
   describe('storage usage conformance: postgres', { skip: PG_SKIP }, () => {});
@@ -44,8 +48,47 @@ describe('PgStorageUsage: two nodes on one database', { skip: PG_SKIP }, () => {
     for (const { at, ...sample } of samples) assert.ok([fromA, fromB].some((s) => JSON.stringify(s) === JSON.stringify(sample)), `sample ${at}: ${JSON.stringify(sample)}`);
   });
 
+  it('two nodes linking and unlinking the same blobs in one namespace at once: the counters agree with a count from scratch', async () => {
+    const metaA = new PgMetaStore(f.db);
+    const metaB = new PgMetaStore(dbB);
+    const usage = new PgStorageUsage(f.db);
+    const blob = (i: number) => ({ digest: `sha256:${String(i).padStart(64, '7')}`, size: 1000 + i });
+    const repos = ['carol/a', 'carol/b', 'carol/c/d', 'dave'];
+    for (let round = 0; round < 5; round++) {
+      await Promise.all(
+        repos.flatMap((repo, r) => [0, 1, 2, 3].map((i) => ((r + i + round) % 2 === 0 ? metaA : metaB).linkBlob(repo, blob(i)))),
+      );
+      const counted = await usage.usage();
+      for (const ns of ['carol', 'library']) assert.equal(await usage.namespaceUsage(ns), counted.namespaces.find((n) => n.namespace === ns)?.bytes, `round ${round}: ${ns}`);
+      assert.equal(await usage.namespaceUsage('carol'), 1000 + 1001 + 1002 + 1003);
+      await Promise.all(repos.flatMap((repo, r) => [0, 1, 2, 3].map((i) => ((r + i) % 2 === round % 2 ? metaA : metaB).unlinkBlob(repo, blob(i).digest))));
+      assert.equal(await usage.namespaceUsage('carol'), 0, `round ${round}: all unlinked`);
+      assert.equal(await usage.namespaceLinks('carol', blob(0).digest), false);
+    }
+  });
+
   it('usage computed on one node counts what the other linked', async () => {
     await new PgMetaStore(dbB).linkBlob('alice/a', { digest: `sha256:${'1'.repeat(64)}`, size: 5 });
     assert.deepEqual(await new PgStorageUsage(f.db).usage(), { total: { bytes: 5, blobs: 1 }, namespaces: [{ namespace: 'alice', bytes: 5, repositories: 1 }] });
+  });
+});
+
+describe('PgStorageUsage: migration 13 counts the links already there', { skip: PG_SKIP }, () => {
+  it('as the SUM over them counts them, and counts on from there', async () => {
+    const { db, cleanup } = await pgDatabase();
+    try {
+      await db.query('DROP SCHEMA public CASCADE; CREATE SCHEMA public');
+      await migratePostgres(db, PG_MIGRATIONS.filter((m) => m.version < 13));
+      const { repositories, links } = LINKS_BEFORE_COUNTERS;
+      for (const [id, name] of repositories) await db.query('INSERT INTO repositories (id, name, created_at, updated_at) VALUES ($1, $2, 1, 1)', [id, name]);
+      for (const [id, digest, size] of links) {
+        await db.query('INSERT INTO blobs (digest, size, created_at) VALUES ($1, $2, 1) ON CONFLICT DO NOTHING', [digest, size]);
+        await db.query('INSERT INTO repository_blobs (repository_id, digest, created_at) VALUES ($1, $2, 1)', [id, digest]);
+      }
+      assert.deepEqual(await migratePostgres(db), [13]);
+      await assertCountedAfterMigration(new PgStorageUsage(db), new PgMetaStore(db));
+    } finally {
+      await cleanup();
+    }
   });
 });

@@ -6,7 +6,7 @@
  * (schema/usage.ts), one row per namespace and one with namespace '' for the total; a sample
  * replaces one taken at the same time even when two nodes record it at once.
  */
-import { namespaceRange, OFFICIAL_NAMESPACE, type NamespaceUsage, type StorageSample, type StorageUsage, type StorageUsageStore } from '../storage-usage.ts';
+import { OFFICIAL_NAMESPACE, type NamespaceUsage, type StorageSample, type StorageUsage, type StorageUsageStore } from '../storage-usage.ts';
 import type { PgDatabase } from './database.ts';
 
 /** usageNamespaceOf(r.name) in SQL: the first component, 'library' for a one-component name. */
@@ -39,16 +39,10 @@ ORDER BY bytes.bytes DESC, bytes.namespace`;
  */
 const LOCK_SAMPLES = 'LOCK TABLE storage_samples IN SHARE ROW EXCLUSIVE MODE';
 
-/** A repository r of the namespace namespaceRange gives ($1 <= name < $2, or one component when $3). */
-const IN_NAMESPACE = "((r.name >= $1 AND r.name < $2) OR ($3 AND strpos(r.name, '/') = 0))";
-
 const SQL = {
-  // walked from the namespace's repositories (the name index) to their links, as on SQLite
-  namespaceBytes: `SELECT COALESCE(SUM(size), 0)::bigint AS bytes FROM (SELECT DISTINCT rb.digest, b.size
-    FROM repository_blobs rb JOIN blobs b ON b.digest = rb.digest WHERE rb.repository_id IN
-    (SELECT id FROM repositories WHERE name >= $1 AND name < $2 UNION ALL SELECT id FROM repositories WHERE $3 AND strpos(name, '/') = 0)) AS linked`,
-  namespaceLinks: `SELECT 1 AS one FROM repository_blobs rb JOIN repositories r ON r.id = rb.repository_id
-    WHERE rb.digest = $4 AND ${IN_NAMESPACE} LIMIT 1`,
+  // the counters the triggers keep (schema/usage-counters.ts): one row each
+  namespaceBytes: 'SELECT bytes FROM usage_namespaces WHERE namespace = $1',
+  namespaceLinks: 'SELECT 1 AS one FROM usage_links WHERE namespace = $1 AND digest = $2',
   clear: 'DELETE FROM storage_samples WHERE at = $1',
   insert: `INSERT INTO storage_samples (at, namespace, bytes)
     SELECT $1, s.namespace, s.bytes FROM unnest($2::text[], $3::bigint[]) AS s(namespace, bytes)`,
@@ -69,13 +63,11 @@ export class PgStorageUsage implements StorageUsageStore {
   }
 
   async namespaceUsage(namespace: string): Promise<number> {
-    const { lo, hi, official } = namespaceRange(namespace);
-    return Number((await this.db.one<{ bytes: number | string }>(SQL.namespaceBytes, [lo, hi, official]))?.bytes ?? 0);
+    return Number((await this.db.one<{ bytes: number | string }>(SQL.namespaceBytes, [namespace]))?.bytes ?? 0);
   }
 
   async namespaceLinks(namespace: string, digest: string): Promise<boolean> {
-    const { lo, hi, official } = namespaceRange(namespace);
-    return (await this.db.one(SQL.namespaceLinks, [lo, hi, official, digest])) !== undefined;
+    return (await this.db.one(SQL.namespaceLinks, [namespace, digest])) !== undefined;
   }
 
   private compute(): Promise<StorageUsage> {

@@ -11,6 +11,8 @@ import Database from 'better-sqlite3';
 import { MIGRATIONS } from './migrations.ts';
 import { SqliteMetaStore } from './sqlite-store.ts';
 import { SqliteSearchIndex } from './search-index.ts';
+import { SqliteStorageUsage } from './storage-usage.ts';
+import { assertCountedAfterMigration, LINKS_BEFORE_COUNTERS } from '../storage-usage-conformance.ts';
 import { SEE_EVERYTHING } from '../../search/model.ts';
 
 const d = (c: string) => `sha256:${c.repeat(64).slice(0, 64)}`;
@@ -75,6 +77,25 @@ describe('sqlite migrations', () => {
       assert.deepEqual(found.hits.map((h) => [h.name, h.updatedAt]), [['bob/blobs-only', 9000], ['alice/app', 3000]], 'search says the same');
       const versions = store.database.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as { version: number }[];
       assert.deepEqual(versions.map((v) => v.version), MIGRATIONS.map((m) => m.version));
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('15, namespace usage counters: the links already there are counted as the SUM over them counts them, and counted on from there', async () => {
+    const file = path.join(dir, 'v14.db');
+    const old = databaseAt(file, 14);
+    const { repositories, links } = LINKS_BEFORE_COUNTERS;
+    for (const [id, name] of repositories) old.prepare('INSERT INTO repositories (id, name, created_at, updated_at) VALUES (?, ?, 1, 1)').run(id, name);
+    for (const [id, digest, size] of links) {
+      old.prepare('INSERT INTO blobs (digest, size, created_at) VALUES (?, ?, 1) ON CONFLICT DO NOTHING').run(digest, size);
+      old.prepare('INSERT INTO repository_blobs (repository_id, digest, created_at) VALUES (?, ?, 1)').run(id, digest);
+    }
+    old.close();
+
+    const store = new SqliteMetaStore(file);
+    try {
+      await assertCountedAfterMigration(new SqliteStorageUsage(store.database), store);
     } finally {
       await store.close();
     }

@@ -5,6 +5,7 @@
 import { GC_SCHEMA } from './gc-schema.ts';
 import { TAG_ACTIVITY_SCHEMA } from './tag-activity-schema.ts';
 import { SEARCH_SCHEMA } from './search-schema.ts';
+import { USAGE_COUNTERS_SCHEMA } from './usage-schema.ts';
 
 export interface Migration {
   version: number;
@@ -266,5 +267,12 @@ CREATE TABLE settings (
     // pull after the upgrade (such a tag counts from its push); manifest_untagged, filled by triggers from
     // now on (a manifest untagged before counts from its push).
     sql: TAG_ACTIVITY_SCHEMA,
+  },
+  {
+    version: 15,
+    name: 'namespace usage counters',
+    // What each namespace's repositories link, counted by triggers (usage-schema.ts), so that a quota's
+    // check reads one row instead of summing the namespace's links; the links already here are counted.
+    sql: USAGE_COUNTERS_SCHEMA,
   },
 ];

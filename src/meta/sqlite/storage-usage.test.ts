@@ -2,10 +2,14 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { runStorageUsageConformance } from '../storage-usage-conformance.ts';
-import { openSqliteBackend } from './backend.ts';
+import { SqliteGcStore } from './gc-store.ts';
+import { SqliteMetaStore } from './sqlite-store.ts';
+import { SqliteStorageUsage } from './storage-usage.ts';
 
 runStorageUsageConformance('sqlite', async () => {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'berth-usage-'));
-  const { meta, usage } = openSqliteBackend({ path: path.join(dir, 'meta.db') });
-  return { meta, usage, cleanup: () => fs.rm(dir, { recursive: true, force: true }) };
+  const meta = new SqliteMetaStore(path.join(dir, 'meta.db'));
+  const db = meta.database;
+  const dropRepository = async (name: string) => void db.prepare('DELETE FROM repositories WHERE name = ?').run(name);
+  return { meta, usage: new SqliteStorageUsage(db), gc: new SqliteGcStore(db), dropRepository, cleanup: () => fs.rm(dir, { recursive: true, force: true }) };
 });

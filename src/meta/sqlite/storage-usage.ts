@@ -10,7 +10,7 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
-import { namespaceRange, OFFICIAL_NAMESPACE, type NamespaceUsage, type StorageSample, type StorageUsage, type StorageUsageStore } from '../storage-usage.ts';
+import { OFFICIAL_NAMESPACE, type NamespaceUsage, type StorageSample, type StorageUsage, type StorageUsageStore } from '../storage-usage.ts';
 
 /** usageNamespaceOf(r.name) in SQL: the first component, 'library' for a one-component name. */
 const NAMESPACE = `CASE WHEN instr(r.name, '/') > 0 THEN substr(r.name, 1, instr(r.name, '/') - 1) ELSE '${OFFICIAL_NAMESPACE}' END`;
@@ -36,25 +36,11 @@ repos AS (
 SELECT bytes.namespace, bytes.bytes, repos.repositories FROM bytes JOIN repos ON repos.namespace = bytes.namespace
 ORDER BY bytes.bytes DESC, bytes.namespace`;
 
-/** A repository r of the namespace namespaceRange gives (an index range, plus one-component names for 'library'). */
-const IN_NAMESPACE = "((r.name >= @lo AND r.name < @hi) OR (@official = 1 AND instr(r.name, '/') = 0))";
-
-/**
- * The bytes of the distinct blobs the namespace's repositories link, walked from its repositories
- * (the name index) to their links; the official namespace adds the one-component names. Two
- * statements: with an OR, SQLite would walk every link of the registry instead.
- */
-const namespaceBytesSql = (official: boolean) => `SELECT COALESCE(SUM(size), 0) AS bytes FROM (SELECT DISTINCT rb.digest, b.size
-  FROM repository_blobs rb JOIN blobs b ON b.digest = rb.digest WHERE rb.repository_id IN
-  (SELECT id FROM repositories WHERE name >= @lo AND name < @hi${official ? " UNION ALL SELECT id FROM repositories WHERE instr(name, '/') = 0" : ''}))`;
-
 function prepare(db: Database.Database) {
   return {
-    namespaceBytes: db.prepare<[{ lo: string; hi: string }], { bytes: number }>(namespaceBytesSql(false)),
-    officialBytes: db.prepare<[{ lo: string; hi: string }], { bytes: number }>(namespaceBytesSql(true)),
-    namespaceLinks: db.prepare<[{ lo: string; hi: string; official: number; digest: string }], { one: number }>(
-      `SELECT 1 AS one FROM repository_blobs rb JOIN repositories r ON r.id = rb.repository_id WHERE rb.digest = @digest AND ${IN_NAMESPACE} LIMIT 1`,
-    ),
+    // the counters the triggers keep (usage-schema.ts): one row each
+    namespaceBytes: db.prepare<[string], { bytes: number }>('SELECT bytes FROM usage_namespaces WHERE namespace = ?'),
+    namespaceLinks: db.prepare<[string, string], { one: number }>('SELECT 1 AS one FROM usage_links WHERE namespace = ? AND digest = ?'),
     total: db.prepare<[], { blobs: number; bytes: number }>(TOTAL_SQL),
     namespaces: db.prepare<[], NamespaceUsage>(NAMESPACES_SQL),
     insert: db.prepare<[number, string, number]>('INSERT INTO storage_samples (at, namespace, bytes) VALUES (?, ?, ?)'),
@@ -119,13 +105,11 @@ export class SqliteStorageUsage implements StorageUsageStore {
   }
 
   async namespaceUsage(namespace: string): Promise<number> {
-    const { lo, hi, official } = namespaceRange(namespace);
-    return (official ? this.st.officialBytes : this.st.namespaceBytes).get({ lo, hi })?.bytes ?? 0;
+    return this.st.namespaceBytes.get(namespace)?.bytes ?? 0;
   }
 
   async namespaceLinks(namespace: string, digest: string): Promise<boolean> {
-    const { lo, hi, official } = namespaceRange(namespace);
-    return this.st.namespaceLinks.get({ lo, hi, official: official ? 1 : 0, digest }) !== undefined;
+    return this.st.namespaceLinks.get(namespace, digest) !== undefined;
   }
 
   private async compute(): Promise<StorageUsage> {
