@@ -77,6 +77,10 @@ describe('berth quota and berth immutable beside a running berth', () => {
 
     assert.equal((await berth('quota', 'set', 'alice', '0')).code, 0);
     assert.equal((await upload(t.client, 'alice/app', over)).status, 201, 'a limit of 0 is none');
+    // a limit again: counted afresh, not from before the unlimited push (within the server's 10 s reuse of a count)
+    assert.equal((await berth('quota', 'set', 'alice', '1KiB')).code, 0);
+    const again = await deniedOf(await upload(t.client, 'alice/app', Buffer.alloc(10, 'c')), /holds 1\.1 KiB of 1 KiB/);
+    assert.deepEqual(again.detail, { namespace: 'alice', used: 1200, limit: 1024, size: 10 });
     assert.equal((await berth('quota', 'unset', 'alice')).code, 0);
     assert.equal((await upload(t.client, 'alice/app', Buffer.alloc(10, 'c'))).status, 201, 'the config sets no limit for alice');
     const acme = await berth('quota', 'show', 'acme');
