@@ -8,11 +8,12 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { runBerth } from '../../src/cli/test-support.ts';
 import { paths } from '../../src/http/routes.ts';
-import { OCI_MANIFEST, sha256, type Client } from '../helpers/client.ts';
-import { useTestRegistry } from '../helpers/inproc.ts';
+import { Client, OCI_MANIFEST, sha256 } from '../helpers/client.ts';
+import { startTestRegistry, useTestRegistry, type TestRegistry } from '../helpers/inproc.ts';
+import { PG_SKIP, pgDatabase, type PgFixture } from '../helpers/pg-database.ts';
 
 interface Denied {
   code: string;
@@ -38,6 +39,15 @@ async function putImage(client: Client, repo: string, tag: string, layer: string
   const config = await client.pushBlob(repo, `{"layer":"${layer}"}`, 'application/vnd.oci.image.config.v1+json');
   const l = await client.pushBlob(repo, layer, 'application/vnd.oci.image.layer.v1.tar+gzip');
   return client.putManifest(repo, tag, { schemaVersion: 2, mediaType: OCI_MANIFEST, config, layers: [l] }, OCI_MANIFEST);
+}
+
+/** Ask `probe` again (each time on the next turn of the event loop) until it says yes; fails after 10 s. */
+async function until(what: string, probe: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!(await probe())) {
+    if (Date.now() > deadline) assert.fail(`not within 10 s: ${what}`);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
 }
 
 describe('berth quota and berth immutable beside a running berth', () => {
@@ -117,5 +127,45 @@ describe('berth quota and berth immutable beside a running berth', () => {
     await deniedOf(await putImage(t.client, 'acme/app', 'stable', 'two'), /\(access\.immutable in the config\)/);
     assert.equal((await berth('immutable', 'remove', 'acme/*')).code, 0);
     assert.equal((await putImage(t.client, 'acme/app', 'stable', 'two')).status, 201);
+  });
+});
+
+/**
+ * The same on PostgreSQL, where each node keeps a copy of the settings and drops it when the
+ * table's NOTIFY arrives: the running berth holds pushes to the CLI's edits as soon as its own
+ * API shows them (the notification takes milliseconds; waited for, never slept on).
+ */
+describe('berth quota and berth immutable beside a running berth on PostgreSQL', { skip: PG_SKIP }, () => {
+  let pg: PgFixture;
+  let reg: TestRegistry;
+  let berth: (...argv: string[]) => ReturnType<typeof runBerth>;
+  before(async () => {
+    pg = await pgDatabase();
+    const database = { enabled: true, url: pg.url };
+    reg = await startTestRegistry({ config: { database } });
+    const file = path.join(reg.root ?? '', 'cli.yml');
+    await fs.writeFile(file, JSON.stringify({ database, storage: { filesystem: { rootdirectory: reg.root } } }));
+    berth = (...argv) => runBerth([...argv, '--config', file]);
+  });
+  after(async () => {
+    await reg.stop();
+    await pg.cleanup();
+  });
+
+  it("a limit and a rule set by the CLI hold the server's next push", async () => {
+    const client = new Client(reg.url);
+    await client.pushBlob('alice/app', Buffer.alloc(600, 'a'));
+    assert.equal((await berth('quota', 'set', 'alice', '1KiB')).code, 0);
+    await until('the server reads the limit', async () => ((await (await client.fetch(paths.apiNamespaceQuota('alice'))).json()) as { limit: number }).limit === 1024);
+    const refused = await deniedOf(await upload(client, 'alice/app', Buffer.alloc(600, 'b')), /namespace alice is over its quota/);
+    assert.deepEqual(refused.detail, { namespace: 'alice', used: 600, limit: 1024, size: 600 });
+
+    assert.equal((await putImage(client, 'bob/app', 'v1', 'one')).status, 201);
+    assert.equal((await berth('immutable', 'add', 'bob/*', 'v*')).code, 0);
+    await until('the server reads the rule', async () => ((await (await client.fetch(paths.apiAdminImmutable())).json()) as { rules: unknown[] }).rules.length === 1);
+    await deniedOf(await putImage(client, 'bob/app', 'v1', 'two'), /\(set by berth-cli\)/);
+    assert.equal((await berth('immutable', 'remove', 'bob/*')).code, 0);
+    await until('the server reads the rule lifted', async () => ((await (await client.fetch(paths.apiAdminImmutable())).json()) as { rules: unknown[] }).rules.length === 0);
+    assert.equal((await putImage(client, 'bob/app', 'v1', 'two')).status, 201);
   });
 });
