@@ -49,6 +49,21 @@ const LEAVES: Leaf[] = [
   { words: ['token', 'revoke'], positionals: ['0123abcd'], required: ['--user', 'alice'] },
   { words: ['auth', 'rotate-key'] },
   { words: ['auth', 'keys'] },
+  // issue 15: storage lifecycle
+  { words: ['repo', 'delete'], positionals: ['alice/app'] },
+  { words: ['gc'] },
+  { words: ['retention', 'preview'] },
+  { words: ['quota', 'list'] },
+  { words: ['quota', 'show'], positionals: ['acme'] },
+  { words: ['quota', 'set'], positionals: ['acme', '10GiB'] },
+  { words: ['quota', 'unset'], positionals: ['acme'] },
+  { words: ['immutable', 'list'] },
+  { words: ['immutable', 'add'], positionals: ['acme/*', 'v*'] },
+  { words: ['immutable', 'remove'], positionals: ['acme/*'] },
+  { words: ['fsck'] },
+  { words: ['backup'], positionals: ['/nonexistent/backup'] },
+  { words: ['restore'], positionals: ['/nonexistent/backup'] },
+  { words: ['import'], positionals: ['/nonexistent/root'] },
 ];
 
 const COMMANDS = [...new Set(LEAVES.map((leaf) => leaf.words[0] ?? ''))];
