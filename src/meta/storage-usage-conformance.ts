@@ -15,6 +15,8 @@ export interface StorageUsageFixture {
   gc: GcStore;
   /** Delete a repository's row, as SQL would (no store method does; its links go with it). */
   dropRepository: (name: string) => Promise<void>;
+  /** Move every link of repository `from` to `to` with one SQL UPDATE (no store method does), touching created_at. */
+  moveLinks: (from: string, to: string) => Promise<void>;
   cleanup: () => Promise<void>;
 }
 
@@ -115,7 +117,8 @@ export function runStorageUsageConformance(name: string, make: () => Promise<Sto
 
     it('namespaceUsage and namespaceLinks agree with a count from scratch through links added, shared and removed, manifests, GC marks and deleted repositories', async () => {
       const repos = ['alice/a', 'alice/b/c', 'alice0/x', 'bob/x', 'bob/y', 'ubuntu', 'library/debian'];
-      const namespaces = [...new Set(repos.map(usageNamespaceOf)), 'nobody', 'alic'];
+      const checked = [...repos, 'carol/moved'];
+      const namespaces = [...new Set(checked.map(usageNamespaceOf)), 'nobody', 'alic'];
       const digest = (i: number) => `sha256:${String(i).padStart(64, '0')}`;
       const layers = Array.from({ length: 8 }, (_, i) => ({ digest: digest(i + 1), size: 10 ** (i % 4) + i }));
       const manifests = [100, 101, 102].map((i) => digest(i));
@@ -124,7 +127,7 @@ export function runStorageUsageConformance(name: string, make: () => Promise<Sto
       const agree = async (step: string): Promise<void> => {
         const usage = await f.usage.usage();
         const linked = new Set<string>();
-        for (const repo of repos) {
+        for (const repo of checked) {
           for (const dg of everything) if ((await f.meta.getRepositoryBlob(repo, dg)) !== undefined) linked.add(`${usageNamespaceOf(repo)} ${dg}`);
         }
         for (const ns of namespaces) {
@@ -191,6 +194,14 @@ export function runStorageUsageConformance(name: string, make: () => Promise<Sto
       assert.equal(await f.usage.namespaceLinks('alice', digest(300)), true, 'alice/b/c still links it');
       assert.equal(await f.usage.namespaceLinks('alice', digest(301)), false);
       await agree('repository deleted');
+
+      // Links moved to another namespace's repository by an UPDATE: they leave the one and count in the other.
+      await f.meta.linkBlob('carol/moved', { digest: digest(400), size: 4 });
+      await f.meta.linkBlob('bob/y', { digest: digest(401), size: 11 });
+      await f.moveLinks('bob/y', 'carol/moved');
+      assert.equal(await f.usage.namespaceLinks('carol', digest(401)), true);
+      assert.equal(await f.usage.namespaceLinks('bob', digest(401)), false);
+      await agree('links moved');
     });
 
     it('stops counting a blob once it is unlinked everywhere', async () => {

@@ -17,7 +17,12 @@ if (PG_SKIP === false) {
   runStorageUsageConformance('postgres', async () => {
     const { db, cleanup } = await pgDatabase();
     const dropRepository = async (name: string) => void (await db.query('DELETE FROM repositories WHERE name = $1', [name]));
-    return { meta: new PgMetaStore(db), usage: new PgStorageUsage(db), gc: new PgGcStore(db), dropRepository, cleanup };
+    const moveLinks = async (from: string, to: string) =>
+      void (await db.query(
+        'UPDATE repository_blobs SET repository_id = (SELECT id FROM repositories WHERE name = $1), created_at = created_at + 1 WHERE repository_id = (SELECT id FROM repositories WHERE name = $2)',
+        [to, from],
+      ));
+    return { meta: new PgMetaStore(db), usage: new PgStorageUsage(db), gc: new PgGcStore(db), dropRepository, moveLinks, cleanup };
   });
 } else {
   describe('storage usage conformance: postgres', { skip: PG_SKIP }, () => {});

@@ -11,5 +11,10 @@ runStorageUsageConformance('sqlite', async () => {
   const meta = new SqliteMetaStore(path.join(dir, 'meta.db'));
   const db = meta.database;
   const dropRepository = async (name: string) => void db.prepare('DELETE FROM repositories WHERE name = ?').run(name);
-  return { meta, usage: new SqliteStorageUsage(db), gc: new SqliteGcStore(db), dropRepository, cleanup: () => fs.rm(dir, { recursive: true, force: true }) };
+  const moveLinks = async (from: string, to: string) =>
+    void db
+      .prepare('UPDATE repository_blobs SET repository_id = (SELECT id FROM repositories WHERE name = ?), created_at = created_at + 1 WHERE repository_id = (SELECT id FROM repositories WHERE name = ?)')
+      .run(to, from);
+  const cleanup = () => fs.rm(dir, { recursive: true, force: true });
+  return { meta, usage: new SqliteStorageUsage(db), gc: new SqliteGcStore(db), dropRepository, moveLinks, cleanup };
 });
