@@ -122,7 +122,7 @@ function sleepSync(ms: number): void {
 export async function killWhen(
   child: Killable,
   what: string,
-  at: { after?: () => boolean; confirm: () => boolean },
+  at: { after?: () => boolean | Promise<boolean>; confirm: () => boolean | Promise<boolean> },
   opts: { everyMs?: number; withinMs?: number } = {},
 ): Promise<Exit> {
   const every = opts.everyMs ?? 2;
@@ -138,7 +138,7 @@ export async function killWhen(
       throw new Error(`${what}: not seen within ${within} ms (${seen()})`);
     }
     if (!stepping) {
-      if (at.after?.() === false) {
+      if ((await at.after?.()) === false) {
         await delay(every);
         continue;
       }
@@ -149,7 +149,7 @@ export async function killWhen(
     // frozen here
     if (!child.running()) break;
     looks++;
-    if (at.confirm()) return child.kill();
+    if (await at.confirm()) return child.kill();
     child.thaw();
     const thawed = Date.now();
     sleepSync(every);
