@@ -247,8 +247,9 @@ export function gcCrashSuite(name: string, backend: () => Promise<CrashBackend>,
       const middle = fileOf(garbage[Math.floor(garbage.length / 2)] ?? '');
       // the middle file gone: the pages before it done; marks: a page in deletion; files left: not the last
       const midway = async (): Promise<boolean> => (await marks()) > 0 && !existsSync(middle) && present(garbage) > 0;
-      const after = await started();
-      const killed = await killWhen(gc(), 'midway through the deletion of bytes', { after, confirm: midway });
+      // stepped from the end of its manifest phase (the rest of the phase the first kill left)
+      const after = async (): Promise<boolean> => (await manifestsLeft(untagged)) === 0;
+      const killed = await killWhen(gc(), 'midway through the deletion of bytes', { after, confirm: midway }, { everyMs: 5 });
       assert.equal(killed.signal, 'SIGKILL');
       marked = (await db.column('SELECT digest FROM gc_blob_deleting')) as string[];
       recordedAtKill = await db.count('SELECT COUNT(*) FROM blobs WHERE digest = ANY($1)', garbage);

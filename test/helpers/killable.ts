@@ -57,6 +57,8 @@ export function spawnKillable(cmd: string, args: string[], opts: { env?: Record<
     running: () => !done,
     async freeze() {
       child.kill('SIGSTOP');
+      // a stop takes microseconds, unless a thread finishes a system call first (then wait politely)
+      for (let i = 0; i < 20 && !allStopped(pid); i++) sleepSync(0.1);
       for (const until = Date.now() + 5_000; !done && !allStopped(pid); ) {
         if (Date.now() > until) throw new Error(`process ${pid} did not stop within 5 s`);
         await delay(1);
