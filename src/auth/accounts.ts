@@ -11,11 +11,13 @@ import { formatScope, namespaceOf, parseScope, ScopeInvalidError } from './scope
 import type { AccountStore, OrgMember, OrgRecord, RepositorySettings, Role, TeamRecord, TokenRecord, UserRecord, Visibility } from './store.ts';
 import { hashSecret, newSecret, newTokenId, PAT_PREFIX } from './token-secrets.ts';
 import { isValidName } from '../registry/reference.ts';
+import { SYSTEM_ACTORS } from '../events/context.ts';
 
 /** Names of users, organisations and teams: one lowercase path component, as in repository names. */
 const ACCOUNT_NAME = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
 /** Names no user or organisation may take: the official namespace and words clients or routes use ('admin' is the usual first user's). */
-const RESERVED = new Set(['library', 'v2', 'v1', 'api', 'auth', 'root', 'system', 'anonymous', 'berth']);
+/** Names no user or organisation may take: paths of the API, and the actors of berth's own events (a user named berth-gc would pass for garbage collection). */
+const RESERVED = new Set(['library', 'v2', 'v1', 'api', 'auth', 'root', 'system', 'anonymous', ...Object.values(SYSTEM_ACTORS)]);
 
 export interface PublicUser {
   name: string;

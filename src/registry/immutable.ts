@@ -15,6 +15,7 @@ import type { MetaStore } from '../meta/store.ts';
 import type { SettingsStore } from '../meta/settings.ts';
 import { patternCovers } from '../retention/policy.ts';
 import { TagImmutableError } from './errors.ts';
+import { globMatches } from './glob.ts';
 import type { ContentGuard } from './policy.ts';
 import type { Reference } from './reference.ts';
 
@@ -47,8 +48,7 @@ export function tagGlobProblem(glob: string): string | undefined {
 
 /** Whether a tag glob covers a tag. */
 export function tagGlobCovers(glob: string, tag: string): boolean {
-  const source = glob.replace(/[.\\+^$()[\]{}|]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${source}$`).test(tag);
+  return globMatches(glob, tag);
 }
 
 function describe(rule: EffectiveImmutableRule): string {

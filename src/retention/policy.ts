@@ -5,6 +5,7 @@
  */
 import vm from 'node:vm';
 import { formatDuration, parseDuration } from '../config/duration.ts';
+import { globMatches } from '../registry/glob.ts';
 import { isValidName } from '../registry/reference.ts';
 
 export interface RetentionPolicy {
@@ -84,14 +85,10 @@ export function formatAge(ms: number): string {
   return ms % DAY_MS === 0 ? `${ms / DAY_MS}d` : formatDuration(ms);
 }
 
-/** Whether a repository pattern covers a name. */
+/** Whether a repository pattern covers a name (a `*` matches any run of characters, `/` included). */
 export function patternCovers(pattern: string, name: string): boolean {
-  if (!pattern.includes('*')) return pattern === name;
-  const source = pattern
-    .split('*')
-    .map((part) => part.replace(/[.]/g, '\\.'))
-    .join('.*');
-  return new RegExp(`^${source}$`).test(name);
+  // a valid pattern holds no `?` (repositoryPatternProblem): only `*` is a wildcard
+  return globMatches(pattern, name);
 }
 
 /**

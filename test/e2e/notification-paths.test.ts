@@ -13,6 +13,7 @@ import type { RegistryEvent } from '../../src/events/event.ts';
 import { TestReceiver } from '../../src/events/test-receiver.ts';
 import { runBerth } from '../../src/cli/test-support.ts';
 import { SYSTEM } from '../../src/auth/principal.ts';
+import { SYSTEM_ACTORS } from '../../src/events/context.ts';
 import { Client, OCI_MANIFEST, sha256 } from '../helpers/client.ts';
 import { startTestRegistry, type TestRegistry } from '../helpers/inproc.ts';
 
@@ -180,5 +181,13 @@ describe('notification events from every path', () => {
     const ofPush = (e: RegistryEvent) => e.action === 'push' && e.target.digest === digest;
     await receiver.waitFor('the push event', () => receiver.accepted.some(ofPush));
     assert.deepEqual(receiver.accepted.find(ofPush)?.actor, { name: 'alice' });
+  });
+
+  it("refuses the system actors' names to users and organisations: no one passes for garbage collection", async () => {
+    const { accounts } = berth.running.access;
+    for (const name of Object.values(SYSTEM_ACTORS)) {
+      await assert.rejects(accounts.createUser(SYSTEM, name, 'secret-pw-1', false), /is reserved/, `user ${name}`);
+      await assert.rejects(accounts.createOrg(SYSTEM, name, 'alice'), /is reserved/, `organisation ${name}`);
+    }
   });
 });
