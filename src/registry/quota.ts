@@ -11,7 +11,7 @@
  * lookup) and its bytes would pass the limit. A blob the namespace already links adds nothing and
  * always passes.
  *
- * A namespace's bytes are one row of counters the meta store's triggers keep (before, a query over
+ * A namespace's bytes are a few rows of counters the meta store's triggers keep (before, a query over
  * its links: 1.7 s on SQLite for 1,000,000); each node still keeps them for `ttlMs` (10 s), adds
  * what it admits meanwhile, and asks again after. So deletes and garbage collection count after at
  * most ttlMs, and pushes through other nodes (or running at the same moment) may pass the limit by

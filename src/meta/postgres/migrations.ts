@@ -39,7 +39,7 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   { version: 11, name: 'settings overriding the config', sql: SETTINGS_SCHEMA },
   // When each tag was last pulled and each manifest lost its last tag (meta/tag-activity.ts), for retention.
   { version: 12, name: 'last pull of each tag, and when manifests lost their last tag', sql: TAG_ACTIVITY_SCHEMA },
-  // What each namespace's repositories link, counted by triggers, so a quota's check reads one row (SQLite's 15).
+  // What each namespace's repositories link, counted by triggers, so a quota's check reads a few rows (SQLite's 15).
   { version: 13, name: 'namespace usage counters', sql: USAGE_COUNTERS_SCHEMA },
 ];
 

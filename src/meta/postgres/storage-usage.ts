@@ -40,8 +40,8 @@ ORDER BY bytes.bytes DESC, bytes.namespace`;
 const LOCK_SAMPLES = 'LOCK TABLE storage_samples IN SHARE ROW EXCLUSIVE MODE';
 
 const SQL = {
-  // the counters the triggers keep (schema/usage-counters.ts): one row each
-  namespaceBytes: 'SELECT bytes FROM usage_namespaces WHERE namespace = $1',
+  // the counters the triggers keep (schema/usage-counters.ts): a few rows each
+  namespaceBytes: 'SELECT COALESCE(SUM(bytes), 0)::bigint AS bytes FROM usage_namespaces WHERE namespace = $1',
   namespaceLinks: 'SELECT 1 AS one FROM usage_links WHERE namespace = $1 AND digest = $2',
   clear: 'DELETE FROM storage_samples WHERE at = $1',
   insert: `INSERT INTO storage_samples (at, namespace, bytes)

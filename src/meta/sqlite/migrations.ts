@@ -272,7 +272,7 @@ CREATE TABLE settings (
     version: 15,
     name: 'namespace usage counters',
     // What each namespace's repositories link, counted by triggers (usage-schema.ts), so that a quota's
-    // check reads one row instead of summing the namespace's links; the links already here are counted.
+    // check reads a few rows instead of summing the namespace's links; the links already here are counted.
     sql: USAGE_COUNTERS_SCHEMA,
   },
 ];

@@ -38,8 +38,8 @@ ORDER BY bytes.bytes DESC, bytes.namespace`;
 
 function prepare(db: Database.Database) {
   return {
-    // the counters the triggers keep (usage-schema.ts): one row each
-    namespaceBytes: db.prepare<[string], { bytes: number }>('SELECT bytes FROM usage_namespaces WHERE namespace = ?'),
+    // the counters the triggers keep (usage-schema.ts): a few rows each
+    namespaceBytes: db.prepare<[string], { bytes: number }>('SELECT COALESCE(SUM(bytes), 0) AS bytes FROM usage_namespaces WHERE namespace = ?'),
     namespaceLinks: db.prepare<[string, string], { one: number }>('SELECT 1 AS one FROM usage_links WHERE namespace = ? AND digest = ?'),
     total: db.prepare<[], { blobs: number; bytes: number }>(TOTAL_SQL),
     namespaces: db.prepare<[], NamespaceUsage>(NAMESPACES_SQL),

@@ -1,8 +1,8 @@
 /**
  * Namespace usage counters on PostgreSQL, the twin of sqlite/usage-schema.ts (read its header):
  * usage_links (namespace, distinct blob linked there: how many links, its size) and
- * usage_namespaces (their bytes and number; no row when none), kept by triggers on
- * repository_blobs, so a namespace's bytes are one row read.
+ * usage_namespaces (their bytes and number, in 16 shards; no row when none), kept by triggers on
+ * repository_blobs, so a namespace's bytes are at most 16 rows read.
  *
  * The triggers run once per statement over its transition table, not once per row: a statement
  * that links or unlinks many rows (berth migrate's copy, a collection's marks) updates each
@@ -10,7 +10,7 @@
  * row in one transaction leaves a version the next must step over (quadratic). Nodes linking at
  * once are counted right by the upserts: the second waits on the first's row and adds to it.
  */
-import { OFFICIAL_NAMESPACE } from '../../storage-usage.ts';
+import { OFFICIAL_NAMESPACE, USAGE_SHARD_AT } from '../../storage-usage.ts';
 
 /** usageNamespaceOf(r.name) over a joined repository r. */
 const NAMESPACE_OF_R = `CASE WHEN strpos(r.name, '/') > 0 THEN split_part(r.name, '/', 1) ELSE '${OFFICIAL_NAMESPACE}' END`;
@@ -27,19 +27,20 @@ const added = (rows: string): string => `
     ON CONFLICT (namespace, digest) DO UPDATE SET links = l.links + EXCLUDED.links
     RETURNING l.namespace, l.digest, l.size, l.links
   )
-  INSERT INTO usage_namespaces AS n (namespace, bytes, blobs)
-    SELECT c.namespace, SUM(c.size), COUNT(*) FROM counted c JOIN g ON g.namespace = c.namespace AND g.digest = c.digest
-    WHERE c.links = g.links GROUP BY c.namespace
-    ON CONFLICT (namespace) DO UPDATE SET bytes = n.bytes + EXCLUDED.bytes, blobs = n.blobs + EXCLUDED.blobs;`;
+  INSERT INTO usage_namespaces AS n (namespace, shard, bytes, blobs)
+    SELECT c.namespace, substr(c.digest, ${USAGE_SHARD_AT}, 1), SUM(c.size), COUNT(*)
+    FROM counted c JOIN g ON g.namespace = c.namespace AND g.digest = c.digest WHERE c.links = g.links GROUP BY 1, 2
+    ON CONFLICT (namespace, shard) DO UPDATE SET bytes = n.bytes + EXCLUDED.bytes, blobs = n.blobs + EXCLUDED.blobs;`;
 
 const removed = (rows: string): string => `
   WITH counted AS (
     UPDATE usage_links AS l SET links = l.links - g.links FROM (${grouped(rows)}) AS g
-    WHERE l.namespace = g.namespace AND l.digest = g.digest RETURNING l.namespace, l.size, l.links
+    WHERE l.namespace = g.namespace AND l.digest = g.digest RETURNING l.namespace, l.digest, l.size, l.links
   )
   UPDATE usage_namespaces AS n SET bytes = n.bytes - z.bytes, blobs = n.blobs - z.blobs
-    FROM (SELECT namespace, SUM(size) AS bytes, COUNT(*) AS blobs FROM counted WHERE links = 0 GROUP BY namespace) AS z
-    WHERE n.namespace = z.namespace;
+    FROM (SELECT namespace, substr(digest, ${USAGE_SHARD_AT}, 1) AS shard, SUM(size) AS bytes, COUNT(*) AS blobs
+      FROM counted WHERE links = 0 GROUP BY 1, 2) AS z
+    WHERE n.namespace = z.namespace AND n.shard = z.shard;
   DELETE FROM usage_links WHERE links = 0;
   DELETE FROM usage_namespaces WHERE blobs = 0;`;
 
@@ -60,10 +61,14 @@ CREATE TABLE usage_links (
 );
 -- the rows a statement brought to 0, found and deleted by the same transaction's next statement
 CREATE INDEX usage_links_none ON usage_links(namespace) WHERE links = 0;
+-- a namespace's total in shards by the digest's first hex digit (USAGE_SHARD_AT), so
+-- pushes of different blobs into one namespace do not all wait on one row until they commit
 CREATE TABLE usage_namespaces (
-  namespace TEXT COLLATE "C" PRIMARY KEY,
+  namespace TEXT COLLATE "C" NOT NULL,
+  shard TEXT COLLATE "C" NOT NULL,
   bytes BIGINT NOT NULL,
-  blobs BIGINT NOT NULL
+  blobs BIGINT NOT NULL,
+  PRIMARY KEY (namespace, shard)
 );
 CREATE INDEX usage_namespaces_none ON usage_namespaces(namespace) WHERE blobs = 0;
 ${statementTrigger('usage_links_added', 'INSERT', 'NEW TABLE AS added_rows', added('added_rows'))}
@@ -78,5 +83,6 @@ END $$;
 CREATE TRIGGER usage_repository_removed BEFORE DELETE ON repositories FOR EACH ROW EXECUTE FUNCTION usage_repository_removed();
 
 INSERT INTO usage_links (namespace, digest, links, size) ${grouped('repository_blobs')};
-INSERT INTO usage_namespaces (namespace, bytes, blobs) SELECT namespace, SUM(size), COUNT(*) FROM usage_links GROUP BY namespace;
+INSERT INTO usage_namespaces (namespace, shard, bytes, blobs)
+  SELECT namespace, substr(digest, ${USAGE_SHARD_AT}, 1), SUM(size), COUNT(*) FROM usage_links GROUP BY 1, 2;
 `;
