@@ -5,10 +5,13 @@
  * repository_blobs, so a namespace's bytes are at most 16 rows read.
  *
  * The triggers run once per statement over its transition table, not once per row: a statement
- * that links or unlinks many rows (berth migrate's copy, a collection's marks) updates each
- * namespace's row once, where a row trigger would update it once a link, and every update of one
+ * that links or unlinks many rows (berth migrate's copy, a collection's marks) updates each of a
+ * namespace's rows once, where a row trigger would update one once a link, and every update of one
  * row in one transaction leaves a version the next must step over (quadratic). Nodes linking at
  * once are counted right by the upserts: the second waits on the first's row and adds to it.
+ * Locks: a link statement takes its usage_links rows, then its namespaces' shard rows, and holds
+ * them to commit; a push links once per transaction, so pushes only wait on each other, in one
+ * shard of one namespace.
  */
 import { OFFICIAL_NAMESPACE, USAGE_SHARD_AT } from '../../storage-usage.ts';
 
