@@ -53,8 +53,13 @@ export class SourceSnapshot {
     return (this.db.prepare(`SELECT count(*) AS n FROM ${quote(table)}`).get() as { n: number }).n;
   }
 
-  /** Every row of `table`, a page at a time, in rowid order. */
+  /** Every row of `table`, a page at a time, in rowid order (a WITHOUT ROWID table: its primary key's). */
   *pages(table: string, columns: readonly string[]): Generator<SqlRow[]> {
+    const key = this.withoutRowidKey(table);
+    if (key !== undefined) {
+      yield* this.pagesByKey(table, columns, key);
+      return;
+    }
     const list = columns.map(quote).join(', ');
     const page = this.db.prepare(`SELECT rowid AS "__rowid", ${list} FROM ${quote(table)} WHERE rowid > ? ORDER BY rowid LIMIT ${PAGE}`);
     let after = -Infinity;
@@ -64,6 +69,30 @@ export class SourceSnapshot {
       after = rows[rows.length - 1]?.['__rowid'] as number;
       for (const row of rows) delete row['__rowid'];
       yield rows;
+      if (rows.length < PAGE) return;
+    }
+  }
+
+  /** The primary key of a WITHOUT ROWID table (manifest_untagged), which has no rowid to page by; undefined for the others. */
+  private withoutRowidKey(table: string): string[] | undefined {
+    const schema = this.db.prepare('SELECT sql FROM sqlite_schema WHERE type = ? AND name = ?').get('table', table) as { sql: string } | undefined;
+    if (schema === undefined || !/WITHOUT\s+ROWID\s*;?\s*$/i.test(schema.sql)) return undefined;
+    const info = this.db.prepare(`PRAGMA table_info(${quote(table)})`).all() as { name: string; pk: number }[];
+    return info.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk).map((c) => c.name);
+  }
+
+  /** Rows a page at a time in key order, each page after the last row's key (row values). */
+  private *pagesByKey(table: string, columns: readonly string[], key: readonly string[]): Generator<SqlRow[]> {
+    const list = [...new Set([...key, ...columns])].map(quote).join(', ');
+    const keys = key.map(quote).join(', ');
+    const first = this.db.prepare(`SELECT ${list} FROM ${quote(table)} ORDER BY ${keys} LIMIT ${PAGE}`);
+    const next = this.db.prepare(`SELECT ${list} FROM ${quote(table)} WHERE (${keys}) > (${key.map(() => '?').join(', ')}) ORDER BY ${keys} LIMIT ${PAGE}`);
+    let last: SqlRow | undefined;
+    for (;;) {
+      const rows = (last === undefined ? first.all() : next.all(...key.map((k) => last?.[k]))) as SqlRow[];
+      if (rows.length === 0) return;
+      last = rows[rows.length - 1];
+      yield rows.map((row) => Object.fromEntries(columns.map((c) => [c, row[c]])));
       if (rows.length < PAGE) return;
     }
   }

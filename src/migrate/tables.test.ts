@@ -55,6 +55,9 @@ async function fill(source: Backend): Promise<void> {
   await source.search.addPulls(new Map([['alice/app', 7], ['library/base', 42]]));
   await source.usage.recordSample({ at: 1_700_000_000_000, total: 500, namespaces: { alice: 300, acme: 200 } });
   await source.events.enqueue([{ endpoint: 'hook', event: event(1) }, { endpoint: 'hook', event: event(2) }]);
+  // administrators' edits: a quota and an immutable rule
+  await source.settings?.put('quota/acme', 1_000_000, 'alice');
+  await source.settings?.put('immutable/acme/*', { tags: ['v*'] }, 'alice');
 }
 
 type Rows = Record<string, unknown>[];
@@ -172,6 +175,9 @@ describe('copyTables', { skip: PG_SKIP }, () => {
     const reports = await copy(file, target);
     assert.equal(reports['manifests']?.written, 2);
     assert.equal(reports['tags']?.written, 2);
+    // v1 moved, v2 deleted, acme/tool's manifest deleted with its tag: the source stamped each; the
+    // target's triggers stamped them with the copy's time, then the source's times came back
+    assert.equal(reports['manifest_untagged']?.written, 3);
     assert.deepEqual([reports['tags']?.deleted, reports['manifests']?.deleted, reports['team_members']?.deleted], [2, 1, 1]);
     await assertSame(file, target.database, COPIED_TABLES);
     await assertSame(file, target.database, ['usage_links', 'usage_namespaces']);

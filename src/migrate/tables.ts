@@ -13,7 +13,9 @@
  *
  * The search index: repository_info is copied before manifests, so the triggers on manifests find
  * each repository's row (with its description, stars and pull count) and only mark it listed; it
- * is copied again last, so the target's rows end equal to the source's whatever the triggers did.
+ * is copied again last, so the target's rows end equal to the source's whatever the triggers did
+ * (as is manifest_untagged, which the triggers on tags write: TRIGGER_WRITTEN). Administrators'
+ * settings (quotas, immutable tags, retention policies) are copied first.
  */
 import type { Queryable } from '../meta/postgres/database.ts';
 import type { Progress } from './progress.ts';
@@ -21,6 +23,7 @@ import { quote, type SourceSnapshot, type SqlRow } from './source.ts';
 
 /** The tables copied, parents before children. */
 export const COPIED_TABLES: readonly string[] = [
+  'settings',
   'namespaces',
   'users',
   'org_members',
@@ -36,6 +39,7 @@ export const COPIED_TABLES: readonly string[] = [
   'manifests',
   'manifest_references',
   'tags',
+  'manifest_untagged',
   'repository_stars',
   'storage_samples',
   'event_deliveries',
@@ -53,8 +57,6 @@ export const NOT_COPIED: Readonly<Record<string, string>> = {
   gc_blob_deleting: 'blobs being deleted have no records left to copy; the next collection on the source finishes them',
   gc_blob_writes: "the intents of the source's writers, who do not write to the target",
   gc_runs: "the source's collection history",
-  settings: 'administrators\' overrides are not moved yet: set them again on the target (issue 15 leaves this open)',
-  manifest_untagged: 'untagged times restart from each manifest\'s push on the target',
   usage_links: "the target's triggers count every link copied (and uncount every link pruned)",
   usage_namespaces: "the target's triggers count every link copied (and uncount every link pruned)",
 };
@@ -63,6 +65,14 @@ export const NOT_COPIED: Readonly<Record<string, string>> = {
 export function notCopied(table: string): boolean {
   return Object.hasOwn(NOT_COPIED, table) || table.startsWith('repository_search_');
 }
+
+/**
+ * Tables the target's triggers write into while the others are copied, pruned and copied again
+ * last so that they end equal to the source's: repository_info (manifests' triggers list their
+ * repositories), manifest_untagged (tags' triggers stamp the manifests a deleted or moved tag
+ * leaves untagged with the time of the copy; retention's untaggedafter counts from the source's).
+ */
+const TRIGGER_WRITTEN = ['repository_info', 'manifest_untagged'];
 
 /** Row changes before writing: a pending delivery's lease was the single node's; PostgreSQL nodes claim it anew. */
 const TRANSFORMS: Readonly<Record<string, (row: SqlRow) => SqlRow>> = {
@@ -206,10 +216,16 @@ export async function copyTables(db: { transaction<T>(fn: (tx: Queryable) => Pro
       const deleted = new Map<string, number>();
       for (const t of [...tables].reverse()) deleted.set(t, await pruneTable(tx, opts.source, t));
       for (const t of tables) reports[t] = { ...(await copyTable(tx, opts.source, t, (n) => phase.tick(n))), deleted: deleted.get(t) ?? 0 };
-      // again, last: whatever the triggers on manifests and repositories made of the rows
-      const again = await copyTable(tx, opts.source, 'repository_info', () => undefined);
-      const info = reports['repository_info'];
-      if (info !== undefined) info.written = Math.max(info.written, again.written);
+      // again, last: whatever the target's triggers made of these rows while the others were copied
+      for (const t of TRIGGER_WRITTEN.filter((name) => present.has(name))) {
+        const pruned = await pruneTable(tx, opts.source, t);
+        const again = await copyTable(tx, opts.source, t, () => undefined);
+        const report = reports[t];
+        if (report !== undefined) {
+          report.written = Math.max(report.written, again.written);
+          report.deleted += pruned;
+        }
+      }
     });
   }
   phase.done();
