@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import type { MetaStore, NewManifest, TagQuery } from './store.ts';
+import { MissingReferenceError, StillReferencedError, type MetaStore, type NewManifest, type TagQuery } from './store.ts';
 
 const d = (c: string) => `sha256:${c.repeat(64).slice(0, 64)}`;
 
@@ -95,6 +95,67 @@ export function runMetaStoreConformance(name: string, make: (now: () => number) 
       assert.equal(await store.getManifest('r/app', d('m')), undefined);
       assert.equal(await store.deleteManifest('r/app', d('m')), false);
       assert.deepEqual(await store.listRepositories({}), [], 'a repository without manifests leaves the catalog');
+    });
+
+    const held = (digest: string, kind: 'blob' | 'manifest', by: string) => (e: unknown) =>
+      e instanceof StillReferencedError && e.digest === digest && e.kind === kind && e.by === by;
+
+    it('refuses to unlink a blob a manifest of the repository references or is, and changes nothing', async () => {
+      for (const b of ['c', 'l', 'x']) await store.linkBlob('r/app', { digest: d(b), size: 10 });
+      await store.putManifest('r/app', manifest(d('n'), { blobs: [d('c'), d('l')] }), 'v1');
+      await store.putManifest('r/app', manifest(d('m'), { blobs: [d('l')] }));
+      await assert.rejects(store.unlinkBlob('r/app', d('l')), held(d('l'), 'blob', d('m')), 'the first holder by digest is named');
+      await assert.rejects(store.unlinkBlob('r/app', d('c')), held(d('c'), 'blob', d('n')));
+      await assert.rejects(store.unlinkBlob('r/app', d('n')), held(d('n'), 'blob', d('n')), "a manifest's own bytes");
+      for (const b of ['c', 'l', 'n', 'm']) assert.ok(await store.getRepositoryBlob('r/app', d(b)), `${b} is still linked`);
+      assert.equal(await store.unlinkBlob('r/app', d('x')), true, 'a blob nothing references goes');
+      assert.equal(await store.unlinkBlob('r/app', d('x')), false);
+      await store.linkBlob('r/other', { digest: d('l'), size: 10 });
+      assert.equal(await store.unlinkBlob('r/other', d('l')), true, "another repository's manifests hold nothing here");
+      assert.equal(await store.deleteManifest('r/app', d('m')), true);
+      assert.equal(await store.deleteManifest('r/app', d('n')), true);
+      for (const b of ['c', 'l', 'n', 'm']) assert.equal(await store.unlinkBlob('r/app', d(b)), true, `${b} goes once its manifests have`);
+    });
+
+    it('refuses to delete an index child while the index exists, and changes nothing', async () => {
+      const index = (digest: string, children: string[]) =>
+        manifest(digest, { mediaType: 'application/vnd.oci.image.index.v1+json', artifactType: null, children });
+      time = 1000;
+      await store.putManifest('r/app', manifest(d('a')), 'amd64');
+      await store.putManifest('r/app', manifest(d('b')));
+      await store.putManifest('r/app', index(d('i'), [d('a'), d('b')]), 'v1');
+      await store.putManifest('r/other', manifest(d('a')));
+      time = 2000;
+      await assert.rejects(store.deleteManifest('r/app', d('a')), held(d('a'), 'manifest', d('i')));
+      await assert.rejects(store.deleteManifest('r/app', d('b')), held(d('b'), 'manifest', d('i')));
+      assert.ok(await store.getManifest('r/app', d('a')));
+      assert.deepEqual(await store.tagsOf('r/app', d('a')), ['amd64'], 'its tags stay with it');
+      assert.deepEqual(await store.repositoryTimes('r/app'), { createdAt: 1000, updatedAt: 1000 }, 'the repository is not touched');
+      assert.equal(await store.deleteManifest('r/other', d('a')), true, "another repository's index holds nothing here");
+      assert.equal(await store.deleteTag('r/app', 'amd64'), true, 'a tag of a child still goes');
+      assert.equal(await store.deleteManifest('r/app', d('i')), true);
+      assert.equal(await store.deleteManifest('r/app', d('a')), true, 'the children go once their index has');
+      assert.equal(await store.deleteManifest('r/app', d('b')), true);
+      await store.putManifest('r/app', index(d('j'), [d('z')]));
+      assert.equal(await store.deleteManifest('r/app', d('z')), false, 'a child the repository lacks (a mirror fills it later) is unknown');
+    });
+
+    it('either refuses an unlink or a push that references the blob, never lets both through', async () => {
+      for (let round = 0; round < 20; round++) {
+        const blob = d(round.toString(16).padStart(2, '0'));
+        await store.linkBlob('r/race', { digest: blob, size: 10 });
+        const [unlink, push] = await Promise.allSettled([
+          store.unlinkBlob('r/race', blob),
+          store.putManifest('r/race', manifest(d(`f${round.toString(16)}`), { blobs: [blob] }), undefined, { verifyReferences: true }),
+        ]);
+        const linked = (await store.getRepositoryBlob('r/race', blob)) !== undefined;
+        if (push.status === 'fulfilled') {
+          assert.ok(linked && unlink.status === 'rejected' && held(blob, 'blob', d(`f${round.toString(16)}`))(unlink.reason), `round ${round}: pushed, so kept`);
+        } else {
+          assert.ok(push.reason instanceof MissingReferenceError, `round ${round}: ${String(push.reason)}`);
+          assert.ok(!linked && unlink.status === 'fulfilled' && unlink.value, `round ${round}: unlinked, so the push was refused`);
+        }
+      }
     });
 
     it('records when a repository was first pushed and last changed: pushes, tag moves and deletes', async () => {

@@ -69,6 +69,21 @@ export class MissingReferenceError extends Error {
   }
 }
 
+/**
+ * A blob or manifest that a manifest of the same repository still references (or, for a blob,
+ * that is a manifest's own bytes) cannot be taken out from under it: `by` names that manifest.
+ */
+export class StillReferencedError extends Error {
+  readonly code = 'BERTH_STILL_REFERENCED';
+  constructor(
+    readonly digest: string,
+    readonly kind: 'blob' | 'manifest',
+    readonly by: string,
+  ) {
+    super(`${kind} ${digest} is referenced by manifest ${by}`);
+  }
+}
+
 /** A blob whose bytes are kept in the journal until storage has flushed them. */
 export interface JournaledBlob {
   digest: string;
@@ -137,7 +152,12 @@ export interface MetaStore {
    * bytes in the blob journal (for small blobs written to storage with durable: false).
    */
   linkBlob(repo: string, blob: BlobRecord, opts?: LinkOptions): Promise<void>;
-  /** Remove a blob's link from a repository; false if it was not linked. */
+  /**
+   * Remove a blob's link from a repository; false if it was not linked. StillReferencedError
+   * (nothing removed) while a manifest of the repository references the blob (config, layer,
+   * child) or is the blob: judged in the unlink's transaction, so a manifest pushed meanwhile
+   * either is seen or finds the link gone.
+   */
   unlinkBlob(repo: string, digest: string): Promise<boolean>;
   /**
    * Link a blob the registry already records (a mount), in one transaction with the check that it
@@ -161,7 +181,8 @@ export interface MetaStore {
   /**
    * Remove a manifest from a repository with every tag that points at it; false if absent. With
    * `collectable`, only if garbage collection's rules collect it (gc.ts manifestVerdict), judged in
-   * the same transaction as the delete, so a tag or index pushed meanwhile keeps it.
+   * the same transaction as the delete, so a tag or index pushed meanwhile keeps it. Without it,
+   * StillReferencedError (nothing removed) while an index of the repository lists it as a child.
    */
   deleteManifest(repo: string, digest: string, collectable?: GcRules): Promise<boolean>;
   /** Remove a tag; false if absent. */

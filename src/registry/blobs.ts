@@ -4,10 +4,10 @@
  */
 import type { Readable } from 'node:stream';
 import { RepoCache } from './repo-cache.ts';
-import type { MetaStore, BlobRecord } from '../meta/store.ts';
+import { StillReferencedError, type MetaStore, type BlobRecord } from '../meta/store.ts';
 import { PathNotFoundError, pathExists, type OpenFile, type StorageDriver } from '../storage/driver.ts';
 import { blobDataPath } from '../storage/paths.ts';
-import { BlobUnknownError } from './errors.ts';
+import { BlobUnknownError, ContentReferencedError } from './errors.ts';
 import { parseDigest } from './reference.ts';
 import type { RegistryPolicy } from './policy.ts';
 import type { CacheObserver } from './cache-observer.ts';
@@ -138,12 +138,23 @@ export class BlobService implements BlobStore {
     else this.links.invalidate(repo);
   }
 
-  /** Unlink a blob from a repository; its bytes go when garbage collection finds them unreferenced. */
+  /**
+   * Unlink a blob from a repository; its bytes go when garbage collection finds them unreferenced.
+   * Refused (ContentReferencedError) while a manifest of the repository references it: the
+   * manifest would be unpullable, and the bytes, kept for it, would no longer count in the quota.
+   */
   async delete(repo: string, digest: string): Promise<void> {
     this.policy.assertDeletable();
     parseDigest(digest);
     this.links.delete(repo, digest);
-    if (!(await this.meta.unlinkBlob(repo, digest))) throw new BlobUnknownError(digest);
+    let gone: boolean;
+    try {
+      gone = await this.meta.unlinkBlob(repo, digest);
+    } catch (err) {
+      if (err instanceof StillReferencedError) throw new ContentReferencedError(digest, 'blob', err.by);
+      throw err;
+    }
+    if (!gone) throw new BlobUnknownError(digest);
   }
 
   async bytesPresent(digest: string): Promise<boolean> {

@@ -109,6 +109,26 @@ export class TagImmutableError extends RegistryError {
   readonly code = 'BERTH_TAG_IMMUTABLE';
 }
 
+/**
+ * A delete would take content out from under a manifest of the same repository: a blob that a
+ * manifest references (or that is a manifest's own bytes), or a manifest that an index lists as
+ * a child. Whatever the rules: the referencing manifest goes first (detail names it).
+ */
+export class ContentReferencedError extends RegistryError {
+  readonly code = 'BERTH_CONTENT_REFERENCED';
+  constructor(digest: string, kind: 'blob' | 'manifest', by: string) {
+    super(referencedMessage(digest, kind, by), { digest, ...(kind === 'blob' ? { manifest: by } : { index: by }) });
+  }
+}
+
+function referencedMessage(digest: string, kind: 'blob' | 'manifest', by: string): string {
+  if (kind === 'manifest') {
+    return `manifest ${digest} is a child of index ${by} in this repository: delete the index first (berth keeps an index's children while it exists)`;
+  }
+  if (by === digest) return `blob ${digest} is the manifest ${by} of this repository: delete the manifest first`;
+  return `blob ${digest} is referenced by manifest ${by} of this repository: delete the manifest first`;
+}
+
 /** A push would take a namespace past its quota (registry/quota.ts); detail holds used and limit in bytes. */
 export class QuotaExceededError extends RegistryError {
   readonly code = 'BERTH_QUOTA_EXCEEDED';

@@ -5,13 +5,14 @@
  */
 import type { AccessFilter } from '../auth/visibility.ts';
 import { LRUCache } from 'lru-cache';
-import { MissingReferenceError, type BlobRecord, type ManifestRecord, type MetaStore, type Page, type PutManifestOptions } from '../meta/store.ts';
+import { MissingReferenceError, StillReferencedError, type BlobRecord, type ManifestRecord, type MetaStore, type Page, type PutManifestOptions } from '../meta/store.ts';
 import type { GcRules } from '../meta/gc.ts';
 import { withBlobWrite } from './blob-writes.ts';
 import type { StorageDriver } from '../storage/driver.ts';
 import { blobDataPath } from '../storage/paths.ts';
 import { digestOf } from './digest.ts';
 import {
+  ContentReferencedError,
   DigestInvalidError,
   ManifestBlobUnknownError,
   ManifestInvalidError,
@@ -236,11 +237,21 @@ export class ManifestService implements ManifestStore {
     this.policy.assertDeletable();
     const ref = parseReference(reference);
     await this.policy.checkManifestDelete(repo, ref);
-    const gone = ref.kind === 'tag' ? await this.meta.deleteTag(repo, ref.tag) : await this.meta.deleteManifest(repo, ref.digest, opts.collectable);
+    const gone = ref.kind === 'tag' ? await this.meta.deleteTag(repo, ref.tag) : await this.deleteDigest(repo, ref.digest, opts);
     // Deleting a manifest deletes the tags pointing at it: forget every resolved reference.
     if (ref.kind === 'tag') this.records.delete(repo, ref.tag);
     else this.records.invalidate(repo);
     if (!gone) throw new ManifestUnknownError(reference);
+  }
+
+  /** An index's child is refused while the index exists (MetaStore.deleteManifest), as collection keeps it. */
+  private async deleteDigest(repo: string, digest: string, opts: ManifestDeleteOptions): Promise<boolean> {
+    try {
+      return await this.meta.deleteManifest(repo, digest, opts.collectable);
+    } catch (err) {
+      if (err instanceof StillReferencedError) throw new ContentReferencedError(digest, 'manifest', err.by);
+      throw err;
+    }
   }
 
   /** Another node changed the repository ('*': anything): forget what is cached of it. */

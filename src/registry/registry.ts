@@ -11,7 +11,7 @@ import { BlobJournal, type BlobJournalOptions } from './blob-journal.ts';
 import type { Logger } from 'pino';
 import type { CacheObserver } from './cache-observer.ts';
 import { ManifestInspector } from './inspector.ts';
-import { ManifestUnknownError, NameUnknownError } from './errors.ts';
+import { ContentReferencedError, ManifestUnknownError, NameUnknownError } from './errors.ts';
 
 export interface RegistryOptions extends RegistryPolicyOptions {
   driver: StorageDriver;
@@ -107,15 +107,26 @@ export class Registry {
     if (digests.length === 0) throw new NameUnknownError(repo);
     // Refused before anything goes when a guard holds one of them (a tag an immutability rule covers).
     for (const digest of digests) await this.policy.checkManifestDelete(repo, { kind: 'digest', digest });
-    for (const digest of digests) {
-      try {
-        await manifests.delete(repo, digest);
-      } catch (err) {
-        // Deleted meanwhile by another request: gone all the same.
-        if (err instanceof ManifestUnknownError) continue;
-        throw err;
+    // An index's children are refused while it exists: they go on a later pass, once it has gone.
+    for (let pending = digests; pending.length > 0; ) {
+      const held: string[] = [];
+      let refusal: ContentReferencedError | undefined;
+      for (const digest of pending) {
+        try {
+          await manifests.delete(repo, digest);
+        } catch (err) {
+          // Deleted meanwhile by another request: gone all the same.
+          if (err instanceof ManifestUnknownError) continue;
+          if (!(err instanceof ContentReferencedError)) throw err;
+          held.push(digest);
+          refusal = err;
+          continue;
+        }
+        yield digest;
       }
-      yield digest;
+      // no progress: an index pushed meanwhile holds them
+      if (refusal !== undefined && held.length === pending.length) throw refusal;
+      pending = held;
     }
   }
 }

@@ -42,8 +42,8 @@ export const SQL = {
   linkBlob: `WITH blob AS (INSERT INTO blobs (digest, size, created_at) VALUES (@digest, @size, @now) ON CONFLICT (digest) DO NOTHING)
     INSERT INTO repository_blobs (repository_id, digest, created_at)
     SELECT id, @digest, @now FROM repositories WHERE name = @repo ON CONFLICT DO NOTHING`,
-  unlinkBlob: `DELETE FROM repository_blobs rb USING repositories r
-    WHERE r.id = rb.repository_id AND r.name = @repo AND rb.digest = @digest`,
+  /** Under the repository's lock (REPOSITORY_LOCK), against a manifest pushed meanwhile that references the blob. */
+  unlinkBlob: 'DELETE FROM repository_blobs WHERE repository_id = @id AND digest = @digest',
 
   insertManifest: `INSERT INTO manifests (repository_id, digest, media_type, artifact_type, size, subject_digest, annotations, created_at)
     VALUES (@id, @digest, @mediaType, @artifactType, @size, @subject, @annotations, @createdAt)

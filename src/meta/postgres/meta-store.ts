@@ -9,9 +9,10 @@
  */
 import type { AccessFilter } from '../../auth/visibility.ts';
 import { randomUUID } from 'node:crypto';
-import { MissingReferenceError, type BlobRecord, type JournaledBlob, type LinkOptions, type ManifestRecord, type MetaStore, type NewManifest, type Page, type PutManifestOptions, type RepositoryTimes, type TagPage, type TagQuery, type UploadSession } from '../store.ts';
+import { MissingReferenceError, StillReferencedError, type BlobRecord, type JournaledBlob, type LinkOptions, type ManifestRecord, type MetaStore, type NewManifest, type Page, type PutManifestOptions, type RepositoryTimes, type TagPage, type TagQuery, type UploadSession } from '../store.ts';
 import { manifestVerdict, type GcRules } from '../gc.ts';
 import { GC_SQL, toManifestFacts } from '../rows/gc.ts';
+import { REFERENCE_SQL } from '../rows/references.ts';
 import type { PgDatabase, Queryable } from './database.ts';
 import { SQL } from './meta-statements.ts';
 import { toManifest, type ManifestRow } from '../rows/manifests.ts';
@@ -117,8 +118,17 @@ export class PgMetaStore implements MetaStore {
     await this.run(GC_SQL.endWrite, { token });
   }
 
+  /** Under the repository's lock, which a manifest push takes too: the holder check sees any push committed before it. */
   async unlinkBlob(repo: string, digest: string): Promise<boolean> {
-    return (await this.run(SQL.unlinkBlob, { repo, digest })) > 0;
+    return this.db.transaction(async (tx) => {
+      const row = await this.one<{ id: number }>(SQL.lockRepo, { repo }, tx);
+      if (row === undefined) return false;
+      if ((await this.run(SQL.unlinkBlob, { id: row.id, digest }, tx)) === 0) return false;
+      const holder = await this.one<{ digest: string }>(REFERENCE_SQL.blobHolder, { repositoryId: row.id, digest }, tx);
+      // thrown inside the transaction: the link comes back
+      if (holder !== undefined) throw new StillReferencedError(digest, 'blob', holder.digest);
+      return true;
+    });
   }
 
   async putManifest(repo: string, m: NewManifest, tag?: string, opts: PutManifestOptions = {}): Promise<void> {
@@ -170,9 +180,16 @@ export class PgMetaStore implements MetaStore {
 
   /**
    * Delete under the repository's lock, then touch the repository if anything went; with
-   * `collectable`, only if garbage collection's rules collect the manifest, judged under the lock.
+   * `collectable`, only if garbage collection's rules collect the manifest, judged under the lock;
+   * `check` may refuse what went by throwing (the transaction rolls back).
    */
-  private removeLocked(repo: string, sql: string, params: NamedParams, collectable?: GcRules): Promise<boolean> {
+  private removeLocked(
+    repo: string,
+    sql: string,
+    params: NamedParams,
+    collectable?: GcRules,
+    check?: (id: number, tx: Queryable) => Promise<void>,
+  ): Promise<boolean> {
     return this.db.transaction(async (tx) => {
       const row = await this.one<{ id: number }>(SQL.lockRepo, { repo }, tx);
       if (row === undefined) return false;
@@ -182,13 +199,19 @@ export class PgMetaStore implements MetaStore {
         if (verdict === 'keep' || verdict === 'drop') return false;
       }
       const gone = (await this.run(sql, { id: row.id, ...params }, tx)) > 0;
-      if (gone) await this.run(SQL.touchRepo, { id: row.id, now: this.now() }, tx);
-      return gone;
+      if (!gone) return false;
+      await check?.(row.id, tx);
+      await this.run(SQL.touchRepo, { id: row.id, now: this.now() }, tx);
+      return true;
     });
   }
 
   async deleteManifest(repo: string, digest: string, collectable?: GcRules): Promise<boolean> {
-    return this.removeLocked(repo, SQL.deleteManifest, { digest }, collectable);
+    // an index's child goes only with its index (collection's verdict already kept it)
+    return this.removeLocked(repo, SQL.deleteManifest, { digest }, collectable, async (repositoryId, tx) => {
+      const parent = await this.one<{ digest: string }>(REFERENCE_SQL.parentOf, { repositoryId, digest }, tx);
+      if (parent !== undefined) throw new StillReferencedError(digest, 'manifest', parent.digest);
+    });
   }
 
   async deleteTag(repo: string, tag: string): Promise<boolean> {

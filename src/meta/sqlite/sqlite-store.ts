@@ -9,7 +9,7 @@ import { beginImmediate } from './immediate.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { MissingReferenceError, type BlobRecord, type JournaledBlob, type LinkOptions, type ManifestRecord, type MetaStore, type NewManifest, type Page, type PutManifestOptions, type RepositoryTimes, type TagPage, type TagQuery, type UploadSession } from '../store.ts';
+import { MissingReferenceError, StillReferencedError, type BlobRecord, type JournaledBlob, type LinkOptions, type ManifestRecord, type MetaStore, type NewManifest, type Page, type PutManifestOptions, type RepositoryTimes, type TagPage, type TagQuery, type UploadSession } from '../store.ts';
 import { manifestVerdict, type GcRules } from '../gc.ts';
 import { toManifestFacts } from '../rows/gc.ts';
 import { MIGRATIONS } from './migrations.ts';
@@ -141,7 +141,13 @@ export class SqliteMetaStore implements MetaStore {
   async unlinkBlob(repo: string, digest: string): Promise<boolean> {
     const id = this.repoId(repo);
     if (id === undefined) return false;
-    return this.st.unlinkBlob.run(id, digest).changes > 0;
+    return this.db.transaction(() => {
+      if (this.st.unlinkBlob.run(id, digest).changes === 0) return false;
+      const holder = this.st.blobHolder.get({ repositoryId: id, digest });
+      // thrown inside the transaction: the link comes back
+      if (holder !== undefined) throw new StillReferencedError(digest, 'blob', holder.digest);
+      return true;
+    })();
   }
 
   async putManifest(repo: string, m: NewManifest, tag?: string, opts: PutManifestOptions = {}): Promise<void> {
@@ -186,8 +192,12 @@ export class SqliteMetaStore implements MetaStore {
       }
       this.st.deleteTagsOf.run(id, digest);
       const gone = this.st.deleteManifest.run(id, digest).changes > 0;
-      if (gone) this.st.touchRepo.run(this.now(), id);
-      return gone;
+      if (!gone) return false;
+      // an index's child goes only with its index (collection's verdict already kept it): rolled back
+      const parent = this.st.parentOf.get({ repositoryId: id, digest });
+      if (parent !== undefined) throw new StillReferencedError(digest, 'manifest', parent.digest);
+      this.st.touchRepo.run(this.now(), id);
+      return true;
     });
     // a collection judges and deletes as one writer: immediate, against a push in another process
     return collectable === undefined ? remove() : remove.immediate();

@@ -3,6 +3,7 @@ import type Database from 'better-sqlite3';
 import type { BlobRecord, UploadSession } from '../store.ts';
 import { MANIFEST_COLUMNS, type ManifestRow } from '../rows/manifests.ts';
 import { GC_SQL } from '../rows/gc.ts';
+import { REFERENCE_SQL } from '../rows/references.ts';
 
 export function prepareStatements(db: Database.Database) {
   return {
@@ -100,6 +101,9 @@ export function prepareStatements(db: Database.Database) {
     beginWrite: db.prepare(GC_SQL.beginWrite),
     endWrite: db.prepare(GC_SQL.endWrite),
     manifestFacts: db.prepare(GC_SQL.manifestFacts),
+    // what refuses an unlink or a manifest delete (rows/references.ts)
+    blobHolder: db.prepare<[{ repositoryId: number; digest: string }], { digest: string }>(REFERENCE_SQL.blobHolder),
+    parentOf: db.prepare<[{ repositoryId: number; digest: string }], { digest: string }>(REFERENCE_SQL.parentOf),
   };
 }
 
