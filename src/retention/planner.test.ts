@@ -109,12 +109,19 @@ describe('retention planner', () => {
     assert.equal(tags.find((t) => t.tag === 'older')?.reason, 'immutable (rule "acme/*": old*); the policy would delete it: not among the newest 1');
   });
 
-  it('a keep pattern that takes too long decides nothing: the repository keeps every tag, with the reason', async () => {
-    const evil = [tag(`${'a'.repeat(40)}!`, 500)];
+  it('a keep pattern that explodes under backtracking decides like any other', async () => {
+    const evil = [tag(`${'a'.repeat(120)}!`, 500), tag('a'.repeat(120), 400)];
     const store: PlanSource = { tagActivity: async () => evil, untaggedManifests: async () => [] };
     const plan = await planRetention({ meta: { listRepositories: async () => ['acme/app'] }, store, policies: [policy({ tags: ['^(a+)+$'] })], now: NOW });
-    assert.equal(plan.repositories[0]?.tags[0]?.action, 'keep');
-    assert.match(plan.repositories[0]?.error ?? '', /took more than 1000 ms/);
+    assert.equal(plan.repositories[0]?.error, undefined);
+    assert.deepEqual(outcome(plan.repositories[0]?.tags ?? []), { [`${'a'.repeat(120)}!`]: 'delete:unkept', ['a'.repeat(120)]: 'keep:keep.tags' });
+  });
+
+  it('a keep pattern RE2 cannot compile (the config and the API refuse it) decides nothing: every tag is kept, with the reason', async () => {
+    const store: PlanSource = { tagActivity: async () => [tag('aa', 5), tag('ab', 5)], untaggedManifests: async () => [] };
+    const plan = await planRetention({ meta: { listRepositories: async () => ['acme/app'] }, store, policies: [policy({ tags: ['(a)\\1'] })], now: NOW });
+    assert.deepEqual(outcome(plan.repositories[0]?.tags ?? []), { aa: 'keep:none', ab: 'keep:none' });
+    assert.match(plan.repositories[0]?.error ?? '', /the keep pattern "\(a\)\\\\1" cannot be matched: .*invalid escape sequence/);
   });
 
   it('plans every repository a policy covers with its most specific policy; untagged manifests past the age', async () => {

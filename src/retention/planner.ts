@@ -46,7 +46,7 @@ export interface RepositoryPlan {
   tags: TagDecision[];
   /** Untagged manifests to delete, oldest first. */
   untagged: UntaggedDecision[];
-  /** Why the policy decided nothing here (a keep pattern that took too long); nothing is deleted then. */
+  /** Why the policy decided nothing here (a keep pattern that does not compile); nothing is deleted then. */
   error?: string;
 }
 
@@ -87,7 +87,7 @@ function usedWords(t: TagActivity, now: number): string {
     : `last pulled ${ago(now, t.pulledAt)} (${day(t.pulledAt)})`;
 }
 
-/** The decision on each tag of a repository (in name order). Throws PatternTimeoutError. */
+/** The decision on each tag of a repository (in name order). Throws on a keep pattern RE2 cannot compile (tagPatternProblem refuses those). */
 export function decideTags(policy: RetentionPolicy, tags: readonly TagActivity[], now: number): TagDecision[] {
   const { newest } = policy.keep;
   const patterns = policy.keep.tags;
