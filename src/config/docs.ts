@@ -247,7 +247,7 @@ export const KEY_DOCS: Readonly<Record<string, KeyDoc>> = {
   'retention.policies[].repository': { description: 'Repositories the policy covers: a name, or a pattern where `*` stands for any characters, `/` included (`acme/*`, `*`).', example: 'acme/*' },
   'retention.policies[].keep': { description: 'Tags kept whatever else the policy says: a tag is kept if ANY keep rule keeps it.' },
   'retention.policies[].keep.newest': { description: 'Keep the N most recently pushed tags (ties: the name that sorts last counts as newer).', example: 10 },
-  'retention.policies[].keep.tags': { description: 'Keep tags matching any of these regular expressions (JavaScript syntax, unanchored: `^v[0-9]`).' },
+  'retention.policies[].keep.tags': { description: 'Keep tags matching any of these regular expressions (RE2 syntax, unanchored: `^v[0-9]`; no backreferences or lookaround, see retention.md).' },
   'retention.policies[].delete': { description: 'With keep rules alone, every tag they do not keep is deleted; these narrow or add to that.' },
   'retention.policies[].delete.notpulledfor': {
     description: 'Delete only tags (not kept) neither pulled nor pushed for this long: days (`90d`) or a duration (`2160h`). A tag never pulled counts from its push.',
