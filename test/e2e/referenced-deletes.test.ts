@@ -14,25 +14,11 @@ import { SYSTEM } from '../../src/auth/principal.ts';
 import { paths } from '../../src/http/routes.ts';
 import { api } from '../helpers/api.ts';
 import { AuthClient, type Credentials } from '../helpers/auth-client.ts';
-import { OCI_INDEX, OCI_MANIFEST, type Descriptor } from '../helpers/client.ts';
+import { OCI_INDEX, OCI_MANIFEST, errorCode, expectDenied as refused, type Descriptor } from '../helpers/client.ts';
 import { useTestRegistry } from '../helpers/inproc.ts';
 
 const ops: Credentials = { user: 'ops', password: 'ops-password' };
 const alice: Credentials = { user: 'alice', password: 'alice-password' };
-
-interface Refusal {
-  code: string;
-  message: string;
-  detail?: { digest?: string; manifest?: string; index?: string };
-}
-
-async function refused(res: Response, message: RegExp): Promise<Refusal> {
-  assert.equal(res.status, 403);
-  const error = ((await res.json()) as { errors: Refusal[] }).errors[0] as Refusal;
-  assert.equal(error.code, 'DENIED');
-  assert.match(error.message, message);
-  return error;
-}
 
 describe('deletes of content a manifest still references', () => {
   const t = useTestRegistry({
@@ -77,7 +63,7 @@ describe('deletes of content a manifest still references', () => {
     assert.equal(await status(`/v2/alice/app/blobs/${loose.digest}`, 'HEAD'), 404);
     const again = await del(asAlice, `/v2/alice/app/blobs/${loose.digest}`);
     assert.equal(again.status, 404);
-    assert.equal(((await again.json()) as { errors: Refusal[] }).errors[0]?.code, 'BLOB_UNKNOWN');
+    assert.equal(await errorCode(again), 'BLOB_UNKNOWN');
     assert.equal((await del(asAlice, `/v2/alice/app/blobs/sha256:${'0'.repeat(64)}`)).status, 404);
 
     const other = await asAlice.pushBlob('alice/other', `layer of alice/app:v1`);

@@ -1,4 +1,5 @@
 /** A small registry API client for tests: push blobs and manifests, build image manifests. */
+import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 
 export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
@@ -80,4 +81,19 @@ export class Client {
 export async function errorCode(res: Response): Promise<string | undefined> {
   const body = (await res.json()) as { errors?: { code: string }[] };
   return body.errors?.[0]?.code;
+}
+
+export interface OciError {
+  code: string;
+  message: string;
+  detail?: Record<string, unknown>;
+}
+
+/** Asserts a 403 DENIED whose first error's message matches; returns that error. */
+export async function expectDenied(res: Response, message: RegExp): Promise<OciError> {
+  assert.equal(res.status, 403);
+  const error = ((await res.json()) as { errors: OciError[] }).errors[0];
+  assert.equal(error?.code, 'DENIED');
+  assert.match(error.message, message);
+  return error;
 }
