@@ -5,7 +5,7 @@
  * there (an unknown key is an error, not a warning: a misspelt rule would delete what it meant to keep).
  */
 import { z } from 'zod';
-import { MAX_TAG_PATTERNS, parseAge, repositoryPatternProblem, tagPatternProblem } from '../retention/policy.ts';
+import { MAX_TAG_PATTERNS, parseAge, repositoryPatternProblem, tagPatternProblem, tagPatternsProblem } from '../retention/policy.ts';
 
 /**
  * "90d" or a Go duration ("168h"), checked and kept as written (src/retention/policy.ts's toPolicy
@@ -36,7 +36,10 @@ export function retentionPolicySchema(strict: boolean) {
     repository: repositoryPattern,
     keep: object({
       newest: z.number().int().positive().optional(),
-      tags: z.array(tagPattern).max(MAX_TAG_PATTERNS).default([]),
+      tags: z.array(tagPattern).max(MAX_TAG_PATTERNS).superRefine((patterns, ctx) => {
+        const problem = tagPatternsProblem(patterns);
+        if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+      }).default([]),
     }).prefault({}),
     delete: object({
       notpulledfor: age.optional(),

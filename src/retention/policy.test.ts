@@ -1,7 +1,7 @@
 /** Retention policies: patterns, which policy applies, ages, and keep patterns (RE2, linear time). */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatAge, matchTagPatterns, MAX_TAG_PATTERN_PROGRAM, parseAge, patternCovers, policyFor, repositoryPatternProblem, tagPatternProblem } from './policy.ts';
+import { formatAge, matchTagPatterns, MAX_TAG_PATTERN_PROGRAM, parseAge, patternCovers, policyFor, repositoryPatternProblem, tagPatternProblem, tagPatternsProblem } from './policy.ts';
 
 describe('retention policy', () => {
   it('patterns: * stands for any characters, / included; a name without * only itself', () => {
@@ -55,6 +55,13 @@ describe('retention policy', () => {
     assert.match(tagPatternProblem('(\\w?){100}\\w{100}') ?? '', new RegExp(`is too complex: it compiles to 502 instructions, at most ${MAX_TAG_PATTERN_PROGRAM}`));
     assert.equal(tagPatternProblem('(\\w?){60}\\w{60}'), undefined, '302 instructions');
     assert.match(tagPatternProblem('a'.repeat(201)) ?? '', /at most 200 characters/);
+  });
+
+  it("a policy's keep patterns together compile to at most 1000 instructions", () => {
+    assert.equal(tagPatternsProblem(['^v[0-9]', '^latest$', '(\\w?){60}\\w{60}', '(\\w?){60}\\w{60}', '(\\w?){60}\\w{60}']), undefined, '3 x 302 and a few');
+    assert.match(tagPatternsProblem(['(\\w?){60}\\w{60}', '(\\w?){60}\\w{60}', '(\\w?){60}\\w{60}', '(\\w?){30}\\w{30}']) ?? '', /compile to 1058 instructions together, at most 1000/);
+    assert.equal(tagPatternsProblem(['(a)\\1', '^v']), undefined, 'one that does not compile is tagPatternProblem\'s to refuse');
+    assert.equal(tagPatternsProblem([]), undefined);
   });
 
   it('ages: whole days or Go durations, positive, and back', () => {

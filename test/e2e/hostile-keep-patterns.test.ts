@@ -82,6 +82,10 @@ describe('hostile keep patterns', () => {
     await refused('^v(?=[0-9])', /lookahead and lookbehind are not supported/);
     await refused('(?<!rc)$', /lookahead and lookbehind are not supported/);
     await refused('(\\w?){100}\\w{100}', /too complex: it compiles to 502 instructions, at most 500/);
+    const heavy = '(\\w?){60}\\w{60}';
+    const together = await call('PUT', '/api/v1/retention/policies', { as: alice, body: { repository: 'alice/app0', keep: { tags: [heavy, heavy, heavy, '(\\w?){30}\\w{30}'] } } });
+    assert.equal(together.status, 400);
+    assert.match(together.text, /keep\.tags: the keep patterns compile to 1058 instructions together, at most 1000/);
     const policies = await call('GET', '/api/v1/retention/policies', { as: alice });
     assert.ok(!policies.text.includes('alice/app0'), 'nothing refused was stored');
   });
