@@ -54,7 +54,7 @@ export function PolicyForm({ pattern, own, onSaved }: { pattern: string; own: Ef
         <label for="ret-tags">Keep tags matching</label>
         <textarea id="ret-tags" class="mono" rows={3} value={tags} aria-describedby="ret-tags-hint" onInput={(e) => setTags(e.currentTarget.value)} />
         <p id="ret-tags-hint" class="hint">
-          Regular expressions, one per line (e.g. <code>^v[0-9]</code>). A tag is kept if any keep rule keeps it.
+          RE2 regular expressions, one per line (e.g. <code>^v[0-9]</code>; no backreferences or lookaround). A tag is kept if any keep rule keeps it.
         </p>
       </div>
       <div class="field">
