@@ -11,7 +11,7 @@ import type { AccountService } from '../auth/accounts.ts';
 import type { MetaStore } from '../meta/store.ts';
 import { parseCommandLine, UsageError, type Options, type Values } from './args.ts';
 import type { CliIO } from './command.ts';
-import { CONFIG_OPTIONS, loadCliConfig } from './config-options.ts';
+import { CONFIG_OPTIONS, loadCliConfig, requireSharedMeta } from './config-options.ts';
 
 /** Parse an account subcommand's arguments: its options and the config ones, and exactly `names` positionals. */
 export function parse<O extends Options>(args: string[], options: O, names: readonly string[]): { values: Values<typeof CONFIG_OPTIONS & O>; positionals: string[] } {
@@ -33,9 +33,7 @@ export interface Opened {
  */
 export async function withAccounts<T>(values: ConfigValues, io: CliIO, fn: (opened: Opened) => Promise<T>): Promise<T> {
   const { config } = await loadCliConfig(values, io);
-  if (!config.database.enabled && config.meta.sqlite.path === ':memory:') {
-    throw new Error('the meta store is in memory (storage.inmemory): accounts live only in the running process');
-  }
+  requireSharedMeta(config, 'accounts live only in the running process');
   const [{ openBackend }, { openAccounts }] = await Promise.all([import('../meta/open-backend.ts'), import('../auth/accounts-setup.ts')]);
   const backend = await openBackend(config);
   try {

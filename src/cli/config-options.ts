@@ -5,6 +5,7 @@
  * quick.
  */
 import type { LoadedConfig } from '../config/load.ts';
+import type { Config } from '../config/schema.ts';
 import type { CliIO } from './command.ts';
 
 export const CONFIG_OPTIONS = {
@@ -21,4 +22,12 @@ export const CONFIG_HELP = `config options (the same for every command):
 export async function loadCliConfig(values: { config?: string; profile?: string }, io: CliIO): Promise<LoadedConfig> {
   const { loadConfig } = await import('../config/load.ts');
   return loadConfig({ file: values.config, profile: values.profile, env: io.env });
+}
+
+/**
+ * Refuse a command that works on the server's meta store when that store lives only in the
+ * server's memory (storage.inmemory, no database): `where` says where the thing is done instead.
+ */
+export function requireSharedMeta(config: Pick<Config, 'database' | 'meta'>, where: string): void {
+  if (!config.database.enabled && config.meta.sqlite.path === ':memory:') throw new Error(`the meta store is in memory (storage.inmemory): ${where}`);
 }

@@ -7,7 +7,7 @@ import type { Backend } from '../meta/backend.ts';
 import type { ContentGuards } from '../registry/guards.ts';
 import type { ConfigValues } from './account-context.ts';
 import type { CliIO } from './command.ts';
-import { loadCliConfig } from './config-options.ts';
+import { loadCliConfig, requireSharedMeta } from './config-options.ts';
 
 export interface GuardsOptions {
   readOnly: boolean;
@@ -18,9 +18,7 @@ export interface GuardsOptions {
 /** Run `fn` with the content guards over the config's meta store, closed after. */
 export async function withContentGuards<T>(values: ConfigValues, io: CliIO, opts: GuardsOptions, fn: (guards: ContentGuards, backend: Backend) => Promise<T>): Promise<T> {
   const { config } = await loadCliConfig(values, io);
-  if (!config.database.enabled && config.meta.sqlite.path === ':memory:') {
-    throw new Error(`the meta store is in memory (storage.inmemory): ${opts.inMemory}`);
-  }
+  requireSharedMeta(config, opts.inMemory);
   const [{ openBackend }, { contentGuards }] = await Promise.all([import('../meta/open-backend.ts'), import('../registry/guards.ts')]);
   let backend: Backend;
   try {

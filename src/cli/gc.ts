@@ -6,7 +6,7 @@
  */
 import { parseCommandLine } from './args.ts';
 import { processIO, runCommand, type CliIO, type Command } from './command.ts';
-import { CONFIG_HELP, CONFIG_OPTIONS, loadCliConfig } from './config-options.ts';
+import { CONFIG_HELP, CONFIG_OPTIONS, loadCliConfig, requireSharedMeta } from './config-options.ts';
 import { bytes, json, table } from './table.ts';
 import type { GcReport } from '../registry/gc.ts';
 import type { Config } from '../config/schema.ts';
@@ -76,9 +76,7 @@ export const gcCommand: Command = {
   async run(argv, io) {
     const { values } = parseCommandLine(argv, OPTIONS);
     const { config } = await loadCliConfig(values, io);
-    if (!config.database.enabled && config.meta.sqlite.path === ':memory:') {
-      throw new Error('the meta store is in memory (storage.inmemory): only the running process can collect (POST /api/v1/admin/gc)');
-    }
+    requireSharedMeta(config, 'only the running process can collect (POST /api/v1/admin/gc)');
     const report = await collectOnce(config, { dryRun: values['dry-run'] === true }, io);
     io.stdout.write(values.json === true ? json(report) : renderReport(report));
     return report.errors.length === 0 ? 0 : 1;

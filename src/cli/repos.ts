@@ -12,7 +12,7 @@ import { UsageError } from './args.ts';
 import { withSubcommands, type CliIO } from './command.ts';
 import type { Config } from '../config/schema.ts';
 import { isValidName } from '../registry/reference.ts';
-import { CONFIG_HELP, loadCliConfig } from './config-options.ts';
+import { CONFIG_HELP, loadCliConfig, requireSharedMeta } from './config-options.ts';
 import { withCliRegistry } from './cli-registry.ts';
 import { json, when } from './table.ts';
 
@@ -54,9 +54,7 @@ export const repo = withSubcommands(USAGE, {
     const [name = ''] = positionals;
     if (!isValidName(name)) throw new UsageError(`${JSON.stringify(name)} is not a repository name`);
     const { config } = await loadCliConfig(values, io);
-    if (!config.database.enabled && config.meta.sqlite.path === ':memory:') {
-      throw new Error('the meta store is in memory (storage.inmemory): only the running process holds its repositories');
-    }
+    requireSharedMeta(config, 'only the running process holds its repositories');
     const deleted = await deleteRepository(config, name, io);
     io.stdout.write(`deleted ${name}: ${deleted} manifests\n`);
     return 0;

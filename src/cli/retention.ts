@@ -6,9 +6,8 @@
  */
 import type { Backend } from '../meta/backend.ts';
 import { withSubcommands } from './command.ts';
-import { CONFIG_HELP } from './config-options.ts';
+import { CONFIG_HELP, loadCliConfig, requireSharedMeta } from './config-options.ts';
 import { parse } from './account-context.ts';
-import { loadCliConfig } from './config-options.ts';
 import { json, table, when } from './table.ts';
 import type { RetentionPlan } from '../retention/planner.ts';
 import { UsageError } from './args.ts';
@@ -54,9 +53,7 @@ export const retention = withSubcommands(USAGE, {
     const { values } = parse(args, { json: { type: 'boolean' }, all: { type: 'boolean' }, repository: { type: 'string' } }, []);
     if (values.repository !== undefined && !isValidName(values.repository)) throw new UsageError(`--repository: ${JSON.stringify(values.repository)} is not a repository name`);
     const { config } = await loadCliConfig(values, io);
-    if (!config.database.enabled && config.meta.sqlite.path === ':memory:') {
-      throw new Error('the meta store is in memory (storage.inmemory): only the running process can see its tags');
-    }
+    requireSharedMeta(config, 'only the running process can see its tags');
     const [{ openBackend }, { RetentionService }, { ImmutableTags }] = await Promise.all([
       import('../meta/open-backend.ts'),
       import('../retention/service.ts'),
