@@ -24,6 +24,8 @@ export interface ReqOpts {
   timeoutMs?: number;
   /** Called with every response body chunk (e.g. for hashing). */
   onData?: (chunk: Buffer) => void;
+  /** Another agent than the shared one (at most 8 sockets), e.g. one connection per concurrent client. */
+  agent?: http.Agent;
 }
 
 export function request(method: string, url: URL, opts: ReqOpts = {}): Promise<Res> {
@@ -45,7 +47,7 @@ export function request(method: string, url: URL, opts: ReqOpts = {}): Promise<R
         port: url.port,
         path: url.pathname + url.search,
         headers,
-        agent,
+        agent: opts.agent ?? agent,
       },
       (res) => {
         const parts: Buffer[] = [];

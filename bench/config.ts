@@ -9,8 +9,26 @@
 //   BENCH_S3_RUNS=N      interleaved runs of the S3 section's 1 GiB pushes and pulls (default 1: each takes 30-100 s on RGW here)
 //   BENCH_GC=0           skip section 14 (garbage collection over 100,000 repositories, bench/gc.ts)
 //   BENCH_GC_REPOS=N     repositories of section 14's dataset, 10 blob links each (default 100,000; quick 10,000)
+//   BENCH_BERTH_DIR=DIR  measure the berth already built in DIR (DIR/bin/berth.js and DIR/dist/, e.g. made by
+//                        a snapshot script) instead of running `npm run build` into this checkout's shared dist/
+//   BENCH_CURL_RUNS=N    interleaved runs of the 256 MiB `curl -T` push rows (default 3; quick 1)
+//   BENCH_CURL_PULL_RUNS=N interleaved runs of the 256 MiB `curl` pull rows (default 5; quick 1)
+
+import { existsSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
 
 const MiB = 1024 * 1024;
+
+/** BENCH_BERTH_DIR, checked: an absolute directory holding a built berth; undefined when unset. */
+export function berthDirFromEnv(): string | undefined {
+  const dir = process.env.BENCH_BERTH_DIR;
+  if (dir === undefined || dir === '') return undefined;
+  if (!isAbsolute(dir)) throw new Error(`BENCH_BERTH_DIR=${dir}: expected an absolute path`);
+  for (const f of ['bin/berth.js', 'dist/cli/index.js']) {
+    if (!existsSync(join(dir, f))) throw new Error(`BENCH_BERTH_DIR=${dir}: ${f} is missing (build it first)`);
+  }
+  return dir;
+}
 
 function envInt(name: string, fallback: number, min: number, max: number): number {
   const raw = process.env[name];
@@ -43,6 +61,18 @@ export interface BenchConfig {
   s3SmallBlobSize: number;
   s3Runs: number;
   s3ChunkSize: number;
+  /** Issue 18 rows: the `curl -T` monolithic push and `curl` pull blob (256 MiB in both modes). */
+  curlBlobSize: number;
+  curlPushRuns: number;
+  curlPullRuns: number;
+  /** Concurrent pushers of distinct blobs of concurrentBlobSize each; concurrent pulls of one blob. */
+  concurrentPushers: number[];
+  concurrentBlobSize: number;
+  concurrentPulls: number;
+  /** Concurrent 4 KiB pushers (each on its own keep-alive connection); smallPushes pushes shared among them. */
+  smallPushers: number[];
+  /** Machine limits: dd with fdatasync and sha256 in Node over this many bytes. */
+  limitBytes: number;
 }
 
 export function readConfig(): BenchConfig {
@@ -67,6 +97,14 @@ export function readConfig(): BenchConfig {
     s3SmallBlobSize: (quick ? 16 : 64) * MiB,
     s3Runs: envInt('BENCH_S3_RUNS', 1, 1, 20),
     s3ChunkSize: (quick ? 16 : 64) * MiB,
+    curlBlobSize: 256 * MiB,
+    curlPushRuns: envInt('BENCH_CURL_RUNS', quick ? 1 : 3, 1, 20),
+    curlPullRuns: envInt('BENCH_CURL_PULL_RUNS', quick ? 1 : 5, 1, 20),
+    concurrentPushers: [8, 32],
+    concurrentBlobSize: (quick ? 8 : 64) * MiB,
+    concurrentPulls: 16,
+    smallPushers: [1, 8, 32],
+    limitBytes: (quick ? 256 : 1024) * MiB,
   };
 }
 

@@ -49,6 +49,7 @@ export const MIB = 1024 * 1024;
 /**
  * Run `fn` for every run and target in interleaved order (A, B, A, B, ...), adding each
  * sample to `metric`. A target that fails once is marked failed and skipped afterwards.
+ * `runs`: how many rounds (default: BENCH_RUNS).
  */
 export async function interleave(
   ctx: Ctx,
@@ -56,15 +57,16 @@ export async function interleave(
   metric: string,
   targets: Server[],
   fn: (t: Server, run: number) => Promise<{ value: number; errors?: number }>,
+  runs = ctx.cfg.runs,
 ): Promise<void> {
-  for (let run = 0; run < ctx.cfg.runs; run++) {
+  for (let run = 0; run < runs; run++) {
     for (const t of targets) {
       if (sec.failed(metric, t.name)) continue;
       try {
         const r = await fn(t, run);
         sec.add(metric, t.name, r.value, r.errors ?? 0);
         const e = r.errors ? ` (${r.errors} errors)` : '';
-        log(ctx, `${metric} run ${run + 1}/${ctx.cfg.runs} ${t.name}: ${r.value.toFixed(2)}${e}`);
+        log(ctx, `${metric} run ${run + 1}/${runs} ${t.name}: ${r.value.toFixed(2)}${e}`);
       } catch (err) {
         sec.fail(metric, t.name, errMsg(err));
         log(ctx, `${metric} ${t.name} FAILED: ${errMsg(err)}`);

@@ -80,8 +80,8 @@ export function makePayload(source: SourceFile, repeat = 1): Payload {
   };
 }
 
-/** Stream bytes [start, end) of the payload. */
-export function payloadStream(p: Payload, start = 0, end = p.size): Readable {
+/** Stream bytes [start, end) of the payload, reading the file `bufferBytes` at a time. */
+export function payloadStream(p: Payload, start = 0, end = p.size, bufferBytes = 4 * 1024 * 1024): Readable {
   async function* gen(): AsyncGenerator<Buffer> {
     const fileSize = p.source.size;
     for (let copy = 0; copy < p.repeat; copy++) {
@@ -92,7 +92,7 @@ export function payloadStream(p: Payload, start = 0, end = p.size): Readable {
       const rs = createReadStream(p.source.path, {
         start: a - segStart,
         end: b - segStart - 1,
-        highWaterMark: 4 * 1024 * 1024,
+        highWaterMark: bufferBytes,
       });
       for await (const chunk of rs) yield chunk as Buffer;
     }
@@ -101,7 +101,7 @@ export function payloadStream(p: Payload, start = 0, end = p.size): Readable {
     const b = Math.min(end, p.size);
     if (a < b) yield p.trailer.subarray(a - tStart, b - tStart);
   }
-  return Readable.from(gen(), { objectMode: false, highWaterMark: 4 * 1024 * 1024 });
+  return Readable.from(gen(), { objectMode: false, highWaterMark: bufferBytes });
 }
 
 /** A small random blob with its digest. */

@@ -2,6 +2,7 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import type http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { expectStatus, location, request } from './client.ts';
 import { payloadStream, smallBlob, type Payload } from './payload.ts';
@@ -13,9 +14,9 @@ function uploadsUrl(srv: Server, repo: string): URL {
   return new URL(`/v2/${repo}/blobs/uploads/`, srv.base);
 }
 
-async function startUpload(srv: Server, repo: string): Promise<URL> {
+async function startUpload(srv: Server, repo: string, agent?: http.Agent): Promise<URL> {
   const what = `${srv.name}: POST ${repo} upload`;
-  const res = expectStatus(await request('POST', uploadsUrl(srv, repo)), [202], what);
+  const res = expectStatus(await request('POST', uploadsUrl(srv, repo), { agent }), [202], what);
   return location(res, srv.base, what);
 }
 
@@ -25,14 +26,18 @@ function withDigest(loc: URL, digest: string): URL {
   return u;
 }
 
-/** POST + PUT ?digest= with the whole body streamed. Returns elapsed seconds. */
-export async function pushMonolithic(srv: Server, repo: string, p: Payload): Promise<number> {
+/**
+ * POST + PUT ?digest= with the whole body streamed. Returns elapsed seconds. `opts.agent`: a
+ * connection of the caller's own; `opts.bufferBytes`: the read size from the source file.
+ */
+export async function pushMonolithic(srv: Server, repo: string, p: Payload, opts: { agent?: http.Agent; bufferBytes?: number } = {}): Promise<number> {
   const t0 = performance.now();
-  const loc = await startUpload(srv, repo);
+  const loc = await startUpload(srv, repo, opts.agent);
   const res = await request('PUT', withDigest(loc, p.digest), {
     headers: { 'content-type': OCTET, 'content-length': p.size },
-    body: payloadStream(p),
+    body: payloadStream(p, 0, p.size, opts.bufferBytes),
     timeoutMs: 300_000,
+    agent: opts.agent,
   });
   expectStatus(res, [201], `${srv.name}: PUT monolithic ${p.size} bytes`);
   return (performance.now() - t0) / 1000;
@@ -69,9 +74,10 @@ export function haveCurl(): boolean {
   return curlPresent;
 }
 
-function curlGet(url: URL): Promise<{ status: number; bytes: number; seconds: number }> {
+/** Run curl with `-w '%{http_code} <size> %{time_total}'` appended; resolves with those three numbers. */
+function curl(args: string[], sizeVar: 'size_download' | 'size_upload'): Promise<{ status: number; bytes: number; seconds: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn('/usr/bin/curl', ['-s', '-o', '/dev/null', '--max-time', '300', '-w', '%{http_code} %{size_download} %{time_total}', url.href], {
+    const child = spawn('/usr/bin/curl', ['-s', '-o', '/dev/null', '--max-time', '300', '-w', `%{http_code} %{${sizeVar}} %{time_total}`, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -80,12 +86,31 @@ function curlGet(url: URL): Promise<{ status: number; bytes: number; seconds: nu
     child.on('exit', (code) => {
       const [status, bytes, seconds] = out.trim().split(' ').map(Number);
       if (status === undefined || bytes === undefined || seconds === undefined || Number.isNaN(seconds)) {
-        reject(new Error(`curl ${url.href} exited ${code} with output "${out}"`));
+        reject(new Error(`curl ${args.join(' ')} exited ${code} with output "${out}"`));
       } else {
         resolve({ status, bytes, seconds });
       }
     });
   });
+}
+
+function curlGet(url: URL): Promise<{ status: number; bytes: number; seconds: number }> {
+  return curl([url.href], 'size_download');
+}
+
+/**
+ * POST (node:http), then `curl -T file -X PUT '<Location>&digest=...'` with Content-Type
+ * application/octet-stream, as a user pushes a layer by hand. Returns the POST's time plus
+ * curl's own time_total (no process start-up in the figure).
+ */
+export async function pushWithCurl(srv: Server, repo: string, file: string, size: number, digest: string): Promise<number> {
+  const t0 = performance.now();
+  const loc = await startUpload(srv, repo);
+  const post = (performance.now() - t0) / 1000;
+  const r = await curl(['-T', file, '-X', 'PUT', '-H', `Content-Type: ${OCTET}`, withDigest(loc, digest).href], 'size_upload');
+  if (r.status !== 201) throw new Error(`${srv.name}: curl -T PUT answered ${r.status}`);
+  if (r.bytes !== size) throw new Error(`${srv.name}: curl -T sent ${r.bytes} bytes, expected ${size}`);
+  return post + r.seconds;
 }
 
 /** GET, discarding the body. curl when present (so the client is not the bottleneck), else node:http. */
@@ -121,17 +146,23 @@ export async function verifyBlob(srv: Server, repo: string, p: Payload): Promise
   }
 }
 
+/** POST + PUT ?digest= of each blob in turn (on `agent`'s connection, else the shared agent). */
+export async function pushBlobsInTurn(srv: Server, repo: string, blobs: { data: Buffer; digest: string }[], agent?: http.Agent): Promise<void> {
+  for (const b of blobs) {
+    const loc = await startUpload(srv, repo, agent);
+    const res = await request('PUT', withDigest(loc, b.digest), {
+      headers: { 'content-type': OCTET, 'content-length': b.data.length },
+      body: b.data,
+      agent,
+    });
+    expectStatus(res, [201], `${srv.name}: PUT small blob`);
+  }
+}
+
 /** `count` sequential POST + PUT ?digest= pushes of distinct random blobs. Returns pushes/s. */
 export async function pushSmallBlobs(srv: Server, repo: string, count: number, size: number): Promise<number> {
   const blobs = Array.from({ length: count }, () => smallBlob(size));
   const t0 = performance.now();
-  for (const b of blobs) {
-    const loc = await startUpload(srv, repo);
-    const res = await request('PUT', withDigest(loc, b.digest), {
-      headers: { 'content-type': OCTET, 'content-length': b.data.length },
-      body: b.data,
-    });
-    expectStatus(res, [201], `${srv.name}: PUT small blob`);
-  }
+  await pushBlobsInTurn(srv, repo, blobs);
   return count / ((performance.now() - t0) / 1000);
 }

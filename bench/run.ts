@@ -14,6 +14,7 @@ import { currentRssBytes, installCleanupHandlers, resetPeakRss, runMain } from '
 import { haveCurl } from './push.ts';
 import {
   berthAvailable,
+  BERTH_DIR,
   BERTH_SOURCE, buildBerth,
   REPO_ROOT,
   startBerth,
@@ -31,6 +32,10 @@ import { searchSection } from './search.ts';
 import { uiSection } from './ui.ts';
 import { notRunSection, scaleOutSections } from './scale-out.ts';
 import { gcSection } from './gc.ts';
+import { curlPullSections, curlPushSection } from './curl-transfer.ts';
+import { concurrentPushSection, concurrentSmallPushSection } from './concurrent.ts';
+import { limitsSection } from './limits.ts';
+import { renderTargets, type TargetSources } from './targets.ts';
 
 function autocannonVersion(): string {
   try {
@@ -47,7 +52,7 @@ function gitRev(): string {
   return `${r.stdout.trim() || '?'}${dirty.stdout.trim() ? ' (+ uncommitted changes in src/)' : ''}`;
 }
 
-function render(header: string, sections: Section[]): string {
+function render(header: string, sections: { render(): string }[]): string {
   return [header, ...sections.map((s) => s.render())].join('\n\n') + '\n';
 }
 
@@ -70,7 +75,9 @@ async function main(): Promise<void> {
     try {
       buildBerth();
       berth = await startBerth(work);
-      berthStatus = `berth: ${gitRev()}, \`npm run build\` then \`node bin/berth.js serve\``;
+      berthStatus = BERTH_DIR
+        ? `berth: the build in ${BERTH_DIR} (BENCH_BERTH_DIR), \`node bin/berth.js serve\`; checkout at ${gitRev()}`
+        : `berth: ${gitRev()}, \`npm run build\` then \`node bin/berth.js serve\``;
     } catch (err) {
       berthStatus = `berth: FAILED TO START: ${errMsg(err).replace(/\s+/g, ' ').slice(0, 300)}`;
     }
@@ -113,21 +120,37 @@ async function main(): Promise<void> {
   let uiSecs: Section[] = [];
   let scaleOutSecs: Section[] = [];
   let gcSec: Section | undefined;
+  let limitsSec: Section | undefined;
+  // Issue 18's summary reads these (a missing one: "not measured").
+  const sources: TargetSources = { rss };
   const emit = (): string => {
-    const all = [...sections, rss, ...(bigSec ? [bigSec] : []), ...(authSec ? [authSec] : []), ...(mirrorSec ? [mirrorSec] : []), ...(searchSec ? [searchSec] : []), ...uiSecs, ...scaleOutSecs, ...(gcSec ? [gcSec] : [])];
+    const all = [...sections, rss, ...(bigSec ? [bigSec] : []), ...(authSec ? [authSec] : []), ...(mirrorSec ? [mirrorSec] : []), ...(searchSec ? [searchSec] : []), ...uiSecs, ...scaleOutSecs, ...(gcSec ? [gcSec] : []), ...(limitsSec ? [limitsSec] : [])];
     if (ctx.peakOverall.size) {
       for (const [name, peak] of ctx.peakOverall) rss.add('peak RSS over all sections (MiB)', name, peak / MIB);
       ctx.peakOverall.clear();
     }
-    return render(header, all);
+    Object.assign(sources, { big: bigSec, mirror: mirrorSec, limits: limitsSec });
+    return render(header, [...all, { render: () => renderTargets(cfg, sources) }]);
   };
 
   try {
     const { sections: pushSecs, pushed } = await pushSections(ctx);
-    sections.push(...pushSecs);
+    const [monoSec, chunkedSec] = pushSecs;
+    const curlPush = await curlPushSection(ctx, work);
+    Object.assign(sources, { curlPush: curlPush.section, chunked: chunkedSec });
+    sections.push(monoSec, curlPush.section, chunkedSec);
+    sections.push(await concurrentPushSection(ctx, work));
     sections.push(await pullSection(ctx, pushed));
-    sections.push(await loadSection(ctx));
-    sections.push(await smallPushSection(ctx));
+    const [curlPullSec, concurrentPullSec] = await curlPullSections(ctx, curlPush.result);
+    sections.push(curlPullSec, concurrentPullSec);
+    sources.curlPull = curlPullSec;
+    sources.load = await loadSection(ctx);
+    sections.push(sources.load);
+    sources.smallPush = await smallPushSection(ctx);
+    sections.push(sources.smallPush, await concurrentSmallPushSection(ctx));
+    // Needs section 4's seed in berth, and berth without access control (section 9 switches it on).
+    log(ctx, "the machine's limits (section 15)");
+    limitsSec = await limitsSection(ctx, work, { curlPush: curlPush.section, curlPull: curlPullSec, concurrentPulls: concurrentPullSec });
     if (cfg.big && berth) {
       log(ctx, `berth-only memory check with ${sizeLabel(cfg.blobSize * cfg.bigRepeat)} blobs`);
       bigSec = await bigBlobSection(ctx);

@@ -4,6 +4,7 @@ import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { request, waitForHttp } from './client.ts';
+import { berthDirFromEnv } from './config.ts';
 import { makeTempDir, startProc, type Proc } from './procs.ts';
 
 export type ServerName = 'berth' | 'distribution' | 'nginx';
@@ -18,8 +19,11 @@ export interface Server {
 
 export const REPO_ROOT = new URL('..', import.meta.url).pathname.replace(/\/$/, '');
 export const BERTH_SOURCE = join(REPO_ROOT, 'src', 'main.ts');
+/** A private build to measure (BENCH_BERTH_DIR), else this checkout. */
+export const BERTH_DIR = berthDirFromEnv();
+export const BERTH_HOME = BERTH_DIR ?? REPO_ROOT;
 /** berth runs as deployed: the compiled build (`npm run build`), not through the tsx loader. */
-export const BERTH_MAIN = join(REPO_ROOT, 'bin', 'berth.js');
+export const BERTH_MAIN = join(BERTH_HOME, 'bin', 'berth.js');
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -43,11 +47,12 @@ function deadCheck(proc: Proc): () => string | null {
 }
 
 export function berthAvailable(): boolean {
-  return existsSync(BERTH_SOURCE);
+  return BERTH_DIR !== undefined || existsSync(BERTH_SOURCE);
 }
 
-/** Compile berth (tsc) so that the bench measures the build, as `npm start` runs it. */
+/** Compile berth (tsc) so that the bench measures the build, as `npm start` runs it; BENCH_BERTH_DIR is built already. */
 export function buildBerth(): void {
+  if (BERTH_DIR !== undefined) return;
   execFileSync(process.execPath, [join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(REPO_ROOT, 'tsconfig.build.json')], {
     cwd: REPO_ROOT,
     stdio: 'inherit',
@@ -61,7 +66,7 @@ export async function startBerth(work: string, opts: { dataDir?: string; env?: N
   const port = await freePort();
   // Spawn node directly (not npm) so proc.pid is the server process whose VmHWM we read.
   const proc = startProc(opts.label ?? 'berth', process.execPath, [BERTH_MAIN, 'serve'], {
-    cwd: REPO_ROOT,
+    cwd: BERTH_HOME,
     env: {
       ...process.env,
       NODE_ENV: 'production',

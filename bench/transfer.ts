@@ -10,7 +10,7 @@ const CHUNKED_REPO = 'bench/chunked';
 const SMALL_REPO = 'bench/small';
 
 /** 1 + 2: monolithic and chunked pushes. Returns one pushed payload per registry (for the pull). */
-export async function pushSections(ctx: Ctx): Promise<{ sections: Section[]; pushed: Map<string, Payload> }> {
+export async function pushSections(ctx: Ctx): Promise<{ sections: [mono: Section, chunked: Section]; pushed: Map<string, Payload> }> {
   const size = sizeLabel(ctx.cfg.blobSize);
   const pushed = new Map<string, Payload>();
 
