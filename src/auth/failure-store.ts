@@ -9,7 +9,8 @@
  * PgLoginFailures (meta/postgres/login-failures.ts) shares the counts between every node of a
  * cluster, so that a guesser gets one allowance, not one per node, and a lock holds everywhere.
  */
-import { LRUCache } from 'lru-cache';
+import type { LRUCache } from 'lru-cache';
+import { lazyLru } from './lazy-lru.ts';
 
 export type MaybePromise<T> = T | Promise<T>;
 
@@ -44,7 +45,7 @@ export class MemoryFailureCounts implements SyncFailureCounts {
   private readonly counts: LRUCache<string, Failures>;
 
   constructor(max = 100_000) {
-    this.counts = new LRUCache({ max });
+    this.counts = lazyLru(max);
   }
 
   read(keys: readonly string[], since: number): ReadonlyMap<string, Failures> {

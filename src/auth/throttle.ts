@@ -27,7 +27,8 @@
  * the held logins and the known devices stay on each node: they are about its own concurrency.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LRUCache } from 'lru-cache';
+import type { LRUCache } from 'lru-cache';
+import { lazyLru } from './lazy-lru.ts';
 import { canonicalIp, familyOf, ipv6Groups } from '../config/ip.ts';
 import { MemoryFailureCounts, type FailureCounts, type Failures, type MaybePromise, type SyncFailureCounts } from './failure-store.ts';
 
@@ -118,9 +119,9 @@ export class LoginThrottle<S extends FailureCounts = MemoryFailureCounts> {
   ) {
     this.options = { ...DEFAULT_THROTTLE, ...options };
     this.store = store ?? new MemoryFailureCounts();
-    this.nextSlot = new LRUCache({ max: 100_000 });
-    this.known = new LRUCache({ max: 100_000, ttl: this.options.knownDeviceMs });
-    this.uncleared = new LRUCache({ max: 100_000, ttl: this.options.windowMs });
+    this.nextSlot = lazyLru(100_000);
+    this.known = lazyLru(100_000, this.options.knownDeviceMs);
+    this.uncleared = lazyLru(100_000, this.options.windowMs);
   }
 
   private userKey(user: string, network: string): string {
