@@ -20,6 +20,7 @@ import { catalogQuery } from './visibility-sql.ts';
 import type { AccessFilter } from '../../auth/visibility.ts';
 import { containsPattern, tagQueries, toTagged, type TaggedRow } from '../rows/tags.ts';
 import { relaxed } from './relaxed.ts';
+import { WalSync } from './wal-sync.ts';
 
 /** The tag queries with SQLite's sums (INTEGER already). */
 const TAGS = tagQueries('');
@@ -37,6 +38,8 @@ export interface SqliteMetaStoreOptions {
    * it read while the server writes): no directory or file is created, no migration runs.
    */
   readOnly?: boolean;
+  /** Replaces the group fdatasync of the WAL that makes pushes durable (tests count or hold it). */
+  flushWal?: () => Promise<void>;
 }
 
 export class SqliteMetaStore implements MetaStore {
@@ -45,6 +48,8 @@ export class SqliteMetaStore implements MetaStore {
   /** Statements whose SQL depends on the query's shape (the tag page's sort). */
   private readonly shaped: PreparedStatements;
   private readonly now: () => number;
+  /** The group flush of the WAL that linkBlob and persistUpload wait for; none in memory. */
+  private readonly wal: WalSync | undefined;
 
   constructor(file: string, opts: SqliteMetaStoreOptions = {}) {
     this.now = opts.now ?? Date.now;
@@ -60,6 +65,7 @@ export class SqliteMetaStore implements MetaStore {
     else migrate(this.db);
     this.st = prepareStatements(this.db);
     this.shaped = new PreparedStatements(this.db);
+    this.wal = readOnly || file === ':memory:' ? undefined : new WalSync(path.resolve(file), opts.flushWal);
   }
 
   /** The connection, for the stores that share this database (sqlite/backend.ts builds them on it). */
@@ -88,14 +94,24 @@ export class SqliteMetaStore implements MetaStore {
 
   async linkBlob(repo: string, blob: BlobRecord, opts: LinkOptions = {}): Promise<void> {
     const now = this.now();
-    this.db.transaction(() => {
+    await this.durably(() => {
       const id = this.ensureRepo(repo, now);
       this.st.insertBlob.run(blob.digest, blob.size, now);
       this.st.linkBlob.run(id, blob.digest, now);
       if (opts.completedUpload !== undefined) this.st.deleteUpload.run(opts.completedUpload);
       if (opts.journal !== undefined) this.st.journalBlob.run(blob.digest, opts.journal, now);
       if (opts.writeToken !== undefined) this.st.endWrite.run({ token: opts.writeToken });
-    })();
+    });
+  }
+
+  /**
+   * Commit `fn` as one transaction, resolved once it is on disk: without blocking the event loop,
+   * and sharing the WAL's flush with the transactions committed meanwhile (wal-sync.ts).
+   */
+  private async durably(fn: () => void): Promise<void> {
+    if (this.wal === undefined) return this.db.transaction(fn)();
+    relaxed(this.db, () => this.db.transaction(fn)());
+    await this.wal.sync();
   }
 
   async linkExisting(repo: string, digest: string): Promise<BlobRecord | undefined> {
@@ -269,14 +285,14 @@ export class SqliteMetaStore implements MetaStore {
   /**
    * A session holds no data yet: its row is committed without waiting for the disk (a process
    * kill loses nothing, the WAL is in the OS cache; a power cut may forget a session started just
-   * before, and the client starts again). Pushes commit with synchronous=FULL.
+   * before, and the client starts again). Pushes wait for the WAL's flush (linkBlob, persistUpload).
    */
   async createUpload(session: UploadSession): Promise<void> {
     relaxed(this.db, () => this.st.insertUpload.run(session.id, session.repo, session.startedAt));
   }
 
   async persistUpload(id: string): Promise<void> {
-    this.db.transaction(() => this.st.touchUpload.run(id))();
+    await this.durably(() => this.st.touchUpload.run(id));
   }
 
   async findLinkedBlob(digest: string): Promise<BlobRecord | undefined> {
@@ -302,6 +318,7 @@ export class SqliteMetaStore implements MetaStore {
 
   async close(): Promise<void> {
     this.db.close();
+    await this.wal?.close();
   }
 }
 
