@@ -47,4 +47,14 @@ describe('pagination and Accept', () => {
   it('splits Accept headers', () => {
     assert.deepEqual([...acceptedTypes(['a/b; q=0.5, c/d', 'E/F'])], ['a/b', 'c/d', 'e/f']);
   });
+  it('answers a repeated Accept header as the first time, whatever came between (the parsed headers are cached)', () => {
+    const header = 'application/vnd.oci.image.manifest.v1+json, Application/JSON;q=0.1';
+    assert.deepEqual([...acceptedTypes(header)], ['application/vnd.oci.image.manifest.v1+json', 'application/json']);
+    // more distinct headers than the cache holds, and longer ones than it keeps
+    for (let i = 0; i < 600; i++) assert.deepEqual([...acceptedTypes(`x/${i}`)], [`x/${i}`]);
+    const long = `${'a/b,'.repeat(400)}c/d`;
+    assert.deepEqual([...acceptedTypes(long)], ['a/b', 'c/d']);
+    assert.deepEqual([...acceptedTypes(header)], ['application/vnd.oci.image.manifest.v1+json', 'application/json']);
+    assert.deepEqual([...acceptedTypes(undefined)], []);
+  });
 });

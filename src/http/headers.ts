@@ -87,10 +87,26 @@ export async function paginate(
   return items;
 }
 
+/** Parsed Accept headers: clients send a handful of distinct ones, parsed on every manifest GET. */
+const acceptedCache = new Map<string, ReadonlySet<string>>();
+const ACCEPTED_CACHE_MAX = 256;
+const ACCEPTED_CACHED_LENGTH = 1024;
+
 /** Bare media types a client accepts (parameters and q-values dropped). */
-export function acceptedTypes(header: string | string[] | undefined): Set<string> {
+export function acceptedTypes(header: string | string[] | undefined): ReadonlySet<string> {
+  if (typeof header !== 'string' || header.length > ACCEPTED_CACHED_LENGTH) return parseAccepted(header === undefined ? [] : typeof header === 'string' ? [header] : header);
+  let types = acceptedCache.get(header);
+  if (types === undefined) {
+    // many distinct headers (a hostile client) only make the cache start again: 256 KiB at most
+    if (acceptedCache.size >= ACCEPTED_CACHE_MAX) acceptedCache.clear();
+    types = parseAccepted([header]);
+    acceptedCache.set(header, types);
+  }
+  return types;
+}
+
+function parseAccepted(values: readonly string[]): ReadonlySet<string> {
   const out = new Set<string>();
-  const values = header === undefined ? [] : Array.isArray(header) ? header : [header];
   for (const value of values) {
     for (const part of value.split(',')) {
       const t = part.split(';')[0]?.trim().toLowerCase();

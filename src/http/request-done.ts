@@ -38,18 +38,21 @@ export function observeRequest(
   describe: () => { id: string; route: ServedAs; repo: string | undefined },
 ): void {
   if (observers.length === 0) return;
-  const started = process.hrtime.bigint();
+  const started = performance.now();
   // Bytes the connection had delivered when this request's headers were parsed: what it reads
   // after that is this request's body (a chunked upload declares no length).
   const socketBytes = req.socket.bytesRead;
   res.once('close', () => {
-    const what = describe();
+    const { id, route, repo } = describe();
+    const declaredIn = req.headers['content-length'];
     const done: RequestDone = {
-      ...what,
+      id,
+      route,
+      repo,
       method: req.method ?? 'GET',
       status: res.statusCode,
-      seconds: Number(process.hrtime.bigint() - started) / 1e9,
-      bytesIn: req.headers['content-length'] !== undefined ? declaredLength(req.headers['content-length']) : Math.max(0, req.socket.bytesRead - socketBytes),
+      seconds: (performance.now() - started) / 1e3,
+      bytesIn: declaredIn !== undefined ? declaredLength(declaredIn) : Math.max(0, req.socket.bytesRead - socketBytes),
       bytesOut: req.method === 'HEAD' ? 0 : declaredLength(res.getHeader('content-length')),
       aborted: !res.writableFinished,
     };

@@ -8,7 +8,8 @@
  */
 import type { RequestInfo } from '../events/event.ts';
 import type { EventContext } from '../events/context.ts';
-import { storesCausedBy, type ServedStores } from '../events/emitting-stores.ts';
+import { causedBy, storesCausedBy, type ServedStores } from '../events/emitting-stores.ts';
+import type { ManifestStore } from '../registry/manifests.ts';
 import type { App, RequestContext } from './context.ts';
 import { clientEndpoint } from './client-address.ts';
 import { paths } from './routes.ts';
@@ -31,6 +32,11 @@ export function requestInfo(ctx: RequestContext): RequestInfo {
 /** The registry's stores as this request changes and reads them: the events they emit name it. */
 export function storesOf(ctx: RequestContext, app: App): ServedStores {
   return storesCausedBy(app.registry, eventContext(ctx));
+}
+
+/** The registry's manifests as this request reads and changes them (storesOf's, without the other stores). */
+export function manifestsOf(ctx: RequestContext, app: App): ManifestStore {
+  return causedBy(app.registry.manifests, eventContext(ctx));
 }
 
 /**

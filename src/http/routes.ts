@@ -83,7 +83,8 @@ export function matchRoute(path: string): RouteMatch | undefined {
     if (m === null) continue;
     const params: Record<string, string> = {};
     for (const [k, v] of Object.entries(m.groups ?? {})) {
-      const d = decode(v);
+      // most paths have nothing escaped: no decoding (and its try) for them
+      const d = v.includes('%') ? decode(v) : v;
       if (d === undefined) return undefined;
       params[k] = d;
     }

@@ -8,11 +8,13 @@ import https from 'node:https';
 import type { App, Handler, RequestContext } from './context.ts';
 import { apiOf, HttpError, mapError, sendError } from './errors.ts';
 import { HANDLERS } from './handlers/index.ts';
-import { matchRoute, type Method } from './routes.ts';
+import { matchRoute, type Method, type ServedAs } from './routes.ts';
 import { observeRequest } from './request-done.ts';
 import { validateName } from '../registry/reference.ts';
 import { authorize } from './authorize.ts';
-import { ANONYMOUS } from '../auth/principal.ts';
+import { ANONYMOUS, type Principal } from '../auth/principal.ts';
+import type { VerifiedToken } from '../auth/jwt.ts';
+import type { Logger } from 'pino';
 
 const API_VERSION_HEADER = 'Docker-Distribution-API-Version';
 let requestCounter = 0;
@@ -50,11 +52,52 @@ async function dispatch(req: IncomingMessage, app: App, ctx: RequestContext): Pr
   }
   ctx.route = match.route.name;
   ctx.params = match.params;
-  ctx.query = new URLSearchParams(q === -1 ? '' : url.slice(q + 1));
   const name = match.params['name'];
   if (name !== undefined) ctx.name = validateName(name);
   await authorize(ctx, app, req.method as Method);
   await handler(ctx, app);
+}
+
+/**
+ * The context of one request. A class, not a literal with closures: a manifest GET allocates
+ * one object here, and parses its query string only if a handler asks for it.
+ */
+class Context implements RequestContext {
+  route: ServedAs = 'unknown';
+  params: Record<string, string> = {};
+  name = '';
+  principal: Principal = ANONYMOUS;
+  token?: VerifiedToken;
+  unrestricted = false;
+  readonly log: Logger;
+  private base: string | undefined;
+  private parsedQuery: URLSearchParams | undefined;
+
+  constructor(
+    readonly req: IncomingMessage,
+    readonly res: ServerResponse,
+    readonly id: string,
+    private readonly app: App,
+  ) {
+    this.log = app.log;
+  }
+
+  get query(): URLSearchParams {
+    if (this.parsedQuery === undefined) {
+      const url = this.req.url ?? '';
+      const q = url.indexOf('?');
+      this.parsedQuery = new URLSearchParams(q === -1 ? '' : url.slice(q + 1));
+    }
+    return this.parsedQuery;
+  }
+
+  url(p: string): string {
+    return (this.base ??= baseUrl(this.req, this.app)) + p;
+  }
+
+  path(p: string): string {
+    return this.app.options.prefix + p;
+  }
 }
 
 export function createRequestListener(app: App): (req: IncomingMessage, res: ServerResponse) => void {
@@ -68,21 +111,7 @@ export function createRequestListener(app: App): (req: IncomingMessage, res: Ser
     res.setHeader(API_VERSION_HEADER, 'registry/2.0');
     res.setHeader('X-Request-Id', id);
     for (const [k, v] of extraHeaders) res.setHeader(k, v);
-    let base: string | undefined;
-    const ctx: RequestContext = {
-      req,
-      res,
-      route: 'unknown',
-      params: {},
-      query: new URLSearchParams(),
-      name: '',
-      id,
-      log: app.log,
-      url: (p) => (base ??= baseUrl(req, app)) + p,
-      path: (p) => app.options.prefix + p,
-      principal: ANONYMOUS,
-      unrestricted: false,
-    };
+    const ctx = new Context(req, res, id, app);
     observeRequest(req, res, observers, () => ({ id, route: ctx.route, repo: ctx.name || undefined }));
     dispatch(req, app, ctx).catch((err: unknown) => {
       const mapped = mapError(err, apiOf(req.url, app.options.prefix));

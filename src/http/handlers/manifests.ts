@@ -11,16 +11,27 @@ import { paths } from '../routes.ts';
 import { MANIFEST_SIZE_LIMIT } from '../../registry/manifests.ts';
 import { ManifestTooLargeError, ManifestUnknownError } from '../../registry/errors.ts';
 import { isReference } from '../../registry/reference.ts';
-import { storesOf } from '../request-info.ts';
+import { manifestsOf, storesOf } from '../request-info.ts';
+import type { ManifestRecord } from '../../meta/store.ts';
 import { sendEmpty } from './json.ts';
 
-function manifestHeaders(record: { mediaType: string; size: number; digest: string }): Record<string, string | number> {
-  return {
-    'Content-Type': record.mediaType,
-    'Content-Length': record.size,
-    'Docker-Content-Digest': record.digest,
-    ETag: `"${record.digest}"`,
-  };
+type ManifestHeaders = Readonly<Record<string, string | number>>;
+
+/** Headers per record: a resolved record is cached and served many times (registry/manifests.ts). */
+const headersOf = new WeakMap<ManifestRecord, ManifestHeaders>();
+
+function manifestHeaders(record: ManifestRecord): ManifestHeaders {
+  let headers = headersOf.get(record);
+  if (headers === undefined) {
+    headers = {
+      'Content-Type': record.mediaType,
+      'Content-Length': record.size,
+      'Docker-Content-Digest': record.digest,
+      ETag: `"${record.digest}"`,
+    };
+    headersOf.set(record, headers);
+  }
+  return headers;
 }
 
 /** The reference of a GET, HEAD or DELETE; MANIFEST_UNKNOWN when it could not name a manifest. */
@@ -33,7 +44,7 @@ function existingReference(ctx: RequestContext): string {
 export const getManifest: Handler = async (ctx, app) => {
   const accepted = acceptedTypes(ctx.req.headers.accept);
   const reference = existingReference(ctx);
-  const stored = await storesOf(ctx, app).manifests.getAccepted(ctx.name, reference, accepted);
+  const stored = await manifestsOf(ctx, app).getAccepted(ctx.name, reference, accepted);
   // counted, and the tags it names stamped as pulled (retention), in batches (search/pulls.ts)
   app.search?.pulls.record(ctx.name, reference);
   ctx.res.writeHead(200, manifestHeaders(stored.record));
