@@ -140,6 +140,12 @@ export interface RepositoryTimes {
 }
 
 export interface MetaStore {
+  /**
+   * A number that moves whenever another process commits to this store's database (SQLite's
+   * data_version: `berth` CLI commands beside the server), so that caches of what it holds can be
+   * forgotten. Absent where there are no such writers, or where they announce their changes (MetaChanges).
+   */
+  externalChanges?(): number;
   /** A blob linked to the repository, or undefined. */
   getRepositoryBlob(repo: string, digest: string): Promise<BlobRecord | undefined>;
   /** A blob known anywhere in the registry, or undefined. */

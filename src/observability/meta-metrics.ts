@@ -42,5 +42,8 @@ const META_METHODS: MethodList<MetaStore> = {
 };
 
 export function withMetaMetrics(meta: MetaStore, metrics: Metrics): MetaStore {
-  return instrumentMethods(meta, META_METHODS, (operation, seconds) => metrics.observeMeta(operation, seconds));
+  const timed = instrumentMethods(meta, META_METHODS, (operation, seconds) => metrics.observeMeta(operation, seconds));
+  // A counter read, not an operation: passed through untimed, where the store has it.
+  if (meta.externalChanges === undefined) return timed;
+  return { ...timed, externalChanges: meta.externalChanges.bind(meta) };
 }

@@ -105,6 +105,9 @@ export class ManifestService implements ManifestStore {
    * other, before any notice of it could arrive.
    */
   private readonly records = new RepoCache<ManifestRecord>(50_000, RECORD_TTL_MS);
+  /** The meta store's externalChanges() when last read, and whether it was read in this event-loop turn. */
+  private external: number | undefined;
+  private externalReadThisTurn = false;
 
   constructor(
     private readonly driver: StorageDriver,
@@ -194,10 +197,28 @@ export class ManifestService implements ManifestStore {
     return record;
   }
 
+  /**
+   * The hot GET without a promise per step: the record and the bytes when both are in memory,
+   * as stat() and content() would find them (and count them as hits); undefined otherwise.
+   */
+  private cached(repo: string, reference: string): StoredManifest | undefined {
+    const ref = parseReference(reference);
+    if (ref.kind === 'tag' && !this.cacheTags) return undefined;
+    this.forgetExternalChanges();
+    const record = this.records.get(repo, reference);
+    if (record === undefined) return undefined;
+    const content = this.cache.get(record.digest);
+    if (content === undefined) return undefined;
+    this.onCacheLookup?.('manifest-records', true);
+    this.onCacheLookup?.('manifest-bytes', true);
+    return { record, content };
+  }
+
   /** The manifest's record without its bytes (HEAD). */
   async stat(repo: string, reference: string): Promise<ManifestRecord> {
     const ref = parseReference(reference);
     const cacheable = ref.kind === 'digest' || this.cacheTags;
+    if (cacheable) this.forgetExternalChanges();
     const cached = cacheable ? this.records.get(repo, reference) : undefined;
     this.onCacheLookup?.('manifest-records', cached !== undefined);
     if (cached !== undefined) return cached;
@@ -221,7 +242,7 @@ export class ManifestService implements ManifestStore {
    * distribution does.
    */
   async getAccepted(repo: string, reference: string, accepted: ReadonlySet<string>): Promise<StoredManifest> {
-    const stored = await this.get(repo, reference);
+    const stored = this.cached(repo, reference) ?? (await this.get(repo, reference));
     const child = platformSubstitute(stored, accepted);
     return child === undefined ? stored : this.get(repo, child);
   }
@@ -251,6 +272,23 @@ export class ManifestService implements ManifestStore {
     } catch (err) {
       if (err instanceof StillReferencedError) throw new ContentReferencedError(digest, 'manifest', err.by);
       throw err;
+    }
+  }
+
+  /**
+   * Forget every resolved reference when another process (a `berth` CLI command beside the server
+   * on SQLite) committed to the meta store since it was last asked. Asked once per event-loop turn:
+   * the requests served from the cache in a turn had all arrived before the question, so a tag the
+   * CLI moved or deleted is never served from the cache to a request that came after the change.
+   */
+  private forgetExternalChanges(): void {
+    if (this.externalReadThisTurn || this.meta.externalChanges === undefined) return;
+    this.externalReadThisTurn = true;
+    setImmediate(() => (this.externalReadThisTurn = false));
+    const external = this.meta.externalChanges();
+    if (external !== this.external) {
+      if (this.external !== undefined) this.records.clear();
+      this.external = external;
     }
   }
 

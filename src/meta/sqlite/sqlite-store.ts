@@ -50,6 +50,7 @@ export class SqliteMetaStore implements MetaStore {
   private readonly now: () => number;
   /** The group flush of the WAL that linkBlob and persistUpload wait for; none in memory. */
   private readonly wal: WalSync | undefined;
+  private readonly dataVersion: Database.Statement;
 
   constructor(file: string, opts: SqliteMetaStoreOptions = {}) {
     this.now = opts.now ?? Date.now;
@@ -66,11 +67,16 @@ export class SqliteMetaStore implements MetaStore {
     this.st = prepareStatements(this.db);
     this.shaped = new PreparedStatements(this.db);
     this.wal = readOnly || file === ':memory:' ? undefined : new WalSync(path.resolve(file), opts.flushWal);
+    this.dataVersion = this.db.prepare('PRAGMA data_version').pluck();
   }
 
   /** The connection, for the stores that share this database (sqlite/backend.ts builds them on it). */
   get database(): Database.Database {
     return this.db;
+  }
+
+  externalChanges(): number {
+    return this.dataVersion.get() as number;
   }
 
   private repoId(name: string): number | undefined {
