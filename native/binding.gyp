@@ -5,6 +5,11 @@
       "sources": ["sendfile.c"],
       "cflags": ["-O2", "-Wall", "-Wextra"],
       "conditions": [["OS!='linux'", { "sources!": ["sendfile.c"], "type": "none" }]]
+    },
+    {
+      "target_name": "berth_aligned",
+      "sources": ["aligned.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra"]
     }
   ]
 }

@@ -85,7 +85,7 @@ describe('filesystem driver specifics', () => {
   });
 
   it('coalesces small writes into buffers before they reach the file', async (t) => {
-    const { d, root } = await setup(t);
+    const { d, root } = await setup(t, { directIO: false }); // direct writes: fs-direct.test.ts
     const onDisk = async (): Promise<number> => (await fs.stat(nodePath.join(root, 'w', 'f'))).size;
     const w = await d.writer('/w/f', false);
     await w.write(Buffer.alloc(100, 1));

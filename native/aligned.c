@@ -1,0 +1,53 @@
+/*
+ * Page-aligned buffers for berth's direct-I/O uploads: O_DIRECT writes need a buffer whose address
+ * (and length, and file offset) is a multiple of the device's logical block size, and Node's own
+ * Buffers give no such guarantee (malloc'ed, 16-byte aligned).
+ *
+ * alignedBuffer(size) returns a Buffer of `size` bytes whose memory starts on a 4096-byte boundary,
+ * freed by its finalizer; the allocation is reported to V8 as external memory so that the garbage
+ * collector counts it.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <node_api.h>
+
+#define ALIGNMENT 4096
+#define MAX_SIZE (256u * 1024 * 1024)
+
+static void release(napi_env env, void *data, void *hint) {
+  int64_t adjusted;
+  free(data);
+  napi_adjust_external_memory(env, -(int64_t)(uintptr_t)hint, &adjusted);
+}
+
+static napi_value aligned_buffer(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int64_t size = 0;
+  void *data = NULL;
+  napi_value result;
+  int64_t adjusted;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 ||
+      napi_get_value_int64(env, argv[0], &size) != napi_ok || size <= 0 || size > MAX_SIZE || size % ALIGNMENT != 0) {
+    napi_throw_range_error(env, NULL, "alignedBuffer: size must be a positive multiple of 4096 up to 256 MiB");
+    return NULL;
+  }
+  if (posix_memalign(&data, ALIGNMENT, (size_t)size) != 0) {
+    napi_throw_error(env, "ENOMEM", "alignedBuffer: out of memory");
+    return NULL;
+  }
+  if (napi_create_external_buffer(env, (size_t)size, data, release, (void *)(uintptr_t)size, &result) != napi_ok) {
+    free(data);
+    napi_throw_error(env, NULL, "alignedBuffer: cannot create the buffer");
+    return NULL;
+  }
+  napi_adjust_external_memory(env, size, &adjusted);
+  return result;
+}
+
+NAPI_MODULE_INIT() {
+  napi_value fn;
+  if (napi_create_function(env, "alignedBuffer", NAPI_AUTO_LENGTH, aligned_buffer, NULL, &fn) != napi_ok) return NULL;
+  if (napi_set_named_property(env, exports, "alignedBuffer", fn) != napi_ok) return NULL;
+  return exports;
+}
