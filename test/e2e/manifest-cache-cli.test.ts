@@ -1,0 +1,51 @@
+/**
+ * A running `berth serve` answers manifest GETs from memory; `berth repo delete` in another
+ * process beside it, on the same SQLite meta store, must be seen by the very next request:
+ * the tag and the digest it served a moment before answer 404.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { run, startBerth, type BerthProcess } from '../helpers/process.ts';
+import { Client, OCI_MANIFEST } from '../helpers/client.ts';
+
+const ENV = { REGISTRY_STORAGE_DELETE_ENABLED: 'true' };
+
+describe('the manifest cache of a running server beside the berth CLI', () => {
+  let server: BerthProcess;
+  let client: Client;
+
+  before(async () => {
+    server = await startBerth({ env: ENV });
+    client = new Client(server.url);
+  });
+  after(() => server?.stop());
+
+  const status = async (reference: string): Promise<number> => {
+    const res = await client.fetch(`/v2/r/app/manifests/${reference}`, { headers: { Accept: OCI_MANIFEST } });
+    await res.arrayBuffer();
+    return res.status;
+  };
+
+  it('answers 404 for a tag and a digest it served from memory, once berth repo delete has removed them', async () => {
+    const { descriptor } = await client.pushImage('r/app', 'latest');
+    for (let i = 0; i < 20; i++) {
+      assert.equal(await status('latest'), 200);
+      assert.equal(await status(descriptor.digest), 200);
+    }
+    const cli = run(process.execPath, ['bin/berth.js', 'repo', 'delete', 'r/app'], {
+      env: { ...ENV, REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: server.root, REGISTRY_CONFIGURATION_PATH: undefined, REGISTRY_LOG_LEVEL: 'warn', BERTH_FROM_SOURCE: '1' },
+      input: '',
+    });
+    // GETs all the while the command starts and runs, so that what the server holds in memory was
+    // read moments before the delete (an entry older than the cache's TTL would be read again anyway)
+    let exited = false;
+    void cli.finally(() => (exited = true));
+    while (!exited) await status('latest');
+    const res = await cli;
+    assert.equal(res.code, 0, res.stdout + res.stderr);
+    assert.equal(await status('latest'), 404, 'the tag');
+    assert.equal(await status(descriptor.digest), 404, 'the digest');
+    const head = await client.fetch(`/v2/r/app/manifests/latest`, { method: 'HEAD', headers: { Accept: OCI_MANIFEST } });
+    assert.equal(head.status, 404, 'HEAD of the tag');
+  });
+});
