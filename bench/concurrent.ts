@@ -70,7 +70,7 @@ export async function concurrentSmallPushSection(ctx: Ctx): Promise<Section> {
       `connection. pushes/s = ${n} / wall time. ${ctx.cfg.runs} interleaved run(s), median.`,
   );
   for (const pushers of ctx.cfg.smallPushers) {
-    await rssPhase(ctx, `${pushers} small pushers`, () =>
+    await rssPhase(ctx, `${smallPushMetric(pushers).split(':')[0]} of 4 KiB blobs`, () =>
       interleave(ctx, sec, smallPushMetric(pushers), ctx.registries, async (t) => {
         const blobs = Array.from({ length: n }, () => smallBlob(smallBlobSize));
         const shares = Array.from({ length: pushers }, (_, i) => blobs.filter((_b, k) => k % pushers === i));

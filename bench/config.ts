@@ -1,5 +1,5 @@
 // Benchmark settings, read once from the environment.
-//   BENCH_QUICK=1        ~2 minute smoke run: 256 MiB blobs, 3 s loads, 1 run
+//   BENCH_QUICK=1        smoke run: 256 MiB blobs (8 MiB for the concurrent pushers), 3 s loads, 1 run
 //   BENCH_BIG=0          skip the 4 GiB (quick: 1 GiB) berth-only memory check
 //   BENCH_RUNS=N         interleaved runs per measurement (median reported)
 //   BENCH_LOAD_SECONDS=N duration of each wrk/autocannon load
@@ -11,6 +11,7 @@
 //   BENCH_GC_REPOS=N     repositories of section 14's dataset, 10 blob links each (default 100,000; quick 10,000)
 //   BENCH_BERTH_DIR=DIR  measure the berth already built in DIR (DIR/bin/berth.js and DIR/dist/, e.g. made by
 //                        a snapshot script) instead of running `npm run build` into this checkout's shared dist/
+//   BENCH_ISSUE18=1      only the sections issue 18's targets read (1-6b, 8, 15, 16): skips 7 and 9-14
 //   BENCH_CURL_RUNS=N    interleaved runs of the 256 MiB `curl -T` push rows (default 3; quick 1)
 //   BENCH_CURL_PULL_RUNS=N interleaved runs of the 256 MiB `curl` pull rows (default 5; quick 1)
 
@@ -45,6 +46,7 @@ export interface BenchConfig {
   big: boolean;
   berthEnabled: boolean;
   cluster: boolean;
+  issue18Only: boolean;
   runs: number;
   blobSize: number;
   chunkSize: number;
@@ -82,6 +84,7 @@ export function readConfig(): BenchConfig {
     big: process.env.BENCH_BIG !== '0',
     berthEnabled: process.env.BENCH_BERTH !== '0',
     cluster: process.env.BENCH_CLUSTER !== '0',
+    issue18Only: process.env.BENCH_ISSUE18 === '1',
     runs: envInt('BENCH_RUNS', quick ? 1 : 3, 1, 20),
     blobSize: (quick ? 256 : 1024) * MiB,
     chunkSize: 64 * MiB,
