@@ -9,12 +9,18 @@
  * last chunk is held back until the digest is verified, and on any failure their response is cut
  * short instead.
  *
+ * Once verified, the bytes are served from the upload's own file while the commit makes them
+ * durable and moves them into place (openVerified): a client that asks in that moment gets the
+ * blob from the disk at once (sendfile), not after the flush.
+ *
  * Memory stays bounded whatever the blob's size: the upstream is read only as fast as the disk
  * and the slowest client take it (a window per client), nothing is buffered whole. A client that
  * arrives once bytes have gone out waits for the transfer to finish and reads the cached blob.
  */
 import { Readable } from 'node:stream';
 import type { BlobRecord } from '../meta/store.ts';
+import type { BlobFile, BlobRange } from '../registry/blobs.ts';
+import { PathNotFoundError } from '../storage/driver.ts';
 import type { UploadService } from '../registry/uploads.ts';
 import { RegistryError, UpstreamUnavailableError } from '../registry/errors.ts';
 
@@ -80,6 +86,8 @@ export class BlobFetch {
   private readonly alsoLink = new Set<string>();
   /** Bytes have gone out to clients: a new client can no longer start from the first byte. */
   private forwarding = false;
+  /** The upload session whose file holds every byte, verified, until the commit moves it (openVerified). */
+  private verifiedSession: string | undefined;
 
   /** Starts the transfer; callers subscribe in the same tick to receive it from the first byte. */
   constructor(private readonly opts: BlobFetchOptions) {
@@ -100,6 +108,33 @@ export class BlobFetch {
     const s = new Subscriber((gone) => this.subscribers.delete(gone));
     this.subscribers.add(s);
     return s.stream;
+  }
+
+  /** Bytes have gone out: subscribe() no longer gives the whole blob. */
+  get started(): boolean {
+    return this.forwarding;
+  }
+
+  /**
+   * The blob's bytes, verified, from the upload's file while its commit is under way (undefined
+   * before the bytes are verified, once the commit is done or failed, or when storage keeps no
+   * local files: wait for done). The caller closes it.
+   */
+  async openVerified(range?: BlobRange): Promise<BlobFile | undefined> {
+    const id = this.verifiedSession;
+    if (id === undefined) return undefined;
+    const file = await this.opts.uploads.openData(id).catch((e: unknown) => {
+      if (e instanceof PathNotFoundError) return undefined; // committed (moved) or discarded meanwhile
+      throw e;
+    });
+    if (file === undefined) return undefined;
+    if (file.size !== this.size) {
+      await file.close();
+      return undefined;
+    }
+    const start = range?.start ?? 0;
+    const end = range?.end ?? this.size - 1;
+    return { fd: file.fd, offset: start, length: end - start + 1, close: () => file.close() };
   }
 
   /** Link `repo` to the blob once it is cached (a client of another repository waiting for it). */
@@ -150,6 +185,7 @@ export class BlobFetch {
           beforeCommit: async (sha256) => {
             if (sha256 === undefined || held === undefined) return;
             if (sha256 !== this.digest) throw new UpstreamUnavailableError(this.opts.upstream, `the bytes received do not match ${this.digest}`);
+            this.verifiedSession = session.id;
             await this.release(held);
             held = undefined;
           },
@@ -159,8 +195,10 @@ export class BlobFetch {
         await uploads.cancel(repo, session.id).catch(() => undefined);
         throw e;
       }
+      this.verifiedSession = undefined;
       for (const other of this.alsoLink) await this.opts.link(other, blob);
     } catch (e) {
+      this.verifiedSession = undefined;
       body.destroy();
       const err = this.failure(e);
       for (const s of this.subscribers) s.fail(err);

@@ -12,6 +12,8 @@
  * first only when no local copy or transfer of it exists. Otherwise a mirrored name would serve,
  * and answer HEAD for, any digest of the registry to whoever may pull it.
  */
+import { createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { BlobRecord } from '../meta/store.ts';
@@ -118,8 +120,8 @@ export class PullThroughBlobs implements BlobStore {
   async openFile(blob: BlobRecord, range?: BlobRange): Promise<BlobFile | undefined> {
     const mirrored = this.mirrored.get(blob);
     if (mirrored === undefined) return this.local.blobs.openFile(blob, range);
-    // Not this repository's yet: open() fetches it.
-    if (mirrored.standing !== 'linked') return undefined;
+    // Not this repository's yet: from a transfer past its first bytes, else open() fetches it.
+    if (mirrored.standing !== 'linked') return this.fileOfTransfer(mirrored, blob, range);
     try {
       const file = await this.local.blobs.openFile(blob, range);
       if (file !== undefined) this.stats.hit(mirrored.claim.route.name, 'blob', file.length);
@@ -163,10 +165,44 @@ export class PullThroughBlobs implements BlobStore {
     const fetch = await this.fetchOf(mirrored, blob);
     const stream = range === undefined ? fetch.subscribe(repo) : undefined;
     if (stream !== undefined) return { ...blob, stream };
-    // Bytes already went out (or a range was asked): the cached copy serves it once complete.
+    // Bytes already went out (or a range was asked): the verified bytes serve it while they are
+    // committed, else the cached copy once complete.
     fetch.linkWhenDone(repo);
+    const verified = await fetch.openVerified(range);
+    if (verified !== undefined) return { ...blob, stream: fileStream(verified) };
     await fetch.done;
     return this.local.blobs.open(blob, range);
+  }
+
+  /**
+   * The blob's file when a transfer this repository may join has already sent bytes out: the
+   * verified bytes while the commit is under way, else the cached blob once it is done (a
+   * client that came too late to stream along, such as a second pull right after the first). A
+   * file, not a stream: the kernel sends it. Undefined when no transfer has started: open() joins
+   * or starts one.
+   */
+  private async fileOfTransfer(mirrored: Mirrored, blob: BlobRecord, range: BlobRange | undefined): Promise<BlobFile | undefined> {
+    const transfer = this.joinable(mirrored, blob);
+    const fetch = transfer === undefined ? undefined : await transfer.fetch.catch(() => undefined);
+    if (fetch === undefined || !fetch.started) return undefined;
+    fetch.linkWhenDone(mirrored.repo);
+    const route = mirrored.claim.route.name;
+    const verified = await fetch.openVerified(range);
+    if (verified !== undefined) {
+      this.stats.hit(route, 'blob', verified.length);
+      return verified;
+    }
+    await fetch.done;
+    const file = await this.local.blobs.openFile(blob, range);
+    if (file !== undefined) this.stats.hit(route, 'blob', file.length);
+    return file;
+  }
+
+  /** The transfer in progress that this repository may read: it started it, or the upstream confirmed the blob under its name. */
+  private joinable({ repo, standing }: Mirrored, blob: BlobRecord): Transfer | undefined {
+    const existing = this.inflight.get(blob.digest);
+    if (existing !== undefined && existing.size === blob.size && (existing.repo === repo || standing !== 'expected')) return existing;
+    return undefined;
   }
 
   /**
@@ -174,9 +210,11 @@ export class PullThroughBlobs implements BlobStore {
    * started it, or the blob is linked here or confirmed here by the upstream), else a new one, which
    * later asks share unless another transfer of the digest is in progress.
    */
-  private fetchOf({ claim, repo, standing }: Mirrored, blob: BlobRecord): Promise<BlobFetch> {
+  private fetchOf(mirrored: Mirrored, blob: BlobRecord): Promise<BlobFetch> {
+    const joined = this.joinable(mirrored, blob);
+    if (joined !== undefined) return joined.fetch;
+    const { claim, repo } = mirrored;
     const existing = this.inflight.get(blob.digest);
-    if (existing !== undefined && existing.size === blob.size && (existing.repo === repo || standing !== 'expected')) return existing.fetch;
     const started = this.startFetch(claim, repo, blob);
     const transfer: Transfer = { repo, size: blob.size, fetch: started };
     if (existing === undefined) this.inflight.set(blob.digest, transfer);
@@ -243,4 +281,11 @@ export class PullThroughBlobs implements BlobStore {
       throw e;
     }
   }
+}
+
+/** A stream of an open file's range; the file is closed when the stream is. */
+function fileStream(file: BlobFile): Readable {
+  const stream = createReadStream('', { fd: file.fd, start: file.offset, end: file.offset + file.length - 1, autoClose: false, highWaterMark: 1024 * 1024 });
+  stream.once('close', () => void file.close().catch(() => undefined));
+  return stream;
 }

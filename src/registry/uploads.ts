@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { MetaStore, BlobRecord, UploadSession } from '../meta/store.ts';
 import type { UploadStateStore } from '../meta/upload-state.ts';
-import { PathNotFoundError, pathExists, type StorageDriver } from '../storage/driver.ts';
+import { PathNotFoundError, pathExists, type OpenFile, type StorageDriver } from '../storage/driver.ts';
 import { blobDataPath, uploadDataPath, UPLOADS_ROOT } from '../storage/paths.ts';
 import { withBlobWrite } from './blob-writes.ts';
 import { writeStream } from '../storage/write-stream.ts';
@@ -175,6 +175,17 @@ export class UploadService {
   async cancel(repo: string, id: string): Promise<void> {
     await this.session(repo, id);
     await this.exclusive(id, () => this.discard(id));
+  }
+
+  /**
+   * The session's bytes as an open local file (undefined when storage keeps no local files), for
+   * whoever verified them to read them while the upload is being finished: a pull-through cache
+   * serves a verified blob from it during the commit. The file stays readable once opened, even
+   * moved into place or removed; PathNotFoundError once it is gone.
+   */
+  async openData(id: string): Promise<OpenFile | undefined> {
+    if (!UUID_RE.test(id)) throw new UploadUnknownError(id);
+    return this.driver.openFile(uploadDataPath(id));
   }
 
   /**

@@ -7,6 +7,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import { readSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startTestRegistry, type TestRegistry } from '../helpers/inproc.ts';
@@ -171,6 +172,55 @@ describe('mirror of a berth upstream', () => {
     for (const body of bodies) assert.equal(sha256(body), img.layer.digest);
     const after = await requestCounts(upstream.url);
     assert.equal(delta(before, after, 'blob GET'), 1, 'one upstream fetch for ten clients');
+  });
+
+  it('serves a blob asked for while its fill is committed from the verified bytes, without waiting for the commit', async () => {
+    const text = pseudoRandom(4 * 1024 * 1024, 'committing').toString('latin1');
+    const img = await up.pushImage('library/committing', '1', { layer: text });
+    const layer = Buffer.from(text);
+    await (await m.fetch('/v2/library/committing/manifests/1', { headers: { accept: ALL } })).arrayBuffer();
+    const before = await requestCounts(upstream.url);
+    // Hold the cache commit (the move into place and the link) until the test lets it go.
+    const { local, blobs } = mirror.running.registry;
+    const finish = local.uploads.finish.bind(local.uploads);
+    let release = (): void => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    let committed = false;
+    local.uploads.finish = async (...args: Parameters<typeof finish>) => {
+      await gate;
+      const blob = await finish(...args);
+      committed = true;
+      return blob;
+    };
+    try {
+      const url = `/v2/library/committing/blobs/${img.layer.digest}`;
+      const cold = await m.fetch(url);
+      assert.equal(sha256(Buffer.from(await cold.arrayBuffer())), img.layer.digest);
+      // The fill is verified, not committed: the next pulls get the bytes now, from the disk.
+      const warm = await m.fetch(url, { signal: AbortSignal.timeout(15_000) });
+      assert.equal(warm.status, 200);
+      assert.equal(sha256(Buffer.from(await warm.arrayBuffer())), img.layer.digest);
+      const part = await m.fetch(url, { headers: { range: 'bytes=100-4195' } });
+      assert.equal(part.status, 206);
+      assert.deepEqual(Buffer.from(await part.arrayBuffer()), layer.subarray(100, 4196));
+      // The zero-copy path too: the file handed to sendfile holds the verified bytes.
+      const record = await blobs.stat('library/committing', img.layer.digest);
+      const file = await blobs.openFile(record, { start: 0, end: 9 });
+      assert.ok(file !== undefined, 'a file to send');
+      const head = Buffer.alloc(10);
+      readSync(file.fd, head, 0, 10, file.offset);
+      await file.close();
+      assert.deepEqual(head, layer.subarray(0, 10));
+      // Another mirrored name the upstream does not have it under is still refused.
+      assert.equal((await m.fetch(`/v2/library/elsewhere/blobs/${img.layer.digest}`)).status, 404);
+      assert.equal(committed, false, 'all of this was served before the commit');
+    } finally {
+      release();
+      local.uploads.finish = finish;
+    }
+    assert.ok(await blobCached(local, img.layer.digest), 'committed once let go');
+    const after = await requestCounts(upstream.url);
+    assert.equal(delta(before, after, 'blob GET'), 1, 'one upstream fetch');
   });
 
   it('caches nothing when the upstream is killed mid-blob, and cuts the client short', async () => {
