@@ -1,8 +1,9 @@
 /**
  * Zero-copy blob pulls: the kernel copies the file to the socket (sendfile(2), the native addon
- * in native/), as nginx and distribution do, instead of reading every byte into JavaScript and
- * writing it back. Used for plain TCP responses when the addon is built and storage has a local
- * file; TLS responses and other drivers stream (http/stream.ts).
+ * in native/), as nginx does, instead of reading every byte into JavaScript and writing it back.
+ * The copy runs on the event loop (no threadpool thread per pull), waiting for room in the socket
+ * with libuv. Used for plain TCP responses when the addon is built and storage has a local file;
+ * TLS responses and other drivers stream (http/stream.ts).
  */
 import { createRequire } from 'node:module';
 import type { ServerResponse } from 'node:http';
@@ -10,24 +11,36 @@ import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import type { BlobFile } from '../registry/blobs.ts';
 
-type SendfileFn = (socketFd: number, fileFd: number, offset: number, count: number, done: (err: Error | null, sent: number) => void) => void;
+type Done = (err: (Error & { errno?: number }) | null, sent: number) => void;
 
-function loadAddon(): SendfileFn | undefined {
+/** native/sendfile.c */
+interface Addon {
+  sendfile(socketFd: number, fileFd: number, offset: number, count: number, idleMs: number, done: Done): object;
+  cork(socketFd: number): void;
+  abort(job: object): void;
+}
+
+/** A pull that makes no progress for this long (the client stopped reading) is dropped. */
+const IDLE_MS = 300_000;
+
+function loadAddon(): Addon | undefined {
   if (process.env['BERTH_SENDFILE'] === '0' || process.platform !== 'linux') return undefined;
   try {
     // From src/http or dist/http alike, the addon is two levels up.
-    const addon = createRequire(import.meta.url)('../../native/build/Release/berth_sendfile.node') as { sendfile?: SendfileFn };
-    return addon.sendfile;
+    const addon = createRequire(import.meta.url)('../../native/build/Release/berth_sendfile.node') as Partial<Addon>;
+    // An addon built from an older native/ (a threadpool job, no cork or abort) is not used.
+    if (typeof addon.sendfile !== 'function' || typeof addon.cork !== 'function' || typeof addon.abort !== 'function') return undefined;
+    return addon as Addon;
   } catch {
     return undefined;
   }
 }
 
-const nativeSendfile = loadAddon();
+const addon = loadAddon();
 
 /** Whether zero-copy sending is possible on this response's connection. */
 export function canSendfile(res: ServerResponse): boolean {
-  return nativeSendfile !== undefined && socketFd(res.socket) !== undefined;
+  return addon !== undefined && socketFd(res.socket) !== undefined;
 }
 
 function socketFd(socket: Socket | null): number | undefined {
@@ -55,23 +68,40 @@ async function socketFlushed(socket: Socket): Promise<void> {
   }
 }
 
-/** Send the headers already set with writeHead, then the file range, then end the response. */
-export async function sendFile(res: ServerResponse, file: BlobFile): Promise<void> {
+/** The file range to the socket; the job stops (ECANCELED) if the response closes first. */
+function sendRange(native: Addon, res: ServerResponse, fd: number, file: BlobFile, idleMs: number): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const job = native.sendfile(fd, file.fd, file.offset, file.length, idleMs, (err, sent) => {
+      res.off('close', stop);
+      if (err) reject(err);
+      else resolve(sent);
+    });
+    const stop = () => native.abort(job);
+    res.once('close', stop);
+  });
+}
+
+/**
+ * Send the headers already set with writeHead, then the file range, then end the response. A
+ * client that reads nothing for idleMs loses the connection.
+ */
+export async function sendFile(res: ServerResponse, file: BlobFile, idleMs = IDLE_MS): Promise<void> {
   const socket = res.socket;
   const fd = socketFd(socket);
-  if (nativeSendfile === undefined || socket === null || fd === undefined) throw new Error('sendfile is not available here');
-  const send = nativeSendfile;
   try {
+    if (addon === undefined || socket === null || fd === undefined) throw new Error('sendfile is not available here');
+    // Corked, the headers wait for the body and share its first segment (nginx's tcp_nopush);
+    // the addon uncorks when the last byte is in.
+    if (file.length > 0) addon.cork(fd);
+    // The headers go out in one write() now; wait only if the kernel did not take them all.
     res.flushHeaders();
-    await socketFlushed(socket);
-    const sent = await new Promise<number>((resolve, reject) => {
-      send(fd, file.fd, file.offset, file.length, (err, n) => (err ? reject(err) : resolve(n)));
-    });
+    if (socket.writableLength > 0) await socketFlushed(socket);
+    const sent = file.length > 0 ? await sendRange(addon, res, fd, file, idleMs) : 0;
     if (sent !== file.length) throw new Error(`sent ${sent} of ${file.length} bytes`);
     res.end();
   } catch (err) {
     // Part of the body may be on the wire: the connection cannot carry another response.
-    socket.destroy();
+    socket?.destroy();
     throw err;
   } finally {
     await file.close();
