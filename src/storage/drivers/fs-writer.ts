@@ -7,7 +7,7 @@ import { DIRECT_ALIGNMENT, type AlignedPool } from './fs-direct.ts';
 import { syncDirectory } from './fs-util.ts';
 
 export interface WriterTuning {
-  /** Bytes coalesced before a write syscall (default 1 MiB). */
+  /** Bytes coalesced before a write syscall (default 1 MiB, 2 MiB with direct I/O). */
   bufferSize: number;
   /** Bytes written between background fdatasyncs (default 32 MiB). */
   syncInterval: number;

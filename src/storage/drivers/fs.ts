@@ -51,11 +51,10 @@ export class FilesystemDriver implements StorageDriver {
 
   constructor(rootDirectory: string, options: FilesystemDriverOptions = {}) {
     this.root = nodePath.resolve(rootDirectory);
-    this.tuning = {
-      bufferSize: options.bufferSize ?? MiB,
-      syncInterval: options.syncInterval ?? 32 * MiB,
-      directIO: (options.directIO ?? true) && directIOAvailable,
-    };
+    const directIO = (options.directIO ?? true) && directIOAvailable;
+    // Direct writes are synchronous to the device: 2 MiB per write where dd here did 1.3-2x the
+    // rate of 1 MiB writes (O_DIRECT, one at a time). Buffered writes only fill the page cache.
+    this.tuning = { bufferSize: options.bufferSize ?? (directIO ? 2 * MiB : MiB), syncInterval: options.syncInterval ?? 32 * MiB, directIO };
   }
 
   async getContent(path: string): Promise<Buffer> {
