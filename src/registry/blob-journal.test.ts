@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import Database from 'better-sqlite3';
+import { WalFlushes } from '../../test/helpers/wal-flushes.ts';
 import { SqliteMetaStore } from '../meta/sqlite/sqlite-store.ts';
 import { withPathValidation } from '../storage/base.ts';
 import { FilesystemDriver } from '../storage/drivers/fs.ts';
@@ -56,46 +56,23 @@ describe('blob journal', () => {
   });
 
   it('concurrent commits share the WAL flush, and each is on disk when it resolves', async () => {
-    // The meta store's WAL flush, observed: what was committed when each flush began, and whether it ended.
-    const dbFile = path.join(root, 'group.db');
-    const reader = () => new Database(dbFile, { readonly: true });
-    const flushes: { covers: Set<string>; done: boolean }[] = [];
-    let hold: Promise<void> | undefined;
-    const flushWal = async () => {
-      const db = reader();
-      const f = { covers: new Set((db.prepare('SELECT digest FROM blobs').pluck().all() as string[])), done: false };
-      db.close();
-      flushes.push(f);
-      await hold;
-      const wal = await fs.open(`${dbFile}-wal`, 'r');
-      await wal.datasync();
-      await wal.close();
-      f.done = true;
-    };
-    const group = new SqliteMetaStore(dbFile, { flushWal });
+    const wal = new WalFlushes(path.join(root, 'group.db'));
+    const group = new SqliteMetaStore(path.join(root, 'group.db'), { flushWal: wal.flushWal });
     const pushes = new BlobJournal(withPathValidation(new FilesystemDriver(root)), group, undefined, { checkpointDelayMs: 60_000 });
     try {
-      let release!: () => void;
-      hold = new Promise((r) => (release = r));
+      const release = wal.holdFlushes();
       const blobs = Array.from({ length: 16 }, (_, i) => Buffer.from(`small blob ${i}`));
       const acked = blobs.map(async (b) => {
         const d = digestOf(b);
         await pushes.commit('j/group', { digest: d, size: b.length }, b);
-        const durable = flushes.some((f) => f.done && f.covers.has(d));
-        assert.ok(durable, `${d} acknowledged before a flush that covers it ended`);
+        assert.ok(wal.durable(d), `${d} acknowledged before a flush that covers it ended`);
       });
       // hold the first flush until every push has committed, so the rest must share one
-      const db = reader();
-      const count = db.prepare('SELECT count(*) FROM blobs').pluck();
-      for (let i = 0; (count.get() as number) < blobs.length; i++) {
-        assert.ok(i < 100_000, 'pushes did not commit');
-        await new Promise(setImmediate);
-      }
-      db.close();
+      await wal.untilLinked(blobs.length);
       release();
       await Promise.all(acked);
-      assert.equal(flushes.length, 2, 'sixteen pushes, two flushes: the one running and the one they shared');
-      assert.equal(flushes[1]!.covers.size, blobs.length);
+      assert.equal(wal.flushes.length, 2, 'sixteen pushes, two flushes: the one running and the one they shared');
+      assert.equal(wal.flushes[1]!.covers.size, blobs.length);
     } finally {
       await pushes.close();
       await group.close();

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import Database from 'better-sqlite3';
+import { WalFlushes } from '../../test/helpers/wal-flushes.ts';
 import { SqliteMetaStore } from '../meta/sqlite/sqlite-store.ts';
 import { withPathValidation } from '../storage/base.ts';
 import { FilesystemDriver } from '../storage/drivers/fs.ts';
@@ -25,23 +25,12 @@ const digestOf = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest(
 
 describe('small pushes', () => {
   let root: string;
-  let dbFile: string;
   let meta: SqliteMetaStore;
   let journal: BlobJournal;
   let uploads: UploadService;
-  /** What was committed when each WAL flush began, and whether it has ended. */
-  let flushes: { covers: Set<string>; done: boolean }[];
-  let hold: Promise<void> | undefined;
+  let wal: WalFlushes;
   const guards: ContentGuard[] = [];
 
-  const linked = () => {
-    const db = new Database(dbFile, { readonly: true });
-    try {
-      return new Set(db.prepare('SELECT digest FROM repository_blobs').pluck().all() as string[]);
-    } finally {
-      db.close();
-    }
-  };
   const push = async (data: Buffer, digest = digestOf(data), length = data.length) => {
     const { id } = await uploads.start(REPO);
     return uploads.finish(REPO, id, digest, { body: Readable.from([data]), length });
@@ -49,20 +38,10 @@ describe('small pushes', () => {
 
   beforeEach(async () => {
     root = await fs.mkdtemp(path.join(os.tmpdir(), 'berth-small-'));
-    dbFile = path.join(root, 'berth.db');
-    flushes = [];
-    hold = undefined;
+    const dbFile = path.join(root, 'berth.db');
+    wal = new WalFlushes(dbFile);
     guards.length = 0;
-    const flushWal = async () => {
-      const f = { covers: linked(), done: false };
-      flushes.push(f);
-      await hold;
-      const wal = await fs.open(`${dbFile}-wal`, 'r');
-      await wal.datasync();
-      await wal.close();
-      f.done = true;
-    };
-    meta = new SqliteMetaStore(dbFile, { flushWal });
+    meta = new SqliteMetaStore(dbFile, { flushWal: wal.flushWal });
     const driver = withPathValidation(new FilesystemDriver(root));
     journal = new BlobJournal(driver, meta, undefined, { checkpointDelayMs: 60_000 });
     uploads = new UploadService(driver, meta, new RegistryPolicy({ deleteEnabled: true, readOnly: false, guards }), journal);
@@ -74,31 +53,24 @@ describe('small pushes', () => {
   });
 
   it('32 concurrent pushes share the WAL flush, each acknowledged once a flush covering it has ended', async () => {
-    let release!: () => void;
-    hold = new Promise((r) => (release = r));
+    const release = wal.holdFlushes();
     const blobs = Array.from({ length: 32 }, (_, i) => Buffer.alloc(4096, i));
     const acked = blobs.map(async (b) => {
       const blob = await push(b);
-      assert.ok(
-        flushes.some((f) => f.done && f.covers.has(blob.digest)),
-        `${blob.digest} acknowledged before its commit was on disk`,
-      );
+      assert.ok(wal.durable(blob.digest), `${blob.digest} acknowledged before its commit was on disk`);
     });
     // the first flush is held until every push has committed: the other 31 must share the next
-    for (let i = 0; linked().size < blobs.length; i++) {
-      assert.ok(i < 100_000, 'the pushes did not commit');
-      await new Promise(setImmediate);
-    }
+    await wal.untilLinked(blobs.length);
     release();
     await Promise.all(acked);
-    assert.equal(flushes.length, 2, '32 pushes, 2 WAL flushes');
+    assert.equal(wal.flushes.length, 2, '32 pushes, 2 WAL flushes');
     assert.deepEqual(await meta.journaledBlobs(100).then((j) => j.length), 32, 'each went through the blob journal');
   });
 
   it('a pusher alone is acknowledged after its own flush', async () => {
     for (let i = 0; i < 3; i++) await push(Buffer.from(`alone ${i}`));
-    assert.equal(flushes.length, 3);
-    assert.ok(flushes.every((f) => f.done));
+    assert.equal(wal.flushes.length, 3);
+    assert.ok(wal.flushes.every((f) => f.done));
   });
 
   it('refuses a wrong digest, a body declared small that is not, and a guard, linking nothing', async () => {
@@ -112,7 +84,7 @@ describe('small pushes', () => {
       },
     });
     await assert.rejects(push(data), QuotaExceededError);
-    assert.equal(linked().size, 0);
-    assert.equal(flushes.length, 0, 'nothing to make durable');
+    assert.equal(wal.linked().size, 0);
+    assert.equal(wal.flushes.length, 0, 'nothing to make durable');
   });
 });
