@@ -40,7 +40,8 @@ export async function curlPushSection(ctx: Ctx, work: string): Promise<{ section
   sec.notes.push(
     `POST (node:http), then \`curl -T <file> -X PUT -H 'Content-Type: application/octet-stream' '<Location>&digest=...'\`; ` +
       `${ctx.cfg.curlPushRuns} interleaved run(s), median. Time = the POST + curl's time_total. Each push a distinct ${size} file ` +
-      '(random source + random trailer) written before the push; `sync` runs before each timed push.',
+      '(random source + random trailer) written before the push; `sync` runs before each timed push. curl sends ' +
+      '`Expect: 100-continue` (as it does for large bodies): the server\'s 100 answer is in the time.',
   );
   if (!haveCurl()) {
     for (const t of ctx.registries) sec.fail(metric, t.name, 'no /usr/bin/curl');
