@@ -37,5 +37,5 @@ EXPOSE 5000
 USER 10001:10001
 STOPSIGNAL SIGTERM
 LABEL org.opencontainers.image.title=berth org.opencontainers.image.licenses=Apache-2.0
-ENTRYPOINT ["node", "/app/bin/berth.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=8", "/app/bin/berth.js"]
 CMD ["serve"]

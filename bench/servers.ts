@@ -64,8 +64,9 @@ export async function startBerth(work: string, opts: { dataDir?: string; env?: N
   const root = join(work, opts.dataDir ?? 'berth-data');
   mkdirSync(root, { recursive: true });
   const port = await freePort();
-  // Spawn node directly (not npm) so proc.pid is the server process whose VmHWM we read.
-  const proc = startProc(opts.label ?? 'berth', process.execPath, [BERTH_MAIN, 'serve'], {
+  // Spawn node directly (not npm) so proc.pid is the server process whose VmHWM we read, with the
+  // young-generation cap that `npm start`, bin/berth.js and the image give it.
+  const proc = startProc(opts.label ?? 'berth', process.execPath, ['--max-semi-space-size=8', BERTH_MAIN, 'serve'], {
     cwd: BERTH_HOME,
     env: {
       ...process.env,
