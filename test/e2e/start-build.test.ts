@@ -94,7 +94,7 @@ describe("npm start's build step (scripts/build-if-changed.mjs)", () => {
 
   it('npm start runs it before the server', async () => {
     const pkg = JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-    assert.equal(pkg.scripts.start, `node ${SCRIPT} && node bin/berth.js serve`);
+    assert.equal(pkg.scripts.start, `node ${SCRIPT} && node --max-semi-space-size=8 bin/berth.js serve`);
   });
 
   it('builds both on the first start, then nothing on the second', async () => {

@@ -15,10 +15,11 @@ export const SQL = {
   ensureRepo: 'INSERT INTO repositories (name, created_at, updated_at) VALUES (@repo, 0, @now) ON CONFLICT (name) DO NOTHING',
   /**
    * A repository for a manifest, created or marked created and touched, in one upsert that also
-   * locks its row until the transaction ends (REPOSITORY_LOCK).
+   * locks its row until the transaction ends (REPOSITORY_LOCK). Its time was read before the lock:
+   * a push that waited behind another node's never moves updated_at back (GREATEST).
    */
   pushRepo: `INSERT INTO repositories AS r (name, created_at, updated_at) VALUES (@repo, @now, @now)
-    ON CONFLICT (name) DO UPDATE SET updated_at = excluded.updated_at,
+    ON CONFLICT (name) DO UPDATE SET updated_at = GREATEST(r.updated_at, excluded.updated_at),
       created_at = CASE WHEN r.created_at = 0 THEN excluded.created_at ELSE r.created_at END
     RETURNING id`,
   /**
@@ -28,7 +29,7 @@ export const SQL = {
    * Blob links take only the key-share lock of their foreign key, which this does not block.
    */
   lockRepo: 'SELECT id FROM repositories WHERE name = @repo FOR NO KEY UPDATE',
-  touchRepo: 'UPDATE repositories SET updated_at = @now WHERE id = @id',
+  touchRepo: 'UPDATE repositories SET updated_at = GREATEST(updated_at, @now) WHERE id = @id',
   repoTimes: `SELECT r.created_at AS "createdAt", r.updated_at AS "updatedAt" FROM repositories r
     WHERE r.name = @repo AND EXISTS (SELECT 1 FROM manifests m WHERE m.repository_id = r.id)`,
 
