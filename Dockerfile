@@ -3,13 +3,13 @@
 # CI does not build this file: it builds and tests deploy/build-image.sh (test/image/image.test.ts),
 # which makes the same image offline from the machine's Node. Keep the two alike: user 10001,
 # /data, /etc/berth/config.yml, the entrypoint, the port, the stop signal.
-# Two stages: the first compiles TypeScript, the web UI, the SQLite binding and the sendfile addon;
+# Two stages: the first compiles TypeScript, the web UI, the SQLite binding and the native addons;
 # the second carries only what runs.
 FROM node:20-bookworm-slim AS build
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
-# npm ci's install script builds native/ (sendfile(2) for blob pulls)
+# npm ci's install script builds native/ (sendfile(2) for pulls, aligned buffers and sha256 for pushes)
 COPY native ./native
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./

@@ -10,6 +10,11 @@
       "target_name": "berth_aligned",
       "sources": ["aligned.c"],
       "cflags": ["-O2", "-Wall", "-Wextra"]
+    },
+    {
+      "target_name": "berth_sha256",
+      "sources": ["sha256.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra"]
     }
   ]
 }

@@ -10,7 +10,7 @@
  *   hold as bytes arrive); a second request meanwhile, on any node, is an out-of-order chunk.
  *
  * hash-wasm is about 4-5 times slower than node:crypto (OpenSSL with SHA-NI), so a single node
- * keeps node:crypto.
+ * keeps OpenSSL: on the threadpool (threaded-sha256.ts), or node:crypto without the addon.
  */
 import { randomUUID, type Hash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -20,32 +20,48 @@ import { LRUCache } from 'lru-cache';
 import type { SavedUploadState, UploadStateStore } from '../meta/upload-state.ts';
 import { newHash } from './digest.ts';
 import { UploadRangeError, UploadUnknownError } from './errors.ts';
+import { ThreadedSha256, threadedSha256Available } from './threaded-sha256.ts';
 
 /** An incremental sha256. */
 export interface UploadHasher {
-  update(chunk: Buffer): void;
+  /** Hash `chunk` after the earlier ones (the caller leaves it unchanged); a promise when the caller should wait before the next. */
+  update(chunk: Buffer): Promise<void> | undefined;
   /** `sha256:<hex>` of the bytes so far; hashing may go on. */
-  peek(): string;
+  peek(): Promise<string>;
   /** `sha256:<hex>` of the bytes so far; the hasher is done. */
-  digest(): string;
+  digest(): Promise<string>;
   /** The state to resume from (hash-wasm), or undefined when it cannot leave this process. */
   save(): Uint8Array | undefined;
 }
 
+/** node:crypto on the calling thread: where the threadpool's sha256 (native/sha256.c) is not built. */
 class CryptoHasher implements UploadHasher {
   private readonly hash: Hash = newHash('sha256');
-  update(chunk: Buffer): void {
+  update(chunk: Buffer): undefined {
     this.hash.update(chunk);
+    return undefined;
   }
-  peek(): string {
+  async peek(): Promise<string> {
     return `sha256:${this.hash.copy().digest('hex')}`;
   }
-  digest(): string {
+  async digest(): Promise<string> {
     return `sha256:${this.hash.digest('hex')}`;
   }
   save(): undefined {
     return undefined;
   }
+}
+
+/** OpenSSL's sha256 on the threadpool, beside the event loop that receives the bytes. */
+class PoolHasher extends ThreadedSha256 implements UploadHasher {
+  save(): undefined {
+    return undefined;
+  }
+}
+
+/** A new in-process hash: on the threadpool when the addon is built, else node:crypto. */
+export function localHasher(): UploadHasher {
+  return threadedSha256Available ? new PoolHasher() : new CryptoHasher();
 }
 
 /** A sha256 whose state can be saved and resumed in another process (hash-wasm). */
@@ -60,16 +76,17 @@ export class ResumableHasher implements UploadHasher {
     return new ResumableHasher(hasher);
   }
 
-  update(chunk: Buffer): void {
+  update(chunk: Buffer): undefined {
     this.hasher.update(chunk);
+    return undefined;
   }
-  peek(): string {
+  async peek(): Promise<string> {
     const state = this.hasher.save();
     const digest = this.hasher.digest('hex');
     this.hasher.load(state);
     return `sha256:${digest}`;
   }
-  digest(): string {
+  async digest(): Promise<string> {
     return `sha256:${this.hasher.digest('hex')}`;
   }
   save(): Uint8Array {
@@ -119,7 +136,7 @@ export class LocalUploadHashes implements UploadHashes {
     const states = this.states;
     return {
       resume: async (start) => {
-        if (start === 0) states.set(id, { hasher: new CryptoHasher(), offset: 0 });
+        if (start === 0) states.set(id, { hasher: localHasher(), offset: 0 });
         const state = states.get(id);
         if (state !== undefined && state.offset === start) return state.hasher;
         states.delete(id);

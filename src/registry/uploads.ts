@@ -253,7 +253,7 @@ export class UploadService {
       return fail(new SizeInvalidError(`Content-Range declares ${range.end - range.start + 1} bytes but ${received} arrived`));
     }
     try {
-      await opts.beforeCommit?.(hasher?.peek(), writer.size);
+      if (opts.beforeCommit) await opts.beforeCommit(await hasher?.peek(), writer.size);
       await held.confirm();
     } catch (e) {
       return fail(e);

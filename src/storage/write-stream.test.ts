@@ -15,11 +15,36 @@ describe('writeStream', () => {
     const w = await d.writer('/f', false);
     const seen: number[] = [];
     const parts = chunks(50, 1000);
-    const n = await writeStream(w, Readable.from(parts), { window: 4096, onChunk: (c) => seen.push(c[0] ?? -1) });
+    const n = await writeStream(w, Readable.from(parts), {
+      window: 4096,
+      onChunk: (c) => {
+        seen.push(c[0] ?? -1);
+      },
+    });
     await w.commit();
     assert.equal(n, 50_000);
     assert.deepEqual(seen, parts.map((_, i) => i));
     assert.ok((await d.getContent('/f')).equals(Buffer.concat(parts)));
+  });
+
+  it('reads no further chunk until a promise returned by onChunk settles', async () => {
+    const d = new MemoryDriver();
+    const w = await d.writer('/f', false);
+    const seen: number[] = [];
+    let release: (() => void) | undefined;
+    const copying = writeStream(w, Readable.from(chunks(3, 10)), {
+      onChunk: (c) => {
+        seen.push(c[0] ?? -1);
+        if (seen.length === 1) return new Promise<void>((resolve) => (release = resolve));
+        return undefined;
+      },
+    });
+    for (let i = 0; i < 20 && release === undefined; i++) await new Promise((r) => setImmediate(r));
+    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+    assert.deepEqual(seen, [0], 'the second chunk waited for the first one\'s promise');
+    release?.();
+    assert.equal(await copying, 30);
+    assert.deepEqual(seen, [0, 1, 2]);
   });
 
   it('keeps at most the window in flight', async () => {

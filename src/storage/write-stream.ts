@@ -10,8 +10,8 @@ import type { FileWriter } from './driver.ts';
 export interface WriteStreamOptions {
   /** Bytes written but not yet acknowledged by the writer before reading pauses (default 8 MiB). */
   window?: number;
-  /** Called with every chunk, in order, before it is written. */
-  onChunk?: (chunk: Buffer) => void;
+  /** Called with every chunk, in order, before it is written; a returned promise is awaited before the next read. */
+  onChunk?: (chunk: Buffer) => Promise<void> | undefined | void;
 }
 
 /** Returns the number of bytes copied. On any error every queued write is settled before it throws. */
@@ -24,7 +24,7 @@ export async function writeStream(writer: FileWriter, body: Readable, opts: Writ
   try {
     for await (const chunk of body) {
       const buf = chunk as Buffer;
-      opts.onChunk?.(buf);
+      const hold = opts.onChunk?.(buf);
       const done = writer.write(buf);
       done.catch((error: unknown) => {
         failure ??= { error };
@@ -38,6 +38,7 @@ export async function writeStream(writer: FileWriter, body: Readable, opts: Writ
         await oldest.done;
         queued -= oldest.size;
       }
+      if (hold) await hold;
       if (failure) throw failure.error;
     }
   } finally {

@@ -144,10 +144,12 @@ describe('container image (deploy/build-image.sh)', { skip: tools.skip, timeout:
     const ui = await fetch(`http://${registry()}/`, { headers: { accept: 'text/html' } });
     assert.equal(ui.status, 200, 'the web UI (ui/dist) is in the image');
     assert.match(await ui.text(), /<!doctype html>/i);
-    // the addons load with the libraries the image carries (sendfile is optional: present if built here)
-    const probe = "require('/app/native/build/Release/berth_sendfile.node'); console.log('sendfile')";
-    const sendfile = await run('podman', [...sandbox.globals, 'exec', container, 'node', '-e', probe], { env: sandbox.env });
-    t.diagnostic(sendfile.code === 0 ? 'the sendfile addon loads in the image' : `no sendfile addon in the image: ${sendfile.stderr.split('\n')[0]}`);
+    // the addons load with the libraries the image carries (they are optional: present if built here);
+    // sha256 resolves OpenSSL's symbols from the image's node
+    const probe =
+      "const d = '/app/native/build/Release/'; require(d + 'berth_sendfile.node'); require(d + 'berth_aligned.node'); require(d + 'berth_sha256.node').create(); console.log('addons')";
+    const addons = await run('podman', [...sandbox.globals, 'exec', container, 'node', '-e', probe], { env: sandbox.env });
+    t.diagnostic(addons.code === 0 ? 'the native addons load in the image' : `the native addons do not all load in the image: ${addons.stderr.split('\n')[0]}`);
 
     const stored = await stat(join(data, 'berth.db'));
     assert.ok(stored.isFile(), 'the meta store is in the volume');
