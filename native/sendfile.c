@@ -13,6 +13,19 @@
  *   abort(job)                                  stops a job (the client went away); its callback
  *                                               gets ECANCELED. A finished job ignores it.
  *
+ *   job = copy(socketFd, fileFd, offset, count, [idleMs,] callback(err, sent))
+ *                                               the same job with pread() and write() through one
+ *                                               1 MiB buffer instead of sendfile(): for loopback
+ *                                               peers, where it is faster (below)
+ *
+ * Why copy() at all: on loopback the receiver copies every byte out of the sender's buffers
+ * anyway, and a sendfile()'d skb holds page-cache pages by reference, a page at a time, where a
+ * write()'s carries the bytes in large linear pieces. Measured on this project's 2-core machine,
+ * one 256 MiB pull with curl, 9 interleaved runs, medians: sendfile 1500 MB/s, read/write through
+ * 64 KiB 1759, 256 KiB 1908, 1 MiB 2303, distribution 2.8.2 (32 KiB read/write) 2082; 16
+ * concurrent pulls: 1499, -, -, 2116, 1781 MB/s. Over a network interface sendfile() saves the
+ * copy into the socket, as nginx relies on, so it stays the choice there.
+ *
  * The job polls and writes a dup() of the socket's descriptor, closed when done, so that Node may
  * close its own meanwhile without the number being reused under us. The callback always runs on a
  * later turn of the loop, after the dup is closed; a job that makes no progress for idleMs fails
@@ -36,6 +49,11 @@
 #define TURN_BYTES (2 << 20)
 /* Without progress for this long (a client that stopped reading), a job fails with ETIMEDOUT. */
 #define IDLE_MS 300000
+/* copy(): bytes per pread()/write(); one buffer serves every job, since they all run on the loop. */
+#define COPY_BYTES (1 << 20)
+
+enum { MODE_SENDFILE, MODE_COPY };
+static char *copy_buffer = NULL;
 
 typedef struct {
   uv_poll_t poll;
@@ -50,6 +68,7 @@ typedef struct {
   int64_t sent;
   uint64_t idle_ms;
   uint64_t last_progress;
+  int mode;
   int error;
   int finished;
   int open_handles;
@@ -114,14 +133,33 @@ static void finish(job_t *job, int error) {
   uv_close((uv_handle_t *)&job->timer, on_handle_closed);
 }
 
+/*
+ * copy(): up to `want` bytes of the file at `off` read into the shared buffer and written to the
+ * socket. Returns the bytes the socket took (a short count when it is full: the rest is read again
+ * next time), 0 at the end of the file, or -1 with errno.
+ */
+static ssize_t copy_range(int out_fd, int in_fd, off_t off, size_t want) {
+  if (copy_buffer == NULL && (copy_buffer = malloc(COPY_BYTES)) == NULL) {
+    errno = ENOMEM;
+    return -1;
+  }
+  ssize_t got;
+  do got = pread(in_fd, copy_buffer, want, off);
+  while (got < 0 && errno == EINTR);
+  if (got <= 0) return got;
+  return write(out_fd, copy_buffer, (size_t)got);
+}
+
 /* Send what the socket takes this turn, up to TURN_BYTES; stop early when it is full. */
 static void pump(job_t *job) {
   int64_t turn = 0;
   while (job->sent < job->count && turn < TURN_BYTES) {
     int64_t want = job->count - job->sent;
     if (want > TURN_BYTES - turn) want = TURN_BYTES - turn;
+    if (job->mode == MODE_COPY && want > COPY_BYTES) want = COPY_BYTES;
     off_t off = (off_t)(job->offset + job->sent);
-    ssize_t n = sendfile(job->out_fd, job->in_fd, &off, (size_t)want);
+    ssize_t n = job->mode == MODE_COPY ? copy_range(job->out_fd, job->in_fd, off, (size_t)want)
+                                       : sendfile(job->out_fd, job->in_fd, &off, (size_t)want);
     if (n > 0) {
       job->sent += n;
       turn += n;
@@ -180,7 +218,7 @@ static void finalize_wrapper(napi_env env, void *data, void *hint) {
   release(data);
 }
 
-static napi_value start(napi_env env, napi_callback_info info) {
+static napi_value start(napi_env env, napi_callback_info info, int mode) {
   size_t argc = 6;
   napi_value argv[6];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
@@ -194,7 +232,7 @@ static napi_value start(napi_env env, napi_callback_info info) {
       napi_get_value_int32(env, argv[1], &in_fd) != napi_ok || napi_get_value_int64(env, argv[2], &offset) != napi_ok ||
       napi_get_value_int64(env, argv[3], &count) != napi_ok ||
       (argc == 6 && napi_get_value_int64(env, argv[4], &idle_ms) != napi_ok) || offset < 0 || count < 0 || idle_ms <= 0) {
-    napi_throw_type_error(env, NULL, "sendfile(socketFd, fileFd, offset >= 0, count >= 0, [idleMs > 0,] callback)");
+    napi_throw_type_error(env, NULL, "sendfile/copy(socketFd, fileFd, offset >= 0, count >= 0, [idleMs > 0,] callback)");
     return NULL;
   }
   uv_loop_t *loop;
@@ -227,6 +265,7 @@ static napi_value start(napi_env env, napi_callback_info info) {
   job->timer.data = job;
   job->env = env;
   job->in_fd = in_fd;
+  job->mode = mode;
   job->offset = offset;
   job->count = count;
   job->idle_ms = (uint64_t)idle_ms;
@@ -249,6 +288,14 @@ static napi_value start(napi_env env, napi_callback_info info) {
   return wrapper;
 }
 
+static napi_value start_sendfile(napi_env env, napi_callback_info info) {
+  return start(env, info, MODE_SENDFILE);
+}
+
+static napi_value start_copy(napi_env env, napi_callback_info info) {
+  return start(env, info, MODE_COPY);
+}
+
 static napi_value abort_job(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -264,8 +311,10 @@ static napi_value abort_job(napi_env env, napi_callback_info info) {
 
 static napi_value init(napi_env env, napi_value exports) {
   napi_value fn;
-  napi_create_function(env, "sendfile", NAPI_AUTO_LENGTH, start, NULL, &fn);
+  napi_create_function(env, "sendfile", NAPI_AUTO_LENGTH, start_sendfile, NULL, &fn);
   napi_set_named_property(env, exports, "sendfile", fn);
+  napi_create_function(env, "copy", NAPI_AUTO_LENGTH, start_copy, NULL, &fn);
+  napi_set_named_property(env, exports, "copy", fn);
   napi_create_function(env, "cork", NAPI_AUTO_LENGTH, cork, NULL, &fn);
   napi_set_named_property(env, exports, "cork", fn);
   napi_create_function(env, "abort", NAPI_AUTO_LENGTH, abort_job, NULL, &fn);
