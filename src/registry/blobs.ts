@@ -4,6 +4,7 @@
  */
 import type { Readable } from 'node:stream';
 import { RepoCache } from './repo-cache.ts';
+import { ExternalChangesWatch } from './external-changes.ts';
 import { StillReferencedError, type MetaStore, type BlobRecord } from '../meta/store.ts';
 import { PathNotFoundError, pathExists, type OpenFile, type StorageDriver } from '../storage/driver.ts';
 import { blobDataPath } from '../storage/paths.ts';
@@ -50,18 +51,26 @@ export interface BlobStore {
 const LINK_TTL_MS = 5_000;
 
 export class BlobService implements BlobStore {
-  /** repository, digest -> blob, for HEAD and GET; unlinking through this service or another node (invalidate) forgets it. */
+  /**
+   * repository, digest -> blob, for HEAD and GET; unlinking through this service, another node
+   * (invalidate) or another process on the same SQLite database (the berth CLI: repo delete, gc)
+   * forgets it.
+   */
   private readonly links = new RepoCache<BlobRecord>(100_000, LINK_TTL_MS);
+  private readonly external: ExternalChangesWatch;
 
   constructor(
     private readonly driver: StorageDriver,
     private readonly meta: MetaStore,
     private readonly policy: RegistryPolicy,
     private readonly onCacheLookup?: CacheObserver,
-  ) {}
+  ) {
+    this.external = new ExternalChangesWatch(meta, () => this.links.clear());
+  }
 
   /** The blob as linked to this repository; BlobUnknownError when it is not. */
   async stat(repo: string, digest: string): Promise<BlobRecord> {
+    this.external.check();
     const cached = this.links.get(repo, digest);
     this.onCacheLookup?.('blob-links', cached !== undefined);
     if (cached !== undefined) return cached;

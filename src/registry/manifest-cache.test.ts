@@ -4,23 +4,21 @@
  * `berth` CLI command beside the server is (SQLite's data_version is per connection, not per process).
  */
 import assert from 'node:assert/strict';
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { SqliteMetaStore } from '../meta/sqlite/sqlite-store.ts';
-import { MemoryDriver } from '../storage/drivers/memory.ts';
+import type { SqliteMetaStore } from '../meta/sqlite/sqlite-store.ts';
+import type { MemoryDriver } from '../storage/drivers/memory.ts';
+import { registriesBesideCli } from '../../test/helpers/beside-cli.ts';
 import { blobDataPath } from '../storage/paths.ts';
 import { digestOf } from './digest.ts';
 import { ManifestUnknownError } from './errors.ts';
 import { OCI_MANIFEST } from './media-types.ts';
-import { Registry } from './registry.ts';
+import type { Registry } from './registry.ts';
 
 const ANY: ReadonlySet<string> = new Set();
 
 describe('the manifest cache beside another process', () => {
-  let dir: string;
+  let close: () => Promise<void>;
   let driver: MemoryDriver;
   let serverMeta: SqliteMetaStore;
   let cliMeta: SqliteMetaStore;
@@ -47,19 +45,9 @@ describe('the manifest cache beside another process', () => {
   const served = async (reference: string): Promise<string> => (await server.manifests.getAccepted('r/app', reference, ANY)).record.digest;
 
   beforeEach(async () => {
-    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'berth-manifest-cache-'));
-    driver = new MemoryDriver();
-    serverMeta = new SqliteMetaStore(path.join(dir, 'meta.db'));
-    cliMeta = new SqliteMetaStore(path.join(dir, 'meta.db'));
-    lookups = [];
-    server = new Registry({ driver, meta: serverMeta, deleteEnabled: true, readOnly: false, onCacheLookup: (cache, hit) => lookups.push({ cache, hit }) });
-    cli = new Registry({ driver, meta: cliMeta, deleteEnabled: true, readOnly: false });
+    ({ driver, serverMeta, cliMeta, server, cli, lookups, close } = await registriesBesideCli('manifest-cache'));
   });
-  afterEach(async () => {
-    await cliMeta.close();
-    await serverMeta.close();
-    await fs.rm(dir, { recursive: true, force: true });
-  });
+  afterEach(() => close());
 
   it('serves a repeated GET by tag from memory', async () => {
     const one = await image(server, serverMeta, 'latest', 'one');

@@ -26,6 +26,7 @@ import { parseDigest, parseReference } from './reference.ts';
 import type { RegistryPolicy } from './policy.ts';
 import type { CacheObserver } from './cache-observer.ts';
 import { RepoCache } from './repo-cache.ts';
+import { ExternalChangesWatch } from './external-changes.ts';
 
 /** How long a resolved tag or digest is trusted without asking the meta store again. */
 export const RECORD_TTL_MS = 5_000;
@@ -105,9 +106,8 @@ export class ManifestService implements ManifestStore {
    * other, before any notice of it could arrive.
    */
   private readonly records = new RepoCache<ManifestRecord>(50_000, RECORD_TTL_MS);
-  /** The meta store's externalChanges() when last read, and whether it was read in this event-loop turn. */
-  private external: number | undefined;
-  private externalReadThisTurn = false;
+  /** Forgets the resolved references when another process (the berth CLI on SQLite) commits to the meta store. */
+  private readonly external: ExternalChangesWatch;
 
   constructor(
     private readonly driver: StorageDriver,
@@ -119,6 +119,7 @@ export class ManifestService implements ManifestStore {
     private readonly cacheTags = true,
   ) {
     this.cache = new LRUCache<string, Buffer>({ maxSize: cacheBytes, sizeCalculation: (b) => Math.max(1, b.length) });
+    this.external = new ExternalChangesWatch(meta, () => this.records.clear());
   }
 
   async put(repo: string, reference: string, content: Buffer, contentType: string | undefined): Promise<PushedManifest> {
@@ -204,7 +205,7 @@ export class ManifestService implements ManifestStore {
   private cached(repo: string, reference: string): StoredManifest | undefined {
     const ref = parseReference(reference);
     if (ref.kind === 'tag' && !this.cacheTags) return undefined;
-    this.forgetExternalChanges();
+    this.external.check();
     const record = this.records.get(repo, reference);
     if (record === undefined) return undefined;
     const content = this.cache.get(record.digest);
@@ -218,7 +219,7 @@ export class ManifestService implements ManifestStore {
   async stat(repo: string, reference: string): Promise<ManifestRecord> {
     const ref = parseReference(reference);
     const cacheable = ref.kind === 'digest' || this.cacheTags;
-    if (cacheable) this.forgetExternalChanges();
+    if (cacheable) this.external.check();
     const cached = cacheable ? this.records.get(repo, reference) : undefined;
     this.onCacheLookup?.('manifest-records', cached !== undefined);
     if (cached !== undefined) return cached;
@@ -272,23 +273,6 @@ export class ManifestService implements ManifestStore {
     } catch (err) {
       if (err instanceof StillReferencedError) throw new ContentReferencedError(digest, 'manifest', err.by);
       throw err;
-    }
-  }
-
-  /**
-   * Forget every resolved reference when another process (a `berth` CLI command beside the server
-   * on SQLite) committed to the meta store since it was last asked. Asked once per event-loop turn:
-   * the requests served from the cache in a turn had all arrived before the question, so a tag the
-   * CLI moved or deleted is never served from the cache to a request that came after the change.
-   */
-  private forgetExternalChanges(): void {
-    if (this.externalReadThisTurn || this.meta.externalChanges === undefined) return;
-    this.externalReadThisTurn = true;
-    setImmediate(() => (this.externalReadThisTurn = false));
-    const external = this.meta.externalChanges();
-    if (external !== this.external) {
-      if (this.external !== undefined) this.records.clear();
-      this.external = external;
     }
   }
 

@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { run, startBerth, type BerthProcess } from '../helpers/process.ts';
+import { runBesideServer } from '../helpers/beside-cli.ts';
+import { startBerth, type BerthProcess } from '../helpers/process.ts';
 import { Client, OCI_MANIFEST } from '../helpers/client.ts';
 
 const ENV = { REGISTRY_STORAGE_DELETE_ENABLED: 'true' };
@@ -32,16 +33,8 @@ describe('the manifest cache of a running server beside the berth CLI', () => {
       assert.equal(await status('latest'), 200);
       assert.equal(await status(descriptor.digest), 200);
     }
-    const cli = run(process.execPath, ['bin/berth.js', 'repo', 'delete', 'r/app'], {
-      env: { ...ENV, REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: server.root, REGISTRY_CONFIGURATION_PATH: undefined, REGISTRY_LOG_LEVEL: 'warn', BERTH_FROM_SOURCE: '1' },
-      input: '',
-    });
-    // GETs all the while the command starts and runs, so that what the server holds in memory was
-    // read moments before the delete (an entry older than the cache's TTL would be read again anyway)
-    let exited = false;
-    void cli.finally(() => (exited = true));
-    while (!exited) await status('latest');
-    const res = await cli;
+    // GETs all the while the command starts and runs
+    const res = await runBesideServer(server, ['repo', 'delete', 'r/app'], ENV, () => status('latest'));
     assert.equal(res.code, 0, res.stdout + res.stderr);
     assert.equal(await status('latest'), 404, 'the tag');
     assert.equal(await status(descriptor.digest), 404, 'the digest');
