@@ -1,7 +1,7 @@
 /**
  * Caches of what the meta store holds (resolved manifests, blob links) must forget it when another
  * process commits to the same database: a `berth` CLI command beside the server on SQLite (repo
- * delete, gc, blob unlink), which announces nothing. MetaStore.externalChanges() moves when that
+ * delete, gc, retention), which announces nothing. MetaStore.externalChanges() moves when that
  * happens; asking it costs a query, so it is asked at most once per event-loop turn. The requests
  * answered from a cache in a turn had all arrived before the question, so a change another process
  * committed before a request arrived is never hidden from that request by the cache.
