@@ -6,10 +6,17 @@
  * alignedBuffer(size) returns a Buffer of `size` bytes whose memory starts on a 4096-byte boundary,
  * freed by its finalizer; the allocation is reported to V8 as external memory so that the garbage
  * collector counts it.
+ *
+ * trimFreeMemory() hands the C heap's free pages back to the kernel (glibc's malloc_trim; false
+ * elsewhere). Request bodies arrive as 64 KiB buffers malloc'ed by Node, and after 32 concurrent
+ * pushes glibc kept 130 MiB of freed ones in the heap: RSS stayed at 244 MiB, 113 after a trim.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <node_api.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #define ALIGNMENT 4096
 #define MAX_SIZE (256u * 1024 * 1024)
@@ -45,9 +52,22 @@ static napi_value aligned_buffer(napi_env env, napi_callback_info info) {
   return result;
 }
 
+static napi_value trim_free_memory(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value result;
+#ifdef __GLIBC__
+  napi_get_boolean(env, malloc_trim(0) != 0, &result);
+#else
+  napi_get_boolean(env, false, &result);
+#endif
+  return result;
+}
+
 NAPI_MODULE_INIT() {
   napi_value fn;
   if (napi_create_function(env, "alignedBuffer", NAPI_AUTO_LENGTH, aligned_buffer, NULL, &fn) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "alignedBuffer", fn) != napi_ok) return NULL;
+  if (napi_create_function(env, "trimFreeMemory", NAPI_AUTO_LENGTH, trim_free_memory, NULL, &fn) != napi_ok) return NULL;
+  if (napi_set_named_property(env, exports, "trimFreeMemory", fn) != napi_ok) return NULL;
   return exports;
 }

@@ -10,10 +10,11 @@
  * job takes them all. A small chunk with nothing queued is hashed at once on the calling thread,
  * since the hop to a pool thread costs more than hashing 16 KiB (a 4 KiB push stays on the loop).
  * The caller must not change a chunk after passing it (the bytes of a request body never are).
- * Past BACKLOG bytes not yet hashed, update() returns a promise to wait on, so a slow pool holds
+ * Past its share of the backlog not yet hashed, update() returns a promise to wait on, so a slow pool holds
  * back reading instead of growing memory.
  */
 import { createRequire } from 'node:module';
+import { SharedBudget } from '../storage/shared-budget.ts';
 
 interface Addon {
   create(): object;
@@ -24,8 +25,12 @@ interface Addon {
 
 /** Chunks below this are hashed inline when nothing is queued. */
 const SMALL = 16 * 1024;
-/** Bytes queued or being hashed before update() asks its caller to wait. */
-const BACKLOG = 8 * 1024 * 1024;
+/**
+ * Bytes queued or being hashed before update() asks its caller to wait: 8 MiB for one hash, a share
+ * of 32 MiB among those hashing at once, at least 1 MiB each (32 concurrent pushes must not hold
+ * 8 MiB of chunks each while the pool is busy with their writes).
+ */
+const backlogs = new SharedBudget(32 * 1024 * 1024, 1024 * 1024, 8 * 1024 * 1024);
 
 function loadAddon(): Addon | undefined {
   if (process.env['BERTH_THREADED_HASH'] === '0') return undefined;
@@ -72,7 +77,7 @@ export class ThreadedSha256 {
     this.queued.push(chunk);
     this.queuedBytes += chunk.length;
     if (!this.busy) this.submit();
-    if (this.queuedBytes + this.hashingBytes <= BACKLOG) return undefined;
+    if (this.queuedBytes + this.hashingBytes <= backlogs.share()) return undefined;
     return new Promise((resolve) => this.roomWaiters.push(resolve));
   }
 
@@ -93,13 +98,15 @@ export class ThreadedSha256 {
     this.queued = [];
     this.hashingBytes = this.queuedBytes;
     this.queuedBytes = 0;
+    backlogs.enter();
     this.busy = true;
     (addon as Addon).update(this.context, buffers, (err) => {
       this.busy = false;
+      backlogs.leave();
       this.hashingBytes = 0;
       if (err) this.failure ??= err;
       if (this.queued.length > 0 && !this.failure) this.submit();
-      if (this.failure || this.queuedBytes + this.hashingBytes <= BACKLOG / 2) wake(this.roomWaiters.splice(0));
+      if (this.failure || this.queuedBytes + this.hashingBytes <= backlogs.share() / 2) wake(this.roomWaiters.splice(0));
       if (!this.busy) wake(this.drainWaiters.splice(0));
     });
   }
