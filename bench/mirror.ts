@@ -30,7 +30,8 @@ export async function mirrorSection(ctx: Ctx, work: string): Promise<Section | u
   );
   sec.notes.push(
     'upstream: the berth above; mirror: a second berth with REGISTRY_PROXY_REMOTEURL set to it, its own storage on the same disk.',
-    'Each run pushes a fresh blob to the upstream (untimed, then `sync`), then pulls it direct, cold through the mirror ' +
+    'Each run pushes a fresh blob to the upstream (untimed, then `sync`, then one untimed pull so that the upstream serves it from ' +
+      'the page cache, as a hot blob is served), then pulls it direct, cold through the mirror ' +
       '(one upstream fetch, streamed to the client while written and verified), then warm (served from the mirror\'s disk).',
   );
   const mirror = await startBerth(work, { dataDir: 'mirror-data', label: 'mirror', env: { REGISTRY_PROXY_REMOTEURL: upstream.base.href } });
@@ -44,6 +45,9 @@ export async function mirrorSection(ctx: Ctx, work: string): Promise<Section | u
         p = makePayload(ctx.source);
         await pushMonolithic(upstream, REPO, p);
         syncDisks();
+        // The push wrote with O_DIRECT and left nothing in the page cache: one untimed pull puts
+        // the blob there, so that direct and cold both read a hot upstream blob, like for like.
+        await pull(new URL(`/v2/${REPO}/blobs/${p.digest}`, upstream.base), p.size, 'upstream warm-up');
       } catch (err) {
         for (const col of ['direct', 'cold', 'warm']) sec.fail(metric, col, `push to the upstream: ${errMsg(err)}`);
         break;
