@@ -83,7 +83,8 @@ function curl(args: string[], sizeVar: 'size_download' | 'size_upload'): Promise
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
     child.on('error', reject);
-    child.on('exit', (code) => {
+    // 'close', not 'exit': curl's output may still be in the pipe when it exits (16 at once lost one).
+    child.on('close', (code) => {
       const [status, bytes, seconds] = out.trim().split(' ').map(Number);
       if (status === undefined || bytes === undefined || seconds === undefined || Number.isNaN(seconds)) {
         reject(new Error(`curl ${args.join(' ')} exited ${code} with output "${out}"`));
