@@ -121,6 +121,11 @@ function mapToCode(err: unknown): MappedError {
       return { code, status: ErrorCodes[code].status, message: err.message, detail: err.detail, headers, internal: false };
     }
   }
+  const errno = (err as { code?: unknown } | null)?.code;
+  if (errno === 'ENOSPC' || errno === 'EDQUOT') {
+    // The registry's own condition, logged as such; the client learns why its push failed.
+    return { code: 'UNKNOWN', status: 507, message: 'the registry has no storage space left: the upload was not stored', internal: true };
+  }
   return { code: 'UNKNOWN', status: 500, message: ErrorCodes.UNKNOWN.message, internal: true };
 }
 

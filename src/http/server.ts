@@ -122,6 +122,9 @@ export function createRequestListener(app: App): (req: IncomingMessage, res: Ser
         }
         app.log.error({ reqId: id, err, method: req.method, url: req.url }, 'unhandled error');
       }
+      // A body the handler stopped reading (a write failed mid-upload) is read to its end and
+      // dropped: a client still sending it would not see the answer otherwise.
+      if (!req.complete) req.resume();
       sendError(res, mapped);
     });
   };

@@ -32,7 +32,8 @@ export async function writeStream(writer: FileWriter, body: Readable, opts: Writ
   windows.enter();
   transferStarted();
   try {
-    for await (const chunk of body) {
+    // Not destroyed when a write fails: the request must stay usable to carry its error response.
+    for await (const chunk of body.iterator({ destroyOnReturn: false })) {
       const buf = chunk as Buffer;
       const hold = opts.onChunk?.(buf);
       const done = writer.write(buf);
