@@ -4,41 +4,31 @@
  * the tag and the digest it served a moment before answer 404.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { runBesideServer } from '../helpers/beside-cli.ts';
-import { startBerth, type BerthProcess } from '../helpers/process.ts';
-import { Client, OCI_MANIFEST } from '../helpers/client.ts';
-
-const ENV = { REGISTRY_STORAGE_DELETE_ENABLED: 'true' };
+import { describe, it } from 'node:test';
+import { useServerBesideCli } from '../helpers/beside-cli.ts';
+import { OCI_MANIFEST } from '../helpers/client.ts';
 
 describe('the manifest cache of a running server beside the berth CLI', () => {
-  let server: BerthProcess;
-  let client: Client;
-
-  before(async () => {
-    server = await startBerth({ env: ENV });
-    client = new Client(server.url);
-  });
-  after(() => server?.stop());
+  const cli = useServerBesideCli();
 
   const status = async (reference: string): Promise<number> => {
-    const res = await client.fetch(`/v2/r/app/manifests/${reference}`, { headers: { Accept: OCI_MANIFEST } });
+    const res = await cli.client.fetch(`/v2/r/app/manifests/${reference}`, { headers: { Accept: OCI_MANIFEST } });
     await res.arrayBuffer();
     return res.status;
   };
 
   it('answers 404 for a tag and a digest it served from memory, once berth repo delete has removed them', async () => {
-    const { descriptor } = await client.pushImage('r/app', 'latest');
+    const { descriptor } = await cli.client.pushImage('r/app', 'latest');
     for (let i = 0; i < 20; i++) {
       assert.equal(await status('latest'), 200);
       assert.equal(await status(descriptor.digest), 200);
     }
     // GETs all the while the command starts and runs
-    const res = await runBesideServer(server, ['repo', 'delete', 'r/app'], ENV, () => status('latest'));
+    const res = await cli.beside(['repo', 'delete', 'r/app'], () => status('latest'));
     assert.equal(res.code, 0, res.stdout + res.stderr);
     assert.equal(await status('latest'), 404, 'the tag');
     assert.equal(await status(descriptor.digest), 404, 'the digest');
-    const head = await client.fetch(`/v2/r/app/manifests/latest`, { method: 'HEAD', headers: { Accept: OCI_MANIFEST } });
+    const head = await cli.client.fetch(`/v2/r/app/manifests/latest`, { method: 'HEAD', headers: { Accept: OCI_MANIFEST } });
     assert.equal(head.status, 404, 'HEAD of the tag');
   });
 });

@@ -10,7 +10,9 @@ import path from 'node:path';
 import { SqliteMetaStore } from '../../src/meta/sqlite/sqlite-store.ts';
 import { MemoryDriver } from '../../src/storage/drivers/memory.ts';
 import { Registry } from '../../src/registry/registry.ts';
-import { run, type BerthProcess, type RunResult } from './process.ts';
+import { after, before } from 'node:test';
+import { Client } from './client.ts';
+import { run, startBerth, type BerthProcess, type RunResult } from './process.ts';
 
 export interface RegistriesBesideCli {
   driver: MemoryDriver;
@@ -60,4 +62,38 @@ export async function runBesideServer(server: BerthProcess, args: string[], env:
   void cli.finally(() => (exited = true));
   while (!exited) await request();
   return cli;
+}
+
+/** The environment of the server and of the commands beside it: deletes enabled. */
+const BESIDE_ENV = { REGISTRY_STORAGE_DELETE_ENABLED: 'true' };
+
+/**
+ * A real `berth serve` (deletes enabled) for the enclosing describe(), and `beside(args, request,
+ * env)`: a CLI command run beside it on the same database while `request` keeps the server busy.
+ */
+export function useServerBesideCli(): {
+  readonly server: BerthProcess;
+  readonly client: Client;
+  beside(args: string[], request: () => Promise<unknown>, env?: Record<string, string>): Promise<RunResult>;
+} {
+  let server: BerthProcess | undefined;
+  let client: Client | undefined;
+  before(async () => {
+    server = await startBerth({ env: BESIDE_ENV });
+    client = new Client(server.url);
+  });
+  after(() => server?.stop());
+  const started = (): { server: BerthProcess; client: Client } => {
+    if (server === undefined || client === undefined) throw new Error('server not started: use it inside a test');
+    return { server, client };
+  };
+  return {
+    get server() {
+      return started().server;
+    },
+    get client() {
+      return started().client;
+    },
+    beside: (args, request, env = {}) => runBesideServer(started().server, args, { ...BESIDE_ENV, ...env }, request),
+  };
 }
