@@ -1,9 +1,12 @@
 // 15. The machine's limits beside berth's figures: nginx sendfile (from 3b/3c), dd with
-// fdatasync on the bench's temp dir, sha256 in node:crypto, and a bare node:http server that
-// answers berth's manifest GET by tag with the same bytes and headers, under the same wrk load.
+// fdatasync on the bench's temp dir, sha256 in node:crypto, a bare node:http server that answers
+// berth's manifest GET by tag with the same bytes and headers under the same wrk load, a bare
+// node:http server taking the 4 KiB pushes of section 5 (bench/bare-push-server.ts), and what
+// putting new data into memory costs on this machine (the mirror's cold pull of section 8 writes
+// a whole blob into the page cache).
 import { spawnSync } from 'node:child_process';
 import { randomFillSync, createHash } from 'node:crypto';
-import { rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { request, waitForHttp } from './client.ts';
@@ -11,6 +14,7 @@ import { errMsg, log, MB, MIB, sizeLabel, syncDisks, type Ctx } from './context.
 import { concurrentPullMetric, curlPullMetric, curlPushMetric } from './curl-transfer.ts';
 import { runLoad } from './http-load.ts';
 import { startProc, stopProc } from './procs.ts';
+import { pushSmallBlobs } from './push.ts';
 import { loadPaths, makeSeed, MANIFEST_ACCEPT } from './seed.ts';
 import { freePort, REPO_ROOT, type Server } from './servers.ts';
 import { Section } from './table.ts';
@@ -53,6 +57,42 @@ function sha256Once(bytes: number): number {
   return bytes / MB / ((performance.now() - t0) / 1000);
 }
 
+/**
+ * dd if=/dev/zero bs=1M of `bytes` to a new file in `dir`, without a flush: how fast new data goes
+ * into the page cache. The file is kept (the caller removes them all at the end), so that a run
+ * does not reuse the pages the run before it just freed. MB/s from dd's own elapsed time.
+ */
+function ddNoFlushOnce(dir: string, bytes: number, run: number): number {
+  syncDisks();
+  const r = spawnSync('dd', ['if=/dev/zero', `of=${join(dir, `dd-cache-${run}.bin`)}`, 'bs=1M', `count=${Math.round(bytes / MIB)}`], { encoding: 'utf8', timeout: 300_000 });
+  const m = /^(\d+) bytes .* copied, ([\d.]+) s/m.exec(r.stderr ?? '');
+  if (r.status !== 0 || !m?.[1] || !m[2]) throw new Error(`dd exited ${r.status}: ${(r.stderr ?? '').trim().slice(-300)}`);
+  return Number(m[1]) / MB / Number(m[2]);
+}
+
+/** Fill `bytes` of newly allocated memory once (every page touched for the first time): MB/s. */
+function firstTouchOnce(bytes: number): number {
+  const t0 = performance.now();
+  Buffer.allocUnsafeSlow(bytes).fill(1);
+  return bytes / MB / ((performance.now() - t0) / 1000);
+}
+
+/** Section 5's sequential 4 KiB pushes against a bare push server (`durable` or `memory`): pushes/s. */
+async function barePushes(ctx: Ctx, work: string, mode: 'durable' | 'memory'): Promise<number> {
+  const dir = join(work, `bare-push-${mode}`);
+  mkdirSync(dir, { recursive: true });
+  const port = await freePort();
+  const proc = startProc(`bare push (${mode})`, process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'bench', 'bare-push-server.ts'), String(port), mode, dir], { cwd: REPO_ROOT });
+  try {
+    const base = new URL(`http://127.0.0.1:${port}/`);
+    await waitForHttp(base, 15_000, () => (proc.exited() ? `bare push server exited: ${proc.tail()}` : null));
+    return await pushSmallBlobs({ name: `bare push (${mode})`, base }, 'bare', ctx.cfg.smallPushes, ctx.cfg.smallBlobSize);
+  } finally {
+    await stopProc(proc);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** Start the bare server with berth's manifest response (status 200 asserted). */
 async function startBare(ctx: Ctx, berth: Server, work: string): Promise<{ url: URL; stop: () => Promise<void> }> {
   const path = loadPaths(makeSeed(ctx.cfg.tags, ctx.cfg.repos)).manifest;
@@ -70,7 +110,11 @@ async function startBare(ctx: Ctx, berth: Server, work: string): Promise<{ url: 
 }
 
 /** Section 15; `curlPull` and `curlPush` are sections 3b/3c and 1b (their figures are copied, not re-measured). */
-export async function limitsSection(ctx: Ctx, work: string, from: { curlPush: Section; curlPull: Section; concurrentPulls: Section }): Promise<Section> {
+export async function limitsSection(
+  ctx: Ctx,
+  work: string,
+  from: { curlPush: Section; curlPull: Section; concurrentPulls: Section; smallPush: Section; mirror?: Section },
+): Promise<Section> {
   const sec = newLimitsSection();
   const bytes = ctx.cfg.limitBytes;
   const size = sizeLabel(ctx.cfg.curlBlobSize);
@@ -80,6 +124,11 @@ export async function limitsSection(ctx: Ctx, work: string, from: { curlPush: Se
       `the bench process, 16 MiB updates. Manifest rows: a bare node:http server (bench/bare-server.ts, its own process) answering ` +
       `every request with berth's manifest-by-tag bytes and headers, and berth, under the same wrk command as section 4, ` +
       `${ctx.cfg.runs} interleaved run(s) here, median.`,
+    `Small-push rows: section 5's client (POST + PUT ?digest= of distinct 4 KiB blobs, one keep-alive connection) against a bare ` +
+      `node:http server (bench/bare-push-server.ts) that stores nothing, or writes each body to a new file and fdatasyncs it ` +
+      `before answering; berth's figure is section 5's. New-data rows: \`dd if=/dev/zero bs=1M count=${bytes / MIB}\` to a new ` +
+      `file without a flush (the page cache; each run a file of its own, all removed at the end), beside the mirror's cold pull ` +
+      `(section 8), which writes the blob it relays into the page cache; and node filling a newly allocated ${sizeLabel(bytes)} Buffer.`,
   );
   const copy = (metric: string, src: Section, srcMetric: string, col: string, srcCol: string): void => {
     const v = src.value(srcMetric, srcCol);
@@ -92,23 +141,42 @@ export async function limitsSection(ctx: Ctx, work: string, from: { curlPush: Se
   const manyRow = `${ctx.cfg.concurrentPulls} concurrent pulls, aggregate (MB/s): nginx vs berth`;
   copy(manyRow, from.concurrentPulls, concurrentPullMetric(ctx), 'limit', 'nginx');
   copy(manyRow, from.concurrentPulls, concurrentPullMetric(ctx), 'berth', 'berth');
+  /** One run of a limit row: its figure in the limit column, or why there is none. */
+  const measure = async (row: string, run: number, once: () => number | Promise<number>): Promise<void> => {
+    try {
+      const v = await once();
+      sec.add(row, 'limit', v);
+      log(ctx, `${row} run ${run + 1}/${ctx.cfg.runs}: ${v.toFixed(0)}`);
+    } catch (err) {
+      sec.fail(row, 'limit', errMsg(err));
+    }
+  };
   const ddRow = `write with fdatasync (MB/s): dd ${sizeLabel(bytes)} vs berth curl -T push ${size}`;
   const shaRow = `sha256 of ${sizeLabel(bytes)}, node:crypto (MB/s)`;
   for (let run = 0; run < ctx.cfg.runs; run++) {
-    for (const [row, once] of [
-      [ddRow, () => ddOnce(work, bytes)],
-      [shaRow, () => sha256Once(bytes)],
-    ] as const) {
-      try {
-        const v = once();
-        sec.add(row, 'limit', v);
-        log(ctx, `${row} run ${run + 1}/${ctx.cfg.runs}: ${v.toFixed(0)}`);
-      } catch (err) {
-        sec.fail(row, 'limit', errMsg(err));
-      }
-    }
+    await measure(ddRow, run, () => ddOnce(work, bytes));
+    await measure(shaRow, run, () => sha256Once(bytes));
   }
   copy(ddRow, from.curlPush, curlPushMetric(ctx), 'berth', 'berth');
+
+  const n = ctx.cfg.smallPushes;
+  const kib = ctx.cfg.smallBlobSize / 1024;
+  const smallRows = {
+    durable: `${n} sequential ${kib} KiB pushes (per s): bare node:http, one fdatasync per push, vs berth`,
+    memory: `${n} sequential ${kib} KiB pushes (per s): bare node:http, nothing stored`,
+  };
+  const blob = sizeLabel(ctx.cfg.blobSize);
+  const cacheRow = `new data into the page cache (MB/s): dd ${sizeLabel(bytes)}, no flush, vs berth's mirror cold pull of ${blob}`;
+  const touchRow = `first touch of ${sizeLabel(bytes)} of new memory, node Buffer fill (MB/s)`;
+  for (let run = 0; run < ctx.cfg.runs; run++) {
+    for (const mode of ['durable', 'memory'] as const) await measure(smallRows[mode], run, () => barePushes(ctx, work, mode));
+    await measure(cacheRow, run, () => ddNoFlushOnce(work, bytes, run));
+    await measure(touchRow, run, () => firstTouchOnce(bytes));
+  }
+  for (let run = 0; run < ctx.cfg.runs; run++) rmSync(join(work, `dd-cache-${run}.bin`), { force: true });
+  copy(smallRows.durable, from.smallPush, 'pushes/s', 'berth', 'berth');
+  if (from.mirror) copy(cacheRow, from.mirror, `pull ${blob} (MB/s)`, 'berth', 'cold');
+  else sec.fail(cacheRow, 'berth', 'section 8 did not run');
 
   const berth = ctx.registries.find((r) => r.name === 'berth');
   if (!berth) {

@@ -2,8 +2,13 @@
 // front of the benchmark's berth (the upstream). Each run pushes a fresh blob to the upstream
 // (untimed), then pulls it directly from the upstream, cold through the mirror (fetched from
 // the upstream while streamed to the client and written), and warm through the mirror.
+// Beside them, the same work done by C tools: curl from the upstream piped through tee into a new
+// file and into openssl's sha256 (no client to serve), the floor of a cold pull on this machine.
 // Also runnable alone, for a quick check of these rows: node --import tsx bench/mirror.ts
+import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { readConfig } from './config.ts';
 import { errMsg, log, MB, MIB, sizeLabel, syncDisks, type Ctx } from './context.ts';
 import { generateSource, makePayload, type Payload } from './payload.ts';
@@ -25,6 +30,7 @@ export async function mirrorSection(ctx: Ctx, work: string): Promise<Section | u
       { key: 'direct', label: 'direct from upstream' },
       { key: 'cold', label: 'cold, through the mirror' },
       { key: 'warm', label: 'warm, through the mirror' },
+      { key: 'tools', label: 'C tools: curl, tee to a file, openssl' },
     ],
     { num: 'cold', den: 'direct', label: 'cold/direct' },
   );
@@ -32,7 +38,9 @@ export async function mirrorSection(ctx: Ctx, work: string): Promise<Section | u
     'upstream: the berth above; mirror: a second berth with REGISTRY_PROXY_REMOTEURL set to it, its own storage on the same disk.',
     'Each run pushes a fresh blob to the upstream (untimed, then `sync`, then one untimed pull so that the upstream serves it from ' +
       'the page cache, as a hot blob is served), then pulls it direct, cold through the mirror ' +
-      '(one upstream fetch, streamed to the client while written and verified), then warm (served from the mirror\'s disk).',
+      '(one upstream fetch, streamed to the client while written and verified), then warm (served from the mirror\'s disk), then the same ' +
+      'work as a cold pull done by C tools: `curl -s <upstream blob> | tee <new file> | openssl dgst -sha256` (no client to serve). ' +
+      'Each timed pull starts after a `sync`, so that none shares the disk with the flush of the pull before it.',
   );
   const mirror = await startBerth(work, { dataDir: 'mirror-data', label: 'mirror', env: { REGISTRY_PROXY_REMOTEURL: upstream.base.href } });
   const metric = `pull ${size} (MB/s)`;
@@ -49,14 +57,19 @@ export async function mirrorSection(ctx: Ctx, work: string): Promise<Section | u
         // the blob there, so that direct and cold both read a hot upstream blob, like for like.
         await pull(new URL(`/v2/${REPO}/blobs/${p.digest}`, upstream.base), p.size, 'upstream warm-up');
       } catch (err) {
-        for (const col of ['direct', 'cold', 'warm']) sec.fail(metric, col, `push to the upstream: ${errMsg(err)}`);
+        for (const col of ['direct', 'cold', 'warm', 'tools']) sec.fail(metric, col, `push to the upstream: ${errMsg(err)}`);
         break;
       }
-      for (const col of ['direct', 'cold', 'warm'] as const) {
+      for (const col of ['direct', 'cold', 'warm', 'tools'] as const) {
         if (sec.failed(metric, col)) continue;
         try {
+          // Each pull starts with no writeback in flight: the cold pull's commit flushes the whole
+          // blob after its client has the last byte, and the warm pull would otherwise share the
+          // disk and the cores with that flush (a pull long after the fill never does).
+          syncDisks();
           if (col === 'cold') resetPeakRss(mirror.proc.pid);
-          const r = await pull(new URL(`/v2/${REPO}/blobs/${p.digest}`, col === 'direct' ? upstream.base : mirror.base), p.size, col);
+          const url = new URL(`/v2/${REPO}/blobs/${p.digest}`, col === 'cold' || col === 'warm' ? mirror.base : upstream.base);
+          const r = col === 'tools' ? await pullThroughTools(url, p, join(work, 'tools-copy.bin')) : await pull(url, p.size, col);
           if (col === 'cold') sec.add(peak, 'cold', peakRssBytes(mirror.proc.pid) / MIB);
           sec.add(metric, col, r.bytes / MB / r.seconds);
           log(ctx, `${metric} run ${run + 1}/${ctx.cfg.runs} ${col}: ${(r.bytes / MB / r.seconds).toFixed(0)}`);
@@ -70,6 +83,25 @@ export async function mirrorSection(ctx: Ctx, work: string): Promise<Section | u
     await stopProc(mirror.proc);
   }
   return sec;
+}
+
+/**
+ * `curl -s URL | tee FILE | openssl dgst -sha256`: what a cold pull does (receive, write a new
+ * file through the page cache, hash) in C, without a client to serve. The digest is checked.
+ */
+async function pullThroughTools(url: URL, p: Payload, file: string): Promise<{ bytes: number; seconds: number }> {
+  rmSync(file, { force: true });
+  const t0 = performance.now();
+  const child = spawn('bash', ['-o', 'pipefail', '-c', `curl -sf "$0" | tee "$1" | openssl dgst -sha256 -r`, url.href, file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  const seconds = (performance.now() - t0) / 1000;
+  rmSync(file, { force: true });
+  const hex = /^([0-9a-f]{64})/.exec(out)?.[1];
+  if (code !== 0 || `sha256:${hex}` !== p.digest) throw new Error(`curl | tee | openssl exited ${code}: ${out.trim().slice(-200)}`);
+  return { bytes: p.size, seconds };
 }
 
 /** Alone: build, start the upstream berth, run section 8, print it. */

@@ -10,11 +10,14 @@ import type { Server } from './servers.ts';
 
 const OCTET = 'application/octet-stream';
 
-function uploadsUrl(srv: Server, repo: string): URL {
+/** What a push needs of a server: where it is and what to call it in errors (a bare server of section 15 too). */
+export type PushTarget = Pick<Server, 'base'> & { name: string };
+
+function uploadsUrl(srv: PushTarget, repo: string): URL {
   return new URL(`/v2/${repo}/blobs/uploads/`, srv.base);
 }
 
-async function startUpload(srv: Server, repo: string, agent?: http.Agent): Promise<URL> {
+async function startUpload(srv: PushTarget, repo: string, agent?: http.Agent): Promise<URL> {
   const what = `${srv.name}: POST ${repo} upload`;
   const res = expectStatus(await request('POST', uploadsUrl(srv, repo), { agent }), [202], what);
   return location(res, srv.base, what);
@@ -148,7 +151,7 @@ export async function verifyBlob(srv: Server, repo: string, p: Payload): Promise
 }
 
 /** POST + PUT ?digest= of each blob in turn (on `agent`'s connection, else the shared agent). */
-export async function pushBlobsInTurn(srv: Server, repo: string, blobs: { data: Buffer; digest: string }[], agent?: http.Agent): Promise<void> {
+export async function pushBlobsInTurn(srv: PushTarget, repo: string, blobs: { data: Buffer; digest: string }[], agent?: http.Agent): Promise<void> {
   for (const b of blobs) {
     const loc = await startUpload(srv, repo, agent);
     const res = await request('PUT', withDigest(loc, b.digest), {
@@ -161,7 +164,7 @@ export async function pushBlobsInTurn(srv: Server, repo: string, blobs: { data: 
 }
 
 /** `count` sequential POST + PUT ?digest= pushes of distinct random blobs. Returns pushes/s. */
-export async function pushSmallBlobs(srv: Server, repo: string, count: number, size: number): Promise<number> {
+export async function pushSmallBlobs(srv: PushTarget, repo: string, count: number, size: number): Promise<number> {
   const blobs = Array.from({ length: count }, () => smallBlob(size));
   const t0 = performance.now();
   await pushBlobsInTurn(srv, repo, blobs);

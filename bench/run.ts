@@ -154,9 +154,6 @@ async function main(): Promise<void> {
     sections.push(sources.load);
     sources.smallPush = await smallPushSection(ctx);
     sections.push(sources.smallPush, await concurrentSmallPushSection(ctx));
-    // Needs section 4's seed in berth, and berth without access control (section 7 switches it on).
-    log(ctx, "the machine's limits (section 15)");
-    limitsSec = await limitsSection(ctx, work, { curlPush: curlPush.section, curlPull: curlPullSec, concurrentPulls: concurrentPullSec });
     if (cfg.big && berth) {
       log(ctx, `berth-only memory check with ${sizeLabel(cfg.blobSize * cfg.bigRepeat)} blobs`);
       bigSec = await bigBlobSection(ctx);
@@ -166,6 +163,15 @@ async function main(): Promise<void> {
       );
     }
     if (berth) mirrorSec = await mirrorSection(ctx, work);
+    // Needs section 4's seed in berth, and berth without access control (section 7 switches it on).
+    log(ctx, "the machine's limits (section 15)");
+    limitsSec = await limitsSection(ctx, work, {
+      curlPush: curlPush.section,
+      curlPull: curlPullSec,
+      concurrentPulls: concurrentPullSec,
+      smallPush: sources.smallPush,
+      mirror: mirrorSec,
+    });
     // BENCH_ISSUE18=1: only the sections issue 18's summary reads (above); none of those below.
     const rest = !cfg.issue18Only;
     // Seeds 100,000 repositories into berth's database: after the sections that list or push.
