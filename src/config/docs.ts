@@ -257,6 +257,21 @@ export const KEY_DOCS: Readonly<Record<string, KeyDoc>> = {
     description: 'Delete manifests that have had no tag for this long: since they lost their last tag, or since their push (not children of an index, not referrers of a present subject).',
     example: '7d',
   },
+
+  builds: {
+    description:
+      "berth's own: automated builds. A repository's build rules follow a Git repository; each commit or tag a rule matches is built with buildah and pushed into the repository (docs/builds.md). Off by default: a build runs the Dockerfile of whoever may set up rules.",
+  },
+  'builds.enabled': { description: 'Run builds. With it off, rules can still be set up but nothing is built.' },
+  'builds.concurrency': { description: 'Builds running at once on this node; the others wait in the queue, oldest first.' },
+  'builds.timeout': { description: 'A build still running after this long is stopped and marked failed.' },
+  'builds.workdir': {
+    description: "Where running builds keep their sources and the builder's image store; each build's directory is removed when it ends. Give it a disk with room for the largest image and its base images.",
+    default: '`berth-builds` in the system temp directory',
+  },
+  'builds.builder': { description: 'The program that builds: `buildah` (Debian\'s, `buildah build` with vfs storage and chroot isolation).' },
+  'builds.logsize': { description: "Bytes of a build's log kept; past this the log ends with a line saying it was cut." },
+  'builds.pollinterval': { description: 'How often a rule that polls (for remotes that cannot send webhooks) asks its Git remote for new commits with `git ls-remote`.' },
 };
 
 /** The description of `path` as printed, with a note when its value is a secret. */

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { configFiles, DISTRIBUTION_SAMPLE, expectConfigError } from './test-support.ts';
+import { DEFAULT_BUILDS_WORKDIR } from './builds-schema.ts';
 import { loadConfig, type ConfigError, type Config, type LoadOptions } from './load.ts';
 
 const configFile = configFiles('config');
@@ -57,6 +58,7 @@ describe('loadConfig: defaults', () => {
       health: { storagedriver: { enabled: false, interval: 10_000, threshold: 1 } },
       metrics: { enabled: true },
       retention: { policies: [] },
+      builds: { enabled: false, concurrency: 1, timeout: 3_600_000, workdir: DEFAULT_BUILDS_WORKDIR, builder: 'buildah', logsize: 1024 * 1024, pollinterval: 300_000 },
     };
     assert.deepEqual(config, expected);
     assert.deepEqual(warnings, []);

@@ -20,6 +20,7 @@ import { parseDuration } from './duration.ts';
 import { proxySchema } from './proxy-schema.ts';
 import { accessSchema, authSchema } from './auth-schema.ts';
 import { s3Schema } from './s3-schema.ts';
+import { buildsSchema } from './builds-schema.ts';
 import { gcSchema } from './gc-schema.ts';
 import { databaseSchema } from './database-schema.ts';
 import { retentionSchema } from './retention-schema.ts';
@@ -287,6 +288,8 @@ export const configSchema = z
     metrics: z.object({ enabled: flag(true) }).prefault({}),
     /** berth's own: retention policies, applied by each garbage collection run (docs/retention.md). */
     retention: retentionSchema.prefault({}),
+    /** berth's own: automated builds from Git repositories (builds-schema.ts, docs/builds.md). */
+    builds: buildsSchema(duration),
   })
   .superRefine((config, ctx) => {
     // Blobs in a bucket, their metadata in memory would be lost on restart: ask where it goes.

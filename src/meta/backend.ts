@@ -7,6 +7,7 @@
 import type { FailureCounts } from '../auth/failure-store.ts';
 import type { SigningKeySource } from '../auth/keys.ts';
 import type { AccountStore } from '../auth/store.ts';
+import type { BuildStore } from '../builds/model.ts';
 import type { EventQueue } from '../events/queue.ts';
 import type { MetaChanges } from './changes.ts';
 import type { BlobInventory } from './inventory.ts';
@@ -40,6 +41,8 @@ export interface Backend {
   settings: SettingsStore;
   /** Each tag's last pull, and what retention reads of tags and untagged manifests (src/retention). */
   tagActivity: TagActivityStore;
+  /** Automated builds: rules, the build queue and history, logs (src/builds). */
+  builds: BuildStore;
   /**
    * Where chunked uploads keep their hash state between requests when several nodes serve them
    * (PostgreSQL); undefined for SQLite: one process keeps it in memory, and hashes faster.

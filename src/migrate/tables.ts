@@ -43,6 +43,9 @@ export const COPIED_TABLES: readonly string[] = [
   'repository_stars',
   'storage_samples',
   'event_deliveries',
+  'build_rules',
+  'builds',
+  'build_logs',
 ];
 
 /** The source's tables deliberately not copied, and why. */
@@ -74,9 +77,11 @@ export function notCopied(table: string): boolean {
  */
 const TRIGGER_WRITTEN = ['repository_info', 'manifest_untagged'];
 
-/** Row changes before writing: a pending delivery's lease was the single node's; PostgreSQL nodes claim it anew. */
+/** Row changes before writing: a pending delivery's or a running build's lease was the single node's; PostgreSQL nodes claim it anew. */
 const TRANSFORMS: Readonly<Record<string, (row: SqlRow) => SqlRow>> = {
   event_deliveries: (row) => (row['delivered_at'] === null ? { ...row, claimed_by: null, claimed_until: null } : row),
+  // A build running on the source is queued again on the target (its work directory does not move).
+  builds: (row) => (row['status'] === 'running' ? { ...row, status: 'queued', claimed_by: null, claimed_until: null, started_at: null } : row),
 };
 
 /** pg_advisory_xact_lock's key for the table phase: "migrt" in ASCII. */

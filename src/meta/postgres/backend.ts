@@ -6,6 +6,7 @@
 import { databaseSettings, type DatabaseConfig } from '../../config/database-schema.ts';
 import type { Backend } from '../backend.ts';
 import { PgAccountStore } from './account-store.ts';
+import { PgBuildStore } from './build-store.ts';
 import { PgDatabase } from './database.ts';
 import { PgEventQueue } from './event-queue.ts';
 import { PgBlobInventory } from './inventory.ts';
@@ -52,6 +53,7 @@ export async function postgresBackend(db: PgDatabase, now?: () => number): Promi
     gc: new PgGcStore(db),
     settings: new PgSettingsStore(db, now),
     tagActivity: new PgTagActivity(db),
+    builds: new PgBuildStore(db),
     keys: new PgSigningKeys(db),
     uploadState: new PgUploadStateStore(db),
     changes: new PgMetaChanges(db),

@@ -6,6 +6,7 @@
  */
 import type { PgDatabase } from './database.ts';
 import { ACCOUNTS_SCHEMA } from './schema/accounts.ts';
+import { BUILDS_SCHEMA } from './schema/builds.ts';
 import { CLUSTER_SCHEMA } from './schema/cluster.ts';
 import { CORE_SCHEMA } from './schema/core.ts';
 import { GC_SCHEMA } from './schema/gc.ts';
@@ -41,6 +42,8 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   { version: 12, name: 'last pull of each tag, and when manifests lost their last tag', sql: TAG_ACTIVITY_SCHEMA },
   // What each namespace's repositories link, counted by triggers, so a quota's check reads a few rows (SQLite's 15).
   { version: 13, name: 'namespace usage counters', sql: USAGE_COUNTERS_SCHEMA },
+  // Build rules, the build queue and history, build logs; repositories with a rule are automated (SQLite's 16).
+  { version: 14, name: 'automated builds', sql: BUILDS_SCHEMA },
 ];
 
 /** pg_advisory_lock's key for migrations: "berth" in ASCII, so it names berth in pg_locks. */

@@ -5,6 +5,7 @@
  */
 import type { Backend } from '../backend.ts';
 import { SqliteAccountStore } from './account-store.ts';
+import { SqliteBuildStore } from './build-store.ts';
 import { SqliteEventQueue } from './event-queue.ts';
 import { SqliteBlobInventory } from './inventory.ts';
 import { SqliteGcStore } from './gc-store.ts';
@@ -38,6 +39,7 @@ export function openSqliteBackend({ path, now, readOnly }: SqliteBackendConfig):
     gc: new SqliteGcStore(db),
     settings: new SqliteSettingsStore(db, now),
     tagActivity: new SqliteTagActivity(db),
+    builds: new SqliteBuildStore(db),
     close: () => meta.close(),
   };
 }

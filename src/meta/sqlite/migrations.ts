@@ -2,6 +2,7 @@
  * Versioned schema migrations. Each entry runs once, in order, in a transaction; the applied
  * version is kept in schema_migrations. The SQL is kept portable (it must also run on PostgreSQL).
  */
+import { BUILDS_SCHEMA } from './builds-schema.ts';
 import { GC_SCHEMA } from './gc-schema.ts';
 import { TAG_ACTIVITY_SCHEMA } from './tag-activity-schema.ts';
 import { SEARCH_SCHEMA } from './search-schema.ts';
@@ -274,5 +275,11 @@ CREATE TABLE settings (
     // What each namespace's repositories link, counted by triggers (usage-schema.ts), so that a quota's
     // check reads a few rows instead of summing the namespace's links; the links already here are counted.
     sql: USAGE_COUNTERS_SCHEMA,
+  },
+  {
+    version: 16,
+    name: 'automated builds',
+    // Build rules, the build queue and history, build logs; repositories with a rule are automated (builds-schema.ts).
+    sql: BUILDS_SCHEMA,
   },
 ];

@@ -14,12 +14,12 @@
  */
 
 /** The namespace of `repositories.name` in SQL (the first component, '' for one-component names). */
-const NAMESPACE = `CASE WHEN instr(r.name, '/') > 0 THEN substr(r.name, 1, instr(r.name, '/') - 1) ELSE '' END`;
+export const NAMESPACE = `CASE WHEN instr(r.name, '/') > 0 THEN substr(r.name, 1, instr(r.name, '/') - 1) ELSE '' END`;
 /** The last component of the name: strip every trailing character that is not a slash. */
-const SHORT_NAME = `substr(r.name, length(rtrim(r.name, replace(r.name, '/', ''))) + 1)`;
+export const SHORT_NAME = `substr(r.name, length(rtrim(r.name, replace(r.name, '/', ''))) + 1)`;
 /** The visibility recorded by access control (repository_settings), NULL for none yet (the default applies). */
-const VISIBILITY = `(SELECT s.visibility FROM repository_settings s WHERE s.name = r.name)`;
-const OFFICIAL = `CASE WHEN instr(r.name, '/') = 0 OR substr(r.name, 1, 8) = 'library/' THEN 1 ELSE 0 END`;
+export const VISIBILITY = `(SELECT s.visibility FROM repository_settings s WHERE s.name = r.name)`;
+export const OFFICIAL = `CASE WHEN instr(r.name, '/') = 0 OR substr(r.name, 1, 8) = 'library/' THEN 1 ELSE 0 END`;
 
 export const SEARCH_SCHEMA = `
 CREATE TABLE repository_info (

@@ -11,10 +11,10 @@
 import { fts5TsvectorSql } from './unicode61.ts';
 
 /** The namespace of `r.name` (its first component, '' for one-component names). */
-const NAMESPACE = `CASE WHEN strpos(r.name, '/') > 0 THEN split_part(r.name, '/', 1) ELSE '' END`;
-const SHORT_NAME = `regexp_replace(r.name, '^.*/', '')`;
-const VISIBILITY = `(SELECT s.visibility FROM repository_settings s WHERE s.name = r.name)`;
-const OFFICIAL = `(strpos(r.name, '/') = 0 OR left(r.name, 8) = 'library/')`;
+export const NAMESPACE = `CASE WHEN strpos(r.name, '/') > 0 THEN split_part(r.name, '/', 1) ELSE '' END`;
+export const SHORT_NAME = `regexp_replace(r.name, '^.*/', '')`;
+export const VISIBILITY = `(SELECT s.visibility FROM repository_settings s WHERE s.name = r.name)`;
+export const OFFICIAL = `(strpos(r.name, '/') = 0 OR left(r.name, 8) = 'library/')`;
 
 /**
  * A transaction-scoped advisory lock per repository name (the two-key form: this key's hash, the
@@ -24,14 +24,14 @@ const OFFICIAL = `(strpos(r.name, '/') = 0 OR left(r.name, 8) = 'library/')`;
  * at once on two nodes would otherwise each miss the other's row (the push reads no settings,
  * the settings find no repository_info row) and leave a private repository without visibility.
  */
-const VISIBILITY_LOCK = `hashtext('berth.repository_visibility')`;
+export const VISIBILITY_LOCK = `hashtext('berth.repository_visibility')`;
 
 /** The settings triggers: wait for a push in flight, then copy (a fresh snapshot per statement). */
 const copyVisibility = (row: 'NEW' | 'OLD', value: string): string =>
   `  PERFORM pg_advisory_xact_lock(${VISIBILITY_LOCK}, hashtext(${row}.name));
   UPDATE repository_info SET visibility = ${value} WHERE name = ${row}.name;`;
 
-const trigger = (name: string, when: string, table: string, body: string): string => `
+export const trigger = (name: string, when: string, table: string, body: string): string => `
 CREATE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
 ${body}
