@@ -8,6 +8,7 @@ import type { FailureCounts } from '../auth/failure-store.ts';
 import type { SigningKeySource } from '../auth/keys.ts';
 import type { AccountStore } from '../auth/store.ts';
 import type { BuildStore } from '../builds/model.ts';
+import type { SealingKeySource } from '../builds/secret-box.ts';
 import type { EventQueue } from '../events/queue.ts';
 import type { MetaChanges } from './changes.ts';
 import type { BlobInventory } from './inventory.ts';
@@ -55,6 +56,8 @@ export interface Backend {
    * every node); undefined for SQLite, whose keys are files beside the database (auth/setup.ts).
    */
   keys?: SigningKeySource;
+  /** The key sealing build rules' secrets when the database keeps it (PostgreSQL); undefined for SQLite: a file beside the signing keys. */
+  sealingKey?: SealingKeySource;
   /**
    * Login failure counts shared by every node (PostgreSQL), so that locks hold cluster-wide;
    * undefined for SQLite: one process counts in memory (auth/throttle.ts).

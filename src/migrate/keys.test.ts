@@ -6,7 +6,8 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { KeyFiles } from '../auth/key-files.ts';
 import { SigningKeys, type SigningKeySource, type StoredKey } from '../auth/keys.ts';
-import { copySigningKeys, readOnlyKeyFiles } from './keys.ts';
+import { FileSealingKey } from '../builds/secret-box.ts';
+import { copySealingKey, copySigningKeys, readOnlyKeyFiles } from './keys.ts';
 
 function memoryKeys(): SigningKeySource & { keys: Map<string, StoredKey> } {
   const keys = new Map<string, StoredKey>();
@@ -44,5 +45,26 @@ describe('copySigningKeys', () => {
     fs.writeFileSync(path.join(dir, 'broken.jwk.json'), '{not json');
     await assert.rejects(copySigningKeys(readOnlyKeyFiles(dir), target), /cannot read the source's signing keys: broken\.jwk\.json/);
     assert.equal(target.keys.size, 0);
+  });
+});
+
+describe('copySealingKey', () => {
+  it("copies the source's build secrets key where the target has none, keeps an equal one, refuses a different one", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-migrate-seal-'));
+    try {
+      let held: Buffer | undefined;
+      const target = { stored: async () => held, adopt: async (k: Buffer) => ((held = k), true) };
+      assert.deepEqual(await copySealingKey(dir, target), { total: 0, copied: 0 }, 'no key file: nothing to copy');
+      const key = await new FileSealingKey(dir).key();
+      assert.deepEqual(await copySealingKey(dir, target, { dryRun: true }), { total: 1, copied: 1 });
+      assert.equal(held, undefined);
+      assert.deepEqual(await copySealingKey(dir, target), { total: 1, copied: 1 });
+      assert.deepEqual(held, key);
+      assert.deepEqual(await copySealingKey(dir, target), { total: 1, copied: 0 });
+      held = Buffer.alloc(32, 1);
+      await assert.rejects(copySealingKey(dir, target), /different build secrets key/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

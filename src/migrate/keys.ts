@@ -3,11 +3,13 @@
  * SQLite database, auth/key-files.ts) added to the target's key source (PostgreSQL's
  * signing_keys table, or the target's own key directory), so that every token the source issued
  * still verifies on the target. Keys the target already holds are left alone; none is removed.
+ * The key sealing build rules' secrets goes along (copySealingKey).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { calculateJwkThumbprint } from 'jose';
 import type { SigningKeySource, StoredKey } from '../auth/keys.ts';
+import { SEALING_KEY_FILE } from '../builds/secret-box.ts';
 
 /** The JWK files of a key directory as KeyFiles (auth/key-files.ts) writes them. */
 const SUFFIX = '.jwk.json';
@@ -59,4 +61,28 @@ export async function copySigningKeys(from: Pick<SigningKeySource, 'read'> | und
     copied++;
   }
   return { total: keys.length, copied };
+}
+
+/** What `copySealingKey` needs of the target: PostgreSQL's sealing key (meta/postgres/sealing-key.ts). */
+export interface SealingKeyTarget {
+  stored(): Promise<Buffer | undefined>;
+  adopt(key: Buffer): Promise<boolean>;
+}
+
+/**
+ * The key that seals build rules' secrets (a file in the source's key directory, builds/secret-box.ts)
+ * into the target, so that the rules copied keep their secrets. A target that already holds a
+ * different key fails the phase: its own sealed secrets would no longer open, or the source's would not.
+ */
+export async function copySealingKey(dir: string | undefined, to: SealingKeyTarget, opts: { dryRun?: boolean } = {}): Promise<KeyReport> {
+  const file = dir === undefined ? undefined : path.join(dir, SEALING_KEY_FILE);
+  if (file === undefined || !fs.existsSync(file)) return { total: 0, copied: 0 };
+  const key = Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'base64url');
+  const held = await to.stored();
+  if (held !== undefined) {
+    if (held.equals(key)) return { total: 1, copied: 0 };
+    throw new Error("the target already has a different build secrets key than the source's: the build rules' sealed secrets would not open");
+  }
+  if (opts.dryRun !== true) await to.adopt(key);
+  return { total: 1, copied: 1 };
 }

@@ -14,7 +14,7 @@ import { ConfigError } from '../config/errors.ts';
 import type { Config } from '../config/schema.ts';
 import type { StorageDriver } from '../storage/driver.ts';
 import { copyBlobs, type BlobReport } from './blobs.ts';
-import { copySigningKeys, readOnlyKeyFiles, type KeyReport } from './keys.ts';
+import { copySealingKey, copySigningKeys, readOnlyKeyFiles, type KeyReport } from './keys.ts';
 import type { Progress } from './progress.ts';
 import { SourceSnapshot } from './source.ts';
 import { copyTables, unknownTables, type TableReport } from './tables.ts';
@@ -132,6 +132,10 @@ export async function migrate(opts: MigrateOptions): Promise<MigrateSummary> {
       // a dry run against a database not migrated yet: every key would be copied
       const unmigrated = dryRun && (await backend.database.one<{ t: string | null }>("SELECT to_regclass('signing_keys')::text AS t"))?.t === null;
       if (targetKeys !== undefined) summary.keys = await copySigningKeys(sourceKeys(opts.source), unmigrated ? emptyKeys : targetKeys, { dryRun });
+      if (!unmigrated) {
+        const sealing = await copySealingKey(keyDirectory(opts.source), backend.sealingKey, { dryRun });
+        summary.keys = { total: summary.keys.total + sealing.total, copied: summary.keys.copied + sealing.copied };
+      }
       if (!dryRun) {
         summary.verify = await verifyTarget({
           source: snapshot,

@@ -7,6 +7,7 @@ import { databaseSettings, type DatabaseConfig } from '../../config/database-sch
 import type { Backend } from '../backend.ts';
 import { PgAccountStore } from './account-store.ts';
 import { PgBuildStore } from './build-store.ts';
+import { PgSealingKey } from './sealing-key.ts';
 import { PgDatabase } from './database.ts';
 import { PgEventQueue } from './event-queue.ts';
 import { PgBlobInventory } from './inventory.ts';
@@ -25,6 +26,7 @@ import { PgUploadStateStore } from './upload-state.ts';
 
 export interface PgBackend extends Backend {
   database: PgDatabase;
+  sealingKey: PgSealingKey;
 }
 
 export async function openPostgresBackend(config: DatabaseConfig, opts: { now?: () => number; readOnly?: boolean } = {}): Promise<PgBackend> {
@@ -54,6 +56,7 @@ export async function postgresBackend(db: PgDatabase, now?: () => number): Promi
     settings: new PgSettingsStore(db, now),
     tagActivity: new PgTagActivity(db),
     builds: new PgBuildStore(db),
+    sealingKey: new PgSealingKey(db),
     keys: new PgSigningKeys(db),
     uploadState: new PgUploadStateStore(db),
     changes: new PgMetaChanges(db),

@@ -1,7 +1,8 @@
 /**
  * Automated builds on PostgreSQL (SQLite's builds-schema.ts, migration 16): rules, the queue and
  * history of builds (a running build leased to one node by claimed_by/claimed_until), and build
- * logs in chunks. The rules' triggers keep repository_info.is_automated true while a repository
+ * logs in chunks, and the key that seals the rules' secrets (sealing_keys: SQLite keeps it in a
+ * file beside the signing keys; every node here shares this row). The rules' triggers keep repository_info.is_automated true while a repository
  * has a rule, taking the same per-name lock as a first push (search.ts) before they copy the visibility.
  */
 import { NAMESPACE, OFFICIAL, SHORT_NAME, trigger, VISIBILITY, VISIBILITY_LOCK } from './search.ts';
@@ -49,6 +50,11 @@ CREATE TABLE builds (
 );
 CREATE INDEX builds_status ON builds(status, id);
 CREATE INDEX builds_repository ON builds(repository, id);
+CREATE TABLE sealing_keys (
+  name TEXT COLLATE "C" PRIMARY KEY,
+  key TEXT NOT NULL,
+  created_at BIGINT NOT NULL
+);
 CREATE TABLE build_logs (
   build_id BIGINT NOT NULL,
   seq INTEGER NOT NULL,
