@@ -1,0 +1,109 @@
+/**
+ * A build's Git side: the references a remote has (`git ls-remote`, for polling and for a manual
+ * trigger), and one commit of it fetched into a directory (`git fetch --depth 1`). git runs with
+ * no user or system config, no prompt, and only the http(s), ssh, git and file protocols (never
+ * `ext::`). Credentials never reach argv or a log: a token goes in an http.extraHeader set through
+ * the environment (GIT_CONFIG_*), an SSH key in a 0600 file of the build's own directory.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { CredentialKind, SourceType } from './model.ts';
+import { baseEnv, runProcess } from './process.ts';
+
+export interface GitCredential {
+  kind: CredentialKind;
+  /** A token (or `user:token`), or an SSH private key. */
+  secret: string;
+}
+
+export class GitError extends Error {
+  readonly code = 'BERTH_GIT';
+}
+
+/** What a remote URL may be: http(s)://, ssh://, git://, user@host:path, or file:// (administrators only, see service). */
+export function gitUrlProblem(url: string): string | undefined {
+  if (url.length === 0 || url.length > 2048) return 'the Git URL must have 1 to 2048 characters';
+  if (/[\s\0]/.test(url) || url.startsWith('-')) return 'the Git URL holds a space, a control character or a leading "-"';
+  if (/^(https?|ssh|git|file):\/\//i.test(url)) {
+    if (/^https?:\/\/[^/]*@/i.test(url)) return 'put no credentials in the Git URL: give them to the rule as its credential (they are stored sealed)';
+    return undefined;
+  }
+  if (/^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^/]/.test(url) || /^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:\//.test(url)) return undefined;
+  return 'the Git URL must be http(s)://, ssh://, git://, file:// or user@host:path';
+}
+
+export function isFileUrl(url: string): boolean {
+  return /^file:\/\//i.test(url);
+}
+
+/** The environment git runs with in `dir` (its HOME), with the credential's settings. */
+async function gitEnv(dir: string, credential: GitCredential | undefined): Promise<Record<string, string>> {
+  const env: Record<string, string> = {
+    HOME: dir,
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_CONFIG_GLOBAL: '/dev/null',
+    GIT_TERMINAL_PROMPT: '0',
+    GIT_ALLOW_PROTOCOL: 'http:https:ssh:git:file',
+    GIT_SSH_COMMAND: 'ssh -o BatchMode=yes -o StrictHostKeyChecking=accept-new -o UserKnownHostsFile=/dev/null',
+  };
+  if (credential?.kind === 'token') {
+    const basic = credential.secret.includes(':') ? credential.secret : `x-access-token:${credential.secret}`;
+    Object.assign(env, { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'http.extraHeader', GIT_CONFIG_VALUE_0: `Authorization: Basic ${Buffer.from(basic).toString('base64')}` });
+  } else if (credential?.kind === 'ssh') {
+    const key = path.join(dir, 'deploy-key');
+    await fs.writeFile(key, credential.secret.endsWith('\n') ? credential.secret : `${credential.secret}\n`, { mode: 0o600 });
+    env['GIT_SSH_COMMAND'] = `ssh -i ${key} -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=accept-new -o UserKnownHostsFile=/dev/null`;
+  }
+  return baseEnv(env);
+}
+
+async function git(dir: string, args: string[], credential: GitCredential | undefined, signal?: AbortSignal, onOutput?: (t: string) => void): Promise<string> {
+  const r = await runProcess('git', args, { cwd: dir, env: await gitEnv(dir, credential), ...(signal && { signal }), ...(onOutput && { onOutput }) });
+  if (r.code !== 0) throw new GitError(`git ${args[0]} failed: ${r.output.trim().split('\n').slice(-3).join(' ').slice(0, 500) || `exit ${r.code ?? r.signal}`}`);
+  return r.output;
+}
+
+export interface RemoteRef {
+  type: SourceType;
+  name: string;
+  commit: string;
+}
+
+/** The branches and tags of a remote (annotated tags as the commit they point to). `dir`: a scratch directory. */
+export async function listRemote(url: string, dir: string, credential?: GitCredential, signal?: AbortSignal): Promise<RemoteRef[]> {
+  const out = await git(dir, ['ls-remote', '--heads', '--tags', '--', url], credential, signal);
+  const refs = new Map<string, RemoteRef>();
+  for (const line of out.split('\n')) {
+    const m = /^([0-9a-f]{40,64})\trefs\/(heads|tags)\/(.+?)(\^\{\})?$/.exec(line);
+    if (m === null) continue;
+    const [, commit, kind, name, peeled] = m as unknown as [string, string, string, string, string | undefined];
+    const type: SourceType = kind === 'heads' ? 'branch' : 'tag';
+    const key = `${type}\0${name}`;
+    if (peeled !== undefined || !refs.has(key)) refs.set(key, { type, name, commit });
+  }
+  return [...refs.values()];
+}
+
+/**
+ * Fetch one reference (or one commit of it) into `dir/src` and check it out; returns the commit.
+ * `onOutput` gets git's progress (the build's log).
+ */
+export async function fetchSource(
+  url: string,
+  ref: { type: SourceType; name: string; commit?: string | null },
+  dir: string,
+  opts: { credential?: GitCredential; signal?: AbortSignal; onOutput?: (t: string) => void },
+): Promise<string> {
+  const src = path.join(dir, 'src');
+  await fs.mkdir(src, { recursive: true });
+  const run = (args: string[]) => git(src, args, opts.credential, opts.signal, opts.onOutput);
+  await run(['init', '--quiet']);
+  const refspec = `refs/${ref.type === 'branch' ? 'heads' : 'tags'}/${ref.name}`;
+  await run(['fetch', '--quiet', '--no-tags', '--depth', '1', '--', url, ref.commit ?? refspec]).catch(async (err: unknown) => {
+    // A remote that refuses to serve a commit by its id (uploadpack.allowReachableSHA1InWant off): fetch the reference.
+    if (ref.commit === undefined || ref.commit === null) throw err;
+    await run(['fetch', '--quiet', '--no-tags', '--depth', '1', '--', url, refspec]);
+  });
+  await run(['-c', 'advice.detachedHead=false', 'checkout', '--quiet', '--detach', 'FETCH_HEAD']);
+  return (await run(['rev-parse', 'HEAD'])).trim().split('\n').pop() ?? '';
+}
