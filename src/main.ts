@@ -4,6 +4,7 @@
  * here beyond wiring; every optional feature is switched on from here alone. The command line
  * (bin/berth.js, src/cli) starts it through `berth serve`; nothing here imports the CLI.
  */
+import { createBuilds, localAddress } from './builds/setup.ts';
 import type { Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -204,6 +205,10 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
     ...(metrics !== undefined && { observer: metrics.gc }),
     retention: (dryRun) => retention.apply(dryRun),
   });
+  // automated builds: rules and the queue through the API; the runner starts once berth listens (it pushes here)
+  const builds = config.builds.enabled
+    ? createBuilds({ config, backend, access, log, node, runOnce, ended: async (b) => log.info({ build: b.id, repository: b.repository, status: b.status, digest: b.digest, error: b.error }, 'build ended') })
+    : undefined;
   const storageSampler = new StorageSampler(backend.usage, {
     runOnce,
     intervalMs: config.ui.storagesampleinterval,
@@ -241,6 +246,7 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
       immutable: guards.immutable,
       quotas: guards.quotas,
       gc: { collector, store: backend.gc, config: gcConfig },
+      ...(builds !== undefined && { builds: builds.service }),
       ...(ui !== undefined && !('missing' in ui) && { ui }),
       eventsStatus: (failedOnly) => eventsStatus(notifications.queue, { failedOnly }),
       mirrorStatus: mirror?.status,
@@ -266,6 +272,7 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
   notifications.start();
   storageSampler.start();
   const gcSchedule = startGcSchedule(collector, gcConfig, runOnce, log);
+  builds?.start(localAddress(address));
   log.info({ addr: `${address.host}:${address.port}`, storage: config.storage.driver, meta: config.database.enabled ? 'postgresql' : config.meta.sqlite.path }, 'listening');
   return {
     server,
@@ -283,6 +290,7 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
     async close(deadlineMs = 10_000) {
       purger.stop();
       gcSchedule.stop();
+      await builds?.stop();
       health.stop();
       await Promise.all([closeServer(server, deadlineMs), debugServer && closeServer(debugServer, 0)]);
       await notifications.stop(Math.min(deadlineMs, 5_000));

@@ -29,11 +29,11 @@ export class BuildOwnerError extends Error {
 export class TokenPushCredentials implements PushCredentials {
   constructor(
     private readonly store: AccountStore,
-    private readonly enabled: () => boolean,
+    private readonly enabled: () => Promise<boolean>,
   ) {}
 
   async mint(repository: string, owner: string | null, build: { id: number; pulls: readonly string[] }, expiresAt: number): Promise<PushCredential | undefined> {
-    if (!this.enabled()) return undefined;
+    if (!(await this.enabled())) return undefined;
     if (owner === null || (await this.store.getUser(owner)) === undefined) {
       throw new BuildOwnerError(`the rule's owner ${owner === null ? '(none: it was made while access control was off)' : JSON.stringify(owner)} is not a user of this registry: make the rule again as a user who may push to ${repository}`);
     }

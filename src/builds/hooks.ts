@@ -6,6 +6,7 @@
  * signature or token checks out.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { HookRejectedError } from './errors.ts';
 import type { SourceType } from './model.ts';
 
 export type Provider = 'github' | 'gitea' | 'gitlab' | 'bitbucket';
@@ -22,16 +23,7 @@ export type HookOutcome =
   /** A delivery that moves nothing to build (GitHub's ping, a deleted branch, another event). */
   | { kind: 'ignored'; provider: Provider; reason: string };
 
-export class HookRejectedError extends Error {
-  readonly code = 'BERTH_HOOK_REJECTED';
-  /** 'unauthorized': missing or wrong signature; 'invalid': not a delivery berth understands. */
-  constructor(
-    message: string,
-    readonly reason: 'unauthorized' | 'invalid',
-  ) {
-    super(message);
-  }
-}
+export { HookRejectedError };
 
 type Headers = Record<string, string | string[] | undefined>;
 

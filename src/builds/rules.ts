@@ -6,12 +6,10 @@
  */
 import { RE2JS } from 're2js';
 import { isTag } from '../registry/reference.ts';
+import { BuildRuleError } from './errors.ts';
 import type { BuildRule, SourceType } from './model.ts';
 
-/** Raised for a rule that cannot work: a bad regular expression, a tag template that names no valid tag. */
-export class BuildRuleError extends Error {
-  readonly code = 'BERTH_BUILD_RULE_INVALID';
-}
+export { BuildRuleError };
 
 const MAX_SOURCE = 512;
 const MAX_TAG_TEMPLATE = 256;

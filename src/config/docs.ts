@@ -262,7 +262,7 @@ export const KEY_DOCS: Readonly<Record<string, KeyDoc>> = {
     description:
       "berth's own: automated builds. A repository's build rules follow a Git repository; each commit or tag a rule matches is built with buildah and pushed into the repository (docs/builds.md). Off by default: a build runs the Dockerfile of whoever may set up rules.",
   },
-  'builds.enabled': { description: 'Run builds. With it off, rules can still be set up but nothing is built.' },
+  'builds.enabled': { description: 'Automated builds: their API (`/api/v1/repositories/NAME/_builds`, the webhooks and badges), `berth build` and the build queue. Off, those answer 404 and nothing is built.' },
   'builds.concurrency': { description: 'Builds running at once on this node; the others wait in the queue, oldest first.' },
   'builds.timeout': { description: 'A build still running after this long is stopped and marked failed.' },
   'builds.workdir': {

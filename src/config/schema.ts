@@ -292,6 +292,10 @@ export const configSchema = z
     builds: buildsSchema(duration),
   })
   .superRefine((config, ctx) => {
+    // A build pushes `host:port/name:tag`: an image reference has no room for a path prefix.
+    if (config.builds.enabled && config.http.prefix !== '') {
+      ctx.addIssue({ code: 'custom', path: ['builds', 'enabled'], message: 'automated builds push image references, which cannot carry http.prefix: serve berth without a prefix to use them' });
+    }
     // Blobs in a bucket, their metadata in memory would be lost on restart: ask where it goes.
     if (config.storage.driver === 's3' && config.meta.sqlite.path === undefined && !config.database.enabled) {
       ctx.addIssue({

@@ -67,6 +67,16 @@ const REQUIREMENTS: Record<RouteName, Requirement> = {
   'api-repository-retention': 'delete',
   'api-retention-policies': 'account',
   'api-retention-preview': 'account',
+  // Builds: whoever may pull sees them and their logs; whoever may push builds by hand or stops one;
+  // the rules (Git URLs, credentials, the webhook) are the repository's administrators'. The webhook
+  // carries no login: its signature is checked against the rule's secret (builds/hooks.ts).
+  'api-repository-builds': { GET: 'pull', POST: 'push' },
+  'api-repository-build': { GET: 'pull', DELETE: 'push' },
+  'api-repository-build-log': 'pull',
+  'api-repository-build-rules': 'delete',
+  'api-repository-build-rule': 'delete',
+  'api-build-hook': 'none',
+  'api-build-badge': 'pull',
   // Who is signed in (optional); signing in and out read the credentials and cookie themselves.
   'api-session': { GET: 'optional', POST: 'none', DELETE: 'none' },
   'api-admin-storage': 'admin',

@@ -9,6 +9,7 @@
 import type { ServerResponse } from 'node:http';
 import { RegistryError } from '../registry/errors.ts';
 import { AuthError, LoginThrottledError } from '../auth/errors.ts';
+import { BuildError } from '../builds/errors.ts';
 import { InvalidOffsetError } from '../storage/driver.ts';
 import {
   ErrorCodes,
@@ -59,6 +60,11 @@ const DOMAIN_CODES: Record<string, ErrorCode> = {
   BERTH_ACCOUNT_INVALID: 'REQUEST_INVALID',
   BERTH_LOGIN_THROTTLED: 'TOOMANYREQUESTS',
   BERTH_UPSTREAM_UNAVAILABLE: 'UNAVAILABLE',
+  BERTH_BUILD_RULE_INVALID: 'REQUEST_INVALID',
+  BERTH_BUILD_UNKNOWN: 'NOT_FOUND',
+  BERTH_BUILDS_DISABLED: 'NOT_FOUND',
+  BERTH_HOOK_UNAUTHORIZED: 'UNAUTHORIZED',
+  BERTH_HOOK_INVALID: 'REQUEST_INVALID',
 };
 
 export interface MappedError<C extends ErrorCode = ErrorCode> {
@@ -114,11 +120,12 @@ function mapToCode(err: unknown): MappedError {
     // A range past the end of the stored bytes (their size disagrees with the record): not the client's fault to fix, but a range error.
     return { code: 'RANGE_INVALID', status: ErrorCodes.RANGE_INVALID.status, message: 'requested range not satisfiable', internal: false };
   }
-  if (err instanceof RegistryError || err instanceof AuthError) {
+  if (err instanceof RegistryError || err instanceof AuthError || err instanceof BuildError) {
     const code = DOMAIN_CODES[err.code];
     if (code !== undefined) {
       const headers = err instanceof LoginThrottledError ? { 'Retry-After': String(err.retryAfterSec) } : undefined;
-      return { code, status: ErrorCodes[code].status, message: err.message, detail: err.detail, headers, internal: false };
+      const detail = err instanceof BuildError ? undefined : err.detail;
+      return { code, status: ErrorCodes[code].status, message: err.message, detail, headers, internal: false };
     }
   }
   const errno = (err as { code?: unknown } | null)?.code;

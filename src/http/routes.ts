@@ -43,6 +43,15 @@ export const ROUTES = [
   { name: 'api-repository-retention', pattern: /^\/api\/v1\/repositories\/(?<name>.+)\/_retention$/, methods: ['GET'] },
   { name: 'api-retention-policies', pattern: /^\/api\/v1\/retention\/policies$/, methods: ['GET', 'PUT', 'DELETE'] },
   { name: 'api-retention-preview', pattern: /^\/api\/v1\/retention\/preview$/, methods: ['GET'] },
+  // Automated builds (handlers/api-builds.ts): management under `_builds`; the webhook and the badge at the
+  // paths Git hosts and READMEs are given (they shadow only a repository literally named .../builds/hook/x).
+  { name: 'api-repository-builds', pattern: /^\/api\/v1\/repositories\/(?<name>.+)\/_builds$/, methods: ['GET', 'POST'] },
+  { name: 'api-repository-build-rules', pattern: /^\/api\/v1\/repositories\/(?<name>.+)\/_builds\/rules$/, methods: ['GET', 'POST'] },
+  { name: 'api-repository-build-rule', pattern: /^\/api\/v1\/repositories\/(?<name>.+)\/_builds\/rules\/(?<rule>[A-Za-z0-9_-]+)$/, methods: ['PUT', 'DELETE'] },
+  { name: 'api-repository-build', pattern: /^\/api\/v1\/repositories\/(?<name>.+)\/_builds\/(?<id>[0-9]+)$/, methods: ['GET', 'DELETE'] },
+  { name: 'api-repository-build-log', pattern: /^\/api\/v1\/repositories\/(?<name>.+)\/_builds\/(?<id>[0-9]+)\/log$/, methods: ['GET'] },
+  { name: 'api-build-hook', pattern: /^\/api\/v1\/repositories\/(?<name>.+)\/builds\/hook\/(?<rule>[A-Za-z0-9_-]+)$/, methods: ['POST'] },
+  { name: 'api-build-badge', pattern: /^\/api\/v1\/repositories\/(?<name>.+)\/builds\/badge\.svg$/, methods: ['GET'] },
   { name: 'api-repository', pattern: /^\/api\/v1\/repositories\/(?<name>.+)$/, methods: ['GET', 'PATCH', 'DELETE'] },
   // Browser sessions (handlers/api-session.ts) and administration (handlers/api-admin.ts).
   { name: 'api-session', pattern: /^\/api\/v1\/session$/, methods: ['GET', 'POST', 'DELETE'] },

@@ -1,4 +1,5 @@
 /** Which handler answers which route and method: the explicit map the server dispatches on. */
+import { addRule, buildBadge, buildHook, buildLog, cancelBuild, deleteRule, getBuild, listBuilds, listRules, triggerBuild, updateRule } from './api-builds.ts';
 import type { Handler } from '../context.ts';
 import type { Method, RouteName } from '../routes.ts';
 import { getBase } from './base.ts';
@@ -64,6 +65,13 @@ export const HANDLERS: Record<RouteName, Partial<Record<Method, Handler>>> = {
   'api-repository-tag': { DELETE: deleteTag },
   'api-repository-manifest': { GET: getManifestDetail },
   'api-repository-retention': { GET: getRepositoryRetention },
+  'api-repository-builds': { GET: listBuilds, POST: triggerBuild },
+  'api-repository-build': { GET: getBuild, DELETE: cancelBuild },
+  'api-repository-build-log': { GET: buildLog },
+  'api-repository-build-rules': { GET: listRules, POST: addRule },
+  'api-repository-build-rule': { PUT: updateRule, DELETE: deleteRule },
+  'api-build-hook': { POST: buildHook },
+  'api-build-badge': { GET: buildBadge },
   'api-retention-policies': { GET: listRetentionPolicies, PUT: putRetentionPolicy, DELETE: deleteRetentionPolicy },
   'api-retention-preview': { GET: getRetentionPreview },
   'api-session': { GET: getSession, POST: postSession, DELETE: deleteSession },

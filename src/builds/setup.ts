@@ -1,0 +1,94 @@
+/**
+ * Automated builds put together for the composition root (main.ts): the service the API and the
+ * CLI call, and the runner that works the queue once berth listens (the builder pushes to it).
+ * Only with builds.enabled.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { AccessControl } from '../auth/access-control.ts';
+import { keyDirectory } from '../auth/setup.ts';
+import type { Config } from '../config/schema.ts';
+import type { Backend } from '../meta/backend.ts';
+import { BuildahBuilder } from './buildah.ts';
+import { TokenPushCredentials } from './credentials.ts';
+import type { Build } from './model.ts';
+import { BuildRunner } from './runner.ts';
+import { FileSealingKey, MemorySealingKey, SecretBox, type SealingKeySource } from './secret-box.ts';
+import { BuildService } from './service.ts';
+
+/** Where the key sealing build rules' secrets is: the database's (PostgreSQL), else a file beside the signing keys. */
+export function sealingKeySource(config: Config, backend: Pick<Backend, 'sealingKey'>): SealingKeySource {
+  if (backend.sealingKey !== undefined) return backend.sealingKey;
+  const dir = keyDirectory(config);
+  return dir === undefined ? new MemorySealingKey() : new FileSealingKey(dir);
+}
+
+/** The service alone, without a runner (the CLI: the server's runner picks up what it queues). */
+export function buildService(config: Config, backend: Pick<Backend, 'builds' | 'sealingKey'>, wake: () => void = () => undefined): BuildService {
+  const workdir = config.builds.workdir;
+  return new BuildService({
+    store: backend.builds,
+    box: new SecretBox(sealingKeySource(config, backend)),
+    wake,
+    scratch: async () => {
+      await fs.mkdir(workdir, { recursive: true, mode: 0o700 });
+      const dir = await fs.mkdtemp(path.join(workdir, 'ls-'));
+      return { dir, done: () => fs.rm(dir, { recursive: true, force: true }) };
+    },
+  });
+}
+
+export interface Builds {
+  service: BuildService;
+  /** Start working the queue, building into berth at `registry` (host:port). */
+  start(registry: string): void;
+  stop(): Promise<void>;
+}
+
+export interface BuildsDeps {
+  config: Config;
+  backend: Backend;
+  access: AccessControl;
+  log: Logger;
+  /** This node (leases). */
+  node: string;
+  runOnce: (job: string, ttlMs: number, fn: () => Promise<void>) => Promise<boolean>;
+  ended: (build: Build) => Promise<void>;
+}
+
+export function createBuilds(deps: BuildsDeps): Builds {
+  const { config, backend, access, log } = deps;
+  let runner: BuildRunner | undefined;
+  let address = '';
+  const service = buildService(config, backend, () => runner?.wake());
+  return {
+    service,
+    start(registry) {
+      address = registry;
+      runner = new BuildRunner({
+        config: config.builds,
+        store: backend.builds,
+        service,
+        builder: new BuildahBuilder(),
+        credentials: new TokenPushCredentials(access.store, () => access.enabled()),
+        registry: () => address,
+        holder: deps.node,
+        log: log.child({ component: 'builds' }),
+        ended: deps.ended,
+        runOnce: deps.runOnce,
+      });
+      runner.start();
+      log.info({ concurrency: config.builds.concurrency, workdir: config.builds.workdir, builder: config.builds.builder }, 'automated builds on');
+    },
+    async stop() {
+      await runner?.stop();
+    },
+  };
+}
+
+/** `host:port` of berth as a builder on this machine reaches it (a wildcard address becomes loopback). */
+export function localAddress(address: { host: string; port: number }): string {
+  const host = address.host === '' || address.host === '0.0.0.0' || address.host === '::' ? '127.0.0.1' : address.host;
+  return host.includes(':') ? `[${host}]:${address.port}` : `${host}:${address.port}`;
+}

@@ -1,0 +1,209 @@
+/**
+ * Automated builds through the API (docs/builds.md):
+ *   GET    /api/v1/repositories/{name}/_builds                 builds, newest first (?limit, ?before)
+ *   POST   /api/v1/repositories/{name}/_builds                 {rule?, ref?}: build by hand
+ *   GET    /api/v1/repositories/{name}/_builds/{id}            one build
+ *   DELETE /api/v1/repositories/{name}/_builds/{id}            cancel it (queued) or stop it (running)
+ *   GET    /api/v1/repositories/{name}/_builds/{id}/log        its log as text, or live as server-sent events
+ *   GET    /api/v1/repositories/{name}/_builds/rules           the rules (no secrets)
+ *   POST   /api/v1/repositories/{name}/_builds/rules           make one: answers the webhook URL and secret, once
+ *   PUT    /api/v1/repositories/{name}/_builds/rules/{rule}    change one (its secrets stay unless a credential is given)
+ *   DELETE /api/v1/repositories/{name}/_builds/rules/{rule}    remove one
+ *   POST   /api/v1/repositories/{name}/builds/hook/{rule}      a Git host's webhook (its signature is the credential)
+ *   GET    /api/v1/repositories/{name}/builds/badge.svg        the latest build's status as a badge
+ * Who may call which is in http/authorize.ts; with builds.enabled off every one answers 404.
+ */
+import { z } from 'zod';
+import type { App, Handler, RequestContext } from '../context.ts';
+import { HttpError } from '../errors.ts';
+import { readBody } from '../body.ts';
+import { iso, param, readJson } from './api-common.ts';
+import { sendJson } from './json.ts';
+import { BuildsDisabledError } from '../../builds/errors.ts';
+import { FINAL_STATUSES, type Build, type BuildRule } from '../../builds/model.ts';
+import type { Actor, BuildService } from '../../builds/service.ts';
+import { badgeSvg } from '../../builds/badge.ts';
+
+/** Git hosts send a push's commits in the payload: more than the management API's 64 KiB. */
+const MAX_HOOK_BYTES = 1024 * 1024;
+/** How often a live log looks for new lines. */
+const FOLLOW_MS = 500;
+
+function serviceOf(app: App): BuildService {
+  if (app.builds === undefined) throw new BuildsDisabledError();
+  return app.builds;
+}
+
+function actorOf(ctx: RequestContext): Actor {
+  const p = ctx.principal;
+  return p.kind === 'user' ? { name: p.name, admin: p.admin } : { name: null, admin: ctx.unrestricted };
+}
+
+export function buildJson(b: Build): Record<string, unknown> {
+  return {
+    id: b.id,
+    repository: b.repository,
+    rule: b.ruleId,
+    status: b.status,
+    ref: b.ref,
+    commit: b.commit,
+    tag: b.tag,
+    digest: b.digest,
+    trigger: b.trigger,
+    requestedBy: b.requestedBy,
+    error: b.error,
+    created: iso(b.createdAt),
+    started: iso(b.startedAt),
+    finished: iso(b.finishedAt),
+  };
+}
+
+function ruleJson(ctx: RequestContext, r: BuildRule): Record<string, unknown> {
+  return {
+    id: r.id,
+    gitUrl: r.gitUrl,
+    sourceType: r.sourceType,
+    source: r.source,
+    tag: r.tag,
+    dockerfile: r.dockerfile,
+    context: r.context,
+    buildArgs: r.buildArgs,
+    poll: r.poll,
+    credential: r.credential,
+    hookUrl: ctx.url(`/api/v1/repositories/${r.repository}/builds/hook/${r.id}`),
+    createdBy: r.createdBy,
+    created: iso(r.createdAt),
+    updated: iso(r.updatedAt),
+  };
+}
+
+const RuleBody = z.strictObject({
+  gitUrl: z.string(),
+  sourceType: z.enum(['branch', 'tag']).default('branch'),
+  source: z.string(),
+  tag: z.string().default('latest'),
+  dockerfile: z.string().optional(),
+  context: z.string().optional(),
+  buildArgs: z.record(z.string(), z.string()).optional(),
+  poll: z.boolean().optional(),
+  credential: z.strictObject({ kind: z.enum(['token', 'ssh']), secret: z.string() }).nullable().optional(),
+});
+
+const TriggerBody = z.strictObject({ rule: z.string().optional(), ref: z.string().min(1).max(255).optional() });
+
+function buildId(ctx: RequestContext): number {
+  const id = Number(param(ctx, 'id'));
+  if (!Number.isSafeInteger(id) || id <= 0) throw new HttpError('NOT_FOUND', 'no such build');
+  return id;
+}
+
+/** GET .../_builds */
+export const listBuilds: Handler = async (ctx, app) => {
+  const q = ctx.query;
+  const limit = Math.min(Math.max(Number(q.get('limit') ?? 50) || 50, 1), 200);
+  const before = q.get('before') === null ? undefined : Number(q.get('before'));
+  const builds = await serviceOf(app).builds(param(ctx, 'name'), { limit, ...(before !== undefined && Number.isFinite(before) && { before }) });
+  sendJson(ctx.res, 200, builds.map(buildJson));
+};
+
+/** POST .../_builds */
+export const triggerBuild: Handler = async (ctx, app) => {
+  const body = await readJson(ctx, TriggerBody);
+  const builds = await serviceOf(app).trigger(param(ctx, 'name'), { ...(body.rule !== undefined && { rule: body.rule }), ...(body.ref !== undefined && { ref: body.ref }) }, actorOf(ctx));
+  sendJson(ctx.res, 202, builds.map(buildJson));
+};
+
+/** GET .../_builds/{id} */
+export const getBuild: Handler = async (ctx, app) => {
+  sendJson(ctx.res, 200, buildJson(await serviceOf(app).build(param(ctx, 'name'), buildId(ctx))));
+};
+
+/** DELETE .../_builds/{id} */
+export const cancelBuild: Handler = async (ctx, app) => {
+  sendJson(ctx.res, 202, buildJson(await serviceOf(app).cancel(param(ctx, 'name'), buildId(ctx))));
+};
+
+/** GET .../_builds/{id}/log: text/plain, or text/event-stream (`log` events, then one `status` event). */
+export const buildLog: Handler = async (ctx, app) => {
+  const service = serviceOf(app);
+  const name = param(ctx, 'name');
+  const id = buildId(ctx);
+  const first = await service.log(name, id);
+  const res = ctx.res;
+  if (!(ctx.req.headers.accept ?? '').includes('text/event-stream')) {
+    const text = first.chunks.map((c) => c.text).join('');
+    res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store', 'X-Build-Status': first.build.status });
+    res.end(text);
+    return;
+  }
+  res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', 'X-Accel-Buffering': 'no' });
+  res.flushHeaders();
+  let closed = false;
+  res.on('close', () => (closed = true));
+  const send = (event: string, data: string): void => {
+    res.write(`event: ${event}\n${data.split('\n').map((l) => `data: ${l}`).join('\n')}\n\n`);
+  };
+  let next = 0;
+  let view = first;
+  for (;;) {
+    for (const c of view.chunks) send('log', c.text);
+    next = view.chunks.at(-1) !== undefined ? (view.chunks.at(-1)?.seq ?? 0) + 1 : next;
+    if (FINAL_STATUSES.has(view.build.status) || closed) break;
+    await new Promise((resolve) => setTimeout(resolve, FOLLOW_MS));
+    if (closed) break;
+    view = await service.log(name, id, next);
+    // a build that ended meanwhile: its last lines were stored before its status
+    if (FINAL_STATUSES.has(view.build.status)) view = { ...view, chunks: (await service.log(name, id, next)).chunks };
+  }
+  if (!closed) {
+    send('status', JSON.stringify(buildJson(view.build)));
+    res.end();
+  }
+};
+
+/** GET .../_builds/rules */
+export const listRules: Handler = async (ctx, app) => {
+  sendJson(ctx.res, 200, (await serviceOf(app).rules(param(ctx, 'name'))).map((r) => ruleJson(ctx, r)));
+};
+
+/** POST .../_builds/rules: the webhook's secret is in this answer and nowhere else, ever. */
+export const addRule: Handler = async (ctx, app) => {
+  const body = await readJson(ctx, RuleBody);
+  const { rule, hookSecret } = await serviceOf(app).addRule(param(ctx, 'name'), body, actorOf(ctx));
+  ctx.res.setHeader('Cache-Control', 'no-store');
+  sendJson(ctx.res, 201, { ...ruleJson(ctx, rule), hookSecret });
+};
+
+/** PUT .../_builds/rules/{rule} */
+export const updateRule: Handler = async (ctx, app) => {
+  const body = await readJson(ctx, RuleBody);
+  sendJson(ctx.res, 200, ruleJson(ctx, await serviceOf(app).updateRule(param(ctx, 'name'), param(ctx, 'rule'), body, actorOf(ctx))));
+};
+
+/** DELETE .../_builds/rules/{rule} */
+export const deleteRule: Handler = async (ctx, app) => {
+  await serviceOf(app).removeRule(param(ctx, 'name'), param(ctx, 'rule'));
+  ctx.res.statusCode = 204;
+  ctx.res.end();
+};
+
+/** POST .../builds/hook/{rule}: no login; the delivery's signature (or GitLab's token) is checked against the rule's secret. */
+export const buildHook: Handler = async (ctx, app) => {
+  const service = serviceOf(app);
+  const raw = await readBody(ctx.req, MAX_HOOK_BYTES);
+  if (raw === undefined) throw new HttpError('SIZE_EXCEEDED', `webhook deliveries are limited to ${MAX_HOOK_BYTES} bytes`);
+  const { outcome, builds } = await service.hook(param(ctx, 'name'), param(ctx, 'rule'), ctx.req.headers, raw);
+  sendJson(ctx.res, 202, {
+    provider: outcome.provider,
+    ...(outcome.kind === 'ignored' && { ignored: outcome.reason }),
+    builds: builds.map((b) => ({ id: b.id, ref: b.ref, tag: b.tag, status: b.status })),
+  });
+};
+
+/** GET .../builds/badge.svg */
+export const buildBadge: Handler = async (ctx, app) => {
+  const [latest] = await serviceOf(app).builds(param(ctx, 'name'), { limit: 1 });
+  const svg = badgeSvg(latest?.status);
+  ctx.res.writeHead(200, { 'Content-Type': 'image/svg+xml; charset=utf-8', 'Content-Length': Buffer.byteLength(svg), 'Cache-Control': 'no-cache' });
+  ctx.res.end(svg);
+};

@@ -1,0 +1,226 @@
+/**
+ * Automated builds end to end: Git repositories made here (served over file:// and by git daemon
+ * on loopback), rules through the API, builds by hand and by a signed GitHub webhook, built by
+ * Debian's buildah and pushed into the same berth, then read back from the registry and unpacked.
+ * The base image with a shell is itself built by berth from files of this machine (no internet).
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { freePort, requireTools, runOk, tempDir } from '../helpers/process.ts';
+import { startTestRegistry, type TestRegistry } from '../helpers/inproc.ts';
+
+const tools = requireTools('buildah', 'git', 'tar');
+
+const API = (repo: string) => `/api/v1/repositories/${repo}`;
+
+async function git(dir: string, ...args: string[]): Promise<string> {
+  const r = await runOk('git', ['-c', 'user.email=dev@example.com', '-c', 'user.name=dev', ...args], { cwd: dir });
+  return r.stdout.trim();
+}
+
+async function repoWith(dir: string, files: Record<string, string | Buffer>, branch = 'main'): Promise<void> {
+  await fs.mkdir(dir, { recursive: true });
+  await git(dir, 'init', '-q', '-b', branch);
+  await commit(dir, files, 'first');
+}
+
+async function commit(dir: string, files: Record<string, string | Buffer>, message: string): Promise<string> {
+  for (const [name, body] of Object.entries(files)) {
+    await fs.mkdir(path.dirname(path.join(dir, name)), { recursive: true });
+    await fs.writeFile(path.join(dir, name), body, { mode: name.startsWith('rootfs/bin/') || name.startsWith('rootfs/lib64/') ? 0o755 : 0o644 });
+  }
+  await git(dir, 'add', '-A');
+  await git(dir, 'commit', '-q', '-m', message);
+  return git(dir, 'rev-parse', 'HEAD');
+}
+
+/** A root filesystem with a shell, cat and sleep from this machine: enough for RUN steps. */
+async function baseRootfs(): Promise<Record<string, Buffer>> {
+  const files: Record<string, Buffer> = {};
+  for (const [from, to] of [
+    ['/bin/dash', 'rootfs/bin/sh'],
+    ['/bin/cat', 'rootfs/bin/cat'],
+    ['/bin/sleep', 'rootfs/bin/sleep'],
+    ['/lib/x86_64-linux-gnu/libc.so.6', 'rootfs/lib/x86_64-linux-gnu/libc.so.6'],
+    ['/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2', 'rootfs/lib64/ld-linux-x86-64.so.2'],
+  ] as const) {
+    files[to] = await fs.readFile(from);
+  }
+  return files;
+}
+
+interface BuildView {
+  id: number;
+  status: string;
+  ref: string;
+  tag: string;
+  commit: string | null;
+  digest: string | null;
+  error: string | null;
+  started: string | null;
+  finished: string | null;
+}
+
+async function api(reg: TestRegistry, method: string, url: string, body?: unknown): Promise<Response> {
+  return fetch(reg.url + url, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? null : JSON.stringify(body) });
+}
+
+async function json<T>(res: Response, status: number): Promise<T> {
+  const text = await res.text();
+  assert.equal(res.status, status, text);
+  return JSON.parse(text) as T;
+}
+
+/** The build's live log (server-sent events) read to its end: the stream ends when the build does. */
+async function finished(reg: TestRegistry, repo: string, id: number): Promise<{ build: BuildView; log: string }> {
+  const res = await fetch(`${reg.url}${API(repo)}/_builds/${id}/log`, { headers: { accept: 'text/event-stream' } });
+  assert.equal(res.status, 200);
+  const text = await res.text();
+  let log = '';
+  let build: BuildView | undefined;
+  for (const block of text.split('\n\n')) {
+    const event = /^event: (\w+)/m.exec(block)?.[1];
+    const data = block.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
+    if (event === 'log') log += data;
+    if (event === 'status') build = JSON.parse(data) as BuildView;
+  }
+  assert.ok(build, `no status event in ${text.slice(-500)}`);
+  return { build, log };
+}
+
+/** The files of an image's top layer, unpacked. */
+async function topLayer(reg: TestRegistry, repo: string, tag: string, into: string): Promise<string> {
+  const accept = 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json';
+  const manifest = (await (await fetch(`${reg.url}/v2/${repo}/manifests/${tag}`, { headers: { accept } })).json()) as { layers: { digest: string }[] };
+  const top = manifest.layers.at(-1);
+  assert.ok(top);
+  const blob = Buffer.from(await (await fetch(`${reg.url}/v2/${repo}/blobs/${top.digest}`)).arrayBuffer());
+  await fs.mkdir(into, { recursive: true });
+  await fs.writeFile(path.join(into, 'layer.tar'), blob);
+  await runOk('tar', ['-xf', 'layer.tar'], { cwd: into });
+  return into;
+}
+
+describe('automated builds', { skip: tools.skip }, () => {
+  let work: string;
+  let reg: TestRegistry;
+  let daemon: ChildProcess | undefined;
+  let daemonPort: number;
+
+  before(async () => {
+    tools.check();
+    work = await tempDir('builds');
+    await repoWith(path.join(work, 'git', 'base'), { Dockerfile: 'FROM scratch\nCOPY rootfs/ /\n', ...(await baseRootfs()) });
+    await repoWith(path.join(work, 'git', 'app'), {
+      Dockerfile: 'FROM alice/base\nARG GREETING=hello\nCOPY app.txt /app.txt\nRUN cat /app.txt > /copied.txt && echo "$GREETING built" > /stamp\n',
+      'app.txt': 'version one\n',
+    });
+    daemonPort = await freePort();
+    daemon = spawn('git', ['daemon', '--reuseaddr', '--export-all', `--base-path=${path.join(work, 'git')}`, '--listen=127.0.0.1', `--port=${daemonPort}`, path.join(work, 'git')], { stdio: 'ignore' });
+    reg = await startTestRegistry({ config: { builds: { enabled: true, workdir: path.join(work, 'builds'), timeout: '8s', concurrency: 1 } } });
+  });
+
+  after(async () => {
+    daemon?.kill();
+    await reg?.stop();
+    if (work !== undefined) await fs.rm(work, { recursive: true, force: true });
+  });
+
+  it('builds a branch by hand from file://, pushes it into the repository, and search shows the repository automated', async () => {
+    const rule = await json<{ id: string; hookUrl: string; hookSecret: string }>(
+      await api(reg, 'POST', `${API('alice/base')}/_builds/rules`, { gitUrl: `file://${path.join(work, 'git', 'base')}`, source: 'main', tag: 'latest' }),
+      201,
+    );
+    assert.match(rule.hookSecret, /^[A-Za-z0-9_-]{43}$/);
+    const rules = await json<Record<string, unknown>[]>(await api(reg, 'GET', `${API('alice/base')}/_builds/rules`), 200);
+    assert.equal(rules.length, 1);
+    assert.equal(rules[0]?.['hookSecret'], undefined, 'the secret is shown once, when the rule is made');
+    const [queued] = await json<BuildView[]>(await api(reg, 'POST', `${API('alice/base')}/_builds`, {}), 202);
+    assert.ok(queued);
+    const { build, log } = await finished(reg, 'alice/base', queued.id);
+    assert.equal(build.status, 'succeeded', log);
+    assert.equal(build.commit, await git(path.join(work, 'git', 'base'), 'rev-parse', 'HEAD'));
+    const head = await fetch(`${reg.url}/v2/alice/base/manifests/latest`, { method: 'HEAD', headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } });
+    assert.equal(head.headers.get('docker-content-digest'), build.digest);
+    const search = (await (await fetch(`${reg.url}/v1/search?q=base`)).json()) as { results: { name: string; is_automated: boolean }[] };
+    assert.deepEqual(search.results.map((r) => [r.name, r.is_automated]), [['alice/base', true]]);
+    const badge = await fetch(`${reg.url}${API('alice/base')}/builds/badge.svg`);
+    assert.match(await badge.text(), /build: passing/);
+  });
+
+  it('builds each new commit a signed GitHub push names, over git daemon, FROM an image in berth with RUN steps', async () => {
+    const dir = path.join(work, 'git', 'app');
+    const rule = await json<{ id: string; hookUrl: string; hookSecret: string }>(
+      await api(reg, 'POST', `${API('alice/app')}/_builds/rules`, { gitUrl: `git://127.0.0.1:${daemonPort}/app`, source: 'main', tag: 'latest', buildArgs: { GREETING: 'hi' } }),
+      201,
+    );
+    const head = await commit(dir, { 'app.txt': 'version two\n' }, 'second');
+    const body = Buffer.from(JSON.stringify({ ref: 'refs/heads/main', before: '0'.repeat(40), after: head, repository: { clone_url: 'x' } }));
+    const sign = (secret: string) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+    const hook = new URL(rule.hookUrl).pathname;
+    const forged = await fetch(reg.url + hook, { method: 'POST', headers: { 'x-github-event': 'push', 'content-type': 'application/json', 'x-hub-signature-256': sign('guessed') }, body });
+    assert.equal(forged.status, 401);
+    assert.deepEqual(await json<BuildView[]>(await api(reg, 'GET', `${API('alice/app')}/_builds`), 200), [], 'a forged delivery builds nothing');
+    const delivered = await json<{ builds: { id: number }[] }>(
+      await fetch(reg.url + hook, { method: 'POST', headers: { 'x-github-event': 'push', 'content-type': 'application/json', 'x-hub-signature-256': sign(rule.hookSecret) }, body }),
+      202,
+    );
+    const id = delivered.builds[0]?.id;
+    assert.ok(id !== undefined);
+    const { build, log } = await finished(reg, 'alice/app', id);
+    assert.equal(build.status, 'succeeded', log);
+    assert.equal(build.commit, head);
+    const files = await topLayer(reg, 'alice/app', 'latest', path.join(work, 'unpacked-app'));
+    assert.equal(await fs.readFile(path.join(files, 'copied.txt'), 'utf8'), 'version two\n');
+    assert.equal(await fs.readFile(path.join(files, 'stamp'), 'utf8'), 'hi built\n');
+  });
+
+  it('maps a tag v1.2 to the image tag 1.2 with a regular expression rule', async () => {
+    const dir = path.join(work, 'git', 'app');
+    await git(dir, 'tag', 'v1.2');
+    await json(await api(reg, 'POST', `${API('alice/app')}/_builds/rules`, { gitUrl: `file://${dir}`, sourceType: 'tag', source: '/^v([0-9.]+)$/', tag: '{1}' }), 201);
+    const queued = await json<BuildView[]>(await api(reg, 'POST', `${API('alice/app')}/_builds`, { ref: 'refs/tags/v1.2' }), 202);
+    assert.deepEqual(queued.map((b) => b.tag), ['1.2']);
+    const { build } = await finished(reg, 'alice/app', queued[0]?.id ?? 0);
+    assert.equal(build.status, 'succeeded');
+    const head = await fetch(`${reg.url}/v2/alice/app/manifests/1.2`, { method: 'HEAD', headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } });
+    assert.equal(head.status, 200);
+  });
+
+  it('ends a failing Dockerfile as failed with its log, and stops a build past builds.timeout', async () => {
+    const dir = path.join(work, 'git', 'broken');
+    await repoWith(dir, { Dockerfile: 'FROM alice/base\nRUN echo about to fail && exit 3\n' });
+    await git(dir, 'checkout', '-q', '-b', 'slow');
+    await commit(dir, { Dockerfile: 'FROM alice/base\nRUN sleep 60\n' }, 'slow');
+    await json(await api(reg, 'POST', `${API('alice/broken')}/_builds/rules`, { gitUrl: `file://${dir}`, source: 'main' }), 201);
+    await json(await api(reg, 'POST', `${API('alice/broken')}/_builds/rules`, { gitUrl: `file://${dir}`, source: 'slow', tag: 'slow' }), 201);
+    const [failing, slow] = await json<BuildView[]>(await api(reg, 'POST', `${API('alice/broken')}/_builds`, {}), 202);
+    assert.ok(failing && slow);
+    const first = await finished(reg, 'alice/broken', failing.id);
+    assert.equal(first.build.status, 'failed');
+    assert.match(first.log, /about to fail/);
+    assert.match(first.build.error ?? '', /buildah build failed/);
+    const second = await finished(reg, 'alice/broken', slow.id);
+    assert.equal(second.build.status, 'failed');
+    assert.match(second.build.error ?? '', /timed out after 8 s/);
+    // one at a time (builds.concurrency 1), oldest first
+    assert.ok(Date.parse(second.build.started ?? '') >= Date.parse(first.build.finished ?? ''));
+    const text = await (await fetch(`${reg.url}${API('alice/broken')}/_builds/${failing.id}/log`)).text();
+    assert.match(text, /about to fail/);
+    assert.deepEqual(await fs.readdir(path.join(work, 'builds')).then((d) => d.filter((n) => !n.startsWith('ls-'))), [], 'work directories are removed');
+  });
+
+  it('refuses a rule that cannot work, and answers 404 for what is not there', async () => {
+    const bad = await api(reg, 'POST', `${API('alice/x')}/_builds/rules`, { gitUrl: 'https://u:p@example.com/x.git', source: 'main' });
+    assert.equal(bad.status, 400);
+    assert.match(await bad.text(), /no credentials in the Git URL/);
+    assert.equal((await api(reg, 'POST', `${API('alice/x')}/_builds/rules`, { gitUrl: 'https://example.com/x.git', source: 'main', tag: '{1}' })).status, 400);
+    assert.equal((await api(reg, 'POST', `${API('alice/x')}/_builds/rules`, { gitUrl: 'https://example.com/x.git', source: 'main', dockerfile: '../etc/passwd' })).status, 400);
+    assert.equal((await api(reg, 'GET', `${API('alice/x')}/_builds/999`)).status, 404);
+    assert.equal((await fetch(`${reg.url}${API('alice/x')}/builds/hook/nope`, { method: 'POST', body: '{}' })).status, 404);
+  });
+});
