@@ -79,6 +79,34 @@ describe('filesystem driver: direct I/O writes', { skip: SKIP }, () => {
     for (const at of positional) assert.equal(at % DIRECT_ALIGNMENT, 0, `direct write at unaligned offset ${at}`);
   });
 
+  it('writes with smaller buffers while many writers share the pool, and with whole ones again once they left', async (t) => {
+    const { d, root } = await setup(t, 1024 * KiB);
+    const pool = alignedPool(1024 * KiB);
+    const proto = await fileHandlePrototype(root);
+    const lengths: number[] = [];
+    const write = proto.write;
+    t.mock.method(proto, 'write', function (this: FileHandle, ...args: unknown[]) {
+      if (typeof args[3] === 'number' && typeof args[2] === 'number') lengths.push(args[2]);
+      return (write as (...a: unknown[]) => unknown).apply(this, args);
+    });
+    const parts = [randomBytes(3 * 1024 * KiB), randomBytes(3 * 1024 * KiB), randomBytes(3 * 1024 * KiB)];
+    const w = await d.writer('/u/data', false);
+    await w.write(parts[0] as Buffer);
+    const others = 127; // 128 writers share 16 MiB: the least size, 128 KiB
+    for (let i = 0; i < others; i++) pool.enter();
+    try {
+      await w.write(parts[1] as Buffer);
+    } finally {
+      for (let i = 0; i < others; i++) pool.leave();
+    }
+    await w.write(parts[2] as Buffer);
+    await w.commit();
+    assert.equal(pool.lentOut, 0, 'the writer returned every buffer, of both sizes');
+    assert.equal(sha256(await fs.readFile(nodePath.join(root, 'u', 'data'))), sha256(Buffer.concat(parts)));
+    assert.ok(lengths.includes(128 * KiB), `expected 128 KiB direct writes among ${lengths.join(' ')}`);
+    assert.equal(lengths.at(-1), 1024 * KiB, 'the whole size again once alone');
+  });
+
   it('a close keeps what was written for the next append-open, a cancel removes it', async (t) => {
     const { d, root } = await setup(t);
     const part = randomBytes(200 * KiB + 5);
@@ -116,17 +144,37 @@ describe('filesystem driver: direct I/O writes', { skip: SKIP }, () => {
 });
 
 describe('AlignedPool', { skip: SKIP }, () => {
-  it('always lends a first buffer, second ones only within its budget, and reuses returned ones', () => {
-    const pool = new AlignedPool(DIRECT_ALIGNMENT, 1, 2);
+  it('lends buffers of the whole size to few writers, halved as more share the budget, never below the least', () => {
+    const pool = new AlignedPool(64 * KiB, 128 * KiB, 128 * KiB, 16 * KiB);
+    assert.equal(pool.bufferSize(), 64 * KiB, 'nobody yet: a newcomer gets the whole size');
+    const sizes: number[] = [];
+    let writers = 0;
+    for (const target of [1, 2, 4, 8, 16, 32]) {
+      for (; writers < target; writers++) pool.enter();
+      sizes.push(pool.bufferSize());
+    }
+    // 1, 2, 4, 8, 16, 32 writers: a share of 128 KiB each, at least 16 KiB
+    assert.deepEqual(sizes, [64 * KiB, 64 * KiB, 32 * KiB, 16 * KiB, 16 * KiB, 16 * KiB]);
+    for (let i = 0; i < 32; i++) pool.leave();
+    assert.equal(pool.bufferSize(), 64 * KiB, 'back to the whole size once they left');
+    pool.leave();
+    assert.equal(pool.bufferSize(), 64 * KiB, 'leaving more than entered does not go negative');
+  });
+
+  it('always lends a first buffer, second ones only within its budget, and reuses returned ones up to maxIdle bytes', () => {
+    const pool = new AlignedPool(DIRECT_ALIGNMENT, 2 * DIRECT_ALIGNMENT, DIRECT_ALIGNMENT);
+    pool.enter();
     const a = pool.acquire();
     assert.equal(a.length, DIRECT_ALIGNMENT);
     const b = pool.tryAcquire();
     assert.ok(b !== undefined);
-    assert.equal(pool.tryAcquire(), undefined, 'budget of 2 spent');
+    assert.equal(pool.tryAcquire(), undefined, 'budget of 2 buffers spent');
     const c = pool.acquire(); // a writer's first buffer is never refused
+    assert.equal(pool.lentOut, 3);
     pool.release(b);
     pool.release(c); // beyond maxIdle: dropped
     assert.equal(pool.acquire(), b, 'an idle buffer is reused');
     pool.release(a);
+    pool.leave();
   });
 });

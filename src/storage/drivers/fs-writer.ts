@@ -7,7 +7,7 @@ import { DIRECT_ALIGNMENT, type AlignedPool } from './fs-direct.ts';
 import { syncDirectory } from './fs-util.ts';
 
 export interface WriterTuning {
-  /** Bytes coalesced before a write syscall (default 1 MiB, 2 MiB with direct I/O). */
+  /** Bytes coalesced before a write syscall (default 1 MiB, 2 MiB with direct I/O: then the most, as writers at once share the aligned buffers' budget; see AlignedPool). */
   bufferSize: number;
   /** Bytes written between background fdatasyncs (default 32 MiB). */
   syncInterval: number;
@@ -64,6 +64,7 @@ export class FilesystemWriter implements FileWriter {
     this.written = initialSize;
     this.direct = direct?.handle;
     this.pool = direct?.pool;
+    this.pool?.enter();
   }
 
   get size(): number {
@@ -138,6 +139,7 @@ export class FilesystemWriter implements FileWriter {
       await this.inflight; // never rejects: its failure is in this.failure
       this.returnBuffers();
       this.buffered = 0;
+      this.pool?.leave();
       await this.direct?.close();
       await this.handle.close();
     }
@@ -147,11 +149,13 @@ export class FilesystemWriter implements FileWriter {
   private returnBuffers(): void {
     if (this.buffer !== undefined) this.free.push(this.buffer);
     this.buffer = undefined;
-    for (const buffer of this.free.splice(0)) {
-      if (this.pool !== undefined && this.lent > 0) {
-        this.pool.release(buffer);
-        this.lent--;
-      }
+    for (const buffer of this.free.splice(0)) this.giveBack(buffer);
+  }
+
+  private giveBack(buffer: Buffer): void {
+    if (this.pool !== undefined && this.lent > 0) {
+      this.pool.release(buffer);
+      this.lent--;
     }
   }
 
@@ -234,7 +238,7 @@ export class FilesystemWriter implements FileWriter {
   private async appendDirect(direct: FileHandle, chunk: Buffer): Promise<void> {
     for (let at = 0; at < chunk.length; ) {
       const buffer = await this.alignedPending();
-      const capacity = this.capacity();
+      const capacity = this.capacity(buffer);
       const n = Math.min(capacity - this.buffered, chunk.length - at);
       chunk.copy(buffer, this.buffered, at, at + n);
       this.buffered += n;
@@ -243,36 +247,43 @@ export class FilesystemWriter implements FileWriter {
     }
   }
 
-  /** Bytes the current buffer takes: up to the next aligned offset, at most one pool buffer. */
-  private capacity(): number {
+  /** Bytes `buffer` takes: up to the next aligned offset, at most its length. */
+  private capacity(buffer: Buffer): number {
     const misaligned = this.written % DIRECT_ALIGNMENT;
-    return misaligned === 0 ? this.alignedSize() : DIRECT_ALIGNMENT - misaligned;
+    return misaligned === 0 ? buffer.length : DIRECT_ALIGNMENT - misaligned;
   }
 
-  private alignedSize(): number {
-    if (this.pool === undefined) throw new StorageError('direct writer without a buffer pool');
-    return this.pool.size;
-  }
-
-  /** The buffer to fill: the current one, a free one, a second one from the pool, or the one in flight once written. */
+  /**
+   * The buffer to fill: the current one, a free one, a second one from the pool, or the one in
+   * flight once written. A free buffer of another size than the pool's share now (more or fewer
+   * writers than when it was taken) is exchanged for one of that size.
+   */
   private async alignedPending(): Promise<Buffer> {
     if (this.buffer !== undefined) return this.buffer;
-    if (this.pool === undefined) throw new StorageError('direct writer without a buffer pool');
-    let buffer = this.free.pop();
+    const pool = this.pool;
+    if (pool === undefined) throw new StorageError('direct writer without a buffer pool');
+    let buffer = this.fitting(pool, this.free.pop());
     if (buffer === undefined && this.inflight !== undefined) {
-      buffer = this.pool.tryAcquire();
+      buffer = pool.tryAcquire();
       if (buffer !== undefined) this.lent++;
       else {
         await this.settleWrite();
-        buffer = this.free.pop();
+        buffer = this.fitting(pool, this.free.pop());
       }
     }
     if (buffer === undefined) {
-      buffer = this.pool.acquire();
+      buffer = pool.acquire();
       this.lent++;
     }
     this.buffer = buffer;
     return buffer;
+  }
+
+  /** `buffer` if it has the pool's current size, else undefined once it is returned. */
+  private fitting(pool: AlignedPool, buffer: Buffer | undefined): Buffer | undefined {
+    if (buffer === undefined || buffer.length === pool.bufferSize()) return buffer;
+    this.giveBack(buffer);
+    return undefined;
   }
 
   /** Hand the buffered bytes to the file: O_DIRECT in the background when aligned, else through the page cache now. */
