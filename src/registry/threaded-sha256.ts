@@ -27,10 +27,12 @@ interface Addon {
 const SMALL = 16 * 1024;
 /**
  * Bytes queued or being hashed before update() asks its caller to wait: 8 MiB for one hash, a share
- * of 32 MiB among those hashing at once, at least 1 MiB each (32 concurrent pushes must not hold
- * 8 MiB of chunks each while the pool is busy with their writes).
+ * of 8 MiB among those hashing at once, at least 256 KiB each. The chunks a hash holds are held on
+ * top of those its upload's write window holds (the writer may be ahead): with 32 concurrent
+ * 64 MiB pushes and 1 MiB each, the server held 56-64 MiB of request-body chunks at its peak, 32
+ * of them for the write windows. A share of 256 KiB still keeps 8 MiB queued for the threadpool.
  */
-const backlogs = new SharedBudget(32 * 1024 * 1024, 1024 * 1024, 8 * 1024 * 1024);
+const backlogs = new SharedBudget(8 * 1024 * 1024, 256 * 1024, 8 * 1024 * 1024);
 
 function loadAddon(): Addon | undefined {
   if (process.env['BERTH_THREADED_HASH'] === '0') return undefined;
