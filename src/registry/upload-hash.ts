@@ -15,7 +15,7 @@
 import { randomUUID, type Hash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
-import { createSHA256, type IHasher } from 'hash-wasm';
+import type { IHasher } from 'hash-wasm';
 import { LRUCache } from 'lru-cache';
 import type { SavedUploadState, UploadStateStore } from '../meta/upload-state.ts';
 import { newHash } from './digest.ts';
@@ -70,6 +70,9 @@ export class ResumableHasher implements UploadHasher {
 
   /** A new hash, or one resumed from `state` (throws if it is not a state hash-wasm's sha256 saved). */
   static async create(state?: Uint8Array): Promise<ResumableHasher> {
+    // Loaded on first use: only a node of a cluster hashes with it, and its WebAssembly and
+    // modules cost a server that never does about 5 MiB of RSS.
+    const { createSHA256 } = await import('hash-wasm');
     const hasher = await createSHA256();
     if (state === undefined) hasher.init();
     else hasher.load(state);
