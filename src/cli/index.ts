@@ -29,6 +29,8 @@ commands:
                           what the retention policies would delete now, and why
   quota list|show|set|unset        namespaces' usage and limits; set or remove a limit
   immutable list|add|remove        immutable tag rules: list them, add one, lift one
+  build add|rules|rm|trigger|list|logs|cancel
+                          automated builds: rules that follow a Git repository, and their builds
   fsck [--repair] [--delete-orphans] [--json]
                           check every blob against its digest, and storage against the meta store
   backup DEST [--with-blobs] [--json]
@@ -55,6 +57,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   retention: async () => (await import('./retention.ts')).retention,
   quota: async () => (await import('./quota.ts')).quota,
   immutable: async () => (await import('./immutable.ts')).immutable,
+  build: async () => (await import('./builds.ts')).build,
   mirror: async () => (await import('./mirror.ts')).mirror,
   user: async () => (await import('./users.ts')).user,
   org: async () => (await import('./orgs.ts')).org,

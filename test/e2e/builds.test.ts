@@ -10,7 +10,7 @@ import { createHmac } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { freePort, requireTools, runOk, tempDir } from '../helpers/process.ts';
+import { freePort, REPO_ROOT, requireTools, runOk, startBerth, tempDir, type BerthProcess } from '../helpers/process.ts';
 import { startTestRegistry, type TestRegistry } from '../helpers/inproc.ts';
 
 const tools = requireTools('buildah', 'git', 'tar');
@@ -222,5 +222,46 @@ describe('automated builds', { skip: tools.skip }, () => {
     assert.equal((await api(reg, 'POST', `${API('alice/x')}/_builds/rules`, { gitUrl: 'https://example.com/x.git', source: 'main', dockerfile: '../etc/passwd' })).status, 400);
     assert.equal((await api(reg, 'GET', `${API('alice/x')}/_builds/999`)).status, 404);
     assert.equal((await fetch(`${reg.url}${API('alice/x')}/builds/hook/nope`, { method: 'POST', body: '{}' })).status, 404);
+  });
+});
+
+describe('berth build beside a running server', { skip: tools.skip }, () => {
+  let work: string;
+  let server: BerthProcess;
+  let env: Record<string, string>;
+
+  before(async () => {
+    tools.check();
+    work = await tempDir('builds-cli');
+    await repoWith(path.join(work, 'repo'), { Dockerfile: 'FROM scratch\nCOPY hello.txt /hello.txt\n', 'hello.txt': 'hello\n' });
+    env = { REGISTRY_BUILDS_ENABLED: 'true', REGISTRY_BUILDS_WORKDIR: path.join(work, 'builds') };
+    server = await startBerth({ env });
+  });
+
+  after(async () => {
+    await server?.stop();
+    if (work !== undefined) await fs.rm(work, { recursive: true, force: true });
+  });
+
+  const berth = (...args: string[]) =>
+    runOk(process.execPath, ['bin/berth.js', ...args], { cwd: REPO_ROOT, env: { ...env, REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: server.root, REGISTRY_LOG_LEVEL: 'warn', BERTH_FROM_SOURCE: '1' } });
+
+  it('adds a rule, triggers a build the server runs, follows its log, and lists it as JSON', async () => {
+    const added = JSON.parse((await berth('build', 'add', 'alice/cli', '--git', `file://${path.join(work, 'repo')}`, '--branch', 'main', '--tag', 'latest', '--json')).stdout) as { id: string; hookSecret: string; hookUrl: string };
+    assert.match(added.hookUrl, new RegExp(`^/api/v1/repositories/alice/cli/builds/hook/${added.id}$`));
+    assert.ok(added.hookSecret.length >= 43);
+    const rules = (await berth('build', 'rules', 'alice/cli')).stdout;
+    assert.ok(rules.includes(added.id) && !rules.includes(added.hookSecret), 'the secret is never shown again');
+    const [queued] = JSON.parse((await berth('build', 'trigger', 'alice/cli', '--json')).stdout) as { id: number; status: string }[];
+    assert.equal(queued?.status, 'queued');
+    const logs = await berth('build', 'logs', 'alice/cli', String(queued?.id), '--follow');
+    assert.match(logs.stdout, /# pushed 127\.0\.0\.1:\d+\/alice\/cli:latest@sha256:/);
+    const list = JSON.parse((await berth('build', 'list', 'alice/cli', '--json')).stdout) as Record<string, unknown>[];
+    assert.equal(list.length, 1);
+    for (const key of ['id', 'status', 'ref', 'tag', 'digest', 'started', 'finished']) assert.ok(key in (list[0] ?? {}), key);
+    assert.equal(list[0]?.['status'], 'succeeded');
+    assert.equal(list[0]?.['ref'], 'main');
+    const head = await fetch(`${server.url}/v2/alice/cli/manifests/latest`, { method: 'HEAD', headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } });
+    assert.equal(head.headers.get('docker-content-digest'), list[0]?.['digest']);
   });
 });

@@ -17,12 +17,13 @@ import { z } from 'zod';
 import type { App, Handler, RequestContext } from '../context.ts';
 import { HttpError } from '../errors.ts';
 import { readBody } from '../body.ts';
-import { iso, param, readJson } from './api-common.ts';
+import { param, readJson } from './api-common.ts';
 import { sendJson } from './json.ts';
 import { BuildsDisabledError } from '../../builds/errors.ts';
-import { FINAL_STATUSES, type Build, type BuildRule } from '../../builds/model.ts';
+import { FINAL_STATUSES, type BuildRule } from '../../builds/model.ts';
 import type { Actor, BuildService } from '../../builds/service.ts';
 import { badgeSvg } from '../../builds/badge.ts';
+import { buildView as buildJson, hookPath, ruleView } from '../../builds/views.ts';
 
 /** Git hosts send a push's commits in the payload: more than the management API's 64 KiB. */
 const MAX_HOOK_BYTES = 1024 * 1024;
@@ -39,42 +40,8 @@ function actorOf(ctx: RequestContext): Actor {
   return p.kind === 'user' ? { name: p.name, admin: p.admin } : { name: null, admin: ctx.unrestricted };
 }
 
-export function buildJson(b: Build): Record<string, unknown> {
-  return {
-    id: b.id,
-    repository: b.repository,
-    rule: b.ruleId,
-    status: b.status,
-    ref: b.ref,
-    commit: b.commit,
-    tag: b.tag,
-    digest: b.digest,
-    trigger: b.trigger,
-    requestedBy: b.requestedBy,
-    error: b.error,
-    created: iso(b.createdAt),
-    started: iso(b.startedAt),
-    finished: iso(b.finishedAt),
-  };
-}
-
 function ruleJson(ctx: RequestContext, r: BuildRule): Record<string, unknown> {
-  return {
-    id: r.id,
-    gitUrl: r.gitUrl,
-    sourceType: r.sourceType,
-    source: r.source,
-    tag: r.tag,
-    dockerfile: r.dockerfile,
-    context: r.context,
-    buildArgs: r.buildArgs,
-    poll: r.poll,
-    credential: r.credential,
-    hookUrl: ctx.url(`/api/v1/repositories/${r.repository}/builds/hook/${r.id}`),
-    createdBy: r.createdBy,
-    created: iso(r.createdAt),
-    updated: iso(r.updatedAt),
-  };
+  return ruleView(r, ctx.url(hookPath(r)));
 }
 
 const RuleBody = z.strictObject({
