@@ -4,7 +4,7 @@
  * here beyond wiring; every optional feature is switched on from here alone. The command line
  * (bin/berth.js, src/cli) starts it through `berth serve`; nothing here imports the CLI.
  */
-import { createBuilds, localAddress } from './builds/setup.ts';
+import { announceBuilds, createBuilds, localAddress } from './builds/setup.ts';
 import type { Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -207,7 +207,7 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
   });
   // automated builds: rules and the queue through the API; the runner starts once berth listens (it pushes here)
   const builds = config.builds.enabled
-    ? createBuilds({ config, backend, access, log, node, runOnce, ended: async (b) => log.info({ build: b.id, repository: b.repository, status: b.status, digest: b.digest, error: b.error }, 'build ended') })
+    ? createBuilds({ config, backend, access, log, node, runOnce, ended: announceBuilds(notifications.sink, log) })
     : undefined;
   const storageSampler = new StorageSampler(backend.usage, {
     runOnce,

@@ -9,6 +9,8 @@ import type { Logger } from 'pino';
 import type { AccessControl } from '../auth/access-control.ts';
 import { keyDirectory } from '../auth/setup.ts';
 import type { Config } from '../config/schema.ts';
+import { SYSTEM_ACTORS, systemRequest } from '../events/context.ts';
+import type { EventSink } from '../events/sink.ts';
 import type { Backend } from '../meta/backend.ts';
 import { BuildahBuilder } from './buildah.ts';
 import { TokenPushCredentials } from './credentials.ts';
@@ -84,6 +86,25 @@ export function createBuilds(deps: BuildsDeps): Builds {
     async stop() {
       await runner?.stop();
     },
+  };
+}
+
+/** The build.completed event of an ended build, through the notifications (actor: who asked, else berth-build). */
+export function announceBuilds(sink: EventSink, log: Logger): (build: Build) => Promise<void> {
+  const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+  return async (b) => {
+    log.info({ build: b.id, repository: b.repository, status: b.status, digest: b.digest, error: b.error }, 'build ended');
+    if (b.status !== 'succeeded' && b.status !== 'failed' && b.status !== 'cancelled') return;
+    const request = { ...systemRequest(SYSTEM_ACTORS.build), ...(b.requestedBy !== null && { actor: b.requestedBy }) };
+    await sink.buildCompleted(
+      {
+        repository: b.repository,
+        tag: b.tag,
+        digest: b.digest,
+        build: { id: b.id, status: b.status, rule: b.ruleId, ref: b.ref, commit: b.commit, trigger: b.trigger, error: b.error, startedAt: iso(b.startedAt), finishedAt: iso(b.finishedAt) },
+      },
+      request,
+    );
   };
 }
 

@@ -209,7 +209,7 @@ const validationSchema = z.object({
 });
 
 /** The actions an event can have (notifications.endpoints[].ignore.actions). */
-export const EVENT_ACTIONS = ['push', 'pull', 'delete', 'mount'] as const;
+export const EVENT_ACTIONS = ['push', 'pull', 'delete', 'mount', 'build.completed'] as const;
 
 /** One of distribution's `notifications.endpoints`, plus berth's `secret` (HMAC signature key). */
 const endpointSchema = z.object({

@@ -19,6 +19,8 @@ export const SYSTEM_ACTORS = {
   cli: 'berth-cli',
   /** The pull-through cache storing a manifest it fetched from an upstream. */
   mirror: 'berth-mirror',
+  /** An automated build's end (build.completed), triggered by a webhook or a poll. */
+  build: 'berth-build',
   /** A change through stores bound to no cause. */
   system: 'berth',
 } as const;

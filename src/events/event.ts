@@ -13,7 +13,7 @@ export const SIGNATURE_HEADER = 'X-Berth-Signature';
 /** The media type distribution gives blobs in events (it does not know a layer's type). */
 export const BLOB_MEDIA_TYPE = 'application/octet-stream';
 
-export const EVENT_ACTIONS = ['push', 'pull', 'delete', 'mount'] as const;
+export const EVENT_ACTIONS = ['push', 'pull', 'delete', 'mount', 'build.completed'] as const;
 export type EventAction = (typeof EVENT_ACTIONS)[number];
 
 export interface Descriptor {
@@ -36,6 +36,21 @@ export interface EventTarget {
   tag?: string;
   /** A manifest's references, with `notifications.events.includereferences`. */
   references?: Descriptor[];
+  /** build.completed: the automated build that ended (builds/model.ts); digest and tag are what it pushed. */
+  build?: BuildRecord;
+}
+
+/** An automated build in a build.completed event. */
+export interface BuildRecord {
+  id: number;
+  status: 'succeeded' | 'failed' | 'cancelled';
+  rule: string;
+  ref: string;
+  commit: string | null;
+  trigger: string;
+  error: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
 }
 
 /** distribution's RequestRecord. */

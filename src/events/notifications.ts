@@ -43,6 +43,7 @@ export class ReloadableNotifications implements Notifications {
       blobMounted: (t, r) => target().blobMounted(t, r),
       blobDeleted: (t, r) => target().blobDeleted(t, r),
       tagDeleted: (t, r) => target().tagDeleted(t, r),
+      buildCompleted: (t, r) => target().buildCompleted(t, r),
     };
   }
 

@@ -18,6 +18,7 @@ import {
   type Descriptor,
   type EventAction,
   type EventClock,
+  type BuildRecord,
   type EventTarget,
   type RequestInfo,
   type SourceRecord,
@@ -57,6 +58,16 @@ export interface EventSink {
   blobMounted(target: MountTarget, request: RequestInfo): Promise<void>;
   blobDeleted(target: { repository: string; digest: string }, request: RequestInfo): Promise<void>;
   tagDeleted(target: { repository: string; tag: string }, request: RequestInfo): Promise<void>;
+  /** An automated build ended (succeeded, failed or cancelled): `digest` and `tag` when it pushed. */
+  buildCompleted(target: BuildTarget, request: RequestInfo): Promise<void>;
+}
+
+export interface BuildTarget {
+  repository: string;
+  tag: string;
+  digest: string | null;
+  mediaType?: string;
+  build: BuildRecord;
 }
 
 const done = Promise.resolve();
@@ -71,6 +82,7 @@ export const NoopSink: EventSink = {
   blobMounted: () => done,
   blobDeleted: () => done,
   tagDeleted: () => done,
+  buildCompleted: () => done,
 };
 
 export interface QueueSinkOptions {
@@ -118,6 +130,11 @@ export class QueueSink implements EventSink {
 
   tagDeleted(target: { repository: string; tag: string }, request: RequestInfo): Promise<void> {
     return this.emit('delete', { repository: target.repository, tag: target.tag }, request);
+  }
+
+  buildCompleted(target: BuildTarget, request: RequestInfo): Promise<void> {
+    const { repository, tag, digest, mediaType, build } = target;
+    return this.emit('build.completed', { repository, tag, ...(digest !== null && { digest }), ...(mediaType !== undefined && { mediaType }), build }, request);
   }
 
   private manifestTarget(t: ManifestTarget): EventTarget {

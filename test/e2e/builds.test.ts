@@ -12,6 +12,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { freePort, REPO_ROOT, requireTools, runOk, startBerth, tempDir, type BerthProcess } from '../helpers/process.ts';
 import { startTestRegistry, type TestRegistry } from '../helpers/inproc.ts';
+import { TestReceiver } from '../../src/events/test-receiver.ts';
 
 const tools = requireTools('buildah', 'git', 'tar');
 
@@ -110,6 +111,7 @@ describe('automated builds', { skip: tools.skip }, () => {
   let reg: TestRegistry;
   let daemon: ChildProcess | undefined;
   let daemonPort: number;
+  let receiver: TestReceiver;
 
   before(async () => {
     tools.check();
@@ -121,12 +123,19 @@ describe('automated builds', { skip: tools.skip }, () => {
     });
     daemonPort = await freePort();
     daemon = spawn('git', ['daemon', '--reuseaddr', '--export-all', `--base-path=${path.join(work, 'git')}`, '--listen=127.0.0.1', `--port=${daemonPort}`, path.join(work, 'git')], { stdio: 'ignore' });
-    reg = await startTestRegistry({ config: { builds: { enabled: true, workdir: path.join(work, 'builds'), timeout: '8s', concurrency: 1 } } });
+    receiver = await TestReceiver.start();
+    reg = await startTestRegistry({
+      config: {
+        builds: { enabled: true, workdir: path.join(work, 'builds'), timeout: '8s', concurrency: 1 },
+        notifications: { endpoints: [{ name: 'hook', url: receiver.url, backoff: '10ms', ignore: { actions: ['pull'] } }] },
+      },
+    });
   });
 
   after(async () => {
     daemon?.kill();
     await reg?.stop();
+    await receiver?.down();
     if (work !== undefined) await fs.rm(work, { recursive: true, force: true });
   });
 
@@ -150,6 +159,13 @@ describe('automated builds', { skip: tools.skip }, () => {
     assert.deepEqual(search.results.map((r) => [r.name, r.is_automated]), [['alice/base', true]]);
     const badge = await fetch(`${reg.url}${API('alice/base')}/builds/badge.svg`);
     assert.match(await badge.text(), /build: passing/);
+    await receiver.waitFor('a build.completed event', () => receiver.accepted.some((e) => e.action === 'build.completed'));
+    const event = receiver.accepted.find((e) => e.action === 'build.completed');
+    assert.equal(event?.target.repository, 'alice/base');
+    assert.equal(event?.target.digest, build.digest);
+    assert.equal(event?.target.tag, 'latest');
+    assert.equal(event?.target.build?.status, 'succeeded');
+    assert.equal(event?.target.build?.commit, build.commit);
   });
 
   it('builds each new commit a signed GitHub push names, over git daemon, FROM an image in berth with RUN steps', async () => {
