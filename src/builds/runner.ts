@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import type { BuildsConfig } from '../config/builds-schema.ts';
 import { BuildLog } from './build-log.ts';
-import type { Builder } from './buildah.ts';
+import { insideSource, type Builder } from './buildah.ts';
 import type { PushCredentials } from './credentials.ts';
 import { baseRepositories } from './dockerfile.ts';
 import { fetchSource, listRemote } from './git.ts';
@@ -144,7 +144,10 @@ export class BuildRunner {
       buildLog.line(`# commit ${commit}`);
       const registry = this.deps.registry();
       const image = `${registry}/${build.repository}:${build.tag}`;
-      const dockerfile = await fs.readFile(path.resolve(dir, 'src', rule.context, rule.dockerfile), 'utf8').catch(() => '');
+      // The base images the token may pull; a Dockerfile that is not there (or leaves the source) is the builder's to report.
+      const dockerfile = await insideSource(path.join(dir, 'src'), path.join(rule.context, rule.dockerfile), 'Dockerfile')
+        .then((file) => fs.readFile(file, 'utf8'))
+        .catch(() => '');
       const push = await this.deps.credentials.mint(build.repository, rule.createdBy, { id: build.id, pulls: baseRepositories(dockerfile, registry) }, this.now() + config.timeout + 60_000);
       if (push !== undefined) buildLog.hide(push.password);
       revoke = push?.revoke;

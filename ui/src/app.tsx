@@ -14,6 +14,7 @@ import { SignInPage } from './pages/SignIn.tsx';
 const NamespacePage = lazyPage(() => import('./pages/Namespace.tsx'));
 const RepositoryPage = lazyPage(() => import('./pages/Repository.tsx'));
 const RepoSettingsPage = lazyPage(() => import('./pages/RepoSettings.tsx'));
+const RepoBuildsPage = lazyPage(() => import('./pages/RepoBuilds.tsx'));
 const TagPage = lazyPage(() => import('./pages/Tag.tsx'));
 const AccountPage = lazyPage(() => import('./pages/Account.tsx'));
 const OrgsPage = lazyPage(() => import('./pages/Orgs.tsx'));
@@ -23,6 +24,7 @@ const AdminGcPage = lazyPage(() => import('./pages/AdminGc.tsx'));
 
 // Repository names hold slashes: /r/alice/web, /r/alice/web/settings, /r/alice/web/tag/1.0.
 const REPO_SETTINGS = /^\/r\/(?<name>[^?#]+?)\/settings\/?$/;
+const REPO_BUILDS = /^\/r\/(?<name>[^?#]+?)\/builds\/?$/;
 const REPO_TAG = /^\/r\/(?<name>[^?#]+?)\/tag\/(?<reference>[^/]+)\/?$/;
 const REPO = /^\/r\/(?<name>[^?#]+?)\/?$/;
 
@@ -36,6 +38,7 @@ function Routes() {
       <Route path="/signin" component={SignInPage} />
       <Route path="/u/:namespace" component={NamespacePage} />
       <Route path={REPO_SETTINGS} component={RepoSettingsPage} />
+      <Route path={REPO_BUILDS} component={RepoBuildsPage} />
       <Route path={REPO_TAG} component={TagPage} />
       <Route path={REPO} component={RepositoryPage} />
       <Route path="/settings" component={AccountPage} />

@@ -42,7 +42,7 @@ export default function RepoSettingsPage({ params }: { params: { name?: string }
       <PageHeading title={title}>
         Settings of <Link href={repoHref(name)}>{name}</Link>
       </PageHeading>
-      <RepoTabs name={name} current="settings" showSettings />
+      <RepoTabs name={name} current="settings" showSettings showBuilds={repo.isAutomated || canAdmin} />
       {!canAdmin && !canDescribe && (
         <p class="notice">
           You may not change this repository. {session.user === null && <Link href={`/signin?next=${encodeURIComponent(`${repoHref(name)}/settings`)}`}>Sign in</Link>}

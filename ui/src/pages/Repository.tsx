@@ -88,7 +88,7 @@ export default function RepositoryPage({ params }: { params: { name?: string } }
               </span>
             )}
           </div>
-          <RepoTabs name={name} current="overview" showSettings={canAdmin || canDescribe} />
+          <RepoTabs name={name} current="overview" showSettings={canAdmin || canDescribe} showBuilds={repo.isAutomated || canAdmin} />
           <div class="repo-layout">
             <aside class="card side-box" aria-labelledby="pull-title">
               <h2 id="pull-title">Pull this image</h2>
