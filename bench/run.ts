@@ -32,6 +32,7 @@ import { mirrorSection } from './mirror.ts';
 import { searchSection } from './search.ts';
 import { uiSection } from './ui.ts';
 import { notRunSection, scaleOutSections } from './scale-out.ts';
+import { buildsSection } from './builds.ts';
 import { gcSection } from './gc.ts';
 import { curlPullSections, curlPushSection } from './curl-transfer.ts';
 import { concurrentPushSection, concurrentSmallPushSection } from './concurrent.ts';
@@ -122,11 +123,12 @@ async function main(): Promise<void> {
   let uiSecs: Section[] = [];
   let scaleOutSecs: Section[] = [];
   let gcSec: Section | undefined;
+  let buildsSec: Section | undefined;
   let limitsSec: Section | undefined;
   // Issue 18's summary reads these (a missing one: "not measured").
   const sources: TargetSources = { rss };
   const emit = (): string => {
-    const all = [...sections, rss, ...(bigSec ? [bigSec] : []), ...(authSec ? [authSec] : []), ...(mirrorSec ? [mirrorSec] : []), ...(searchSec ? [searchSec] : []), ...uiSecs, ...scaleOutSecs, ...(gcSec ? [gcSec] : []), ...(limitsSec ? [limitsSec] : [])];
+    const all = [...sections, rss, ...(bigSec ? [bigSec] : []), ...(authSec ? [authSec] : []), ...(mirrorSec ? [mirrorSec] : []), ...(searchSec ? [searchSec] : []), ...uiSecs, ...scaleOutSecs, ...(gcSec ? [gcSec] : []), ...(buildsSec ? [buildsSec] : []), ...(limitsSec ? [limitsSec] : [])];
     if (ctx.peakOverall.size) {
       for (const [name, peak] of ctx.peakOverall) rss.add('peak RSS over all sections (MiB)', name, peak / MIB);
       ctx.peakOverall.clear();
@@ -184,6 +186,8 @@ async function main(): Promise<void> {
         log(ctx, `ui: ${errMsg(err)}`);
       }
     }
+    // Issue 16: webhook to pushed image, on a berth of its own with builds on.
+    if (berth && rest) buildsSec = await buildsSection({ started, runs: cfg.runs }, work).catch((err: unknown) => notRunSection('17. Automated builds', `failed: ${errMsg(err)}`));
     // Last: it switches berth's access control on.
     if (berth && rest) authSec = await authSection(ctx, berth);
     // Issue 14: S3 on Ceph RGW, nginx to 1 vs 3 nodes, PostgreSQL vs SQLite; servers of their own.

@@ -27,8 +27,8 @@ import { buildView as buildJson, hookPath, ruleView } from '../../builds/views.t
 
 /** Git hosts send a push's commits in the payload: more than the management API's 64 KiB. */
 const MAX_HOOK_BYTES = 1024 * 1024;
-/** How often a live log looks for new lines. */
-const FOLLOW_MS = 500;
+/** How often a live log looks for new lines (a build may run on another node: the store is where they meet). */
+const FOLLOW_MS = 200;
 
 function serviceOf(app: App): BuildService {
   if (app.builds === undefined) throw new BuildsDisabledError();
