@@ -4,7 +4,7 @@
  * here beyond wiring; every optional feature is switched on from here alone. The command line
  * (bin/berth.js, src/cli) starts it through `berth serve`; nothing here imports the CLI.
  */
-import { announceBuilds, createBuilds, localAddress } from './builds/setup.ts';
+import { announceBuilds, createBuilds, localAddress, type Builds } from './builds/setup.ts';
 import type { Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -52,6 +52,8 @@ export interface RunningRegistry {
   search: Discovery;
   /** Retention policies: previews, and applying them (each garbage collection run does). */
   retention: RetentionService;
+  /** Automated builds, with builds.enabled. */
+  builds?: Builds;
   /** The address actually listened on (port resolved when 0 was asked). */
   address: { host: string; port: number };
   log: Logger;
@@ -280,6 +282,7 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
     access,
     search,
     retention,
+    ...(builds !== undefined && { builds }),
     address,
     log,
     async reload(next: Config) {

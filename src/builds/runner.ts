@@ -66,6 +66,13 @@ export class BuildRunner {
     this.pollTimer.unref();
   }
 
+  /** Stop a build running on this node (cancelled); false when it does not run here. */
+  cancel(id: number): boolean {
+    const running = this.running.get(id);
+    running?.abort(new Error('cancelled'));
+    return running !== undefined;
+  }
+
   /** A build was queued: an idle worker looks now. */
   wake(): void {
     for (const wake of this.sleepers) wake();

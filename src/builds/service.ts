@@ -45,6 +45,8 @@ export interface BuildServiceDeps {
   box: SecretBox;
   /** Wake the runner: a build was queued. */
   wake: () => void;
+  /** A build was asked to stop: the runner stops it at once when it runs on this node (other nodes see it at their next lease renewal). */
+  stopping?: (id: number) => void;
   /** A scratch directory for `git ls-remote` (a manual trigger of a rule that matches by regex). */
   scratch: () => Promise<{ dir: string; done: () => Promise<void> }>;
   now?: () => number;
@@ -228,6 +230,7 @@ export class BuildService {
   async cancel(repository: string, id: number): Promise<Build> {
     const build = await this.deps.store.requestCancel(repository, id, this.now());
     if (build === undefined) throw new BuildNotFoundError(`no build ${id} of ${repository}`);
+    if (build.status === 'running') this.deps.stopping?.(id);
     return build;
   }
 

@@ -27,12 +27,17 @@ export function sealingKeySource(config: Config, backend: Pick<Backend, 'sealing
 }
 
 /** The service alone, without a runner (the CLI: the server's runner picks up what it queues). */
-export function buildService(config: Config, backend: Pick<Backend, 'builds' | 'sealingKey'>, wake: () => void = () => undefined): BuildService {
+export function buildService(
+  config: Config,
+  backend: Pick<Backend, 'builds' | 'sealingKey'>,
+  runner: { wake(): void; cancel(id: number): boolean } = { wake: () => undefined, cancel: () => false },
+): BuildService {
   const workdir = config.builds.workdir;
   return new BuildService({
     store: backend.builds,
     box: new SecretBox(sealingKeySource(config, backend)),
-    wake,
+    wake: () => runner.wake(),
+    stopping: (id) => void runner.cancel(id),
     scratch: async () => {
       await fs.mkdir(workdir, { recursive: true, mode: 0o700 });
       const dir = await fs.mkdtemp(path.join(workdir, 'ls-'));
@@ -45,6 +50,8 @@ export interface Builds {
   service: BuildService;
   /** Start working the queue, building into berth at `registry` (host:port). */
   start(registry: string): void;
+  /** Ask every polling rule's remote now (the timer does it every builds.pollinterval). */
+  pollOnce(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -63,7 +70,7 @@ export function createBuilds(deps: BuildsDeps): Builds {
   const { config, backend, access, log } = deps;
   let runner: BuildRunner | undefined;
   let address = '';
-  const service = buildService(config, backend, () => runner?.wake());
+  const service = buildService(config, backend, { wake: () => runner?.wake(), cancel: (id) => runner?.cancel(id) ?? false });
   return {
     service,
     start(registry) {
@@ -82,6 +89,9 @@ export function createBuilds(deps: BuildsDeps): Builds {
       });
       runner.start();
       log.info({ concurrency: config.builds.concurrency, workdir: config.builds.workdir, builder: config.builds.builder }, 'automated builds on');
+    },
+    async pollOnce() {
+      await runner?.pollOnce();
     },
     async stop() {
       await runner?.stop();

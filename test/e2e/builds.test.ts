@@ -13,6 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { freePort, REPO_ROOT, requireTools, runOk, startBerth, tempDir, type BerthProcess } from '../helpers/process.ts';
 import { startTestRegistry, type TestRegistry } from '../helpers/inproc.ts';
 import { TestReceiver } from '../../src/events/test-receiver.ts';
+import { startGitHttp, type GitHttpServer } from '../helpers/git-http.ts';
 
 const tools = requireTools('buildah', 'git', 'tar');
 
@@ -112,6 +113,7 @@ describe('automated builds', { skip: tools.skip }, () => {
   let daemon: ChildProcess | undefined;
   let daemonPort: number;
   let receiver: TestReceiver;
+  let gitHttp: GitHttpServer;
 
   before(async () => {
     tools.check();
@@ -124,9 +126,11 @@ describe('automated builds', { skip: tools.skip }, () => {
     daemonPort = await freePort();
     daemon = spawn('git', ['daemon', '--reuseaddr', '--export-all', `--base-path=${path.join(work, 'git')}`, '--listen=127.0.0.1', `--port=${daemonPort}`, path.join(work, 'git')], { stdio: 'ignore' });
     receiver = await TestReceiver.start();
+    gitHttp = await startGitHttp(path.join(work, 'git'), 'tok-3f9a1c');
     reg = await startTestRegistry({
       config: {
-        builds: { enabled: true, workdir: path.join(work, 'builds'), timeout: '8s', concurrency: 1 },
+        // polling is driven by the tests (pollOnce), not by the timer
+        builds: { enabled: true, workdir: path.join(work, 'builds'), timeout: '8s', concurrency: 1, pollinterval: '1h' },
         notifications: { endpoints: [{ name: 'hook', url: receiver.url, backoff: '10ms', ignore: { actions: ['pull'] } }] },
       },
     });
@@ -136,6 +140,7 @@ describe('automated builds', { skip: tools.skip }, () => {
     daemon?.kill();
     await reg?.stop();
     await receiver?.down();
+    await gitHttp?.stop();
     if (work !== undefined) await fs.rm(work, { recursive: true, force: true });
   });
 
@@ -228,6 +233,70 @@ describe('automated builds', { skip: tools.skip }, () => {
     const text = await (await fetch(`${reg.url}${API('alice/broken')}/_builds/${failing.id}/log`)).text();
     assert.match(text, /about to fail/);
     assert.deepEqual(await fs.readdir(path.join(work, 'builds')).then((d) => d.filter((n) => !n.startsWith('ls-'))), [], 'work directories are removed');
+  });
+
+  it('fetches a private remote with its token, which appears in no answer or log, and fails without it', async () => {
+    const withToken = await json<{ id: string; credential: string }>(
+      await api(reg, 'POST', `${API('alice/private')}/_builds/rules`, { gitUrl: `${gitHttp.url}/base`, source: 'main', credential: { kind: 'token', secret: 'tok-3f9a1c' } }),
+      201,
+    );
+    assert.equal(withToken.credential, 'token');
+    const [built] = await json<BuildView[]>(await api(reg, 'POST', `${API('alice/private')}/_builds`, { rule: withToken.id }), 202);
+    const ok = await finished(reg, 'alice/private', built?.id ?? 0);
+    assert.equal(ok.build.status, 'succeeded', ok.log);
+    assert.ok(gitHttp.authorizations.some((a) => a === `Basic ${Buffer.from('x-access-token:tok-3f9a1c').toString('base64')}`), 'the token went to the remote');
+    const rules = await (await api(reg, 'GET', `${API('alice/private')}/_builds/rules`)).text();
+    assert.ok(!rules.includes('tok-3f9a1c') && !ok.log.includes('tok-3f9a1c'));
+    const without = await json<{ id: string }>(await api(reg, 'POST', `${API('alice/private')}/_builds/rules`, { gitUrl: `${gitHttp.url}/base`, source: 'main', tag: 'nope' }), 201);
+    const [refused] = await json<BuildView[]>(await api(reg, 'POST', `${API('alice/private')}/_builds`, { rule: without.id }), 202);
+    const failed = await finished(reg, 'alice/private', refused?.id ?? 0);
+    assert.equal(failed.build.status, 'failed');
+    assert.match(failed.build.error ?? '', /git fetch failed/);
+  });
+
+  it('stops a running build at once when it is cancelled', async () => {
+    const [slow] = await json<BuildView[]>(await api(reg, 'POST', `${API('alice/broken')}/_builds`, { ref: 'slow' }), 202);
+    assert.ok(slow);
+    // running: its log has reached the RUN step
+    const res = await fetch(`${reg.url}${API('alice/broken')}/_builds/${slow.id}/log`, { headers: { accept: 'text/event-stream' } });
+    const reader = res.body?.getReader();
+    assert.ok(reader);
+    let seen = '';
+    while (!seen.includes('RUN sleep 60')) {
+      const chunk: ReadableStreamReadResult<Uint8Array> = await reader.read();
+      assert.equal(chunk.done, false, seen);
+      seen += new TextDecoder().decode(chunk.value);
+    }
+    const asked = Date.now();
+    const cancelling = await json<BuildView>(await api(reg, 'DELETE', `${API('alice/broken')}/_builds/${slow.id}`), 202);
+    assert.equal(cancelling.status, 'running');
+    let rest = '';
+    for (;;) {
+      const chunk: ReadableStreamReadResult<Uint8Array> = await reader.read();
+      if (chunk.done) break;
+      rest += new TextDecoder().decode(chunk.value);
+    }
+    assert.match(rest, /"status":"cancelled"/);
+    assert.ok(Date.now() - asked < 5000, 'stopped within the kill grace, not at the next lease renewal');
+  });
+
+  it('builds what a polling rule sees move on its remote, and nothing on its first look', async () => {
+    const dir = path.join(work, 'git', 'polled');
+    await repoWith(dir, { Dockerfile: 'FROM scratch\nCOPY f.txt /f.txt\n', 'f.txt': 'one\n' });
+    await json(await api(reg, 'POST', `${API('alice/polled')}/_builds/rules`, { gitUrl: `file://${dir}`, source: 'main', poll: true }), 201);
+    const builds = reg.running.builds;
+    assert.ok(builds);
+    await builds.pollOnce();
+    assert.deepEqual(await json<BuildView[]>(await api(reg, 'GET', `${API('alice/polled')}/_builds`), 200), [], 'the first look records, builds nothing');
+    await builds.pollOnce();
+    assert.deepEqual(await json<BuildView[]>(await api(reg, 'GET', `${API('alice/polled')}/_builds`), 200), [], 'nothing moved');
+    const head = await commit(dir, { 'f.txt': 'two\n' }, 'two');
+    await builds.pollOnce();
+    const queued = await json<BuildView[]>(await api(reg, 'GET', `${API('alice/polled')}/_builds`), 200);
+    assert.equal(queued.length, 1);
+    const { build } = await finished(reg, 'alice/polled', queued[0]?.id ?? 0);
+    assert.equal(build.status, 'succeeded');
+    assert.equal(build.commit, head);
   });
 
   it('refuses a rule that cannot work, and answers 404 for what is not there', async () => {
