@@ -17,11 +17,16 @@ export class BuildLog {
   private writing: Promise<void> = Promise.resolve();
   private readonly secrets: string[] = [];
 
+  /** `seq`: the first chunk's number (a build run again after its node stopped goes on after the chunks it has). */
   constructor(
     private readonly store: BuildStore,
     private readonly buildId: number,
     private readonly limit: number,
-  ) {}
+    seq = 0,
+    private readonly onError: (err: unknown) => void = () => undefined,
+  ) {
+    this.seq = seq;
+  }
 
   /** Never write this text into the log (a token, a password). */
   hide(secret: string): void {
@@ -64,7 +69,7 @@ export class BuildLog {
     if (text !== '') {
       const seq = this.seq++;
       this.kept += text.length;
-      this.writing = this.writing.then(() => this.store.appendLog(this.buildId, seq, text)).catch(() => undefined);
+      this.writing = this.writing.then(() => this.store.appendLog(this.buildId, seq, text)).catch(this.onError);
     }
     return this.writing;
   }

@@ -2,9 +2,13 @@
  * What a build pushes with when access control is on: a personal access token of the rule's
  * owner, made for this build alone, scoped to pull and push the rule's repository, expiring with the build's timeout, revoked when the build
  * ends. The builder gets it in a 0600 auth file (buildah.ts); it is never logged or shown.
- * Besides its own repository it may pull the base images its Dockerfile names (dockerfile.ts), as
- * far as the owner may: the token narrows the owner's rights, it never adds to them.
+ * Besides its own repository it may pull the base images its Dockerfile names (dockerfile.ts) that
+ * anyone may pull: whoever can push to the Git repository writes the FROM lines, and must not be
+ * able to copy the owner's private images into a repository others may read. A private base image
+ * is not pulled (the build fails with buildah's message): keep it in the build's own repository.
  */
+import type { AccessPolicy } from '../auth/policy.ts';
+import { ANONYMOUS } from '../auth/principal.ts';
 import type { AccountStore } from '../auth/store.ts';
 import { hashSecret, newSecret, newTokenId, PAT_PREFIX } from '../auth/token-secrets.ts';
 
@@ -29,6 +33,7 @@ export class BuildOwnerError extends Error {
 export class TokenPushCredentials implements PushCredentials {
   constructor(
     private readonly store: AccountStore,
+    private readonly policy: AccessPolicy,
     private readonly enabled: () => Promise<boolean>,
   ) {}
 
@@ -36,6 +41,10 @@ export class TokenPushCredentials implements PushCredentials {
     if (!(await this.enabled())) return undefined;
     if (owner === null || (await this.store.getUser(owner)) === undefined) {
       throw new BuildOwnerError(`the rule's owner ${owner === null ? '(none: it was made while access control was off)' : JSON.stringify(owner)} is not a user of this registry: make the rule again as a user who may push to ${repository}`);
+    }
+    const pulls: string[] = [];
+    for (const base of build.pulls) {
+      if (base !== repository && (await this.policy.repositoryActions(ANONYMOUS, base)).has('pull')) pulls.push(base);
     }
     const secret = newSecret(PAT_PREFIX);
     const id = newTokenId();
@@ -45,7 +54,7 @@ export class TokenPushCredentials implements PushCredentials {
       kind: 'pat',
       name: `build ${build.id} of ${repository}`.slice(0, 100),
       secretHash: hashSecret(secret),
-      scopes: [`repository:${repository}:pull,push`, ...build.pulls.filter((p) => p !== repository).map((p) => `repository:${p}:pull`)],
+      scopes: [`repository:${repository}:pull,push`, ...pulls.map((p) => `repository:${p}:pull`)],
       expiresAt,
     });
     return { username: owner, password: secret, revoke: async () => void (await this.store.revokeToken(id)) };

@@ -36,10 +36,15 @@ export function isFileUrl(url: string): boolean {
   return /^file:\/\//i.test(url);
 }
 
-/** The environment git runs with in `dir` (its HOME), with the credential's settings. */
-async function gitEnv(dir: string, credential: GitCredential | undefined): Promise<Record<string, string>> {
+/**
+ * The environment git runs with: `home` is its HOME and where an SSH key goes, a directory of its
+ * own beside the checkout, never in it (a key in the checkout would be in the build context, and
+ * `COPY . /` would push it in the image).
+ */
+async function gitEnv(home: string, credential: GitCredential | undefined): Promise<Record<string, string>> {
+  await fs.mkdir(home, { recursive: true, mode: 0o700 });
   const env: Record<string, string> = {
-    HOME: dir,
+    HOME: home,
     GIT_CONFIG_NOSYSTEM: '1',
     GIT_CONFIG_GLOBAL: '/dev/null',
     GIT_TERMINAL_PROMPT: '0',
@@ -50,15 +55,15 @@ async function gitEnv(dir: string, credential: GitCredential | undefined): Promi
     const basic = credential.secret.includes(':') ? credential.secret : `x-access-token:${credential.secret}`;
     Object.assign(env, { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'http.extraHeader', GIT_CONFIG_VALUE_0: `Authorization: Basic ${Buffer.from(basic).toString('base64')}` });
   } else if (credential?.kind === 'ssh') {
-    const key = path.join(dir, 'deploy-key');
+    const key = path.join(home, 'deploy-key');
     await fs.writeFile(key, credential.secret.endsWith('\n') ? credential.secret : `${credential.secret}\n`, { mode: 0o600 });
     env['GIT_SSH_COMMAND'] = `ssh -i ${key} -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=accept-new -o UserKnownHostsFile=/dev/null`;
   }
   return baseEnv(env);
 }
 
-async function git(dir: string, args: string[], credential: GitCredential | undefined, signal?: AbortSignal, onOutput?: (t: string) => void): Promise<string> {
-  const r = await runProcess('git', args, { cwd: dir, env: await gitEnv(dir, credential), ...(signal && { signal }), ...(onOutput && { onOutput }) });
+async function git(cwd: string, home: string, args: string[], credential: GitCredential | undefined, signal?: AbortSignal, onOutput?: (t: string) => void): Promise<string> {
+  const r = await runProcess('git', args, { cwd, env: await gitEnv(home, credential), ...(signal && { signal }), ...(onOutput && { onOutput }) });
   if (r.code !== 0) throw new GitError(`git ${args[0]} failed: ${r.output.trim().split('\n').slice(-3).join(' ').slice(0, 500) || `exit ${r.code ?? r.signal}`}`);
   return r.output;
 }
@@ -71,7 +76,7 @@ export interface RemoteRef {
 
 /** The branches and tags of a remote (annotated tags as the commit they point to). `dir`: a scratch directory. */
 export async function listRemote(url: string, dir: string, credential?: GitCredential, signal?: AbortSignal): Promise<RemoteRef[]> {
-  const out = await git(dir, ['ls-remote', '--heads', '--tags', '--', url], credential, signal);
+  const out = await git(dir, path.join(dir, 'git-home'), ['ls-remote', '--heads', '--tags', '--', url], credential, signal);
   const refs = new Map<string, RemoteRef>();
   for (const line of out.split('\n')) {
     const m = /^([0-9a-f]{40,64})\trefs\/(heads|tags)\/(.+?)(\^\{\})?$/.exec(line);
@@ -96,7 +101,8 @@ export async function fetchSource(
 ): Promise<string> {
   const src = path.join(dir, 'src');
   await fs.mkdir(src, { recursive: true });
-  const run = (args: string[]) => git(src, args, opts.credential, opts.signal, opts.onOutput);
+  const home = path.join(dir, 'git-home');
+  const run = (args: string[]) => git(src, home, args, opts.credential, opts.signal, opts.onOutput);
   await run(['init', '--quiet']);
   const refspec = `refs/${ref.type === 'branch' ? 'heads' : 'tags'}/${ref.name}`;
   await run(['fetch', '--quiet', '--no-tags', '--depth', '1', '--', url, ref.commit ?? refspec]).catch(async (err: unknown) => {

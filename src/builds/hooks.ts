@@ -8,6 +8,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { HookRejectedError } from './errors.ts';
 import type { SourceType } from './model.ts';
+import { isRefName } from './rules.ts';
 
 export type Provider = 'github' | 'gitea' | 'gitlab' | 'bitbucket';
 
@@ -73,7 +74,7 @@ const ZERO = /^0+$/;
 function refOf(fullRef: unknown, commit: unknown): RefPush | undefined {
   if (typeof fullRef !== 'string') return undefined;
   const m = /^refs\/(heads|tags)\/(.+)$/.exec(fullRef);
-  if (m?.[1] === undefined || m[2] === undefined) return undefined;
+  if (m?.[1] === undefined || m[2] === undefined || !isRefName(m[2])) return undefined;
   const sha = typeof commit === 'string' && /^[0-9a-f]{40,64}$/.test(commit) && !ZERO.test(commit) ? commit : null;
   return { type: m[1] === 'heads' ? 'branch' : 'tag', name: m[2], commit: sha };
 }

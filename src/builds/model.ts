@@ -38,6 +38,7 @@ export interface BuildRule {
   poll: boolean;
   /** How berth authenticates to the remote, or null for none (the secret itself is never shown). */
   credential: CredentialKind | null;
+  /** Who set the rule up last: builds push and pull with this user's rights (a build's own token). */
   createdBy: string | null;
   createdAt: number;
   updatedAt: number;

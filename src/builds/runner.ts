@@ -43,6 +43,16 @@ export interface RunnerDeps {
 
 class Stop extends Error {}
 
+/** Whether a process of this id exists (EPERM: it does, another user's). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 export class BuildRunner {
   private readonly now: () => number;
   private readonly idlePollMs: number;
@@ -60,6 +70,7 @@ export class BuildRunner {
   }
 
   start(): void {
+    void this.sweep();
     for (let i = 0; i < this.deps.config.concurrency; i++) this.workers.push(this.work());
     const interval = this.deps.config.pollinterval;
     this.pollTimer = setInterval(() => void this.pollOnce().catch((err: unknown) => this.deps.log.warn({ err }, 'builds: polling failed')), interval);
@@ -71,6 +82,19 @@ export class BuildRunner {
     const running = this.running.get(id);
     running?.abort(new Error('cancelled'));
     return running !== undefined;
+  }
+
+  /**
+   * Remove the work directories (`<build>-<pid>`, `poll-<rule>-<pid>`) of berth processes that are
+   * gone (a crash leaves its builds' sources, image stores and auth files behind).
+   */
+  private async sweep(): Promise<void> {
+    const entries = await fs.readdir(this.deps.config.workdir).catch(() => [] as string[]);
+    for (const name of entries) {
+      const pid = Number(/-(\d+)$/.exec(name)?.[1]);
+      if (!Number.isSafeInteger(pid) || pid === process.pid || alive(pid)) continue;
+      await fs.rm(path.join(this.deps.config.workdir, name), { recursive: true, force: true }).catch((err: unknown) => this.deps.log.warn({ err, name }, 'builds: a stale work directory was not removed'));
+    }
   }
 
   /** A build was queued: an idle worker looks now. */
@@ -120,7 +144,8 @@ export class BuildRunner {
     const { config, store, log } = this.deps;
     const abort = new AbortController();
     this.running.set(build.id, abort);
-    const buildLog = new BuildLog(store, build.id, config.logsize);
+    const earlier = (await store.readLog(build.id).catch(() => [])).at(-1)?.seq;
+    const buildLog = new BuildLog(store, build.id, config.logsize, earlier === undefined ? 0 : earlier + 1, (err) => log.warn({ err, build: build.id }, 'builds: a log chunk was not stored'));
     const dir = path.join(config.workdir, `${build.id}-${process.pid}`);
     const timeout = setTimeout(() => abort.abort(new Error(`timed out after ${Math.round(config.timeout / 1000)} s (builds.timeout)`)), config.timeout);
     const renewal = setInterval(() => {

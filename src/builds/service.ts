@@ -10,7 +10,7 @@ import { gitUrlProblem, isFileUrl, listRemote, type GitCredential } from './git.
 import { readHook, type HookOutcome } from './hooks.ts';
 import type { Build, BuildRule, BuildStore, CredentialKind, LogChunk, SourceType, StoredBuildRule } from './model.ts';
 import { BuildNotFoundError, BuildRuleError } from './errors.ts';
-import { fixedRef, matchRef, ruleProblem, tagFor } from './rules.ts';
+import { fixedRef, isRefName, matchRef, ruleProblem, tagFor } from './rules.ts';
 import type { SecretBox } from './secret-box.ts';
 
 
@@ -96,6 +96,11 @@ export class BuildService {
     if (cred != null && (cred.secret.length === 0 || cred.secret.length > 16_384 || (cred.kind !== 'token' && cred.kind !== 'ssh'))) {
       throw new BuildRuleError('a credential is a token or an SSH private key of at most 16 KiB');
     }
+    // A credential belongs to its URL: a rule pointed elsewhere must be given one again (null: none),
+    // or its token would go to whatever host the editor names.
+    if (created !== undefined && cred === undefined && created.credential !== null && created.gitUrl !== input.gitUrl) {
+      throw new BuildRuleError('the Git URL changed: give the credential again (credential: null for none)');
+    }
     const now = this.now();
     const keepCredential = cred === undefined && created !== undefined;
     return {
@@ -110,7 +115,8 @@ export class BuildService {
       buildArgs: args,
       poll: input.poll ?? false,
       credential: keepCredential ? created.credential : (cred?.kind ?? null),
-      createdBy: created?.createdBy ?? actor.name,
+      // Builds push, and pull their base images, with the rights of whoever last set the rule up.
+      createdBy: actor.name ?? created?.createdBy ?? null,
       createdAt: created?.createdAt ?? now,
       updatedAt: now,
       sealedHookSecret: await this.deps.box.seal(`${id}/hook`, hookSecret),
@@ -187,6 +193,8 @@ export class BuildService {
 
   private async refsToBuild(rule: StoredBuildRule, ref: string | undefined): Promise<{ type: SourceType; name: string; commit: null }[]> {
     if (ref !== undefined) {
+      const name = ref.replace(/^refs\/(heads|tags)\//, '');
+      if (!isRefName(name)) throw new BuildRuleError(`${JSON.stringify(ref.slice(0, 100))} is not a branch or tag name`);
       const full = /^refs\/(heads|tags)\/(.+)$/.exec(ref);
       if (full?.[2] !== undefined) return [{ type: full[1] === 'heads' ? 'branch' : 'tag', name: full[2], commit: null }];
       return [{ type: rule.sourceType, name: ref, commit: null }];

@@ -80,7 +80,7 @@ export function createBuilds(deps: BuildsDeps): Builds {
         store: backend.builds,
         service,
         builder: new BuildahBuilder(),
-        credentials: new TokenPushCredentials(access.store, () => access.enabled()),
+        credentials: new TokenPushCredentials(access.store, access.policy, () => access.enabled()),
         registry: () => address,
         holder: deps.node,
         log: log.child({ component: 'builds' }),

@@ -71,11 +71,11 @@ export function runBuildStoreConformance(name: string, make: () => Promise<Build
       const r0 = await s.getRule('r0');
       assert.equal(r0?.credential, 'token');
       assert.equal(r0?.sealedCredential, 'v1:sealed-token');
-      await s.putRule(rule({ tag: '{sourceref}', createdAt: T0 + 5, createdBy: 'mallory', updatedAt: T0 + 9 }));
+      await s.putRule(rule({ tag: '{sourceref}', createdAt: T0 + 5, createdBy: 'bob', updatedAt: T0 + 9 }));
       const replaced = await s.getRule('r1');
       assert.equal(replaced?.tag, '{sourceref}');
-      assert.equal(replaced?.createdAt, T0, 'a replaced rule keeps when and by whom it was made');
-      assert.equal(replaced?.createdBy, 'alice');
+      assert.equal(replaced?.createdAt, T0, 'a replaced rule keeps when it was made');
+      assert.equal(replaced?.createdBy, 'bob', 'and is owned by whoever replaced it (builds push with their rights)');
       assert.equal(replaced?.updatedAt, T0 + 9);
       assert.equal(await s.deleteRule('r1'), true);
       assert.equal(await s.deleteRule('r1'), false);

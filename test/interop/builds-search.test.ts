@@ -63,6 +63,24 @@ describe('automated builds with access control, and podman search', { skip: tool
     assert.match(await own.text(), /administrators/);
   });
 
+  it("takes a rule's credential away when another administrator points it elsewhere, and makes the editor its owner", async () => {
+    // admin's rule in alice's namespace, with admin's token for a private remote
+    const made = await api('POST', '/api/v1/repositories/alice/app/_builds/rules', ADMIN, { gitUrl: 'https://git.example.com/admin/app.git', source: 'main', credential: { kind: 'token', secret: 'admins-token' } });
+    assert.equal(made.status, 201);
+    const rule = (await made.json()) as { id: string; createdBy: string };
+    assert.equal(rule.createdBy, ADMIN.user);
+    const path = `/api/v1/repositories/alice/app/_builds/rules/${rule.id}`;
+    // alice administers alice/app: she may edit the rule, but not send admin's token to her own host
+    const moved = await api('PUT', path, ALICE, { gitUrl: 'http://127.0.0.1:9/evil.git', source: 'main' });
+    assert.equal(moved.status, 400);
+    assert.match(await moved.text(), /give the credential again/);
+    const edited = await api('PUT', path, ALICE, { gitUrl: 'http://127.0.0.1:9/evil.git', source: 'main', credential: null });
+    assert.equal(edited.status, 200);
+    const now = (await edited.json()) as { createdBy: string; credential: string | null };
+    assert.deepEqual([now.createdBy, now.credential], [ALICE.user, null], "builds now push with alice's rights, without admin's token");
+    assert.equal((await api('DELETE', path, ALICE)).status, 204);
+  });
+
   it("builds a pushed commit on a signed webhook, pushing as the rule's owner, and /v1/search says it is automated", async () => {
     const made = await api('POST', '/api/v1/repositories/admin/app/_builds/rules', ADMIN, { gitUrl: `file://${join(work, 'repo')}`, source: 'main', tag: 'latest' });
     assert.equal(made.status, 201, await made.clone().text());

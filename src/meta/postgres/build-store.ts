@@ -10,7 +10,7 @@ import type { PgDatabase } from './database.ts';
 
 const RULE_MARKS = RULE_COLUMNS.split(', ').map((_, i) => `$${i + 1}`).join(', ');
 const RULE_UPDATES = RULE_COLUMNS.split(', ')
-  .filter((c) => c !== 'id' && c !== 'created_at' && c !== 'created_by')
+  .filter((c) => c !== 'id' && c !== 'created_at')
   .map((c) => `${c} = EXCLUDED.${c}`)
   .join(', ');
 

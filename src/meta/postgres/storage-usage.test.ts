@@ -90,7 +90,7 @@ describe('PgStorageUsage: migration 13 counts the links already there', { skip: 
         await db.query('INSERT INTO blobs (digest, size, created_at) VALUES ($1, $2, 1) ON CONFLICT DO NOTHING', [digest, size]);
         await db.query('INSERT INTO repository_blobs (repository_id, digest, created_at) VALUES ($1, $2, 1)', [id, digest]);
       }
-      assert.deepEqual(await migratePostgres(db), [13]);
+      assert.deepEqual(await migratePostgres(db, PG_MIGRATIONS.filter((m) => m.version <= 13)), [13]);
       await assertCountedAfterMigration(new PgStorageUsage(db), new PgMetaStore(db));
     } finally {
       await cleanup();

@@ -10,7 +10,7 @@ import { relaxed } from './relaxed.ts';
 
 function prepare(db: Database.Database) {
   const marks = RULE_COLUMNS.split(', ').map(() => '?').join(', ');
-  const updates = RULE_COLUMNS.split(', ').filter((c) => c !== 'id' && c !== 'created_at' && c !== 'created_by').map((c) => `${c} = excluded.${c}`).join(', ');
+  const updates = RULE_COLUMNS.split(', ').filter((c) => c !== 'id' && c !== 'created_at').map((c) => `${c} = excluded.${c}`).join(', ');
   return {
     putRule: db.prepare(`INSERT INTO build_rules (${RULE_COLUMNS}) VALUES (${marks}) ON CONFLICT (id) DO UPDATE SET ${updates}`),
     getRule: db.prepare<[string], RuleRow>(`SELECT ${RULE_COLUMNS} FROM build_rules WHERE id = ?`),
