@@ -1,5 +1,4 @@
 /** `berth serve [--config FILE] [--profile NAME]`: load the config, start the registry, stop gracefully on SIGTERM/SIGINT. */
-import { setFlagsFromString } from 'node:v8';
 import type { Logger } from 'pino';
 import type { RunningRegistry } from '../main.ts';
 import { parseCommandLine } from './args.ts';
@@ -14,22 +13,6 @@ SIGHUP reloads what can change live (the log level, notification endpoints).
 ${CONFIG_HELP}`;
 
 type ConfigValues = { config?: string; profile?: string };
-
-/**
- * V8's old generation grows to up to 4 times what the last full collection left live before it
- * collects again: under request load that is promoted garbage (old space 16 MiB live, 60-90 MiB
- * committed; peak RSS 175-200 MiB on the manifest, tags and catalog loads). Growing by 1.5 times
- * instead keeps it near 30 MiB (peak RSS 138-147 MiB) for about 1.5 ms more of full collections
- * per 1,000 requests (1% of the server's CPU per request). A flag given to node (NODE_OPTIONS or
- * the command line) wins. The young generation cannot be capped from here: V8 reads its maximum
- * only at start (node --max-semi-space-size).
- */
-const HEAP_GROWING = '--heap-growing-percent=50';
-
-function tuneHeap(): void {
-  const given = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((arg) => arg.includes('heap-growing-percent'));
-  if (!given) setFlagsFromString(HEAP_GROWING);
-}
 
 /**
  * SIGHUP: read the config again and apply what can change live (the log level, notification
@@ -50,7 +33,6 @@ export const serve: Command = {
   async run(argv, io) {
     const { values } = parseCommandLine(argv, CONFIG_OPTIONS);
     const { config, file, warnings } = await loadCliConfig(values, io);
-    tuneHeap();
     // The server (HTTP, metrics, auth, the UI) is loaded only to serve.
     const { createLogger, startRegistry } = await import('../main.ts');
     const log = createLogger(config);
