@@ -3,7 +3,10 @@
  * build's own directory (its image store is removed with it), then `buildah push` into berth.
  * Base images come from berth itself: a registries.conf of the build's own maps docker.io to
  * berth's address, so `FROM debian` pulls berth's library/debian (its mirror's, when configured)
- * and a build needs no internet. Credentials for berth go in a 0600 auth file, never argv.
+ * and a build needs no internet. Credentials for berth go in a 0600 auth file, never argv; build
+ * arguments go in buildah's environment (`--build-arg NAME` takes the value from there), where
+ * other users' and other builds' processes cannot read them (/proc/PID/environ is its owner's,
+ * and a RUN step lacks the capabilities to read buildah's), not on a command line anyone sees.
  *
  * Isolation: chroot keeps a RUN step in the image's root filesystem, without namespaces or a
  * seccomp profile; run as root it is not a sandbox against a hostile Dockerfile. Run berth (and so
@@ -52,6 +55,20 @@ export async function insideSource(root: string, inner: string, what: string): P
   return target;
 }
 
+/**
+ * Names a build argument may not have: with the arguments in buildah's environment, these would
+ * change what buildah, Go's runtime or the containers libraries do (where they store, whose
+ * credentials they use, what they load), not what the Dockerfile sees.
+ */
+const RESERVED_ARG = /^(PATH|HOME|TMPDIR|TMP|TEMP|LANG|LANGUAGE|SHELL|IFS|ENV|BASH_ENV|DOCKER_CONFIG|SSL_CERT_FILE|SSL_CERT_DIR|GODEBUG|GOGC|GOMAXPROCS|GOMEMLIMIT|GOTRACEBACK|NOTIFY_SOCKET)$|^(_?CONTAINERS_|_?BUILDAH_|STORAGE_|REGISTRY_|XDG_|LD_|LC_|DBUS_)/;
+
+/** Why `name` cannot be a build argument's name, or undefined. */
+export function buildArgProblem(name: string): string | undefined {
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,127}$/.test(name)) return `the build argument name ${JSON.stringify(name.slice(0, 130))} is not a name`;
+  if (RESERVED_ARG.test(name)) return `the build argument name ${name} is reserved: the builder reads it from its environment`;
+  return undefined;
+}
+
 function registriesConf(registry: string): string {
   return [
     'unqualified-search-registries = ["docker.io"]',
@@ -81,7 +98,12 @@ export class BuildahBuilder implements Builder {
     const authFile = path.join(job.dir, 'auth.json');
     const auths = job.auth === undefined ? {} : { [job.registry]: { auth: Buffer.from(`${job.auth.username}:${job.auth.password}`).toString('base64') } };
     await fs.writeFile(authFile, JSON.stringify({ auths }), { mode: 0o600 });
+    for (const name of Object.keys(job.buildArgs)) {
+      const problem = buildArgProblem(name);
+      if (problem !== undefined) throw new BuilderError(problem);
+    }
     const env = baseEnv({
+      ...job.buildArgs,
       HOME: job.dir,
       TMPDIR: tmp,
       CONTAINERS_REGISTRIES_CONF: path.join(job.dir, 'registries.conf'),
@@ -91,7 +113,7 @@ export class BuildahBuilder implements Builder {
     });
     const storage = ['--root', path.join(job.dir, 'store'), '--runroot', path.join(job.dir, 'run'), '--storage-driver', 'vfs'];
     const args = ['build', '--isolation', 'chroot', '--pull', '-f', dockerfile, '-t', job.image];
-    for (const [k, v] of Object.entries(job.buildArgs)) args.push('--build-arg', `${k}=${v}`);
+    for (const name of Object.keys(job.buildArgs)) args.push('--build-arg', name);
     args.push(context);
     const run = async (what: string, argv: string[]): Promise<void> => {
       const r = await runProcess(this.bin, [...storage, ...argv], { cwd: job.dir, env, signal: job.signal, onOutput: job.onOutput, keep: 4096 });

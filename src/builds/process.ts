@@ -3,8 +3,16 @@
  * group, so that stopping one (a cancel, the timeout, berth's shutdown) stops everything it
  * started: SIGTERM to the group, SIGKILL after a grace. Their output goes to `onOutput` as it
  * comes (the build's log); the environment is only what the caller gives, never berth's own.
+ *
+ * A group must not outlive berth either, however berth ends (`kill -9`, a crash, the OOM killer):
+ * a build left running would go on pushing with its token. So each group has a watchdog, a
+ * shell reading a pipe whose other end only berth holds; the kernel closes it when berth is
+ * gone, and the watchdog then kills its whole group. PR_SET_PDEATHSIG would stop only the
+ * direct child, not the RUN steps buildah starts. The watchdog also ends the group once its
+ * program has exited, so nothing the program left behind goes on running.
  */
 import { spawn } from 'node:child_process';
+import type { Socket } from 'node:net';
 
 export interface RunOptions {
   cwd: string;
@@ -35,6 +43,13 @@ export function baseEnv(extra: Record<string, string>): Record<string, string> {
   return { PATH: process.env['PATH'] ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8', ...extra };
 }
 
+/**
+ * `sh -c WATCHDOG sh CMD ARGS...`: a background subshell waits for end of file on fd 3 (berth's
+ * end of the pipe) and kills the group; the shell then execs the program without fd 3, so the
+ * program's pid is the child's and its exit status is the child's.
+ */
+const WATCHDOG = '(cat <&3 >/dev/null 2>&1; kill -KILL 0) </dev/null >/dev/null 2>&1 &\nexec "$@" 3<&-';
+
 export function runProcess(cmd: string, args: readonly string[], opts: RunOptions): Promise<RunResult> {
   const keep = opts.keep ?? 64 * 1024;
   return new Promise((resolve, reject) => {
@@ -42,7 +57,9 @@ export function runProcess(cmd: string, args: readonly string[], opts: RunOption
       reject(opts.signal.reason instanceof Error ? opts.signal.reason : new Error('stopped'));
       return;
     }
-    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('/bin/sh', ['-c', WATCHDOG, 'sh', cmd, ...args], { cwd: opts.cwd, env: opts.env, detached: true, stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
+    const lifeline = child.stdio[3] as Socket;
+    lifeline.on('error', () => undefined);
     let output = '';
     let killTimer: NodeJS.Timeout | undefined;
     const take = (chunk: Buffer): void => {
@@ -76,6 +93,8 @@ export function runProcess(cmd: string, args: readonly string[], opts: RunOption
       opts.signal?.removeEventListener('abort', stop);
       reject(err);
     });
+    // The program is done: the watchdog ends what it left behind (and itself).
+    child.on('exit', () => lifeline.destroy());
     child.on('close', (code, signal) => {
       opts.signal?.removeEventListener('abort', stop);
       if (killTimer !== undefined) clearTimeout(killTimer);

@@ -165,7 +165,11 @@ export class BuildRunner {
       await fs.rm(dir, { recursive: true, force: true });
       await fs.mkdir(dir, { recursive: true, mode: 0o700 });
       const credential = await this.deps.service.credentialOf(rule);
-      if (credential !== undefined) buildLog.hide(credential.secret);
+      if (credential !== undefined) {
+        buildLog.hide(credential.secret);
+        // `user:token`: the token alone is as secret
+        if (credential.kind === 'token' && credential.secret.includes(':')) buildLog.hide(credential.secret.slice(credential.secret.indexOf(':') + 1));
+      }
       buildLog.line(`# build ${build.id} of ${build.repository}: ${rule.sourceType} ${build.ref}${build.commit ? ` at ${build.commit}` : ''} from ${rule.gitUrl}`);
       const commit = await fetchSource(rule.gitUrl, { type: rule.sourceType, name: build.ref, commit: build.commit }, dir, {
         ...(credential && { credential }),
@@ -199,7 +203,8 @@ export class BuildRunner {
       end = { status: 'succeeded', digest };
     } catch (err) {
       const reason = abort.signal.aborted ? abort.signal.reason : err;
-      const message = reason instanceof Error ? reason.message : String(reason);
+      // An error may quote a program's output: no secret goes in the build's record either.
+      const message = buildLog.mask(reason instanceof Error ? reason.message : String(reason));
       end = message === 'cancelled' ? { status: 'cancelled', error: 'cancelled while running' } : { status: 'failed', error: message };
       buildLog.line(`# ${end.status}: ${message}`);
       if (reason instanceof Stop) {
