@@ -8,11 +8,15 @@ function fakes(publicRepos: string[]) {
   const made: NewToken[] = [];
   const revoked: string[] = [];
   const store = {
-    getUser: async (name: string) => (name === 'alice' ? { name: 'alice' } : undefined),
+    getUser: async (name: string) => (name === 'alice' || name === 'carol' ? { name, admin: false } : undefined),
     createToken: async (t: NewToken) => (made.push(t), t),
     revokeToken: async (id: string) => (revoked.push(id), true),
   } as unknown as AccountStore;
-  const policy = { repositoryActions: async (_p: unknown, name: string) => new Set(publicRepos.includes(name) ? ['pull'] : []) } as unknown as AccessPolicy;
+  // alice may push to her own repositories; carol to none
+  const policy = {
+    repositoryActions: async (p: { kind: string; name?: string }, name: string) =>
+      new Set(p.kind === 'user' && p.name === 'alice' && name.startsWith('alice/') ? ['pull', 'push'] : publicRepos.includes(name) ? ['pull'] : []),
+  } as unknown as AccessPolicy;
   return { made, revoked, store, policy };
 }
 
@@ -29,11 +33,13 @@ describe('TokenPushCredentials', () => {
     assert.deepEqual(f.revoked, [f.made[0]?.id]);
   });
 
-  it('needs no token with access control off, and refuses an owner who is not a user', async () => {
+  it('needs no token with access control off, and refuses an owner who is not a user or may not push', async () => {
     const f = fakes([]);
     assert.equal(await new TokenPushCredentials(f.store, f.policy, async () => false).mint('alice/app', null, { id: 1, pulls: [] }, 1), undefined);
     const on = new TokenPushCredentials(f.store, f.policy, async () => true);
     await assert.rejects(on.mint('alice/app', null, { id: 1, pulls: [] }, 1), BuildOwnerError);
     await assert.rejects(on.mint('alice/app', 'gone', { id: 1, pulls: [] }, 1), BuildOwnerError);
+    await assert.rejects(on.mint('alice/app', 'carol', { id: 1, pulls: [] }, 1), /may no longer push to alice\/app/, 'an owner who lost the right gets no token');
+    assert.equal(f.made.length, 0);
   });
 });

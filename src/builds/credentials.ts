@@ -39,9 +39,13 @@ export class TokenPushCredentials implements PushCredentials {
 
   async mint(repository: string, owner: string | null, build: { id: number; pulls: readonly string[] }, expiresAt: number): Promise<PushCredential | undefined> {
     if (!(await this.enabled())) return undefined;
-    if (owner === null || (await this.store.getUser(owner)) === undefined) {
+    const user = owner === null ? undefined : await this.store.getUser(owner);
+    if (owner === null || user === undefined) {
       throw new BuildOwnerError(`the rule's owner ${owner === null ? '(none: it was made while access control was off)' : JSON.stringify(owner)} is not a user of this registry: make the rule again as a user who may push to ${repository}`);
     }
+    // The owner may have lost the right since the rule was made: no token for what they cannot do.
+    const rights = await this.policy.repositoryActions({ kind: 'user', name: user.name, admin: user.admin, via: 'token' }, repository);
+    if (!rights.has('push')) throw new BuildOwnerError(`the rule's owner ${owner} may no longer push to ${repository}: make the rule again as a user who may`);
     const pulls: string[] = [];
     for (const base of build.pulls) {
       if (base !== repository && (await this.policy.repositoryActions(ANONYMOUS, base)).has('pull')) pulls.push(base);

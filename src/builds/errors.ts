@@ -41,3 +41,10 @@ export class HookRejectedError extends BuildError {
     super(reason === 'unauthorized' ? 'BERTH_HOOK_UNAUTHORIZED' : 'BERTH_HOOK_INVALID', message);
   }
 }
+
+/** A rule has as many builds queued as it may (429): a flood of deliveries queues no more. */
+export class BuildQueueFullError extends BuildError {
+  constructor(message: string) {
+    super('BERTH_BUILD_QUEUE_FULL', message);
+  }
+}

@@ -102,8 +102,13 @@ export interface BuildStore {
   seenCommits(ruleId: string): Promise<Record<string, string>>;
   setSeenCommits(ruleId: string, seen: Record<string, string>): Promise<void>;
 
-  /** Queue a build (durably). */
-  enqueue(build: NewBuild, now: number): Promise<Build>;
+  /**
+   * Queue a build (durably). When one of the same rule and reference is queued already, that one
+   * is pointed at this commit and tag and returned instead: a delivery sent again (or replayed)
+   * queues nothing more, and a reference that moved twice before its build started builds once,
+   * at the newest commit. Throws BuildQueueFullError when the rule has `maxQueued` builds queued.
+   */
+  enqueue(build: NewBuild, now: number, maxQueued: number): Promise<Build>;
   /**
    * Take the oldest queued build for `holder` until `leaseUntil`, marking it running; a running
    * build whose holder's lease ran out (its node stopped) is queued again first, once, then failed.

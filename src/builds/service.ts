@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { isValidName } from '../registry/reference.ts';
+import { buildArgProblem } from './buildah.ts';
 import { gitUrlProblem, isFileUrl, listRemote, type GitCredential } from './git.ts';
 import { readHook, type HookOutcome } from './hooks.ts';
 import type { Build, BuildRule, BuildStore, CredentialKind, LogChunk, SourceType, StoredBuildRule } from './model.ts';
@@ -53,6 +54,13 @@ export interface BuildServiceDeps {
 }
 
 const MAX_ARGS = 64;
+/** Rules of one repository: each is a webhook, a poll and a queue of its own. */
+const MAX_RULES = 32;
+/**
+ * Builds one rule may have queued. A reference queues at most one (store.enqueue), so this bounds
+ * a regex rule whose remote pushes many tags at once, and anyone who holds its webhook secret.
+ */
+export const MAX_QUEUED_PER_RULE = 50;
 const MAX_PATH = 1024;
 
 function publicRule(r: StoredBuildRule): BuildRule {
@@ -89,7 +97,8 @@ export class BuildService {
     const args = input.buildArgs ?? {};
     if (Object.keys(args).length > MAX_ARGS) throw new BuildRuleError(`at most ${MAX_ARGS} build arguments`);
     for (const [k, v] of Object.entries(args)) {
-      if (!/^[A-Za-z_][A-Za-z0-9_]{0,127}$/.test(k)) throw new BuildRuleError(`the build argument name ${JSON.stringify(k)} is not a name`);
+      const problem = buildArgProblem(k);
+      if (problem !== undefined) throw new BuildRuleError(problem);
       if (typeof v !== 'string' || v.length > 4096 || v.includes('\0')) throw new BuildRuleError(`the build argument ${k} must be text of at most 4096 characters`);
     }
     const cred = input.credential;
@@ -128,6 +137,7 @@ export class BuildService {
     const id = randomBytes(12).toString('base64url');
     const hookSecret = randomBytes(32).toString('base64url');
     const stored = await this.checked(repository, input, actor, id, hookSecret);
+    if ((await this.deps.store.listRules(repository)).length >= MAX_RULES) throw new BuildRuleError(`${repository} has ${MAX_RULES} build rules, as many as a repository may`);
     await this.deps.store.putRule(stored);
     return { rule: publicRule(stored), hookSecret };
   }
@@ -169,7 +179,7 @@ export class BuildService {
       const groups = matchRef(rule, ref.type, ref.name);
       if (groups === undefined) continue;
       const tag = tagFor(rule, ref.name, groups);
-      queued.push(await this.deps.store.enqueue({ repository: rule.repository, ruleId: rule.id, ref: ref.name, commit: ref.commit, tag, trigger, requestedBy }, this.now()));
+      queued.push(await this.deps.store.enqueue({ repository: rule.repository, ruleId: rule.id, ref: ref.name, commit: ref.commit, tag, trigger, requestedBy }, this.now(), MAX_QUEUED_PER_RULE));
     }
     if (queued.length > 0) this.deps.wake();
     return queued;

@@ -17,6 +17,8 @@ export interface BuildStoreFixture {
 }
 
 const T0 = 1_700_000_000_000;
+/** Builds a rule may have queued, in these tests. */
+const Q = 50;
 
 export function rule(over: Partial<StoredBuildRule> = {}): StoredBuildRule {
   return {
@@ -101,8 +103,8 @@ export function runBuildStoreConformance(name: string, make: () => Promise<Build
     });
 
     it('queues builds, hands the oldest to one claimer, and lists newest first', async () => {
-      const a = await s.enqueue(build(), T0);
-      const b = await s.enqueue(build({ ref: 'v1.2', tag: '1.2', trigger: 'hook', commit: 'c0ffee' }), T0 + 1);
+      const a = await s.enqueue(build(), T0, Q);
+      const b = await s.enqueue(build({ ref: 'v1.2', tag: '1.2', trigger: 'hook', commit: 'c0ffee' }), T0 + 1, Q);
       assert.equal(a.status, 'queued');
       assert.ok(b.id > a.id);
       assert.equal(b.commit, 'c0ffee');
@@ -120,8 +122,34 @@ export function runBuildStoreConformance(name: string, make: () => Promise<Build
       assert.deepEqual(await s.list('bob/other'), []);
     });
 
+    it('queues one build per rule and reference: a repeated delivery points it at the newest commit; a full queue refuses', async () => {
+      await s.putRule(rule());
+      const a = await s.enqueue(build({ trigger: 'hook', commit: 'c1' }), T0, Q);
+      const again = await s.enqueue(build({ trigger: 'hook', commit: 'c1' }), T0 + 1, Q);
+      assert.equal(again.id, a.id, 'the same delivery again queues nothing more');
+      const moved = await s.enqueue(build({ trigger: 'hook', commit: 'c2', tag: 'edge' }), T0 + 2, Q);
+      assert.equal(moved.id, a.id);
+      assert.equal(moved.commit, 'c2');
+      assert.equal(moved.tag, 'edge');
+      const other = await f.other();
+      // two nodes take the same delivery at once: one build
+      const [x, y] = await Promise.all([s.enqueue(build({ ref: 'dev', commit: 'd1' }), T0, Q), other.enqueue(build({ ref: 'dev', commit: 'd1' }), T0, Q)]);
+      assert.equal(x.id, y.id);
+      assert.equal((await s.list('alice/app')).length, 2);
+      // once it runs, the reference queues a new build
+      const running = await s.claim('node-a', T0 + 3, T0 + 60_000);
+      assert.equal(running?.id, a.id);
+      const next = await s.enqueue(build({ commit: 'c3' }), T0 + 4, Q);
+      assert.notEqual(next.id, a.id);
+      // a rule's queue is bounded
+      await s.enqueue(build({ ref: 'v1' }), T0, 3);
+      await assert.rejects(s.enqueue(build({ ref: 'v2' }), T0, 3), (err: Error & { code?: string }) => err.code === 'BERTH_BUILD_QUEUE_FULL');
+      assert.equal((await s.enqueue(build({ ref: 'v1', commit: 'c9' }), T0, 3)).commit, 'c9', 'a queued reference still moves when the queue is full');
+      assert.equal((await s.enqueue(build({ ruleId: 'r2', ref: 'v2' }), T0, 3)).status, 'queued', 'another rule has its own queue');
+    });
+
     it('finishes a build only for its holder, with the digest or the error', async () => {
-      const a = await s.enqueue(build(), T0);
+      const a = await s.enqueue(build(), T0, Q);
       await s.claim('node-a', T0, T0 + 60_000);
       await s.setCommit(a.id, 'abc123');
       assert.equal(await s.finish(a.id, 'node-b', { status: 'succeeded', digest: 'sha256:x' }, T0 + 5), false);
@@ -133,7 +161,7 @@ export function runBuildStoreConformance(name: string, make: () => Promise<Build
       assert.equal(done?.finishedAt, T0 + 5);
       assert.equal(await s.finish(a.id, 'node-a', { status: 'failed', error: 'again' }, T0 + 6), false, 'a finished build stays finished');
       assert.equal(await s.get('bob/other', a.id), undefined, 'a build is read through its own repository');
-      const b = await s.enqueue(build(), T0);
+      const b = await s.enqueue(build(), T0, Q);
       await s.claim('node-a', T0, T0 + 60_000);
       await s.finish(b.id, 'node-a', { status: 'failed', error: 'x'.repeat(5000) }, T0 + 7);
       const failed = await s.get('alice/app', b.id);
@@ -142,11 +170,11 @@ export function runBuildStoreConformance(name: string, make: () => Promise<Build
     });
 
     it('cancels a queued build at once and asks a running one\'s holder through renew', async () => {
-      const q = await s.enqueue(build(), T0);
+      const q = await s.enqueue(build(), T0, Q);
       const cancelled = await s.requestCancel('alice/app', q.id, T0 + 1);
       assert.equal(cancelled?.status, 'cancelled');
       assert.equal(await s.claim('node-a', T0 + 2, T0 + 60_000), undefined);
-      const r = await s.enqueue(build(), T0);
+      const r = await s.enqueue(build(), T0, Q);
       await s.claim('node-a', T0, T0 + 60_000);
       assert.deepEqual(await s.renew(r.id, 'node-a', T0 + 70_000), { held: true, cancelRequested: false });
       assert.equal((await s.requestCancel('alice/app', r.id, T0 + 1))?.status, 'running');
@@ -157,7 +185,7 @@ export function runBuildStoreConformance(name: string, make: () => Promise<Build
     });
 
     it('queues a build again when its node stopped, then fails it', async () => {
-      const a = await s.enqueue(build(), T0);
+      const a = await s.enqueue(build(), T0, Q);
       await s.claim('node-a', T0, T0 + 10);
       const other = await f.other();
       assert.equal(await other.claim('node-b', T0 + 5, T0 + 100), undefined, 'the lease still holds');
@@ -171,7 +199,7 @@ export function runBuildStoreConformance(name: string, make: () => Promise<Build
     });
 
     it('keeps a build\'s log in order from any chunk on', async () => {
-      const a = await s.enqueue(build(), T0);
+      const a = await s.enqueue(build(), T0, Q);
       await s.appendLog(a.id, 0, 'STEP 1\n');
       await s.appendLog(a.id, 1, 'STEP 2\n');
       await s.appendLog(a.id, 2, 'done\n');

@@ -65,6 +65,7 @@ const DOMAIN_CODES: Record<string, ErrorCode> = {
   BERTH_BUILDS_DISABLED: 'NOT_FOUND',
   BERTH_HOOK_UNAUTHORIZED: 'UNAUTHORIZED',
   BERTH_HOOK_INVALID: 'REQUEST_INVALID',
+  BERTH_BUILD_QUEUE_FULL: 'TOOMANYREQUESTS',
 };
 
 export interface MappedError<C extends ErrorCode = ErrorCode> {

@@ -4,6 +4,7 @@
  * builds/model.ts. Placeholders stay in each store.
  */
 import type { Build, BuildStatus, BuildTrigger, CredentialKind, SourceType, StoredBuildRule } from '../../builds/model.ts';
+import { BuildQueueFullError } from '../../builds/errors.ts';
 import { flag, type Flag } from './flag.ts';
 
 export interface RuleRow {
@@ -123,3 +124,8 @@ export const MAX_BUILD_ATTEMPTS = 2;
 export const INTERRUPTED = 'interrupted: the node running it stopped';
 /** Error texts are kept this short. */
 export const MAX_ERROR_CHARS = 2000;
+
+/** The rule's queue is full (both stores say it the same way). */
+export function queueFull(maxQueued: number): BuildQueueFullError {
+  return new BuildQueueFullError(`this rule has ${maxQueued} builds queued already: wait for them to start (or cancel some)`);
+}
