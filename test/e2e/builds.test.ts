@@ -10,7 +10,7 @@ import { createHmac } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { freePort, REPO_ROOT, requireTools, runOk, startBerth, tempDir, type BerthProcess } from '../helpers/process.ts';
+import { freePort, REPO_ROOT, requireTools, run, runOk, startBerth, tempDir, type BerthProcess } from '../helpers/process.ts';
 import { startTestRegistry, type TestRegistry } from '../helpers/inproc.ts';
 import { TestReceiver } from '../../src/events/test-receiver.ts';
 import { startGitHttp, type GitHttpServer } from '../helpers/git-http.ts';
@@ -67,7 +67,7 @@ interface BuildView {
   finished: string | null;
 }
 
-async function api(reg: TestRegistry, method: string, url: string, body?: unknown): Promise<Response> {
+async function api(reg: { url: string }, method: string, url: string, body?: unknown): Promise<Response> {
   return fetch(reg.url + url, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? null : JSON.stringify(body) });
 }
 
@@ -78,7 +78,7 @@ async function json<T>(res: Response, status: number): Promise<T> {
 }
 
 /** The build's live log (server-sent events) read to its end: the stream ends when the build does. */
-async function finished(reg: TestRegistry, repo: string, id: number): Promise<{ build: BuildView; log: string }> {
+async function finished(reg: { url: string }, repo: string, id: number): Promise<{ build: BuildView; log: string }> {
   const res = await fetch(`${reg.url}${API(repo)}/_builds/${id}/log`, { headers: { accept: 'text/event-stream' } });
   assert.equal(res.status, 200);
   const text = await res.text();
@@ -92,6 +92,42 @@ async function finished(reg: TestRegistry, repo: string, id: number): Promise<{ 
   }
   assert.ok(build, `no status event in ${text.slice(-500)}`);
   return { build, log };
+}
+
+/** Read a running build's live log until `text` appears in it (the build has reached that step). */
+async function untilLogShows(reg: { url: string }, repo: string, id: number, text: string): Promise<void> {
+  const res = await fetch(`${reg.url}${API(repo)}/_builds/${id}/log`, { headers: { accept: 'text/event-stream' } });
+  const reader = res.body?.getReader();
+  assert.ok(reader);
+  let seen = '';
+  while (!seen.includes(text)) {
+    const chunk: ReadableStreamReadResult<Uint8Array> = await reader.read();
+    assert.equal(chunk.done, false, seen);
+    seen += new TextDecoder().decode(chunk.value);
+  }
+  await reader.cancel();
+}
+
+/** The processes of this machine whose command line contains `marker`. */
+async function processesWith(marker: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const pid of await fs.readdir('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    const cmdline = await fs.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline.replaceAll('\0', ' ').includes(marker)) found.push(`${pid}: ${cmdline.replaceAll('\0', ' ').slice(0, 200)}`);
+  }
+  return found;
+}
+
+/** The processes running `sleep 3171` once `done` holds of them, or when `ms` have passed (the OS tells no one: it is looked at every 50 ms). */
+async function processesAfter(ms: number, done: (found: string[]) => boolean): Promise<string[]> {
+  const deadline = Date.now() + ms;
+  let found = await processesWith('sleep 3171');
+  while (!done(found) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    found = await processesWith('sleep 3171');
+  }
+  return found;
 }
 
 /** The files of an image's top layer, unpacked. */
@@ -319,7 +355,11 @@ describe('berth build beside a running server', { skip: tools.skip }, () => {
     tools.check();
     work = await tempDir('builds-cli');
     await repoWith(path.join(work, 'repo'), { Dockerfile: 'FROM scratch\nCOPY hello.txt /hello.txt\n', 'hello.txt': 'hello\n' });
-    env = { REGISTRY_BUILDS_ENABLED: 'true', REGISTRY_BUILDS_WORKDIR: path.join(work, 'builds') };
+    await repoWith(path.join(work, 'base'), { Dockerfile: 'FROM scratch\nCOPY rootfs/ /\n', ...(await baseRootfs()) });
+    const slow = path.join(work, 'slow');
+    await repoWith(slow, { Dockerfile: 'FROM alice/base\nRUN sleep 3171\n' });
+    for (const branch of ['slow-a', 'slow-b', 'slow-c']) await git(slow, 'branch', branch);
+    env = { REGISTRY_BUILDS_ENABLED: 'true', REGISTRY_BUILDS_WORKDIR: path.join(work, 'builds'), REGISTRY_BUILDS_CONCURRENCY: '2' };
     server = await startBerth({ env });
   });
 
@@ -348,5 +388,39 @@ describe('berth build beside a running server', { skip: tools.skip }, () => {
     assert.equal(list[0]?.['ref'], 'main');
     const head = await fetch(`${server.url}/v2/alice/cli/manifests/latest`, { method: 'HEAD', headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } });
     assert.equal(head.headers.get('docker-content-digest'), list[0]?.['digest']);
+  });
+
+  it('refuses to manage builds where the configuration has them off', async () => {
+    const off = await run(process.execPath, ['bin/berth.js', 'build', 'list', 'alice/cli'], {
+      cwd: REPO_ROOT,
+      env: { ...env, REGISTRY_BUILDS_ENABLED: 'false', REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: server.root, REGISTRY_LOG_LEVEL: 'warn', BERTH_FROM_SOURCE: '1' },
+    });
+    assert.notEqual(off.code, 0);
+    assert.match(off.stderr, /automated builds are off in this configuration \(builds\.enabled\)/);
+  });
+
+  // Last: it kills the server.
+  it('runs builds.concurrency builds at once, oldest first, and none outlives a berth killed with SIGKILL', async () => {
+    await berth('build', 'add', 'alice/base', '--git', `file://${path.join(work, 'base')}`, '--branch', 'main');
+    const [base] = JSON.parse((await berth('build', 'trigger', 'alice/base', '--json')).stdout) as BuildView[];
+    assert.equal((await finished(server, 'alice/base', base?.id ?? 0)).build.status, 'succeeded');
+    await json(await api(server, 'POST', `${API('alice/slow')}/_builds/rules`, { gitUrl: `file://${path.join(work, 'slow')}`, source: '/^slow-/', tag: '{sourceref}' }), 201);
+    const ids: number[] = [];
+    for (const ref of ['slow-a', 'slow-b', 'slow-c']) {
+      const [queued] = await json<BuildView[]>(await api(server, 'POST', `${API('alice/slow')}/_builds`, { ref }), 202);
+      ids.push(queued?.id ?? 0);
+    }
+    const [a, b, c] = ids as [number, number, number];
+    await untilLogShows(server, 'alice/slow', a, 'RUN sleep 3171');
+    await untilLogShows(server, 'alice/slow', b, 'RUN sleep 3171');
+    const third = await json<BuildView>(await api(server, 'GET', `${API('alice/slow')}/_builds/${c}`), 200);
+    assert.equal(third.status, 'queued', 'two run (builds.concurrency 2), the newest waits');
+    // both RUN steps are running: the sleeps exist
+    const steps = await processesAfter(15_000, (p) => p.length >= 2);
+    assert.ok(steps.length >= 2, `the RUN steps run: ${steps.join('\n')}`);
+    server.kill('SIGKILL');
+    // Every process of the two builds (buildah, its RUN steps) ends with berth, not at the build's timeout.
+    assert.deepEqual(await processesAfter(15_000, (p) => p.length === 0), [], 'the RUN steps of a killed berth\'s builds are gone');
+    assert.deepEqual(await processesWith(path.join(work, 'builds')), [], 'and so is every buildah of theirs');
   });
 });
