@@ -106,7 +106,9 @@ export interface BuildStore {
    * Queue a build (durably). When one of the same rule and reference is queued already, that one
    * is pointed at this commit and tag and returned instead: a delivery sent again (or replayed)
    * queues nothing more, and a reference that moved twice before its build started builds once,
-   * at the newest commit. Throws BuildQueueFullError when the rule has `maxQueued` builds queued.
+   * at the newest commit. A webhook's or a poll's commit that the reference's newest build runs or
+   * built already queues nothing either (that build is returned). Throws BuildQueueFullError when
+   * the rule has `maxQueued` builds queued.
    */
   enqueue(build: NewBuild, now: number, maxQueued: number): Promise<Build>;
   /**

@@ -136,11 +136,17 @@ export function runBuildStoreConformance(name: string, make: () => Promise<Build
       const [x, y] = await Promise.all([s.enqueue(build({ ref: 'dev', commit: 'd1' }), T0, Q), other.enqueue(build({ ref: 'dev', commit: 'd1' }), T0, Q)]);
       assert.equal(x.id, y.id);
       assert.equal((await s.list('alice/app')).length, 2);
-      // once it runs, the reference queues a new build
+      // once it runs, a delivery of its commit again queues nothing; a new commit, or a person, queues a new build
       const running = await s.claim('node-a', T0 + 3, T0 + 60_000);
       assert.equal(running?.id, a.id);
-      const next = await s.enqueue(build({ commit: 'c3' }), T0 + 4, Q);
-      assert.notEqual(next.id, a.id);
+      assert.equal((await s.enqueue(build({ trigger: 'hook', commit: 'c2', tag: 'edge' }), T0 + 4, Q)).id, a.id, 'a replayed delivery');
+      await s.finish(a.id, 'node-a', { status: 'succeeded', digest: 'sha256:x' }, T0 + 5);
+      assert.equal((await s.enqueue(build({ trigger: 'poll', commit: 'c2' }), T0 + 6, Q)).id, a.id, 'built already');
+      const byHand = await s.enqueue(build({ trigger: 'manual', commit: 'c2' }), T0 + 7, Q);
+      assert.notEqual(byHand.id, a.id, 'a person may build a commit again');
+      await s.requestCancel('alice/app', byHand.id, T0 + 8);
+      const next = await s.enqueue(build({ trigger: 'hook', commit: 'c3' }), T0 + 9, Q);
+      assert.ok(next.id > byHand.id);
       // a rule's queue is bounded
       await s.enqueue(build({ ref: 'v1' }), T0, 3);
       await assert.rejects(s.enqueue(build({ ref: 'v2' }), T0, 3), (err: Error & { code?: string }) => err.code === 'BERTH_BUILD_QUEUE_FULL');

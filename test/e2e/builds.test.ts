@@ -234,6 +234,11 @@ describe('automated builds', { skip: tools.skip }, () => {
     const files = await topLayer(reg, 'alice/app', 'latest', path.join(work, 'unpacked-app'));
     assert.equal(await fs.readFile(path.join(files, 'copied.txt'), 'utf8'), 'version two\n');
     assert.equal(await fs.readFile(path.join(files, 'stamp'), 'utf8'), 'hi built\n');
+    const replayed = await json<{ builds: { id: number; status: string }[] }>(
+      await fetch(reg.url + hook, { method: 'POST', headers: { 'x-github-event': 'push', 'content-type': 'application/json', 'x-hub-signature-256': sign(rule.hookSecret) }, body }),
+      202,
+    );
+    assert.deepEqual(replayed.builds, [{ id, ref: 'main', tag: 'latest', status: 'succeeded' }], 'the same delivery again (or replayed) builds nothing more');
   });
 
   it('maps a tag v1.2 to the image tag 1.2 with a regular expression rule', async () => {

@@ -5,7 +5,7 @@
  * node whose lease ran out are queued again (or given up) in the same transaction.
  */
 import type { Build, BuildStore, LogChunk, NewBuild, Renewal, StoredBuildRule } from '../../builds/model.ts';
-import { BUILD_COLUMNS, INTERRUPTED, MAX_BUILD_ATTEMPTS, MAX_ERROR_CHARS, queueFull, RULE_COLUMNS, ruleValues, toBuild, toRule, type BuildRow, type LeaseRow, type RuleRow } from '../rows/builds.ts';
+import { BUILD_COLUMNS, INTERRUPTED, MAX_BUILD_ATTEMPTS, MAX_ERROR_CHARS, queueFull, RULE_COLUMNS, sameBuild, ruleValues, toBuild, toRule, type BuildRow, type LeaseRow, type RuleRow } from '../rows/builds.ts';
 import type { PgDatabase } from './database.ts';
 
 const RULE_MARKS = RULE_COLUMNS.split(', ').map((_, i) => `$${i + 1}`).join(', ');
@@ -25,7 +25,7 @@ const SQL = {
   insert: `INSERT INTO builds (repository, rule_id, ref, commit_sha, tag, status, trigger_kind, requested_by, created_at)
            VALUES ($1, $2, $3, $4, $5, 'queued', $6, $7, $8) RETURNING ${BUILD_COLUMNS}`,
   lockRule: 'SELECT id FROM build_rules WHERE id = $1 FOR UPDATE',
-  sameQueued: `SELECT ${BUILD_COLUMNS} FROM builds WHERE status = 'queued' AND rule_id = $1 AND ref = $2 ORDER BY id LIMIT 1`,
+  newestOfRef: `SELECT ${BUILD_COLUMNS} FROM builds WHERE rule_id = $1 AND ref = $2 ORDER BY id DESC LIMIT 1`,
   repoint: `UPDATE builds SET commit_sha = $1, tag = $2 WHERE id = $3 RETURNING ${BUILD_COLUMNS}`,
   queuedOfRule: `SELECT count(*)::int AS n FROM builds WHERE status = 'queued' AND rule_id = $1`,
   orphans: `SELECT ${BUILD_COLUMNS}, claimed_by, claimed_until, attempts FROM builds
@@ -88,8 +88,10 @@ export class PgBuildStore implements BuildStore {
     const row = await this.db.transaction(async (tx) => {
       // One enqueue of a rule at a time (the rule's row is the lock): two deliveries at once queue one build.
       await tx.query(SQL.lockRule, [b.ruleId]);
-      const [queued] = await this.db.rows<BuildRow>(SQL.sameQueued, [b.ruleId, b.ref], tx);
-      if (queued !== undefined) return (await this.db.rows<BuildRow>(SQL.repoint, [b.commit, b.tag, queued.id], tx))[0];
+      const [newest] = await this.db.rows<BuildRow>(SQL.newestOfRef, [b.ruleId, b.ref], tx);
+      const same = sameBuild(newest && toBuild(newest), b);
+      if (same === 'keep') return newest;
+      if (same === 'repoint' && newest !== undefined) return (await this.db.rows<BuildRow>(SQL.repoint, [b.commit, b.tag, newest.id], tx))[0];
       const [count] = await this.db.rows<{ n: number }>(SQL.queuedOfRule, [b.ruleId], tx);
       if ((count?.n ?? 0) >= maxQueued) throw queueFull(maxQueued);
       return (await this.db.rows<BuildRow>(SQL.insert, [b.repository, b.ruleId, b.ref, b.commit, b.tag, b.trigger, b.requestedBy, now], tx))[0];

@@ -6,7 +6,7 @@
  */
 import type { PgDatabase } from './database.ts';
 import { ACCOUNTS_SCHEMA } from './schema/accounts.ts';
-import { BUILDS_SCHEMA } from './schema/builds.ts';
+import { BUILDS_RULE_REF_INDEX, BUILDS_SCHEMA } from './schema/builds.ts';
 import { CLUSTER_SCHEMA } from './schema/cluster.ts';
 import { CORE_SCHEMA } from './schema/core.ts';
 import { GC_SCHEMA } from './schema/gc.ts';
@@ -44,6 +44,8 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   { version: 13, name: 'namespace usage counters', sql: USAGE_COUNTERS_SCHEMA },
   // Build rules, the build queue and history, build logs; repositories with a rule are automated (SQLite's 16).
   { version: 14, name: 'automated builds', sql: BUILDS_SCHEMA },
+  // The newest build of a rule's reference, which each enqueue looks at (SQLite's 17).
+  { version: 15, name: 'builds by rule and reference', sql: BUILDS_RULE_REF_INDEX },
 ];
 
 /** pg_advisory_lock's key for migrations: "berth" in ASCII, so it names berth in pg_locks. */

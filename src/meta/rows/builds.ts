@@ -3,7 +3,7 @@
  * (sqlite/build-store.ts, postgres/build-store.ts), and their mapping to the records of
  * builds/model.ts. Placeholders stay in each store.
  */
-import type { Build, BuildStatus, BuildTrigger, CredentialKind, SourceType, StoredBuildRule } from '../../builds/model.ts';
+import type { Build, BuildStatus, BuildTrigger, CredentialKind, NewBuild, SourceType, StoredBuildRule } from '../../builds/model.ts';
 import { BuildQueueFullError } from '../../builds/errors.ts';
 import { flag, type Flag } from './flag.ts';
 
@@ -128,4 +128,17 @@ export const MAX_ERROR_CHARS = 2000;
 /** The rule's queue is full (both stores say it the same way). */
 export function queueFull(maxQueued: number): BuildQueueFullError {
   return new BuildQueueFullError(`this rule has ${maxQueued} builds queued already: wait for them to start (or cancel some)`);
+}
+
+/**
+ * What enqueue does with `b`, given the newest build of its rule and reference: point that one at
+ * b's commit when it is still queued; keep it, queueing nothing, when a webhook or a poll names the
+ * commit it runs or built (a delivery sent again, or replayed: its signature holds, but it is old
+ * news); else queue a new build (undefined). A manual trigger always builds.
+ */
+export function sameBuild(newest: Build | undefined, b: NewBuild): 'repoint' | 'keep' | undefined {
+  if (newest === undefined) return undefined;
+  if (newest.status === 'queued') return 'repoint';
+  if (b.trigger !== 'manual' && b.commit !== null && newest.commit === b.commit && (newest.status === 'running' || newest.status === 'succeeded')) return 'keep';
+  return undefined;
 }

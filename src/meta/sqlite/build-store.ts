@@ -5,7 +5,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { Build, BuildStore, LogChunk, NewBuild, Renewal, StoredBuildRule } from '../../builds/model.ts';
-import { BUILD_COLUMNS, INTERRUPTED, MAX_BUILD_ATTEMPTS, MAX_ERROR_CHARS, queueFull, RULE_COLUMNS, ruleValues, toBuild, toRule, type BuildRow, type LeaseRow, type RuleRow } from '../rows/builds.ts';
+import { BUILD_COLUMNS, INTERRUPTED, MAX_BUILD_ATTEMPTS, MAX_ERROR_CHARS, queueFull, RULE_COLUMNS, sameBuild, ruleValues, toBuild, toRule, type BuildRow, type LeaseRow, type RuleRow } from '../rows/builds.ts';
 import { relaxed } from './relaxed.ts';
 
 function prepare(db: Database.Database) {
@@ -23,7 +23,7 @@ function prepare(db: Database.Database) {
       `INSERT INTO builds (repository, rule_id, ref, commit_sha, tag, status, trigger_kind, requested_by, created_at)
        VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?) RETURNING ${BUILD_COLUMNS}`,
     ),
-    sameQueued: db.prepare<[string, string], BuildRow>(`SELECT ${BUILD_COLUMNS} FROM builds WHERE status = 'queued' AND rule_id = ? AND ref = ? ORDER BY id LIMIT 1`),
+    newestOfRef: db.prepare<[string, string], BuildRow>(`SELECT ${BUILD_COLUMNS} FROM builds WHERE rule_id = ? AND ref = ? ORDER BY id DESC LIMIT 1`),
     repoint: db.prepare<[string | null, string, number], BuildRow>(`UPDATE builds SET commit_sha = ?, tag = ? WHERE id = ? RETURNING ${BUILD_COLUMNS}`),
     queuedOfRule: db.prepare<[string], { n: number }>(`SELECT count(*) AS n FROM builds WHERE status = 'queued' AND rule_id = ?`),
     orphans: db.prepare<[number], LeaseRow>(`SELECT ${BUILD_COLUMNS}, claimed_by, claimed_until, attempts FROM builds WHERE status = 'running' AND claimed_until < ? ORDER BY id`),
@@ -93,8 +93,10 @@ export class SqliteBuildStore implements BuildStore {
 
   async enqueue(b: NewBuild, now: number, maxQueued: number): Promise<Build> {
     const enqueue = this.db.transaction((): BuildRow | undefined => {
-      const queued = this.st.sameQueued.get(b.ruleId, b.ref);
-      if (queued !== undefined) return this.st.repoint.get(b.commit, b.tag, queued.id);
+      const newest = this.st.newestOfRef.get(b.ruleId, b.ref);
+      const same = sameBuild(newest && toBuild(newest), b);
+      if (same === 'keep') return newest;
+      if (same === 'repoint' && newest !== undefined) return this.st.repoint.get(b.commit, b.tag, newest.id);
       if ((this.st.queuedOfRule.get(b.ruleId)?.n ?? 0) >= maxQueued) throw queueFull(maxQueued);
       return this.st.insert.get(b.repository, b.ruleId, b.ref, b.commit, b.tag, b.trigger, b.requestedBy, now);
     });

@@ -67,3 +67,6 @@ CREATE TRIGGER build_rules_search_ad AFTER DELETE ON build_rules BEGIN
     WHERE name = old.repository;
 END;
 `;
+
+/** Migration 17: the newest build of a rule's reference, which each enqueue looks at (store.enqueue). */
+export const BUILDS_RULE_REF_INDEX = 'CREATE INDEX builds_rule_ref ON builds(rule_id, ref, id);';

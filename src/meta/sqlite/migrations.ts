@@ -2,7 +2,7 @@
  * Versioned schema migrations. Each entry runs once, in order, in a transaction; the applied
  * version is kept in schema_migrations. The SQL is kept portable (it must also run on PostgreSQL).
  */
-import { BUILDS_SCHEMA } from './builds-schema.ts';
+import { BUILDS_RULE_REF_INDEX, BUILDS_SCHEMA } from './builds-schema.ts';
 import { GC_SCHEMA } from './gc-schema.ts';
 import { TAG_ACTIVITY_SCHEMA } from './tag-activity-schema.ts';
 import { SEARCH_SCHEMA } from './search-schema.ts';
@@ -281,5 +281,10 @@ CREATE TABLE settings (
     name: 'automated builds',
     // Build rules, the build queue and history, build logs; repositories with a rule are automated (builds-schema.ts).
     sql: BUILDS_SCHEMA,
+  },
+  {
+    version: 17,
+    name: 'builds by rule and reference',
+    sql: BUILDS_RULE_REF_INDEX,
   },
 ];

@@ -78,3 +78,6 @@ ${trigger(
     WHERE name = OLD.repository;`,
 )}
 `;
+
+/** Migration 15 (SQLite's 17): the newest build of a rule's reference, which each enqueue looks at. */
+export const BUILDS_RULE_REF_INDEX = 'CREATE INDEX builds_rule_ref ON builds(rule_id, ref, id);';
