@@ -64,7 +64,7 @@ async function gitEnv(home: string, credential: GitCredential | undefined): Prom
 
 async function git(cwd: string, home: string, args: string[], credential: GitCredential | undefined, signal?: AbortSignal, onOutput?: (t: string) => void): Promise<string> {
   const r = await runProcess('git', args, { cwd, env: await gitEnv(home, credential), ...(signal && { signal }), ...(onOutput && { onOutput }) });
-  if (r.code !== 0) throw new GitError(`git ${args[0]} failed: ${r.output.trim().split('\n').slice(-3).join(' ').slice(0, 500) || `exit ${r.code ?? r.signal}`}`);
+  if (r.code !== 0) throw new GitError(`git ${args[0]} failed: ${r.output.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !/^(Please make sure you have the correct access rights|and the repository exists\.)$/.test(l)).slice(-3).join(' ').slice(0, 500) || `exit ${r.code ?? r.signal}`}`);
   return r.output;
 }
 
