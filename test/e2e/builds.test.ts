@@ -241,6 +241,19 @@ describe('automated builds', { skip: tools.skip }, () => {
     assert.deepEqual(replayed.builds, [{ id, ref: 'main', tag: 'latest', status: 'succeeded' }], 'the same delivery again (or replayed) builds nothing more');
   });
 
+  it('keeps build arguments from a RUN step that reads every process of the machine', async () => {
+    const dir = path.join(work, 'git', 'snoop');
+    // Not declared with ARG: the RUN step does not get it; it could only find it in buildah's command line or environment.
+    await repoWith(dir, { Dockerfile: 'FROM alice/base\nRUN for f in /proc/[0-9]*/cmdline /proc/[0-9]*/environ; do cat "$f"; echo; done > /seen 2>/dev/null; true\n' });
+    await json(await api(reg, 'POST', `${API('alice/snoop')}/_builds/rules`, { gitUrl: `file://${dir}`, source: 'main', buildArgs: { SNOOPED: 'leakmark-7f3e' } }), 201);
+    const [queued] = await json<BuildView[]>(await api(reg, 'POST', `${API('alice/snoop')}/_builds`, {}), 202);
+    const { build, log } = await finished(reg, 'alice/snoop', queued?.id ?? 0);
+    assert.equal(build.status, 'succeeded', log);
+    const seen = await fs.readFile(path.join(await topLayer(reg, 'alice/snoop', 'latest', path.join(work, 'unpacked-snoop')), 'seen'), 'latin1');
+    assert.match(seen, /buildah/, 'the step saw the processes of the machine, buildah among them');
+    assert.ok(!seen.includes('leakmark-7f3e'), 'but not the build argument');
+  });
+
   it('maps a tag v1.2 to the image tag 1.2 with a regular expression rule', async () => {
     const dir = path.join(work, 'git', 'app');
     await git(dir, 'tag', 'v1.2');
