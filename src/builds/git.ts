@@ -36,6 +36,23 @@ export function isFileUrl(url: string): boolean {
   return /^file:\/\//i.test(url);
 }
 
+/** `s` as one word of a POSIX shell (git runs GIT_SSH_COMMAND through one). */
+function shellWord(s: string): string {
+  return `'${s.replaceAll("'", "'\\''")}'`;
+}
+
+/**
+ * The ssh git runs: with the rule's deploy key and nothing else. ssh finds its user's config and
+ * keys by the account's passwd entry, not HOME, so without `-F /dev/null` and `IdentityFile=none`
+ * a rule with no credential would log in with the keys of the account berth runs as, and every
+ * rule would follow that account's ~/.ssh/config. No agent, no prompt. A host key seen the first
+ * time is accepted and not kept (a rule pins none: docs/builds.md says so).
+ */
+export function sshCommand(key?: string): string {
+  const identity = key === undefined ? '-o IdentityFile=none' : `-i ${shellWord(key)}`;
+  return `ssh -F /dev/null ${identity} -o IdentitiesOnly=yes -o IdentityAgent=none -o BatchMode=yes -o StrictHostKeyChecking=accept-new -o UserKnownHostsFile=/dev/null -o GlobalKnownHostsFile=/dev/null`;
+}
+
 /**
  * The environment git runs with: `home` is its HOME and where an SSH key goes, a directory of its
  * own beside the checkout, never in it (a key in the checkout would be in the build context, and
@@ -49,7 +66,7 @@ async function gitEnv(home: string, credential: GitCredential | undefined): Prom
     GIT_CONFIG_GLOBAL: '/dev/null',
     GIT_TERMINAL_PROMPT: '0',
     GIT_ALLOW_PROTOCOL: 'http:https:ssh:git:file',
-    GIT_SSH_COMMAND: 'ssh -o BatchMode=yes -o StrictHostKeyChecking=accept-new -o UserKnownHostsFile=/dev/null',
+    GIT_SSH_COMMAND: sshCommand(),
   };
   if (credential?.kind === 'token') {
     const basic = credential.secret.includes(':') ? credential.secret : `x-access-token:${credential.secret}`;
@@ -57,7 +74,7 @@ async function gitEnv(home: string, credential: GitCredential | undefined): Prom
   } else if (credential?.kind === 'ssh') {
     const key = path.join(home, 'deploy-key');
     await fs.writeFile(key, credential.secret.endsWith('\n') ? credential.secret : `${credential.secret}\n`, { mode: 0o600 });
-    env['GIT_SSH_COMMAND'] = `ssh -i ${key} -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=accept-new -o UserKnownHostsFile=/dev/null`;
+    env['GIT_SSH_COMMAND'] = sshCommand(key);
   }
   return baseEnv(env);
 }

@@ -12,7 +12,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
-import { requireTools, runOk, tempDir } from '../helpers/process.ts';
+import { requireTools, run, runOk, tempDir } from '../helpers/process.ts';
+import { sshCommand } from '../../src/builds/git.ts';
 import { startTestRegistry, type TestRegistry } from '../helpers/inproc.ts';
 import { commit, git, repoWith } from '../helpers/git-repos.ts';
 import { makeKeyPair, startSshGit, type KeyPair, type SshGitServer } from '../helpers/sshd.ts';
@@ -195,6 +196,27 @@ describe('automated builds from other remotes and Git hosts', { skip: tools.skip
       const { build, log } = await finished(reg, 'alice/ssh', queued[0]?.id ?? 0);
       assert.equal(build.status, 'succeeded', log);
       assert.equal(build.commit, head);
+    });
+
+    it("offers the remote the rule's deploy key alone: never a key or the ssh config of the account berth runs as", async () => {
+      const dir = path.join(work, 'ssh probe');
+      await fs.mkdir(dir, { recursive: true });
+      const keyFile = path.join(dir, "deploy 'key'");
+      await fs.writeFile(keyFile, sshd.key.privateKey, { mode: 0o600 });
+      const probe = async (command: string) =>
+        run('sh', ['-c', `${command} -v -p ${sshd.port} ${sshd.user}@127.0.0.1 true`], { env: { PATH: process.env['PATH'] ?? '', HOME: dir } });
+      const own = os.userInfo().homedir;
+      // without a credential: no identity at all (ssh would otherwise try the account's ~/.ssh/id_*, found by its passwd entry, not HOME)
+      const none = await probe(sshCommand());
+      assert.match(none.stderr, /Permission denied \(publickey\)/);
+      assert.match(none.stderr, /Reading configuration data \/dev\/null/);
+      assert.ok(!none.stderr.includes(`${own}/.ssh`) && !/identity file|Will attempt key|Trying private key/.test(none.stderr), none.stderr);
+      // with the deploy key (its path has a space and a quote): that key alone, and it gets in
+      const withKey = await probe(sshCommand(keyFile));
+      assert.match(withKey.stderr, /Authenticated to 127\.0\.0\.1 .* using "publickey"/, withKey.stderr);
+      const attempted = withKey.stderr.split('\n').filter((l) => /Will attempt key/.test(l));
+      assert.equal(attempted.length, 1, attempted.join('\n'));
+      assert.ok(attempted[0]?.includes(keyFile) && !withKey.stderr.includes(`${own}/.ssh`), withKey.stderr);
     });
 
     it('fails with a clear log when the remote does not let the key in, and shows that key nowhere', async () => {
