@@ -14,10 +14,11 @@ import type { EventSink } from '../events/sink.ts';
 import type { Backend } from '../meta/backend.ts';
 import { BuildahBuilder } from './buildah.ts';
 import { TokenPushCredentials } from './credentials.ts';
+import { LogFollowers } from './log-followers.ts';
 import type { Build } from './model.ts';
 import { BuildRunner } from './runner.ts';
 import { FileSealingKey, MemorySealingKey, SecretBox, type SealingKeySource } from './secret-box.ts';
-import { BuildService } from './service.ts';
+import { BuildService, type BuildServiceDeps } from './service.ts';
 
 /** Where the key sealing build rules' secrets is: the database's (PostgreSQL), else a file beside the signing keys. */
 export function sealingKeySource(config: Config, backend: Pick<Backend, 'sealingKey'>): SealingKeySource {
@@ -26,14 +27,25 @@ export function sealingKeySource(config: Config, backend: Pick<Backend, 'sealing
   return dir === undefined ? new MemorySealingKey() : new FileSealingKey(dir);
 }
 
+/** The service as the API serves it: with this node's live followers of build logs (one store poll per followed build). */
+export class ServedBuildService extends BuildService {
+  constructor(
+    deps: BuildServiceDeps,
+    readonly followers: LogFollowers,
+  ) {
+    super(deps);
+  }
+}
+
 /** The service alone, without a runner (the CLI: the server's runner picks up what it queues). */
 export function buildService(
   config: Config,
   backend: Pick<Backend, 'builds' | 'sealingKey'>,
   runner: { wake(): void; cancel(id: number): boolean } = { wake: () => undefined, cancel: () => false },
-): BuildService {
+  followers = new LogFollowers(backend.builds),
+): ServedBuildService {
   const workdir = config.builds.workdir;
-  return new BuildService({
+  return new ServedBuildService({
     store: backend.builds,
     box: new SecretBox(sealingKeySource(config, backend)),
     wake: () => runner.wake(),
@@ -43,11 +55,11 @@ export function buildService(
       const dir = await fs.mkdtemp(path.join(workdir, 'ls-'));
       return { dir, done: () => fs.rm(dir, { recursive: true, force: true }) };
     },
-  });
+  }, followers);
 }
 
 export interface Builds {
-  service: BuildService;
+  service: ServedBuildService;
   /** Start working the queue, building into berth at `registry` (host:port). */
   start(registry: string): void;
   /** Ask every polling rule's remote now (the timer does it every builds.pollinterval). */
@@ -70,7 +82,8 @@ export function createBuilds(deps: BuildsDeps): Builds {
   const { config, backend, access, log } = deps;
   let runner: BuildRunner | undefined;
   let address = '';
-  const service = buildService(config, backend, { wake: () => runner?.wake(), cancel: (id) => runner?.cancel(id) ?? false });
+  const followers = new LogFollowers(backend.builds, { onError: (err, build) => log.warn({ err, build }, 'builds: reading a followed log failed') });
+  const service = buildService(config, backend, { wake: () => runner?.wake(), cancel: (id) => runner?.cancel(id) ?? false }, followers);
   return {
     service,
     start(registry) {
@@ -94,6 +107,7 @@ export function createBuilds(deps: BuildsDeps): Builds {
       await runner?.pollOnce();
     },
     async stop() {
+      followers.close();
       await runner?.stop();
     },
   };

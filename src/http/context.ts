@@ -1,5 +1,5 @@
 /** The per-request context handed to every handler, and the handler signature. */
-import type { BuildService } from '../builds/service.ts';
+import type { ServedBuildService } from '../builds/setup.ts';
 import type { GcConfig } from '../config/gc-schema.ts';
 import type { GcStore } from '../meta/gc.ts';
 import type { GarbageCollector } from '../registry/gc.ts';
@@ -87,7 +87,7 @@ export interface App {
   /** Retention policies and their dry run (/api/v1/retention/*); absent, those routes answer 404. */
   retention?: RetentionService;
   /** Automated builds (/api/v1/repositories/{name}/_builds, .../builds/*); absent (builds.enabled off), those routes answer 404. */
-  builds?: BuildService;
+  builds?: ServedBuildService;
   /** Garbage collection (GET/POST /api/v1/admin/gc); absent, those routes answer 404. */
   gc?: { collector: GarbageCollector; store: GcStore; config: GcConfig };
 }

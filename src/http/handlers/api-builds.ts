@@ -15,22 +15,23 @@
  */
 import { z } from 'zod';
 import type { App, Handler, RequestContext } from '../context.ts';
+import type { ErrorCode } from '../errcodes.ts';
 import { HttpError } from '../errors.ts';
 import { readBody } from '../body.ts';
 import { param, readJson } from './api-common.ts';
 import { sendJson } from './json.ts';
 import { BuildsDisabledError } from '../../builds/errors.ts';
-import { FINAL_STATUSES, type BuildRule } from '../../builds/model.ts';
-import type { Actor, BuildService } from '../../builds/service.ts';
+import type { Following, Refusal } from '../../builds/log-followers.ts';
+import { FINAL_STATUSES, type BuildRule, type LogChunk } from '../../builds/model.ts';
+import type { Actor } from '../../builds/service.ts';
+import type { ServedBuildService } from '../../builds/setup.ts';
 import { badgeSvg } from '../../builds/badge.ts';
 import { buildView as buildJson, hookPath, ruleView } from '../../builds/views.ts';
 
 /** Git hosts send a push's commits in the payload: more than the management API's 64 KiB. */
 const MAX_HOOK_BYTES = 1024 * 1024;
-/** How often a live log looks for new lines (a build may run on another node: the store is where they meet). */
-const FOLLOW_MS = 200;
 
-function serviceOf(app: App): BuildService {
+function serviceOf(app: App): ServedBuildService {
   if (app.builds === undefined) throw new BuildsDisabledError();
   return app.builds;
 }
@@ -90,42 +91,66 @@ export const cancelBuild: Handler = async (ctx, app) => {
   sendJson(ctx.res, 202, buildJson(await serviceOf(app).cancel(param(ctx, 'name'), buildId(ctx))));
 };
 
-/** GET .../_builds/{id}/log: text/plain, or text/event-stream (`log` events, then one `status` event). */
+/** One server-sent event; every kind of line break in `data` starts a data line, so no text of a log can start a field of its own. */
+function sseEvent(event: string, data: string, id?: number): string {
+  return `event: ${event}\n${id === undefined ? '' : `id: ${id}\n`}${data.split(/\r\n|\r|\n/).map((l) => `data: ${l}`).join('\n')}\n\n`;
+}
+
+const logEvents = (chunks: readonly LogChunk[]): string => chunks.map((c) => sseEvent('log', c.text, c.seq)).join('');
+
+/** The first chunk a live follower needs: after the Last-Event-ID an EventSource sends when it reconnects (each log event's id is its seq). */
+function resumeFrom(header: string | string[] | undefined): number {
+  return typeof header === 'string' && /^\d{1,15}$/.test(header) ? Number(header) + 1 : 0;
+}
+
+const REFUSED: Record<Refusal['refused'], ErrorCode> = { node: 'TOOMANYREQUESTS', build: 'TOOMANYREQUESTS', stopping: 'UNAVAILABLE' };
+
+/**
+ * GET .../_builds/{id}/log: text/plain, or text/event-stream (`log` events, then one `status` event).
+ * Live, a follower of a running build shares this node's one poller of that build (builds/log-followers.ts):
+ * it is refused beyond the node's caps, and cut off when its client stops taking what it is sent.
+ */
 export const buildLog: Handler = async (ctx, app) => {
   const service = serviceOf(app);
   const name = param(ctx, 'name');
   const id = buildId(ctx);
-  const first = await service.log(name, id);
   const res = ctx.res;
   if (!(ctx.req.headers.accept ?? '').includes('text/event-stream')) {
+    const first = await service.log(name, id);
     const text = first.chunks.map((c) => c.text).join('');
     res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store', 'X-Build-Status': first.build.status });
     res.end(text);
     return;
   }
+  const from = resumeFrom(ctx.req.headers['last-event-id']);
+  const first = await service.log(name, id, from);
+  const next = (first.chunks.at(-1)?.seq ?? from - 1) + 1;
+  let following: Following | undefined;
+  if (!FINAL_STATUSES.has(first.build.status)) {
+    const admitted = service.followers.follow(first.build, next, {
+      send: (chunks) => void res.write(logEvents(chunks)),
+      end: (build) => res.end(sseEvent('status', JSON.stringify(buildJson(build)))),
+      unsent: () => res.writableLength,
+      // a client that does not read: what it was sent goes with its connection
+      drop: (reason) => (reason === 'slow' ? res.destroy() : res.end()),
+    });
+    if ('refused' in admitted) {
+      const why = admitted.refused === 'stopping' ? 'berth is stopping' : `this node has ${admitted.limit} live followers of ${admitted.refused === 'build' ? 'this build' : 'build logs'}, the most it serves`;
+      throw new HttpError(REFUSED[admitted.refused], `${why}: try again later, or read the log as text/plain`, undefined, { 'Retry-After': '10' });
+    }
+    following = admitted;
+  }
   res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', 'X-Accel-Buffering': 'no' });
   res.flushHeaders();
-  let closed = false;
-  res.on('close', () => (closed = true));
-  const send = (event: string, data: string): void => {
-    res.write(`event: ${event}\n${data.split('\n').map((l) => `data: ${l}`).join('\n')}\n\n`);
-  };
-  let next = 0;
-  let view = first;
-  for (;;) {
-    for (const c of view.chunks) send('log', c.text);
-    next = view.chunks.at(-1) !== undefined ? (view.chunks.at(-1)?.seq ?? 0) + 1 : next;
-    if (FINAL_STATUSES.has(view.build.status) || closed) break;
-    await new Promise((resolve) => setTimeout(resolve, FOLLOW_MS));
-    if (closed) break;
-    view = await service.log(name, id, next);
-    // a build that ended meanwhile: its last lines were stored before its status
-    if (FINAL_STATUSES.has(view.build.status)) view = { ...view, chunks: (await service.log(name, id, next)).chunks };
+  if (first.chunks.length > 0) res.write(logEvents(first.chunks));
+  if (following === undefined) {
+    res.end(sseEvent('status', JSON.stringify(buildJson(first.build))));
+    return;
   }
-  if (!closed) {
-    send('status', JSON.stringify(buildJson(view.build)));
-    res.end();
-  }
+  res.on('close', following.leave);
+  // the client went away while the log was read: its 'close' came before anyone listened
+  if (res.closed) following.leave();
+  await following.done;
 };
 
 /** GET .../_builds/rules */
