@@ -16,22 +16,11 @@ import { requireTools, run, runOk, tempDir } from '../helpers/process.ts';
 import { sshCommand } from '../../src/builds/git.ts';
 import { startTestRegistry, type TestRegistry } from '../helpers/inproc.ts';
 import { commit, git, repoWith } from '../helpers/git-repos.ts';
+import { API, api, finished, type BuildView } from '../helpers/builds.ts';
 import { makeKeyPair, startSshGit, type KeyPair, type SshGitServer } from '../helpers/sshd.ts';
 
 const tools = requireTools('buildah', 'git', 'tar');
 const sshTools = requireTools('sshd', 'ssh', 'ssh-keygen', 'git-shell');
-
-const API = (repo: string) => `/api/v1/repositories/${repo}`;
-
-interface BuildView {
-  id: number;
-  status: string;
-  ref: string;
-  tag: string;
-  commit: string | null;
-  digest: string | null;
-  error: string | null;
-}
 
 interface RuleAnswer {
   id: string;
@@ -47,31 +36,10 @@ interface HookAnswer {
   builds: { id: number; ref: string; tag: string; status: string }[];
 }
 
-async function api(reg: TestRegistry, method: string, url: string, body?: unknown): Promise<Response> {
-  return fetch(reg.url + url, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? null : JSON.stringify(body) });
-}
-
 async function json<T>(res: Response, status: number): Promise<{ value: T; text: string }> {
   const text = await res.text();
   assert.equal(res.status, status, text);
   return { value: JSON.parse(text) as T, text };
-}
-
-/** The build's live log (server-sent events) read to its end: the stream ends when the build does. */
-async function finished(reg: TestRegistry, repo: string, id: number): Promise<{ build: BuildView; log: string }> {
-  const res = await fetch(`${reg.url}${API(repo)}/_builds/${id}/log`, { headers: { accept: 'text/event-stream' } });
-  assert.equal(res.status, 200);
-  const text = await res.text();
-  let log = '';
-  let build: BuildView | undefined;
-  for (const block of text.split('\n\n')) {
-    const event = /^event: (\w+)/m.exec(block)?.[1];
-    const data = block.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
-    if (event === 'log') log += data;
-    if (event === 'status') build = JSON.parse(data) as BuildView;
-  }
-  assert.ok(build, `no status event in ${text.slice(-500)}`);
-  return { build, log };
 }
 
 /** An image as pushed: its manifest and config as text, and its layers as uncompressed tar streams. */

@@ -14,84 +14,15 @@ import { freePort, REPO_ROOT, requireTools, run, runOk, startBerth, tempDir, typ
 import { startTestRegistry, type TestRegistry } from '../helpers/inproc.ts';
 import { TestReceiver } from '../../src/events/test-receiver.ts';
 import { startGitHttp, type GitHttpServer } from '../helpers/git-http.ts';
+import { API, api, baseRootfs, finished, type BuildView } from '../helpers/builds.ts';
+import { commit, git, repoWith } from '../helpers/git-repos.ts';
 
 const tools = requireTools('buildah', 'git', 'tar');
-
-const API = (repo: string) => `/api/v1/repositories/${repo}`;
-
-async function git(dir: string, ...args: string[]): Promise<string> {
-  const r = await runOk('git', ['-c', 'user.email=dev@example.com', '-c', 'user.name=dev', ...args], { cwd: dir });
-  return r.stdout.trim();
-}
-
-async function repoWith(dir: string, files: Record<string, string | Buffer>, branch = 'main'): Promise<void> {
-  await fs.mkdir(dir, { recursive: true });
-  await git(dir, 'init', '-q', '-b', branch);
-  await commit(dir, files, 'first');
-}
-
-async function commit(dir: string, files: Record<string, string | Buffer>, message: string): Promise<string> {
-  for (const [name, body] of Object.entries(files)) {
-    await fs.mkdir(path.dirname(path.join(dir, name)), { recursive: true });
-    await fs.writeFile(path.join(dir, name), body, { mode: name.startsWith('rootfs/bin/') || name.startsWith('rootfs/lib64/') ? 0o755 : 0o644 });
-  }
-  await git(dir, 'add', '-A');
-  await git(dir, 'commit', '-q', '-m', message);
-  return git(dir, 'rev-parse', 'HEAD');
-}
-
-/** A root filesystem with a shell, cat and sleep from this machine: enough for RUN steps. */
-async function baseRootfs(): Promise<Record<string, Buffer>> {
-  const files: Record<string, Buffer> = {};
-  for (const [from, to] of [
-    ['/bin/dash', 'rootfs/bin/sh'],
-    ['/bin/cat', 'rootfs/bin/cat'],
-    ['/bin/sleep', 'rootfs/bin/sleep'],
-    ['/lib/x86_64-linux-gnu/libc.so.6', 'rootfs/lib/x86_64-linux-gnu/libc.so.6'],
-    ['/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2', 'rootfs/lib64/ld-linux-x86-64.so.2'],
-  ] as const) {
-    files[to] = await fs.readFile(from);
-  }
-  return files;
-}
-
-interface BuildView {
-  id: number;
-  status: string;
-  ref: string;
-  tag: string;
-  commit: string | null;
-  digest: string | null;
-  error: string | null;
-  started: string | null;
-  finished: string | null;
-}
-
-async function api(reg: { url: string }, method: string, url: string, body?: unknown): Promise<Response> {
-  return fetch(reg.url + url, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? null : JSON.stringify(body) });
-}
 
 async function json<T>(res: Response, status: number): Promise<T> {
   const text = await res.text();
   assert.equal(res.status, status, text);
   return JSON.parse(text) as T;
-}
-
-/** The build's live log (server-sent events) read to its end: the stream ends when the build does. */
-async function finished(reg: { url: string }, repo: string, id: number): Promise<{ build: BuildView; log: string }> {
-  const res = await fetch(`${reg.url}${API(repo)}/_builds/${id}/log`, { headers: { accept: 'text/event-stream' } });
-  assert.equal(res.status, 200);
-  const text = await res.text();
-  let log = '';
-  let build: BuildView | undefined;
-  for (const block of text.split('\n\n')) {
-    const event = /^event: (\w+)/m.exec(block)?.[1];
-    const data = block.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
-    if (event === 'log') log += data;
-    if (event === 'status') build = JSON.parse(data) as BuildView;
-  }
-  assert.ok(build, `no status event in ${text.slice(-500)}`);
-  return { build, log };
 }
 
 /** Read a running build's live log until `text` appears in it (the build has reached that step). */

@@ -16,7 +16,8 @@ export async function git(dir: string, ...args: string[]): Promise<string> {
 export async function commit(dir: string, files: Record<string, string | Buffer>, message: string): Promise<string> {
   for (const [name, body] of Object.entries(files)) {
     await fs.mkdir(path.dirname(path.join(dir, name)), { recursive: true });
-    await fs.writeFile(path.join(dir, name), body);
+    // the programs and the loader of a root filesystem (builds.ts: baseRootfs) are executable
+    await fs.writeFile(path.join(dir, name), body, { mode: /(^|\/)rootfs\/(bin|lib64)\//.test(name) ? 0o755 : 0o644 });
   }
   await git(dir, 'add', '-A');
   await git(dir, 'commit', '-q', '-m', message);

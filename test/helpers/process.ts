@@ -41,6 +41,8 @@ export interface StartOptions {
   configFile?: string;
   /** How long to wait for the first answer on /v2/ (default 20 s). */
   readyTimeoutMs?: number;
+  /** Run berth as this user of the machine (setpriv: no process between, signals reach berth itself); the root must be theirs. */
+  user?: string;
 }
 
 const live = new Set<ChildProcess>();
@@ -127,7 +129,9 @@ export async function startBerth(opts: StartOptions = {}): Promise<BerthProcess>
   const port = await freePort();
   const ownRoot = opts.root === undefined;
   const root = opts.root ?? (await tempDir('root'));
-  const { cmd, args, env, scratch } = await serverCommand(opts, root, port);
+  const command = await serverCommand(opts, root, port);
+  const { env, scratch } = command;
+  const [cmd, args] = opts.user === undefined ? [command.cmd, command.args] : ['setpriv', ['--reuid', opts.user, '--regid', opts.user, '--init-groups', '--', command.cmd, ...command.args]];
   const out = collector();
   const child = spawn(cmd, args, {
     cwd: REPO_ROOT,
