@@ -98,6 +98,9 @@ function sseEvent(event: string, data: string, id?: number): string {
 
 const logEvents = (chunks: readonly LogChunk[]): string => chunks.map((c) => sseEvent('log', c.text, c.seq)).join('');
 
+/** How often a live log says it is alive (an SSE comment) while its build prints nothing. */
+const KEEP_ALIVE_MS = 20_000;
+
 /** The first chunk a live follower needs: after the Last-Event-ID an EventSource sends when it reconnects (each log event's id is its seq). */
 function resumeFrom(header: string | string[] | undefined): number {
   return typeof header === 'string' && /^\d{1,15}$/.test(header) ? Number(header) + 1 : 0;
@@ -150,7 +153,14 @@ export const buildLog: Handler = async (ctx, app) => {
   res.on('close', following.leave);
   // the client went away while the log was read: its 'close' came before anyone listened
   if (res.closed) following.leave();
-  await following.done;
+  // A build quiet for minutes (a long RUN step) would meet the server's idle timeout, and proxies'.
+  const keepAlive = setInterval(() => res.write(': still running\n\n'), KEEP_ALIVE_MS);
+  keepAlive.unref();
+  try {
+    await following.done;
+  } finally {
+    clearInterval(keepAlive);
+  }
 };
 
 /** GET .../_builds/rules */
