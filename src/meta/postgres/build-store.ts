@@ -25,7 +25,8 @@ const SQL = {
   insert: `INSERT INTO builds (repository, rule_id, ref, commit_sha, tag, status, trigger_kind, requested_by, created_at)
            VALUES ($1, $2, $3, $4, $5, 'queued', $6, $7, $8) RETURNING ${BUILD_COLUMNS}`,
   lockRule: 'SELECT id FROM build_rules WHERE id = $1 FOR UPDATE',
-  newestOfRef: `SELECT ${BUILD_COLUMNS} FROM builds WHERE rule_id = $1 AND ref = $2 ORDER BY id DESC LIMIT 1`,
+  // FOR UPDATE: a claim (which takes no rule lock) may be making it 'running'; wait for it and see what it made
+  newestOfRef: `SELECT ${BUILD_COLUMNS} FROM builds WHERE rule_id = $1 AND ref = $2 ORDER BY id DESC LIMIT 1 FOR UPDATE`,
   repoint: `UPDATE builds SET commit_sha = $1, tag = $2 WHERE id = $3 RETURNING ${BUILD_COLUMNS}`,
   queuedOfRule: `SELECT count(*)::int AS n FROM builds WHERE status = 'queued' AND rule_id = $1`,
   orphans: `SELECT ${BUILD_COLUMNS}, claimed_by, claimed_until, attempts FROM builds
