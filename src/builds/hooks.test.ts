@@ -56,6 +56,21 @@ describe('readHook', () => {
     assert.deepEqual(out, { kind: 'push', provider: 'bitbucket', refs: [{ type: 'tag', name: 'v2.0', commit: SHA }] });
   });
 
+  it("reads a Bitbucket push's names and commits as every other host's, each reference once where it moved last", () => {
+    const other = 'b'.repeat(40);
+    const change = (name: string, hash: string) => ({ new: { type: 'branch', name, target: { type: 'commit', hash } } });
+    const body = json({ push: { changes: [change('main', SHA), change('main', 'refs/pull/7/head'), change('x..y', SHA), change('dev', '--upload-pack=id'), change('main', other), change('dev', SHA)] } });
+    const out = readHook({ 'x-event-key': 'repo:push', 'x-hub-signature': `sha256=${sign(body)}` }, body, SECRET);
+    assert.deepEqual(out, {
+      kind: 'push',
+      provider: 'bitbucket',
+      refs: [
+        { type: 'branch', name: 'main', commit: other },
+        { type: 'branch', name: 'dev', commit: SHA },
+      ],
+    });
+  });
+
   it('refuses what is not a delivery, or not JSON, after the signature', () => {
     assert.throws(() => readHook({}, github, SECRET), (e: unknown) => e instanceof HookRejectedError && e.reason === 'invalid');
     const junk = Buffer.from('not json');

@@ -79,6 +79,20 @@ function refOf(fullRef: unknown, commit: unknown): RefPush | undefined {
   return { type: m[1] === 'heads' ? 'branch' : 'tag', name: m[2], commit: sha };
 }
 
+/**
+ * Each reference once, where it moved last: a delivery naming one reference many times would
+ * otherwise cost a queue transaction per mention and per rule (store.enqueue), with nothing more to build.
+ */
+function lastOfEach(refs: readonly RefPush[]): RefPush[] {
+  const last = new Map<string, RefPush>();
+  for (const r of refs) {
+    const key = `${r.type}:${r.name}`;
+    last.delete(key);
+    last.set(key, r);
+  }
+  return [...last.values()];
+}
+
 function pushesOf(provider: Provider, headers: Headers, payload: Record<string, unknown>): HookOutcome {
   const event = header(headers, 'x-github-event') ?? header(headers, 'x-gitea-event') ?? header(headers, 'x-forgejo-event') ?? header(headers, 'x-gitlab-event') ?? header(headers, 'x-event-key') ?? '';
   const ignored = (reason: string): HookOutcome => ({ kind: 'ignored', provider, reason });
@@ -88,8 +102,10 @@ function pushesOf(provider: Provider, headers: Headers, payload: Record<string, 
       const changes = (payload['push'] as { changes?: unknown[] } | undefined)?.changes ?? [];
       for (const c of changes as { new?: { type?: string; name?: string; target?: { hash?: string } } | null }[]) {
         const n = c.new;
-        if (n?.name === undefined || (n.type !== 'branch' && n.type !== 'tag')) continue;
-        refs.push({ type: n.type, name: n.name, commit: typeof n.target?.hash === 'string' ? n.target.hash : null });
+        if (typeof n?.name !== 'string' || (n.type !== 'branch' && n.type !== 'tag')) continue;
+        // checked as every other host's: a reference's name, and a commit id or nothing (never a refspec)
+        const ref = refOf(`refs/${n.type === 'branch' ? 'heads' : 'tags'}/${n.name}`, n.target?.hash);
+        if (ref !== undefined) refs.push(ref);
       }
     } else if (event === 'repo:refs_changed') {
       for (const c of (payload['changes'] ?? []) as { ref?: { id?: string }; toHash?: string; type?: string }[]) {
@@ -102,7 +118,7 @@ function pushesOf(provider: Provider, headers: Headers, payload: Record<string, 
     } else {
       return ignored(`event ${event} builds nothing`);
     }
-    return refs.length > 0 ? { kind: 'push', provider, refs } : ignored('no branch or tag moved');
+    return refs.length > 0 ? { kind: 'push', provider, refs: lastOfEach(refs) } : ignored('no branch or tag moved');
   }
   if (provider === 'github' && event === 'ping') return ignored('a test delivery');
   const isPush = provider === 'gitlab' ? event === 'Push Hook' || event === 'Tag Push Hook' : event === 'push';
