@@ -258,6 +258,28 @@ describe('LogFollowers', () => {
     }
   });
 
+  it('keeps a follower whose client is still taking a first read larger than maxUnsent, and drops it once it takes nothing', async () => {
+    const followers = fx.followers({ limits: { maxUnsent: 1024 } });
+    const catching = new Sink(false);
+    admitted(await fx.join(followers, catching));
+    // the log so far, written to it when it came, is still going out
+    catching.waiting = 8 * 1024;
+    for (let tick = 0; tick < 3; tick++) {
+      await fx.append(1, 100);
+      await fx.timers.fire();
+      assert.equal(catching.dropped, undefined, `tick ${tick}: its client is taking what it was sent`);
+      catching.waiting -= 2 * 1024;
+    }
+    await fx.append(1, 100);
+    await fx.timers.fire();
+    assert.equal(catching.dropped, undefined);
+    await fx.append(1, 100);
+    await fx.timers.fire();
+    assert.equal(catching.dropped, 'slow', 'over the bound and taking nothing since the last tick');
+    assert.deepEqual(catching.seqs, range(0, 4));
+    assert.deepEqual(followers.stats(), { builds: 0, followers: 0 });
+  });
+
   it('stops polling when the last follower leaves, also during a read', async () => {
     const followers = fx.followers();
     const a = admitted(await fx.join(followers, new Sink()));

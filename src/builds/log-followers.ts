@@ -89,6 +89,8 @@ export interface LogFollowersOptions {
 interface Follower {
   /** The next `seq` this follower needs. */
   next: number;
+  /** Bytes waiting for its client at the previous tick (Infinity before the first). */
+  unsent: number;
   readonly sink: LogSink;
   readonly settle: () => void;
 }
@@ -134,7 +136,7 @@ export class LogFollowers {
     }
     let settle!: () => void;
     const done = new Promise<void>((resolve) => (settle = resolve));
-    const follower: Follower = { next, sink, settle };
+    const follower: Follower = { next, unsent: Infinity, sink, settle };
     poller.followers.add(follower);
     this.count++;
     if (poller.cancel === undefined && !poller.reading) this.arm(poller);
@@ -229,7 +231,11 @@ export class LogFollowers {
    */
   private deliver(poller: Poller, follower: Follower, from: number, chunks: readonly LogChunk[], ended: Build | undefined): void {
     if (follower.next < from) return;
-    if (follower.sink.unsent() > this.limits.maxUnsent) return this.drop(poller, follower, 'slow');
+    // Over the bound and no less than at the last tick: its client is not reading. One still taking
+    // a first read larger than the bound (a log of up to builds.logsize, more as events) is not cut off.
+    const unsent = follower.sink.unsent();
+    if (unsent > this.limits.maxUnsent && unsent >= follower.unsent) return this.drop(poller, follower, 'slow');
+    follower.unsent = unsent;
     const fresh = chunks.filter((c) => c.seq >= follower.next);
     const last = fresh.at(-1);
     try {
