@@ -89,6 +89,14 @@ export interface SequentialSource {
 
 export type SequentialEntry =
   | { kind: 'blob'; ref: BlobRef; body: Readable }
+  /**
+   * A blob the stream does not name before its bytes: a legacy `docker save` layer
+   * (`<id>/layer.tar`, where `<id>` is not its digest). The source hashes `body` as it is read;
+   * `digest` resolves once `body` has been read to its end (and rejects if it was not), so a
+   * consumer streams it into an upload and names the digest at the end (a registry's final
+   * `PUT ?digest=`). The `images` entry names these blobs by that digest.
+   */
+  | { kind: 'unnamed-blob'; size: number; body: Readable; digest: Promise<string> }
   /** The images the stream held, once it has said which (with the tags it names, `name:tag`). */
   | { kind: 'images'; images: { manifest: ManifestBytes; children: ManifestBytes[]; names: string[] }[] };
 
