@@ -118,12 +118,20 @@ async function fromHelper(name: string, server: string, host: string, env: NodeJ
   if (!/^[\w.-]+$/.test(name)) throw new CopyError('BERTH_COPY_CREDENTIALS_INVALID', `credential helper name ${JSON.stringify(name)} is not valid`);
   const program = `docker-credential-${name}`;
   const { code, stdout, error } = await new Promise<{ code: number | null; stdout: string; error?: Error }>((resolve) => {
-    const child = spawn(program, ['get'], { env, stdio: ['pipe', 'pipe', 'pipe'], timeout: timeoutMs });
+    const child = spawn(program, ['get'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    // Our own timer (spawn's `timeout` is left armed when the program is not found).
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
     child.stderr.resume();
-    child.on('error', (e) => resolve({ code: null, stdout: '', error: e }));
-    child.on('close', (c) => resolve({ code: c, stdout: out }));
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      resolve({ code: null, stdout: '', error: e });
+    });
+    child.on('close', (c) => {
+      clearTimeout(timer);
+      resolve({ code: c, stdout: out });
+    });
     child.stdin.on('error', () => undefined);
     child.stdin.end(server);
   });

@@ -173,8 +173,8 @@ describe('registry client against berth (no access control)', () => {
   it('refuses a blob whose bytes are not its digest', async () => {
     const data = pseudoRandom(2 * MiB, 'bad');
     const ref = { digest: sha256('something else'), size: data.length };
-    await assert.rejects(uploadBlob(client, 'copy/bad', ref, source(data).open, () => undefined, { chunkSize: MiB }), (e: CopyError) => e.code === 'BERTH_COPY_REGISTRY' && /DIGEST_INVALID/.test(e.message));
-    await assert.rejects(uploadBlob(client, 'copy/bad', ref, source(data).open, () => undefined), (e: CopyError) => /DIGEST_INVALID/.test(e.message));
+    await assert.rejects(uploadBlob(client, 'copy/bad', ref, source(data).open, () => undefined, { chunkSize: MiB }), (e: CopyError) => e.code === 'BERTH_COPY_DIGEST_MISMATCH' && /DIGEST_INVALID/.test(e.message));
+    await assert.rejects(uploadBlob(client, 'copy/bad', ref, source(data).open, () => undefined), (e: CopyError) => e.code === 'BERTH_COPY_DIGEST_MISMATCH');
   });
 
   it('lists tags and the catalog across Link pages, and deletes a manifest', async () => {

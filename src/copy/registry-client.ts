@@ -423,8 +423,17 @@ export class RegistryClient {
     const parsed = body === undefined ? undefined : (safeJson(body) as { errors?: { code?: unknown; message?: unknown }[] } | undefined);
     const first = Array.isArray(parsed?.errors) ? parsed.errors[0] : undefined;
     const detail = first !== undefined ? `: ${String(first.code)} ${String(first.message ?? '')}`.trimEnd() : '';
+    const registryCode = String(first?.code ?? '');
     const code =
-      status === 401 || status === 403 ? 'BERTH_COPY_UNAUTHORIZED' : status === 404 ? 'BERTH_COPY_NOT_FOUND' : status === 429 ? 'BERTH_COPY_RATE_LIMITED' : 'BERTH_COPY_REGISTRY';
+      registryCode === 'DIGEST_INVALID' || registryCode === 'SIZE_INVALID'
+        ? 'BERTH_COPY_DIGEST_MISMATCH'
+        : status === 401 || status === 403
+          ? 'BERTH_COPY_UNAUTHORIZED'
+          : status === 404
+            ? 'BERTH_COPY_NOT_FOUND'
+            : status === 429
+              ? 'BERTH_COPY_RATE_LIMITED'
+              : 'BERTH_COPY_REGISTRY';
     return new CopyError(code, `${this.host}: ${what} answered ${status}${detail}`);
   }
 }

@@ -5,9 +5,9 @@
  * process killed, loses at most the chunk in flight (berth keeps even that; distribution 2.8 drops
  * the whole session when a chunk was cut mid-way). The next upload of the same digest to the same
  * repository asks the session its offset (GET: 204 with `Range: 0-N`) and sends from N+1 only,
- * through `open(offset)`; a session the registry no longer knows (404, or distribution's 400 for
- * an upload resumed at another offset, which is what it answers after a chunk cut mid-way) starts
- * over. A chunk that fails on the connection, 429 or 5xx is tried again from the offset the
+ * through `open(offset)`; a session the registry no longer knows (404; distribution cancels one
+ * resumed at another offset than its `_state` says, which is the case after a chunk cut mid-way)
+ * starts over. A chunk that fails on the connection, 429 or 5xx is tried again from the offset the
  * registry reports, with the client's backoff and bound; a 401 mid-upload (a token expired) is
  * answered and the chunk retried. The final PUT names the digest, and the registry's
  * Docker-Content-Digest must be that digest.
@@ -169,15 +169,17 @@ export async function uploadBlob(
         if (session === undefined) return done(state, client, repository, ref);
         continue;
       }
-      if ((code === 416 || code === 429 || code >= 500) && failures < client.maxRetries) {
+      // 400 to a PATCH: distribution refused the session (it is gone: resume() starts over), or
+      // berth is still writing a chunk cut mid-way ("another request is writing to this upload").
+      if ((code === 416 || code === 429 || code >= 500 || (code === 400 && !finishing)) && failures < client.maxRetries) {
         res.resume();
         await client.backoff(failures++, header(res.headers, 'retry-after'));
         session = await resume(client, repository, ref, session, scopes, finishing);
         if (session === undefined) return done(state, client, repository, ref);
         continue;
       }
-      if ((code === 404 || (code === 400 && !finishing)) && failures < client.maxRetries) {
-        // The session is gone (or distribution refused it at this offset): start over.
+      if (code === 404 && failures < client.maxRetries) {
+        // The session is gone: start over.
         res.resume();
         failures++;
         session = await start(client, repository, scopes);
