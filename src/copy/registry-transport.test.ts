@@ -4,7 +4,9 @@
  * repositories of berth and from berth to distribution, with a mount on the same registry.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
+import { Readable, Transform } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { buildImage, MT, sha256 } from '../../test/fixtures/oci.ts';
 import { startTestRegistry, type TestRegistry } from '../../test/helpers/inproc.ts';
@@ -103,6 +105,30 @@ describe('registry transport', () => {
     const check = await openRegistrySource(`docker://${host}/dest/bydigest@${image.manifestDigest}`, { configDir: stateDir });
     assert.equal((await check.manifest()).digest, image.manifestDigest);
     await Promise.all([src.close(), dest.close(), check.close()]);
+  });
+
+  it('stores a blob named only once its bytes went by (putUnnamedBlob), and refuses a wrong name', async () => {
+    const dest = await openRegistryDestination(`docker://${host}/dest/unnamed:v1`, { configDir: stateDir, uploadStateDir: false });
+    const data = Buffer.concat([Buffer.alloc(3 * 1024 * 1024, 7), Buffer.from('tail')]);
+    const hash = createHash('sha256');
+    const body = Readable.from([data.subarray(0, 1024 * 1024), data.subarray(1024 * 1024)]).pipe(
+      new Transform({
+        transform(chunk: Buffer, _enc, done) {
+          hash.update(chunk);
+          done(null, chunk);
+        },
+      }),
+    );
+    let resolveDigest: (d: string) => void = () => undefined;
+    const digest = new Promise<string>((r) => (resolveDigest = r));
+    body.on('end', () => resolveDigest(`sha256:${hash.digest('hex')}`));
+    let sent = 0;
+    assert.deepEqual(await dest.putUnnamedBlob(data.length, body, digest, (n) => (sent += n)), { digest: sha256(data), size: data.length });
+    assert.equal(sent, data.length);
+    assert.equal(await dest.hasBlob({ digest: sha256(data), size: data.length }), true);
+    const wrong = dest.putUnnamedBlob(4, Readable.from([Buffer.from('abcd')]), Promise.resolve(sha256('dcba')), () => undefined);
+    await assert.rejects(wrong, (e: CopyError) => e.code === 'BERTH_COPY_DIGEST_MISMATCH');
+    await dest.close();
   });
 
   const tools = requireTools('docker-registry');

@@ -8,7 +8,7 @@
 import type { Readable } from 'node:stream';
 import { credentialsFor, type CredentialOptions } from './credentials.ts';
 import { RegistryClient, type RegistryClientOptions } from './registry-client.ts';
-import { uploadBlob, type UploadOptions } from './registry-upload.ts';
+import { uploadBlob, uploadUnnamedBlob, type UploadOptions } from './registry-upload.ts';
 import { UploadStateDir } from './upload-state.ts';
 import { CopyError, type BlobRef, type ImageDestination, type ImageSource, type ManifestBytes, type RegistryLocation } from './transport.ts';
 
@@ -125,8 +125,14 @@ export class RegistryDestination implements ImageDestination {
     return this.client.mountBlob(this.ref.repository, ref.digest, from);
   }
 
+  /** Resumable: a session an interrupted copy left is continued (see registry-upload.ts). `sent` counts the bytes the registry already held at once. */
   putBlob(ref: BlobRef, open: (offset: number) => Promise<Readable>, sent: (bytes: number) => void): Promise<void> {
     return uploadBlob(this.client, this.ref.repository, ref, open, sent, this.upload);
+  }
+
+  /** A blob named only once its bytes went by (a legacy `docker save` layer): one PATCH, then the PUT with the digest. */
+  putUnnamedBlob(size: number, body: Readable, digest: Promise<string>, sent: (bytes: number) => void): Promise<BlobRef> {
+    return uploadUnnamedBlob(this.client, this.ref.repository, size, body, digest, sent);
   }
 
   /** By digest (an index's child, or a top manifest without a tag), or under `tag`. */

@@ -344,3 +344,53 @@ function rangeEnd(range: string | undefined): number | undefined {
   const end = Number(m[1]);
   return end === 0 ? 0 : end + 1;
 }
+
+/**
+ * A blob whose digest is known only once its bytes went by (a legacy `docker save` layer): one
+ * session, the body in one PATCH as it streams, then the PUT naming the digest `digest` resolves
+ * to. Not resumable and not retried (the body can be read once, and no digest names a session to
+ * keep); the engine tries the entry again from its source if it can.
+ */
+export async function uploadUnnamedBlob(
+  client: RegistryClient,
+  repository: string,
+  size: number,
+  body: Readable,
+  digest: Promise<string>,
+  sent: (bytes: number) => void,
+): Promise<BlobRef> {
+  const scopes = [push(repository)];
+  const reader = new ByteReader(body);
+  let reported = 0;
+  const progress = (position: number): void => {
+    if (position > reported) {
+      sent(position - reported);
+      reported = position;
+    }
+  };
+  try {
+    let session = await start(client, repository, scopes);
+    if (size > 0) {
+      const res = await patch(client, session, size, scopes, reader, progress).catch((e: unknown) => {
+        throw e instanceof SourceError ? new CopyError('BERTH_COPY_SOURCE', e.message) : client.unreachable(e, 'PATCH', session.location);
+      });
+      if (res.statusCode !== 202) throw await client.failure(res, `PATCH blob upload to ${repository}`);
+      res.resume();
+      const location = header(res.headers, 'location');
+      session = { location: location === undefined ? session.location : new URL(location, session.location), offset: size };
+    }
+    const named = await digest;
+    const url = new URL(session.location);
+    url.searchParams.set('digest', named);
+    const res = await client.send('PUT', url, { scopes, body: Buffer.alloc(0) }, authFor(client, url, scopes)).catch((e: unknown) => {
+      throw client.unreachable(e, 'PUT', url);
+    });
+    if (res.statusCode !== 201) throw await client.failure(res, `PUT blob ${named} to ${repository}`);
+    res.resume();
+    const stored = header(res.headers, 'docker-content-digest');
+    if (stored !== undefined && stored !== named) throw new CopyError('BERTH_COPY_DIGEST_MISMATCH', `${client.host}: stored blob ${named} of ${repository} as ${stored}`);
+    return { digest: named, size };
+  } finally {
+    body.destroy();
+  }
+}
