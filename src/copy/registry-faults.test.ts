@@ -9,6 +9,7 @@ import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { pseudoRandom, sha256 } from '../../test/fixtures/oci.ts';
 import { startTestRegistry, type TestRegistry } from '../../test/helpers/inproc.ts';
+import { SYSTEM } from '../auth/principal.ts';
 import { RegistryClient } from './registry-client.ts';
 import { uploadBlob } from './registry-upload.ts';
 
@@ -26,40 +27,64 @@ function close(server: Server): Promise<void> {
   return new Promise((r) => server.close(() => r()));
 }
 
+/** What to do to the Nth PATCH (1-based): answer 503 or 401 (a token expired) at once, or cut it after this many bytes. */
+type Fault = 'unavailable' | 'expired' | number;
+
+interface FaultyProxy {
+  server: Server;
+  host: string;
+  faults: Map<number, Fault>;
+  patches: number;
+}
+
+/** A proxy to `target` that does `faults` to the PATCHes going through. */
+async function faultyProxy(target: URL): Promise<FaultyProxy> {
+  const state = { faults: new Map<number, Fault>(), patches: 0 };
+  const { server, host } = await listen((req, res) => {
+    const fault = req.method === 'PATCH' ? state.faults.get(++state.patches) : undefined;
+    if (fault === 'unavailable' || fault === 'expired') {
+      req.resume();
+      const realm = `Bearer realm="${target.origin}/auth/token",service="berth"`;
+      res.writeHead(fault === 'unavailable' ? 503 : 401, fault === 'expired' ? { 'WWW-Authenticate': realm } : {}).end();
+      return;
+    }
+    const up = http.request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    up.on('error', () => res.destroy());
+    if (typeof fault === 'number') {
+      let seen = 0;
+      req.on('data', (c: Buffer) => {
+        seen += c.length;
+        if (seen > fault) {
+          up.destroy();
+          req.socket.destroy();
+        } else up.write(c);
+      });
+      return;
+    }
+    req.pipe(up);
+  });
+  return Object.assign(state, { server, host });
+}
+
+function bufferSource(data: Buffer): { open: (offset: number) => Promise<Readable>; opened: number[] } {
+  const opened: number[] = [];
+  const open = async (offset: number) => {
+    opened.push(offset);
+    const slice = data.subarray(offset);
+    return Readable.from([slice.subarray(0, slice.length >> 1), slice.subarray(slice.length >> 1)]);
+  };
+  return { open, opened };
+}
+
 describe('uploads through a faulty proxy to berth', () => {
   let reg: TestRegistry;
-  let proxy: { server: Server; host: string };
-  /** What to do to the Nth PATCH (1-based): answer 503 at once, or cut it after this many bytes. */
-  let faults = new Map<number, 'unavailable' | number>();
-  let patches = 0;
+  let proxy: FaultyProxy;
   before(async () => {
     reg = await startTestRegistry({ storage: 'filesystem' });
-    const target = new URL(reg.url);
-    proxy = await listen((req, res) => {
-      const fault = req.method === 'PATCH' ? faults.get(++patches) : undefined;
-      if (fault === 'unavailable') {
-        req.resume();
-        res.writeHead(503).end();
-        return;
-      }
-      const up = http.request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      });
-      up.on('error', () => res.destroy());
-      if (typeof fault === 'number') {
-        let seen = 0;
-        req.on('data', (c: Buffer) => {
-          seen += c.length;
-          if (seen > fault) {
-            up.destroy();
-            req.socket.destroy();
-          } else up.write(c);
-        });
-        return;
-      }
-      req.pipe(up);
-    });
+    proxy = await faultyProxy(new URL(reg.url));
   });
   after(async () => {
     await close(proxy.server);
@@ -68,17 +93,12 @@ describe('uploads through a faulty proxy to berth', () => {
 
   it('retries a 503 chunk and a chunk cut mid-body from the offset berth reports', async () => {
     const data = pseudoRandom(4 * MiB, 'faults');
-    const opened: number[] = [];
-    const open = async (offset: number) => {
-      opened.push(offset);
-      const slice = data.subarray(offset);
-      return Readable.from([slice.subarray(0, slice.length >> 1), slice.subarray(slice.length >> 1)]);
-    };
-    faults = new Map<number, 'unavailable' | number>([
+    const { open, opened } = bufferSource(data);
+    proxy.faults = new Map<number, Fault>([
       [2, 'unavailable'],
       [4, 512 * 1024],
     ]);
-    patches = 0;
+    proxy.patches = 0;
     const pauses: number[] = [];
     const client = new RegistryClient({ host: proxy.host, sleep: async (ms) => void pauses.push(ms) });
     after(() => client.close());
@@ -97,6 +117,33 @@ describe('uploads through a faulty proxy to berth', () => {
     const got: Buffer[] = [];
     for await (const c of await client.getBlob('faults/app', sha256(data))) got.push(c as Buffer);
     assert.deepEqual(Buffer.concat(got), data);
+  });
+});
+
+describe('a token that expires mid-upload', () => {
+  let reg: TestRegistry;
+  let proxy: FaultyProxy;
+  before(async () => {
+    reg = await startTestRegistry({ storage: 'inmemory' });
+    await reg.running.access.accounts.createUser(SYSTEM, 'alice', 'alice-password-1');
+    proxy = await faultyProxy(new URL(reg.url));
+  });
+  after(async () => {
+    await close(proxy.server);
+    await reg.stop();
+  });
+
+  it('answers the 401 to a PATCH with a new token and sends that chunk again', async () => {
+    const data = pseudoRandom(3 * MiB, 'expired');
+    const { open, opened } = bufferSource(data);
+    proxy.faults = new Map<number, Fault>([[2, 'expired']]);
+    proxy.patches = 0;
+    const client = new RegistryClient({ host: proxy.host, credential: { kind: 'basic', username: 'alice', password: 'alice-password-1' }, sleep: async () => undefined });
+    after(() => client.close());
+    await uploadBlob(client, 'alice/app', { digest: sha256(data), size: data.length }, open, () => undefined, { chunkSize: MiB });
+    assert.deepEqual(opened, [0, MiB]);
+    assert.equal(proxy.patches, 4, 'three chunks and the one refused');
+    assert.equal(await client.hasBlob('alice/app', sha256(data)), true);
   });
 });
 
