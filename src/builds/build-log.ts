@@ -93,7 +93,9 @@ export class BuildLog {
 
   /** The build is done: write everything, what was held back too; resolves once every earlier write is stored. */
   flush(): Promise<void> {
-    const held = this.held;
+    // What was held back begins a secret: the output ended inside one. A few characters are
+    // nothing to hide (and may be the end of a word); more are masked.
+    const held = this.held.length >= 4 ? '****' : this.held;
     this.held = '';
     if (held !== '' && !this.cut) this.keep(held);
     return this.drain();

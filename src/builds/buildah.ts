@@ -15,6 +15,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { baseEnv, runProcess } from './process.ts';
+import { NO_SANDBOX, type Sandbox } from './sandbox.ts';
 
 export interface BuildJob {
   /** The build's own directory: the source is in `src/`, the rest is the builder's. */
@@ -60,7 +61,8 @@ export async function insideSource(root: string, inner: string, what: string): P
  * change what buildah, Go's runtime or the containers libraries do (where they store, whose
  * credentials they use, what they load), not what the Dockerfile sees.
  */
-const RESERVED_ARG = /^(PATH|HOME|TMPDIR|TMP|TEMP|LANG|LANGUAGE|SHELL|IFS|ENV|BASH_ENV|DOCKER_CONFIG|SSL_CERT_FILE|SSL_CERT_DIR|GODEBUG|GOGC|GOMAXPROCS|GOMEMLIMIT|GOTRACEBACK|NOTIFY_SOCKET)$|^(_?CONTAINERS_|_?BUILDAH_|STORAGE_|REGISTRY_|XDG_|LD_|LC_|DBUS_)/;
+const RESERVED_ARG =
+  /^(PATH|HOME|TMPDIR|TMP|TEMP|LANG|LANGUAGE|SHELL|IFS|ENV|BASH_ENV|DOCKER_CONFIG|SSL_CERT_FILE|SSL_CERT_DIR|GODEBUG|GOGC|GOMAXPROCS|GOMEMLIMIT|GOTRACEBACK|NOTIFY_SOCKET|GLIBC_TUNABLES|GCONV_PATH|LOCPATH|NLSPATH|HOSTALIASES|RES_OPTIONS|LOCALDOMAIN|TZDIR|NO_PROXY|no_proxy)$|^(_?CONTAINERS_|_?BUILDAH_|STORAGE_|REGISTRY_|XDG_|LD_|LC_|DBUS_|MALLOC_)/;
 
 /** Why `name` cannot be a build argument's name, or undefined. */
 export function buildArgProblem(name: string): string | undefined {
@@ -86,18 +88,21 @@ function registriesConf(registry: string): string {
 }
 
 export class BuildahBuilder implements Builder {
-  constructor(private readonly bin = 'buildah') {}
+  constructor(
+    private readonly sandbox: Sandbox = NO_SANDBOX,
+    private readonly bin = 'buildah',
+  ) {}
 
   async build(job: BuildJob): Promise<string> {
     const src = path.join(job.dir, 'src');
     const context = await insideSource(src, job.context, 'context');
     const dockerfile = await insideSource(context, job.dockerfile, 'Dockerfile');
     const tmp = path.join(job.dir, 'tmp');
-    await fs.mkdir(tmp, { recursive: true });
-    await fs.writeFile(path.join(job.dir, 'registries.conf'), registriesConf(job.registry), { mode: 0o600 });
+    await this.sandbox.dir(tmp);
+    await this.sandbox.file(path.join(job.dir, 'registries.conf'), registriesConf(job.registry));
     const authFile = path.join(job.dir, 'auth.json');
     const auths = job.auth === undefined ? {} : { [job.registry]: { auth: Buffer.from(`${job.auth.username}:${job.auth.password}`).toString('base64') } };
-    await fs.writeFile(authFile, JSON.stringify({ auths }), { mode: 0o600 });
+    await this.sandbox.file(authFile, JSON.stringify({ auths }));
     for (const name of Object.keys(job.buildArgs)) {
       const problem = buildArgProblem(name);
       if (problem !== undefined) throw new BuilderError(problem);
@@ -109,6 +114,8 @@ export class BuildahBuilder implements Builder {
       CONTAINERS_REGISTRIES_CONF: path.join(job.dir, 'registries.conf'),
       REGISTRY_AUTH_FILE: authFile,
       BUILDAH_ISOLATION: 'chroot',
+      // A build argument HTTP_PROXY must not send the pushes (and their token) through a proxy.
+      NO_PROXY: job.registry.replace(/:\d+$/, '').replace(/^\[|\]$/g, ''),
       STORAGE_DRIVER: 'vfs',
     });
     const storage = ['--root', path.join(job.dir, 'store'), '--runroot', path.join(job.dir, 'run'), '--storage-driver', 'vfs'];
@@ -116,7 +123,8 @@ export class BuildahBuilder implements Builder {
     for (const name of Object.keys(job.buildArgs)) args.push('--build-arg', name);
     args.push(context);
     const run = async (what: string, argv: string[]): Promise<void> => {
-      const r = await runProcess(this.bin, [...storage, ...argv], { cwd: job.dir, env, signal: job.signal, onOutput: job.onOutput, keep: 4096 });
+      const { cmd, args: sandboxed } = this.sandbox.command(this.bin, [...storage, ...argv]);
+      const r = await runProcess(cmd, sandboxed, { cwd: job.dir, env, signal: job.signal, onOutput: job.onOutput, keep: 4096 });
       if (r.code !== 0) throw new BuilderError(`${what} failed (exit ${r.code ?? r.signal})`);
     };
     await run('buildah build', args);

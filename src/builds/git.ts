@@ -5,10 +5,10 @@
  * `ext::`). Credentials never reach argv or a log: a token goes in an http.extraHeader set through
  * the environment (GIT_CONFIG_*), an SSH key in a 0600 file of the build's own directory.
  */
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { CredentialKind, SourceType } from './model.ts';
 import { baseEnv, runProcess } from './process.ts';
+import { NO_SANDBOX, type Sandbox } from './sandbox.ts';
 
 export interface GitCredential {
   kind: CredentialKind;
@@ -58,29 +58,51 @@ export function sshCommand(key?: string): string {
  * own beside the checkout, never in it (a key in the checkout would be in the build context, and
  * `COPY . /` would push it in the image).
  */
-async function gitEnv(home: string, credential: GitCredential | undefined): Promise<Record<string, string>> {
-  await fs.mkdir(home, { recursive: true, mode: 0o700 });
+async function gitEnv(home: string, credential: GitCredential | undefined, sandbox: Sandbox): Promise<Record<string, string>> {
+  await sandbox.dir(home);
   const env: Record<string, string> = {
     HOME: home,
     GIT_CONFIG_NOSYSTEM: '1',
-    GIT_CONFIG_GLOBAL: '/dev/null',
     GIT_TERMINAL_PROMPT: '0',
     GIT_ALLOW_PROTOCOL: 'http:https:ssh:git:file',
     GIT_SSH_COMMAND: sshCommand(),
   };
+  // The one global config git reads: a file:// remote (administrators' rules only) belongs to
+  // another account than builds.user, and git's upload-pack (which sees no command-line config)
+  // refuses it unless it is a safe.directory. No hook of the remote's runs to fetch from it.
+  const global = path.join(home, 'gitconfig');
+  await sandbox.file(global, '[safe]\n\tdirectory = *\n');
+  env['GIT_CONFIG_GLOBAL'] = global;
+  // Settings as git's command line gives them (GIT_CONFIG_COUNT).
+  const settings: [string, string][] = [];
   if (credential?.kind === 'token') {
     const basic = credential.secret.includes(':') ? credential.secret : `x-access-token:${credential.secret}`;
-    Object.assign(env, { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'http.extraHeader', GIT_CONFIG_VALUE_0: `Authorization: Basic ${Buffer.from(basic).toString('base64')}` });
-  } else if (credential?.kind === 'ssh') {
+    settings.push(['http.extraHeader', `Authorization: Basic ${Buffer.from(basic).toString('base64')}`]);
+  }
+  env['GIT_CONFIG_COUNT'] = String(settings.length);
+  settings.forEach(([key, value], i) => {
+    env[`GIT_CONFIG_KEY_${i}`] = key;
+    env[`GIT_CONFIG_VALUE_${i}`] = value;
+  });
+  if (credential?.kind === 'ssh') {
     const key = path.join(home, 'deploy-key');
-    await fs.writeFile(key, credential.secret.endsWith('\n') ? credential.secret : `${credential.secret}\n`, { mode: 0o600 });
+    await sandbox.file(key, credential.secret.endsWith('\n') ? credential.secret : `${credential.secret}\n`);
     env['GIT_SSH_COMMAND'] = sshCommand(key);
   }
   return baseEnv(env);
 }
 
-async function git(cwd: string, home: string, args: string[], credential: GitCredential | undefined, signal?: AbortSignal, onOutput?: (t: string) => void): Promise<string> {
-  const r = await runProcess('git', args, { cwd, env: await gitEnv(home, credential), ...(signal && { signal }), ...(onOutput && { onOutput }) });
+interface GitRun {
+  credential?: GitCredential | undefined;
+  signal?: AbortSignal | undefined;
+  onOutput?: ((t: string) => void) | undefined;
+  sandbox?: Sandbox | undefined;
+}
+
+async function git(cwd: string, home: string, args: string[], opts: GitRun): Promise<string> {
+  const sandbox = opts.sandbox ?? NO_SANDBOX;
+  const { cmd, args: argv } = sandbox.command('git', args);
+  const r = await runProcess(cmd, argv, { cwd, env: await gitEnv(home, opts.credential, sandbox), ...(opts.signal && { signal: opts.signal }), ...(opts.onOutput && { onOutput: opts.onOutput }) });
   if (r.code !== 0) throw new GitError(`git ${args[0]} failed: ${r.output.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !/^(Please make sure you have the correct access rights|and the repository exists\.)$/.test(l)).slice(-3).join(' ').slice(0, 500) || `exit ${r.code ?? r.signal}`}`);
   return r.output;
 }
@@ -92,8 +114,8 @@ export interface RemoteRef {
 }
 
 /** The branches and tags of a remote (annotated tags as the commit they point to). `dir`: a scratch directory. */
-export async function listRemote(url: string, dir: string, credential?: GitCredential, signal?: AbortSignal): Promise<RemoteRef[]> {
-  const out = await git(dir, path.join(dir, 'git-home'), ['ls-remote', '--heads', '--tags', '--', url], credential, signal);
+export async function listRemote(url: string, dir: string, credential?: GitCredential, sandbox?: Sandbox): Promise<RemoteRef[]> {
+  const out = await git(dir, path.join(dir, 'git-home'), ['ls-remote', '--heads', '--tags', '--', url], { credential, sandbox });
   const refs = new Map<string, RemoteRef>();
   for (const line of out.split('\n')) {
     const m = /^([0-9a-f]{40,64})\trefs\/(heads|tags)\/(.+?)(\^\{\})?$/.exec(line);
@@ -107,26 +129,19 @@ export async function listRemote(url: string, dir: string, credential?: GitCrede
 }
 
 /**
- * Fetch one reference (or one commit of it) into `dir/src` and check it out; returns the commit.
+ * Fetch the commit a reference points to now into `dir/src` and check it out; returns the commit.
+ * Always the reference's head, never a commit a webhook named: a delivery replayed, or signed by
+ * whoever holds the hook's secret, cannot build an older commit under the rule's tag.
  * `onOutput` gets git's progress (the build's log).
  */
-export async function fetchSource(
-  url: string,
-  ref: { type: SourceType; name: string; commit?: string | null },
-  dir: string,
-  opts: { credential?: GitCredential; signal?: AbortSignal; onOutput?: (t: string) => void },
-): Promise<string> {
+export async function fetchSource(url: string, ref: { type: SourceType; name: string }, dir: string, opts: GitRun): Promise<string> {
   const src = path.join(dir, 'src');
-  await fs.mkdir(src, { recursive: true });
+  await (opts.sandbox ?? NO_SANDBOX).dir(src);
   const home = path.join(dir, 'git-home');
-  const run = (args: string[]) => git(src, home, args, opts.credential, opts.signal, opts.onOutput);
+  const run = (args: string[]) => git(src, home, args, opts);
   await run(['init', '--quiet']);
   const refspec = `refs/${ref.type === 'branch' ? 'heads' : 'tags'}/${ref.name}`;
-  await run(['fetch', '--quiet', '--no-tags', '--depth', '1', '--', url, ref.commit ?? refspec]).catch(async (err: unknown) => {
-    // A remote that refuses to serve a commit by its id (uploadpack.allowReachableSHA1InWant off): fetch the reference.
-    if (ref.commit === undefined || ref.commit === null) throw err;
-    await run(['fetch', '--quiet', '--no-tags', '--depth', '1', '--', url, refspec]);
-  });
+  await run(['fetch', '--quiet', '--no-tags', '--depth', '1', '--', url, refspec]);
   await run(['-c', 'advice.detachedHead=false', 'checkout', '--quiet', '--detach', 'FETCH_HEAD']);
   return (await run(['rev-parse', 'HEAD'])).trim().split('\n').pop() ?? '';
 }

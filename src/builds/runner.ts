@@ -15,6 +15,7 @@ import type { PushCredentials } from './credentials.ts';
 import { baseRepositories } from './dockerfile.ts';
 import { fetchSource, listRemote } from './git.ts';
 import type { Build, BuildStore, StoredBuildRule } from './model.ts';
+import { NO_SANDBOX, type Sandbox } from './sandbox.ts';
 import type { BuildService } from './service.ts';
 
 /** Told when a build ends (the notifications' build.completed). */
@@ -39,6 +40,8 @@ export interface RunnerDeps {
   idlePollMs?: number;
   /** How long a claim holds a running build; renewed at a third of it. */
   leaseMs?: number;
+  /** What git runs in (sandbox.ts); the builder has its own. */
+  sandbox?: Sandbox;
 }
 
 class Stop extends Error {}
@@ -57,6 +60,7 @@ export class BuildRunner {
   private readonly now: () => number;
   private readonly idlePollMs: number;
   private readonly leaseMs: number;
+  private readonly sandbox: Sandbox;
   private stopping = false;
   private readonly workers: Promise<void>[] = [];
   private readonly sleepers = new Set<() => void>();
@@ -67,6 +71,7 @@ export class BuildRunner {
     this.now = deps.now ?? Date.now;
     this.idlePollMs = deps.idlePollMs ?? 2_000;
     this.leaseMs = deps.leaseMs ?? 60_000;
+    this.sandbox = deps.sandbox ?? NO_SANDBOX;
   }
 
   start(): void {
@@ -163,7 +168,8 @@ export class BuildRunner {
       const rule = await store.getRule(build.ruleId);
       if (rule === undefined) throw new Error('its build rule was deleted');
       await fs.rm(dir, { recursive: true, force: true });
-      await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+      await this.sandbox.workdir(this.deps.config.workdir);
+      await this.sandbox.dir(dir);
       const credential = await this.deps.service.credentialOf(rule);
       if (credential !== undefined) {
         buildLog.hide(credential.secret);
@@ -171,7 +177,8 @@ export class BuildRunner {
         if (credential.kind === 'token' && credential.secret.includes(':')) buildLog.hide(credential.secret.slice(credential.secret.indexOf(':') + 1));
       }
       buildLog.line(`# build ${build.id} of ${build.repository}: ${rule.sourceType} ${build.ref}${build.commit ? ` at ${build.commit}` : ''} from ${rule.gitUrl}`);
-      const commit = await fetchSource(rule.gitUrl, { type: rule.sourceType, name: build.ref, commit: build.commit }, dir, {
+      const commit = await fetchSource(rule.gitUrl, { type: rule.sourceType, name: build.ref }, dir, {
+        sandbox: this.sandbox,
         ...(credential && { credential }),
         signal: abort.signal,
         onOutput: (t) => buildLog.write(t),
@@ -243,9 +250,10 @@ export class BuildRunner {
 
   private async pollRule(rule: StoredBuildRule): Promise<void> {
     const dir = path.join(this.deps.config.workdir, `poll-${rule.id}-${process.pid}`);
-    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+    await this.sandbox.workdir(this.deps.config.workdir);
+    await this.sandbox.dir(dir);
     try {
-      const refs = await listRemote(rule.gitUrl, dir, await this.deps.service.credentialOf(rule));
+      const refs = await listRemote(rule.gitUrl, dir, await this.deps.service.credentialOf(rule), this.sandbox);
       const seen = await this.deps.store.seenCommits(rule.id);
       const first = Object.keys(seen).length === 0;
       const now: Record<string, string> = {};

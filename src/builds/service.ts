@@ -12,6 +12,7 @@ import { readHook, type HookOutcome } from './hooks.ts';
 import type { Build, BuildRule, BuildStore, CredentialKind, LogChunk, SourceType, StoredBuildRule } from './model.ts';
 import { BuildNotFoundError, BuildRuleError } from './errors.ts';
 import { fixedRef, isRefName, matchRef, ruleProblem, tagFor } from './rules.ts';
+import type { Sandbox } from './sandbox.ts';
 import type { SecretBox } from './secret-box.ts';
 
 
@@ -51,6 +52,8 @@ export interface BuildServiceDeps {
   /** A scratch directory for `git ls-remote` (a manual trigger of a rule that matches by regex). */
   scratch: () => Promise<{ dir: string; done: () => Promise<void> }>;
   now?: () => number;
+  /** What git runs in (sandbox.ts). */
+  sandbox?: Sandbox;
 }
 
 const MAX_ARGS = 64;
@@ -213,7 +216,7 @@ export class BuildService {
     if (fixed !== undefined) return [{ type: rule.sourceType, name: fixed, commit: null }];
     const scratch = await this.deps.scratch();
     try {
-      const remote = await listRemote(rule.gitUrl, scratch.dir, await this.credentialOf(rule));
+      const remote = await listRemote(rule.gitUrl, scratch.dir, await this.credentialOf(rule), this.deps.sandbox);
       return remote.filter((r) => matchRef(rule, r.type, r.name) !== undefined).map((r) => ({ type: r.type, name: r.name, commit: null }));
     } finally {
       await scratch.done();

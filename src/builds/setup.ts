@@ -17,6 +17,7 @@ import { TokenPushCredentials } from './credentials.ts';
 import { LogFollowers } from './log-followers.ts';
 import type { Build } from './model.ts';
 import { BuildRunner } from './runner.ts';
+import { NO_SANDBOX, Sandbox } from './sandbox.ts';
 import { FileSealingKey, MemorySealingKey, SecretBox, type SealingKeySource } from './secret-box.ts';
 import { BuildService, type BuildServiceDeps } from './service.ts';
 
@@ -43,6 +44,7 @@ export function buildService(
   backend: Pick<Backend, 'builds' | 'sealingKey'>,
   runner: { wake(): void; cancel(id: number): boolean } = { wake: () => undefined, cancel: () => false },
   followers = new LogFollowers(backend.builds),
+  sandbox: Sandbox = NO_SANDBOX,
 ): ServedBuildService {
   const workdir = config.builds.workdir;
   return new ServedBuildService({
@@ -51,10 +53,12 @@ export function buildService(
     wake: () => runner.wake(),
     stopping: (id) => void runner.cancel(id),
     scratch: async () => {
-      await fs.mkdir(workdir, { recursive: true, mode: 0o700 });
+      await sandbox.workdir(workdir);
       const dir = await fs.mkdtemp(path.join(workdir, 'ls-'));
+      await sandbox.dir(dir);
       return { dir, done: () => fs.rm(dir, { recursive: true, force: true }) };
     },
+    sandbox,
   }, followers);
 }
 
@@ -83,7 +87,9 @@ export function createBuilds(deps: BuildsDeps): Builds {
   let runner: BuildRunner | undefined;
   let address = '';
   const followers = new LogFollowers(backend.builds, { onError: (err, build) => log.warn({ err, build }, 'builds: reading a followed log failed') });
-  const service = buildService(config, backend, { wake: () => runner?.wake(), cancel: (id) => runner?.cancel(id) ?? false }, followers);
+  // builds.user without root stops the start, with the reason.
+  const sandbox = Sandbox.forProcess(config.builds.user);
+  const service = buildService(config, backend, { wake: () => runner?.wake(), cancel: (id) => runner?.cancel(id) ?? false }, followers, sandbox);
   return {
     service,
     start(registry) {
@@ -92,7 +98,8 @@ export function createBuilds(deps: BuildsDeps): Builds {
         config: config.builds,
         store: backend.builds,
         service,
-        builder: new BuildahBuilder(),
+        builder: new BuildahBuilder(sandbox),
+        sandbox,
         credentials: new TokenPushCredentials(access.store, access.policy, () => access.enabled()),
         registry: () => address,
         holder: deps.node,
@@ -101,7 +108,7 @@ export function createBuilds(deps: BuildsDeps): Builds {
         runOnce: deps.runOnce,
       });
       runner.start();
-      log.info({ concurrency: config.builds.concurrency, workdir: config.builds.workdir, builder: config.builds.builder }, 'automated builds on');
+      log.info({ concurrency: config.builds.concurrency, workdir: config.builds.workdir, builder: config.builds.builder, user: sandbox.identity?.name ?? null }, 'automated builds on');
     },
     async pollOnce() {
       await runner?.pollOnce();

@@ -9,6 +9,7 @@ import fs from 'node:fs/promises';
 import type { Backend } from '../meta/backend.ts';
 import type { Config } from '../config/schema.ts';
 import { FINAL_STATUSES, type Build, type CredentialKind } from '../builds/model.ts';
+import { NO_SANDBOX, Sandbox } from '../builds/sandbox.ts';
 import type { BuildService } from '../builds/service.ts';
 import { parse, type ConfigValues } from './account-context.ts';
 import { UsageError } from './args.ts';
@@ -56,7 +57,9 @@ async function withBuilds<T>(values: ConfigValues, io: CliIO, fn: (o: Opened) =>
   const [{ openBackend }, { buildService }] = await Promise.all([import('../meta/open-backend.ts'), import('../builds/setup.ts')]);
   const backend = await openBackend(config);
   try {
-    return await fn({ config, backend, service: buildService(config, backend) });
+    // As root, `trigger` lists a remote as the builds do (builds.user); otherwise as whoever runs the CLI.
+    const sandbox = process.getuid?.() === 0 ? Sandbox.forProcess(config.builds.user) : NO_SANDBOX;
+    return await fn({ config, backend, service: buildService(config, backend, undefined, undefined, sandbox) });
   } finally {
     await backend.close();
   }

@@ -39,6 +39,12 @@ export function buildsSchema(duration: z.ZodType<number, string>) {
       builder: z.enum(BUILDERS).default('buildah'),
       /** Bytes of a build's log kept; past it the log says what was cut. */
       logsize: size.prefault('1MiB'),
+      /**
+       * The account builds run as (git and buildah, rootless in its subordinate ids), when berth runs
+       * as root: a RUN step that gets out of its chroot is then that user, who cannot read berth's
+       * data directory or keys. It needs /etc/subuid and /etc/subgid ranges (docs/builds.md).
+       */
+      user: z.string().min(1).max(32).optional(),
       /** How often rules without a webhook ask their remote for new commits (`git ls-remote`); each rule may set its own. */
       pollinterval: duration.prefault('5m'),
     })

@@ -272,6 +272,11 @@ export const KEY_DOCS: Readonly<Record<string, KeyDoc>> = {
   'builds.builder': { description: 'The program that builds: `buildah` (Debian\'s, `buildah build` with vfs storage and chroot isolation).' },
   'builds.logsize': { description: "Bytes of a build's log kept; past this the log ends with a line saying it was cut." },
   'builds.pollinterval': { description: 'How often a rule that polls (for remotes that cannot send webhooks) asks its Git remote for new commits with `git ls-remote`.' },
+  'builds.user': {
+    description:
+      "The account builds run as (git, and buildah rootless in the account's subordinate ids, each in a PID namespace of its own), when berth runs as root: a RUN step that escapes its chroot is then that account, which cannot read berth's data directory or keys. The account needs /etc/subuid and /etc/subgid ranges (docs/builds.md). Without root, berth refuses to start with it set.",
+    example: 'berth-build',
+  },
 };
 
 /** The description of `path` as printed, with a note when its value is a secret. */

@@ -50,13 +50,13 @@ async function processesWith(marker: string): Promise<string[]> {
   return found;
 }
 
-/** The processes running `sleep 3171` once `done` holds of them, or when `ms` have passed (the OS tells no one: it is looked at every 50 ms). */
-async function processesAfter(ms: number, done: (found: string[]) => boolean): Promise<string[]> {
+/** The processes running `marker` once `done` holds of them, or when `ms` have passed (the OS tells no one: it is looked at every 50 ms). */
+async function processesAfter(ms: number, done: (found: string[]) => boolean, marker = 'sleep 3171'): Promise<string[]> {
   const deadline = Date.now() + ms;
-  let found = await processesWith('sleep 3171');
+  let found = await processesWith(marker);
   while (!done(found) && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 50));
-    found = await processesWith('sleep 3171');
+    found = await processesWith(marker);
   }
   return found;
 }
@@ -183,6 +183,18 @@ describe('automated builds', { skip: tools.skip }, () => {
     const seen = await fs.readFile(path.join(await topLayer(reg, 'alice/snoop', 'latest', path.join(work, 'unpacked-snoop')), 'seen'), 'latin1');
     assert.match(seen, /buildah/, 'the step saw the processes of the machine, buildah among them');
     assert.ok(!seen.includes('leakmark-7f3e'), 'but not the build argument');
+  });
+
+  it('ends with the build every process its RUN steps started, also one that left their process group', async () => {
+    const dir = path.join(work, 'git', 'escape');
+    await repoWith(dir, { Dockerfile: 'FROM alice/base\nRUN setsid sleep 3193 >/dev/null 2>&1 </dev/null & echo left behind\n' });
+    await json(await api(reg, 'POST', `${API('alice/escape')}/_builds/rules`, { gitUrl: `file://${dir}`, source: 'main' }), 201);
+    const [queued] = await json<BuildView[]>(await api(reg, 'POST', `${API('alice/escape')}/_builds`, {}), 202);
+    const { build, log } = await finished(reg, 'alice/escape', queued?.id ?? 0);
+    assert.equal(build.status, 'succeeded', log);
+    assert.match(log, /left behind/);
+    // Its own PID namespace (berth runs as root here): the kernel ended it with buildah.
+    assert.deepEqual(await processesAfter(5_000, (p) => p.length === 0, 'sleep 3193'), []);
   });
 
   it('maps a tag v1.2 to the image tag 1.2 with a regular expression rule', async () => {

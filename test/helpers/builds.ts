@@ -42,13 +42,14 @@ export async function finished(reg: { url: string }, repo: string, id: number): 
   return { build, log };
 }
 
-/** A root filesystem with a shell, cat and sleep from this machine, under `rootfs/`: enough for RUN steps. */
+/** A root filesystem with a shell, cat, sleep and setsid from this machine, under `rootfs/`: enough for RUN steps. */
 export async function baseRootfs(): Promise<Record<string, Buffer>> {
   const files: Record<string, Buffer> = {};
   for (const [from, to] of [
     ['/bin/dash', 'rootfs/bin/sh'],
     ['/bin/cat', 'rootfs/bin/cat'],
     ['/bin/sleep', 'rootfs/bin/sleep'],
+    ['/usr/bin/setsid', 'rootfs/bin/setsid'],
     ['/lib/x86_64-linux-gnu/libc.so.6', 'rootfs/lib/x86_64-linux-gnu/libc.so.6'],
     ['/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2', 'rootfs/lib64/ld-linux-x86-64.so.2'],
   ] as const) {

@@ -13,6 +13,8 @@
  *   GET    /api/v1/repositories/{name}/builds/badge.svg        the latest build's status as a badge
  * Who may call which is in http/authorize.ts; with builds.enabled off every one answers 404.
  */
+import { once } from 'node:events';
+import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { App, Handler, RequestContext } from '../context.ts';
 import type { ErrorCode } from '../errcodes.ts';
@@ -98,6 +100,22 @@ function sseEvent(event: string, data: string, id?: number): string {
 
 const logEvents = (chunks: readonly LogChunk[]): string => chunks.map((c) => sseEvent('log', c.text, c.seq)).join('');
 
+/**
+ * Write `pieces` one at a time, each once the client took the one before: a log of builds.logsize
+ * (seven times that as events, for a log of empty lines) is never all in memory for a client that
+ * does not read. False when the client went away.
+ */
+async function writePaced(res: ServerResponse, pieces: readonly string[]): Promise<boolean> {
+  for (const piece of pieces) {
+    if (res.destroyed) return false;
+    if (!res.write(piece)) {
+      const closed = await Promise.race([once(res, 'drain').then(() => false), once(res, 'close').then(() => true)]);
+      if (closed) return false;
+    }
+  }
+  return !res.destroyed;
+}
+
 /** How often a live log says it is alive (an SSE comment) while its build prints nothing. */
 const KEEP_ALIVE_MS = 20_000;
 
@@ -120,9 +138,9 @@ export const buildLog: Handler = async (ctx, app) => {
   const res = ctx.res;
   if (!(ctx.req.headers.accept ?? '').includes('text/event-stream')) {
     const first = await service.log(name, id);
-    const text = first.chunks.map((c) => c.text).join('');
-    res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store', 'X-Build-Status': first.build.status });
-    res.end(text);
+    const length = first.chunks.reduce((n, c) => n + Buffer.byteLength(c.text), 0);
+    res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': length, 'Cache-Control': 'no-store', 'X-Build-Status': first.build.status });
+    if (await writePaced(res, first.chunks.map((c) => c.text))) res.end();
     return;
   }
   const from = resumeFrom(ctx.req.headers['last-event-id']);
@@ -145,11 +163,11 @@ export const buildLog: Handler = async (ctx, app) => {
   }
   res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', 'X-Accel-Buffering': 'no' });
   res.flushHeaders();
-  if (first.chunks.length > 0) res.write(logEvents(first.chunks));
   if (following === undefined) {
-    res.end(sseEvent('status', JSON.stringify(buildJson(first.build))));
+    if (await writePaced(res, first.chunks.map((c) => logEvents([c])))) res.end(sseEvent('status', JSON.stringify(buildJson(first.build))));
     return;
   }
+  if (first.chunks.length > 0) res.write(logEvents(first.chunks));
   res.on('close', following.leave);
   // the client went away while the log was read: its 'close' came before anyone listened
   if (res.closed) following.leave();
