@@ -40,6 +40,10 @@ commands:
                           copy this registry into PostgreSQL and the target's storage (S3)
   import ROOT [--move | --copy] [--dry-run] [--json]
                           adopt a registry:2 (distribution) root directory: blobs, tags, manifests
+  cp SRC DST [--all]      copy an image between registries (docker://), OCI layouts (oci:) and archives
+                          (oci-archive:, docker-archive:), digests unchanged; resumes an interrupted copy
+  push-images IMAGE... [--to HOST:PORT]
+                          push images of the local Docker Engine (or podman) under their own names
   help [COMMAND]          show this help, or a command's (as berth COMMAND --help)
 
 Every command and subcommand takes --help (-h); each reading the config takes --config FILE and
@@ -58,6 +62,8 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   quota: async () => (await import('./quota.ts')).quota,
   immutable: async () => (await import('./immutable.ts')).immutable,
   build: async () => (await import('./builds.ts')).build,
+  cp: async () => (await import('./cp.ts')).cp,
+  'push-images': async () => (await import('./push-images.ts')).pushImages,
   mirror: async () => (await import('./mirror.ts')).mirror,
   user: async () => (await import('./users.ts')).user,
   org: async () => (await import('./orgs.ts')).org,

@@ -59,7 +59,7 @@ export interface CopyResult {
   /** Image manifests copied. */
   images: number;
   blobs: Record<BlobOutcome, number>;
-  /** Blob bytes sent (skipped and mounted ones not counted). */
+  /** Blob bytes sent (read from the source): not those skipped, mounted, or held by an upload resumed. */
   bytes: number;
 }
 
@@ -201,11 +201,10 @@ class Copy {
       try {
         await this.dst.putBlob(
           ref,
-          async (offset) => sized(await this.src.blob(ref, offset), ref.size - offset, ref, () => undefined),
-          (n) => {
-            this.result.bytes += n;
-            observer?.blobBytes?.(ref, n);
-          },
+          // What is read from the source is what is sent (a resumed upload opens it at its offset);
+          // `sent` also counts what the destination held already (progress).
+          async (offset) => sized(await this.src.blob(ref, offset), ref.size - offset, ref, (n) => (this.result.bytes += n)),
+          (n) => observer?.blobBytes?.(ref, n),
         );
         return done('copied');
       } catch (err) {

@@ -68,6 +68,12 @@ export interface ImageDestination {
    * only. `sent(n)` reports bytes as they go (progress). Rejects on a digest or size mismatch.
    */
   putBlob(ref: BlobRef, open: (offset: number) => Promise<Readable>, sent: (bytes: number) => void): Promise<void>;
+  /**
+   * Store a blob whose digest is known only once its bytes went by (a legacy `docker save` layer,
+   * SequentialEntry 'unnamed-blob'): its bytes from `body`, the digest named at the end. Resolves
+   * with the blob as stored. Destinations that cannot (files) leave it out.
+   */
+  putUnnamedBlob?(size: number, body: Readable, digest: Promise<string>, sent: (bytes: number) => void): Promise<BlobRef>;
   /** Store a manifest: by digest (an index's child), or under `tag` as well (the top one). */
   putManifest(manifest: ManifestBytes, tag: string | undefined): Promise<void>;
   /** The copy is complete: an archive writes its index and closes its file. */
