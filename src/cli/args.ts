@@ -43,7 +43,8 @@ function optionLike(value: string): boolean {
 
 /**
  * Parse a (sub)command's arguments: its `options` and --help, and exactly the positionals named
- * in `names` (named in the "missing NAME" message). HelpRequested for --help or -h anywhere.
+ * in `names` (named in the "missing NAME" message), or any number more when the last name ends
+ * in `...`. HelpRequested for --help or -h anywhere.
  */
 export function parseCommandLine<O extends Options>(args: string[], options: O, names: readonly string[] = []): { values: Values<O>; positionals: string[] } {
   const all: Options = { ...options, ...HELP };
@@ -59,8 +60,11 @@ export function parseCommandLine<O extends Options>(args: string[], options: O, 
       throw new UsageError(`option ${token.rawName} needs a value`);
     }
   }
-  if (positionals.length < names.length) throw new UsageError(`missing ${names.slice(positionals.length).join(' ')}`);
-  if (positionals.length > names.length) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[names.length])}`);
+  // A last name ending in `...` (IMAGE...) takes any number of positionals, none included: the command counts them.
+  const variadic = names.at(-1)?.endsWith('...') === true;
+  const required = variadic ? names.length - 1 : names.length;
+  if (positionals.length < required) throw new UsageError(`missing ${names.slice(positionals.length, required).join(' ')}`);
+  if (!variadic && positionals.length > names.length) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[names.length])}`);
   return { values: values as Values<O>, positionals };
 }
 

@@ -67,7 +67,7 @@ async function pairs(positionals: string[], file: string | undefined): Promise<[
 export const cp: Command = {
   usage: USAGE,
   async run(argv: string[], io: CliIO): Promise<number> {
-    const { values, positionals } = parseCommandLine(argv, OPTIONS, ['SRC', 'DST']);
+    const { values, positionals } = parseCommandLine(argv, OPTIONS, ['SRC DST...']);
     const parallel = values.parallel === undefined ? 4 : Number(values.parallel);
     if (!Number.isInteger(parallel) || parallel < 1 || parallel > 64) throw new UsageError('--parallel is a number from 1 to 64');
     const todo = await pairs(positionals, values['from-file']);

@@ -60,7 +60,7 @@ export function targetOf(image: string, namespace: string | undefined): { reposi
 export const pushImages: Command = {
   usage: USAGE,
   async run(argv: string[], io: CliIO): Promise<number> {
-    const { values, positionals } = parseCommandLine(argv, OPTIONS, ['IMAGE']);
+    const { values, positionals } = parseCommandLine(argv, OPTIONS, ['IMAGE...']);
     if (positionals.length === 0) throw new UsageError('name at least one IMAGE');
     const to = values.to ?? '127.0.0.1:5000';
     if (!/^[A-Za-z0-9.-]+(:\d+)?$|^\[[0-9a-fA-F:]+\](:\d+)?$/.test(to)) throw new UsageError(`--to ${to}: expected HOST:PORT`);
