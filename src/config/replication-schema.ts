@@ -1,0 +1,84 @@
+/**
+ * The `replication` section (issue 17, docs/replication.md): rules that copy images between berth
+ * and another registry, pulling from it or pushing to it, by hand, on a schedule (cron) or, for
+ * push rules, as images are pushed here. The copies run on the copy engine of `berth cp`.
+ */
+import { Cron } from 'croner';
+import { z } from 'zod';
+
+/** A rule's name: it is in URLs (`/api/v1/replication/NAME/trigger`) and in metrics' labels. */
+const NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+
+/** Repository and tag patterns: `*` any run of characters but `/`, `**` any run, `?` one (src/registry/glob.ts). */
+const pattern = z.string().min(1).max(256);
+
+const remote = z.strictObject({
+  /** http(s)://host[:port]; a host on 127.0.0.0/8 or localhost may be plain HTTP. */
+  url: z.string().url().refine((u) => /^https?:\/\/[^/]+\/?$/.test(u), 'a registry URL: http(s)://host[:port], no path'),
+  username: z.string().min(1).optional(),
+  /** Never shown by the API, the CLI or a log (use `_env:VAR` to keep it out of the file). */
+  password: z.string().min(1).optional(),
+  /** Plain HTTP (and no TLS check) to a host that is not on this machine. */
+  insecure: z.boolean().default(false),
+});
+
+const rule = z
+  .strictObject({
+    name: z.string().regex(NAME, 'a lowercase name of letters, digits, ".", "_" and "-" (up to 63)'),
+    direction: z.enum(['pull', 'push']),
+    remote,
+    /** A repository prefix at the other side: pull `lib/*` from `mirror/lib/*` with `remoteprefix: mirror`. */
+    remoteprefix: z.string().regex(/^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/).optional(),
+    filters: z
+      .strictObject({
+        /** Repositories (their names here) to replicate; a pattern without wildcards names one. */
+        repositories: z.array(pattern).min(1).default(['**']),
+        tags: z.array(pattern).min(1).default(['*']),
+      })
+      .prefault({}),
+    trigger: z
+      .strictObject({
+        /** Five-field cron (minute hour day month weekday), in UTC. */
+        schedule: z
+          .string()
+          .superRefine((value, ctx) => {
+            try {
+              new Cron(value, { timezone: 'UTC' }).stop();
+            } catch (err) {
+              ctx.addIssue({ code: 'custom', message: `not a cron schedule: ${(err as Error).message}` });
+            }
+          })
+          .optional(),
+        /** Push rules: copy each matching tag as it is pushed here. */
+        onpush: z.boolean().default(false),
+      })
+      .prefault({}),
+    /** Tags gone from the source (within the filters) are deleted at the destination too. */
+    deletes: z.boolean().default(false),
+    /** Blobs copied at once within one image. */
+    parallel: z.number().int().min(1).max(32).default(4),
+    /** Images copied at once. */
+    concurrency: z.number().int().min(1).max(32).default(2),
+  })
+  .superRefine((r, ctx) => {
+    if (r.trigger.onpush && r.direction !== 'push') ctx.addIssue({ code: 'custom', path: ['trigger', 'onpush'], message: 'only a push rule copies on push' });
+    if ((r.remote.username === undefined) !== (r.remote.password === undefined)) ctx.addIssue({ code: 'custom', path: ['remote'], message: 'give both username and password, or neither' });
+  });
+
+export function replicationSchema() {
+  return z
+    .strictObject({
+      rules: z.array(rule).default([]),
+    })
+    .prefault({})
+    .superRefine((r, ctx) => {
+      const seen = new Set<string>();
+      r.rules.forEach((x, i) => {
+        if (seen.has(x.name)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'name'], message: `a second rule named ${x.name}` });
+        seen.add(x.name);
+      });
+    });
+}
+
+export type ReplicationConfig = z.output<ReturnType<typeof replicationSchema>>;
+export type ReplicationRule = ReplicationConfig['rules'][number];
