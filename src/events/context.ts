@@ -21,6 +21,8 @@ export const SYSTEM_ACTORS = {
   mirror: 'berth-mirror',
   /** An automated build's end (build.completed), triggered by a webhook or a poll. */
   build: 'berth-build',
+  /** Replication rules: what they push into this registry and read from it (copy/local-transport.ts). */
+  replication: 'berth-replication',
   /** A change through stores bound to no cause. */
   system: 'berth',
 } as const;
