@@ -46,6 +46,8 @@ export const COPIED_TABLES: readonly string[] = [
   'build_rules',
   'builds',
   'build_logs',
+  // as they are: a run still running on the source ends as interrupted on the target when its lease lapses
+  'replication_runs',
 ];
 
 /** The source's tables deliberately not copied, and why. */

@@ -16,6 +16,7 @@ import { PgJobLeases } from './leases.ts';
 import { PgLoginFailures } from './login-failures.ts';
 import { PgMetaChanges } from './meta-changes.ts';
 import { PgMetaStore } from './meta-store.ts';
+import { PgReplicationStore } from './replication-store.ts';
 import { migratePostgres } from './migrations.ts';
 import { PgSearchIndex } from './search-index.ts';
 import { PgSettingsStore } from './settings.ts';
@@ -56,6 +57,7 @@ export async function postgresBackend(db: PgDatabase, now?: () => number): Promi
     settings: new PgSettingsStore(db, now),
     tagActivity: new PgTagActivity(db),
     builds: new PgBuildStore(db),
+    replication: new PgReplicationStore(db),
     sealingKey: new PgSealingKey(db),
     keys: new PgSigningKeys(db),
     uploadState: new PgUploadStateStore(db),

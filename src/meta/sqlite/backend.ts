@@ -10,6 +10,7 @@ import { SqliteEventQueue } from './event-queue.ts';
 import { SqliteBlobInventory } from './inventory.ts';
 import { SqliteGcStore } from './gc-store.ts';
 import { SqliteJobLeases } from './leases.ts';
+import { SqliteReplicationStore } from './replication-store.ts';
 import { SqliteSearchIndex } from './search-index.ts';
 import { SqliteSettingsStore } from './settings.ts';
 import { SqliteMetaStore } from './sqlite-store.ts';
@@ -40,6 +41,7 @@ export function openSqliteBackend({ path, now, readOnly }: SqliteBackendConfig):
     settings: new SqliteSettingsStore(db, now),
     tagActivity: new SqliteTagActivity(db),
     builds: new SqliteBuildStore(db),
+    replication: new SqliteReplicationStore(db),
     close: () => meta.close(),
   };
 }

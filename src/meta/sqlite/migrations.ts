@@ -4,6 +4,7 @@
  */
 import { BUILDS_RULE_REF_INDEX, BUILDS_SCHEMA } from './builds-schema.ts';
 import { GC_SCHEMA } from './gc-schema.ts';
+import { REPLICATION_SCHEMA } from './replication-schema.ts';
 import { TAG_ACTIVITY_SCHEMA } from './tag-activity-schema.ts';
 import { SEARCH_SCHEMA } from './search-schema.ts';
 import { USAGE_COUNTERS_SCHEMA } from './usage-schema.ts';
@@ -286,5 +287,11 @@ CREATE TABLE settings (
     version: 17,
     name: 'builds by rule and reference',
     sql: BUILDS_RULE_REF_INDEX,
+  },
+  {
+    version: 18,
+    name: 'replication runs',
+    // Each run of a replication rule, its counts and failures, leased to the node running it (replication-schema.ts).
+    sql: REPLICATION_SCHEMA,
   },
 ];
