@@ -5,6 +5,8 @@
  * (bin/berth.js, src/cli) starts it through `berth serve`; nothing here imports the CLI.
  */
 import { announceBuilds, createBuilds, localAddress, type Builds } from './builds/setup.ts';
+import { createReplication, withPushHook } from './replication/setup.ts';
+import type { Replication } from './replication/service.ts';
 import type { Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -54,6 +56,8 @@ export interface RunningRegistry {
   retention: RetentionService;
   /** Automated builds, with builds.enabled. */
   builds?: Builds;
+  /** Replication, with at least one rule configured. */
+  replication?: Replication;
   /** The address actually listened on (port resolved when 0 was asked). */
   address: { host: string; port: number };
   log: Logger;
@@ -146,6 +150,8 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
     });
   // immutable tags and quotas, from the config and the administrators' settings
   const guards = contentGuards(config.access, backend, meta);
+  // made below, with the registry; the push hook reads it then
+  const late: { replication?: Replication | undefined } = {};
   const registry = new Registry({
     driver,
     meta,
@@ -156,7 +162,11 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
     readOnly: config.storage.maintenance.readonly.enabled,
     log,
     onCacheLookup: metrics && ((cache, hit) => metrics.cacheLookup(cache, hit)),
-    decorate: emittingDecorator(notifications.sink, mirror?.decorate),
+    // push rules that copy on push hear of each tag pushed (replication is made below, with the registry)
+    decorate: emittingDecorator(
+      config.replication.rules.some((r) => r.trigger.onpush) ? withPushHook(notifications.sink, (repo, tag) => late.replication?.pushed(repo, tag)) : notifications.sink,
+      mirror?.decorate,
+    ),
   });
   await registry.open();
 
@@ -211,6 +221,9 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
   const builds = config.builds.enabled
     ? createBuilds({ config, backend, access, log, node, runOnce, ended: announceBuilds(notifications.sink, log) })
     : undefined;
+  // replication rules: their schedules start once berth listens
+  const replication = createReplication({ config, store: backend.replication, registry, node, log, sink: notifications.sink, metrics, ...(opts.now !== undefined && { now: opts.now }) });
+  late.replication = replication;
   const storageSampler = new StorageSampler(backend.usage, {
     runOnce,
     intervalMs: config.ui.storagesampleinterval,
@@ -249,6 +262,7 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
       quotas: guards.quotas,
       gc: { collector, store: backend.gc, config: gcConfig },
       ...(builds !== undefined && { builds: builds.service }),
+      ...(replication !== undefined && { replication }),
       ...(ui !== undefined && !('missing' in ui) && { ui }),
       eventsStatus: (failedOnly) => eventsStatus(notifications.queue, { failedOnly }),
       mirrorStatus: mirror?.status,
@@ -275,6 +289,7 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
   storageSampler.start();
   const gcSchedule = startGcSchedule(collector, gcConfig, runOnce, log);
   builds?.start(localAddress(address));
+  replication?.start();
   log.info({ addr: `${address.host}:${address.port}`, storage: config.storage.driver, meta: config.database.enabled ? 'postgresql' : config.meta.sqlite.path }, 'listening');
   return {
     server,
@@ -283,6 +298,7 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
     search,
     retention,
     ...(builds !== undefined && { builds }),
+    ...(replication !== undefined && { replication }),
     address,
     log,
     async reload(next: Config) {
@@ -294,6 +310,7 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
       purger.stop();
       gcSchedule.stop();
       await builds?.stop();
+      await replication?.stop();
       health.stop();
       await Promise.all([closeServer(server, deadlineMs), debugServer && closeServer(debugServer, 0)]);
       await notifications.stop(Math.min(deadlineMs, 5_000));

@@ -42,6 +42,7 @@ commands:
                           adopt a registry:2 (distribution) root directory: blobs, tags, manifests
   cp SRC DST [--all]      copy an image between registries (docker://), OCI layouts (oci:) and archives
                           (oci-archive:, docker-archive:), digests unchanged; resumes an interrupted copy
+  replication list|trigger|runs     replication rules (replication.rules): list them, run one now, its runs
   push-images IMAGE... [--to HOST:PORT]
                           push images of the local Docker Engine (or podman) under their own names
   help [COMMAND]          show this help, or a command's (as berth COMMAND --help)
@@ -63,6 +64,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   immutable: async () => (await import('./immutable.ts')).immutable,
   build: async () => (await import('./builds.ts')).build,
   cp: async () => (await import('./cp.ts')).cp,
+  replication: async () => (await import('./replication.ts')).replication,
   'push-images': async () => (await import('./push-images.ts')).pushImages,
   mirror: async () => (await import('./mirror.ts')).mirror,
   user: async () => (await import('./users.ts')).user,

@@ -59,6 +59,7 @@ describe('loadConfig: defaults', () => {
       metrics: { enabled: true },
       retention: { policies: [] },
       builds: { enabled: false, concurrency: 1, timeout: 3_600_000, workdir: DEFAULT_BUILDS_WORKDIR, builder: 'buildah', logsize: 1024 * 1024, pollinterval: 300_000 },
+      replication: { rules: [] },
     };
     assert.deepEqual(config, expected);
     assert.deepEqual(warnings, []);

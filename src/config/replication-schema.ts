@@ -9,7 +9,7 @@ import { z } from 'zod';
 /** A rule's name: it is in URLs (`/api/v1/replication/NAME/trigger`) and in metrics' labels. */
 const NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
-/** Repository and tag patterns: `*` any run of characters but `/`, `**` any run, `?` one (src/registry/glob.ts). */
+/** Repository and tag patterns: `*` any run of characters (`/` too), `?` one (src/registry/glob.ts). */
 const pattern = z.string().min(1).max(256);
 
 const remote = z.strictObject({
@@ -32,13 +32,13 @@ const rule = z
     filters: z
       .strictObject({
         /** Repositories (their names here) to replicate; a pattern without wildcards names one. */
-        repositories: z.array(pattern).min(1).default(['**']),
+        repositories: z.array(pattern).min(1).default(['*']),
         tags: z.array(pattern).min(1).default(['*']),
       })
       .prefault({}),
     trigger: z
       .strictObject({
-        /** Five-field cron (minute hour day month weekday), in UTC. */
+        /** Cron, in UTC: five fields (minute hour day month weekday), or six with seconds first. */
         schedule: z
           .string()
           .superRefine((value, ctx) => {

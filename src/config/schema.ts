@@ -21,6 +21,7 @@ import { proxySchema } from './proxy-schema.ts';
 import { accessSchema, authSchema } from './auth-schema.ts';
 import { s3Schema } from './s3-schema.ts';
 import { buildsSchema } from './builds-schema.ts';
+import { replicationSchema } from './replication-schema.ts';
 import { gcSchema } from './gc-schema.ts';
 import { databaseSchema } from './database-schema.ts';
 import { retentionSchema } from './retention-schema.ts';
@@ -209,7 +210,7 @@ const validationSchema = z.object({
 });
 
 /** The actions an event can have (notifications.endpoints[].ignore.actions). */
-export const EVENT_ACTIONS = ['push', 'pull', 'delete', 'mount', 'build.completed'] as const;
+export const EVENT_ACTIONS = ['push', 'pull', 'delete', 'mount', 'build.completed', 'replication.completed'] as const;
 
 /** One of distribution's `notifications.endpoints`, plus berth's `secret` (HMAC signature key). */
 const endpointSchema = z.object({
@@ -290,6 +291,7 @@ export const configSchema = z
     retention: retentionSchema.prefault({}),
     /** berth's own: automated builds from Git repositories (builds-schema.ts, docs/builds.md). */
     builds: buildsSchema(duration),
+    replication: replicationSchema(),
   })
   .superRefine((config, ctx) => {
     // A build pushes `host:port/name:tag`: an image reference has no room for a path prefix.

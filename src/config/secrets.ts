@@ -17,6 +17,7 @@ export const SECRET_KEYS: readonly string[] = [
   'notifications.endpoints[].headers',
   'proxy.password',
   'proxy.upstreams[].password',
+  'replication.rules[].remote.password',
   'storage.s3.secretkey',
 ];
 

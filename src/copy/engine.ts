@@ -12,6 +12,7 @@
  */
 import { Transform, type Readable } from 'node:stream';
 import { DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, INDEX_TYPES, IMAGE_MANIFEST_TYPES, isForeignLayer, OCI_INDEX, OCI_MANIFEST } from '../registry/media-types.ts';
+import { Limiter } from './limiter.ts';
 import { CopyError, type BlobRef, type ImageDestination, type ImageSource, type ManifestBytes } from './transport.ts';
 
 export interface Platform {
@@ -118,21 +119,13 @@ function sized(body: Readable, expected: number, ref: BlobRef, onBytes: (n: numb
   return body.pipe(counter);
 }
 
-class Limiter {
-  private running = 0;
-  private readonly waiting: (() => void)[] = [];
-  constructor(private readonly max: number) {}
+/** berth's errors that a second try may get past; every other `BERTH_` code is a refusal. */
+const TRANSIENT_CODES: ReadonlySet<string> = new Set(['BERTH_COPY_SOURCE', 'BERTH_COPY_UNREACHABLE', 'BERTH_COPY_RATE_LIMITED']);
 
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.running >= this.max) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.running++;
-    try {
-      return await fn();
-    } finally {
-      this.running--;
-      this.waiting.shift()?.();
-    }
-  }
+/** Whether a failed blob is worth another try: a cut connection, a source that broke off, or an error of no domain. */
+export function transient(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code !== 'string' || !code.startsWith('BERTH_') || TRANSIENT_CODES.has(code);
 }
 
 function abortable(ms: number, signal: AbortSignal | undefined): Promise<void> {
@@ -208,8 +201,9 @@ class Copy {
         );
         return done('copied');
       } catch (err) {
-        // A mismatch does not mend itself; an abort is not a failure to retry.
-        if (attempt >= attempts || signal?.aborted === true || (err instanceof CopyError && err.code === 'BERTH_COPY_SIZE_MISMATCH')) throw err;
+        // What mends itself is tried again (a source or a connection cut, a registry that was down);
+        // a refusal (a quota, an immutable tag, a digest or size mismatch, a 4xx) is not, nor an abort.
+        if (attempt >= attempts || signal?.aborted === true || !transient(err)) throw err;
         observer?.blobRetry?.(ref, attempt, err as Error);
         await abortable((this.opts.backoffMs ?? 500) * 2 ** (attempt - 1), signal);
       }

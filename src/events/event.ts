@@ -13,7 +13,7 @@ export const SIGNATURE_HEADER = 'X-Berth-Signature';
 /** The media type distribution gives blobs in events (it does not know a layer's type). */
 export const BLOB_MEDIA_TYPE = 'application/octet-stream';
 
-export const EVENT_ACTIONS = ['push', 'pull', 'delete', 'mount', 'build.completed'] as const;
+export const EVENT_ACTIONS = ['push', 'pull', 'delete', 'mount', 'build.completed', 'replication.completed'] as const;
 export type EventAction = (typeof EVENT_ACTIONS)[number];
 
 export interface Descriptor {
@@ -38,6 +38,28 @@ export interface EventTarget {
   references?: Descriptor[];
   /** build.completed: the automated build that ended (builds/model.ts); digest and tag are what it pushed. */
   build?: BuildRecord;
+  /** replication.completed: the run of a replication rule that ended (replication/model.ts). */
+  replication?: ReplicationRecord;
+}
+
+/** A replication run in a replication.completed event (its repository: the one tag an onpush run copied, else empty). */
+export interface ReplicationRecord {
+  rule: string;
+  run: number;
+  direction: 'pull' | 'push';
+  /** The other registry's URL. */
+  remote: string;
+  trigger: string;
+  status: 'succeeded' | 'failed' | 'partial';
+  copied: number;
+  skipped: number;
+  failed: number;
+  deleted: number;
+  bytes: number;
+  /** The first failures (what, and why). */
+  failures: { what: string; reason: string }[];
+  startedAt: string;
+  finishedAt: string | null;
 }
 
 /** An automated build in a build.completed event. */

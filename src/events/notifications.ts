@@ -44,6 +44,7 @@ export class ReloadableNotifications implements Notifications {
       blobDeleted: (t, r) => target().blobDeleted(t, r),
       tagDeleted: (t, r) => target().tagDeleted(t, r),
       buildCompleted: (t, r) => target().buildCompleted(t, r),
+      replicationCompleted: (t, r) => target().replicationCompleted(t, r),
     };
   }
 

@@ -19,6 +19,7 @@ import {
   type EventAction,
   type EventClock,
   type BuildRecord,
+  type ReplicationRecord,
   type EventTarget,
   type RequestInfo,
   type SourceRecord,
@@ -60,6 +61,15 @@ export interface EventSink {
   tagDeleted(target: { repository: string; tag: string }, request: RequestInfo): Promise<void>;
   /** An automated build ended (succeeded, failed or cancelled): `digest` and `tag` when it pushed. */
   buildCompleted(target: BuildTarget, request: RequestInfo): Promise<void>;
+  /** A replication run ended (succeeded, partial or failed). */
+  replicationCompleted(target: ReplicationTarget, request: RequestInfo): Promise<void>;
+}
+
+export interface ReplicationTarget {
+  /** The repository an onpush run copied; empty for a run of the whole rule. */
+  repository: string;
+  tag?: string;
+  replication: ReplicationRecord;
 }
 
 export interface BuildTarget {
@@ -83,6 +93,7 @@ export const NoopSink: EventSink = {
   blobDeleted: () => done,
   tagDeleted: () => done,
   buildCompleted: () => done,
+  replicationCompleted: () => done,
 };
 
 export interface QueueSinkOptions {
@@ -135,6 +146,11 @@ export class QueueSink implements EventSink {
   buildCompleted(target: BuildTarget, request: RequestInfo): Promise<void> {
     const { repository, tag, digest, mediaType, build } = target;
     return this.emit('build.completed', { repository, tag, ...(digest !== null && { digest }), ...(mediaType !== undefined && { mediaType }), build }, request);
+  }
+
+  replicationCompleted(target: ReplicationTarget, request: RequestInfo): Promise<void> {
+    const { repository, tag, replication } = target;
+    return this.emit('replication.completed', { repository, ...(tag !== undefined && { tag }), replication }, request);
   }
 
   private manifestTarget(t: ManifestTarget): EventTarget {

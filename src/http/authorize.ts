@@ -85,6 +85,10 @@ const REQUIREMENTS: Record<RouteName, Requirement> = {
   // members read their namespace's usage (the handler checks), administrators set limits
   'api-namespace-quota': { GET: 'account', PUT: 'admin', DELETE: 'admin' },
   'api-admin-gc': 'admin',
+  // Replication copies between registries with the rules' credentials: administrators only.
+  'api-replication': 'admin',
+  'api-replication-trigger': 'admin',
+  'api-replication-runs': 'admin',
 };
 
 /** Routes that create content in a repository: the repository is claimed (visibility, quota) before them. */

@@ -1,5 +1,6 @@
 /** The per-request context handed to every handler, and the handler signature. */
 import type { ServedBuildService } from '../builds/setup.ts';
+import type { Replication } from '../replication/service.ts';
 import type { GcConfig } from '../config/gc-schema.ts';
 import type { GcStore } from '../meta/gc.ts';
 import type { GarbageCollector } from '../registry/gc.ts';
@@ -88,6 +89,8 @@ export interface App {
   retention?: RetentionService;
   /** Automated builds (/api/v1/repositories/{name}/_builds, .../builds/*); absent (builds.enabled off), those routes answer 404. */
   builds?: ServedBuildService;
+  /** Replication rules and their runs (/api/v1/replication); absent when no rule is configured. */
+  replication?: Replication;
   /** Garbage collection (GET/POST /api/v1/admin/gc); absent, those routes answer 404. */
   gc?: { collector: GarbageCollector; store: GcStore; config: GcConfig };
 }

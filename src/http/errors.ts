@@ -10,6 +10,7 @@ import type { ServerResponse } from 'node:http';
 import { RegistryError } from '../registry/errors.ts';
 import { AuthError, LoginThrottledError } from '../auth/errors.ts';
 import { BuildError } from '../builds/errors.ts';
+import { ReplicationError } from '../replication/errors.ts';
 import { InvalidOffsetError } from '../storage/driver.ts';
 import {
   ErrorCodes,
@@ -66,6 +67,8 @@ const DOMAIN_CODES: Record<string, ErrorCode> = {
   BERTH_HOOK_UNAUTHORIZED: 'UNAUTHORIZED',
   BERTH_HOOK_INVALID: 'REQUEST_INVALID',
   BERTH_BUILD_QUEUE_FULL: 'TOOMANYREQUESTS',
+  BERTH_REPLICATION_UNKNOWN: 'NOT_FOUND',
+  BERTH_REPLICATION_BUSY: 'CONFLICT',
 };
 
 export interface MappedError<C extends ErrorCode = ErrorCode> {
@@ -121,11 +124,11 @@ function mapToCode(err: unknown): MappedError {
     // A range past the end of the stored bytes (their size disagrees with the record): not the client's fault to fix, but a range error.
     return { code: 'RANGE_INVALID', status: ErrorCodes.RANGE_INVALID.status, message: 'requested range not satisfiable', internal: false };
   }
-  if (err instanceof RegistryError || err instanceof AuthError || err instanceof BuildError) {
+  if (err instanceof RegistryError || err instanceof AuthError || err instanceof BuildError || err instanceof ReplicationError) {
     const code = DOMAIN_CODES[err.code];
     if (code !== undefined) {
       const headers = err instanceof LoginThrottledError ? { 'Retry-After': String(err.retryAfterSec) } : undefined;
-      const detail = err instanceof BuildError ? undefined : err.detail;
+      const detail = err instanceof BuildError || err instanceof ReplicationError ? undefined : err.detail;
       return { code, status: ErrorCodes[code].status, message: err.message, detail, headers, internal: false };
     }
   }

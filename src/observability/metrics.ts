@@ -60,6 +60,9 @@ export class Metrics {
   private readonly gcErrors: Counter;
   private readonly mirrorRequests: Counter<'upstream' | 'object' | 'outcome'>;
   private readonly mirrorBytes: Counter<'upstream' | 'kind'>;
+  private readonly replicationRuns: Counter<'rule' | 'status'>;
+  private readonly replicationImages: Counter<'rule' | 'outcome'>;
+  private readonly replicationBytes: Counter<'rule'>;
 
   constructor(options: MetricsOptions = {}) {
     const registry = this.registry;
@@ -139,6 +142,9 @@ export class Metrics {
     });
     this.gcFreed = new Counter({ name: 'berth_gc_freed_objects_total', help: 'Objects garbage collection deleted: kind=blob or manifest.', labelNames: ['kind'], registers });
     this.gcBytes = new Counter({ name: 'berth_gc_freed_bytes_total', help: 'Bytes of blobs garbage collection deleted from storage.', registers });
+    this.replicationRuns = new Counter({ name: 'berth_replication_runs_total', help: 'Replication runs ended, by rule and status (succeeded, partial, failed).', labelNames: ['rule', 'status'], registers });
+    this.replicationImages = new Counter({ name: 'berth_replication_images_total', help: 'Tags handled by replication runs, by rule and outcome (copied, skipped, failed, deleted).', labelNames: ['rule', 'outcome'], registers });
+    this.replicationBytes = new Counter({ name: 'berth_replication_bytes_total', help: 'Blob bytes replication runs sent, by rule.', labelNames: ['rule'], registers });
     this.gcErrors = new Counter({ name: 'berth_gc_errors_total', help: 'Steps of garbage collection runs that failed (the next run tries again).', registers });
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
@@ -187,6 +193,13 @@ export class Metrics {
   /** A mirrored request's outcome (MirrorObserver, src/proxy/stats.ts). */
   mirrorRequest(upstream: string, object: string, outcome: string): void {
     this.mirrorRequests.inc({ upstream, object, outcome });
+  }
+
+  /** A replication run ended. */
+  replicationRun(rule: string, status: string, counts: { copied: number; skipped: number; failed: number; deleted: number; bytes: number }): void {
+    this.replicationRuns.inc({ rule, status });
+    for (const outcome of ['copied', 'skipped', 'failed', 'deleted'] as const) if (counts[outcome] > 0) this.replicationImages.inc({ rule, outcome }, counts[outcome]);
+    if (counts.bytes > 0) this.replicationBytes.inc({ rule }, counts.bytes);
   }
 
   mirrorBytesCounted(upstream: string, kind: 'fetched' | 'saved', n: number): void {

@@ -1,0 +1,94 @@
+/**
+ * Replication put together for the composition root (main.ts): with at least one rule configured,
+ * the service (its schedules start once berth listens), its two ends, its completion event and
+ * metrics, and the hook that copies on push.
+ */
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.ts';
+import type { ReplicationRule } from '../config/replication-schema.ts';
+import { RegistryClient } from '../copy/registry-client.ts';
+import { SYSTEM_ACTORS, systemRequest } from '../events/context.ts';
+import type { EventSink } from '../events/sink.ts';
+import type { Registry } from '../registry/registry.ts';
+import type { ReplicationRun, ReplicationStore } from './model.ts';
+import { Replication } from './service.ts';
+import { LocalSide, RemoteSide } from './sides.ts';
+
+/** A client of the rule's remote: Basic or a token with its credentials; plain HTTP for http:// (loopback, or `insecure`). */
+export function remoteClient(rule: ReplicationRule): RegistryClient {
+  const url = new URL(rule.remote.url);
+  const { username, password } = rule.remote;
+  return new RegistryClient({
+    host: url.host,
+    ...(username !== undefined && password !== undefined && { credential: { kind: 'basic' as const, username, password } }),
+    insecure: rule.remote.insecure || url.protocol === 'http:',
+  });
+}
+
+/** `sink` that also tells `pushed` of every tag pushed (push rules that copy on push), after the sink has it. */
+export function withPushHook(sink: EventSink, pushed: (repository: string, tag: string | undefined) => void): EventSink {
+  return {
+    manifestPushed: async (t, r) => {
+      await sink.manifestPushed(t, r);
+      pushed(t.repository, t.tag);
+    },
+    manifestPulled: (t, r) => sink.manifestPulled(t, r),
+    manifestDeleted: (t, r) => sink.manifestDeleted(t, r),
+    blobPushed: (t, r) => sink.blobPushed(t, r),
+    blobPulled: (t, r) => sink.blobPulled(t, r),
+    blobMounted: (t, r) => sink.blobMounted(t, r),
+    blobDeleted: (t, r) => sink.blobDeleted(t, r),
+    tagDeleted: (t, r) => sink.tagDeleted(t, r),
+    buildCompleted: (t, r) => sink.buildCompleted(t, r),
+    replicationCompleted: (t, r) => sink.replicationCompleted(t, r),
+  };
+}
+
+export interface ReplicationSetup {
+  config: Config;
+  store: ReplicationStore;
+  registry: Registry;
+  node: string;
+  log: Logger;
+  sink: EventSink;
+  metrics?: { replicationRun(rule: string, status: string, counts: ReplicationRun['counts']): void } | undefined;
+  now?: () => number;
+}
+
+export function createReplication(s: ReplicationSetup): Replication | undefined {
+  const rules = s.config.replication.rules;
+  if (rules.length === 0) return undefined;
+  return new Replication({
+    rules,
+    store: s.store,
+    node: s.node,
+    local: () => new LocalSide(s.registry),
+    remote: (rule) => new RemoteSide(remoteClient(rule)),
+    log: s.log.child({ component: 'replication' }),
+    ...(s.now !== undefined && { now: s.now }),
+    ended: async (rule, run) => {
+      s.metrics?.replicationRun(rule.name, run.status, run.counts);
+      if (run.status === 'running') return;
+      const [repository = '', tag] = run.scope === null ? [] : [run.scope.slice(0, run.scope.lastIndexOf(':')), run.scope.slice(run.scope.lastIndexOf(':') + 1)];
+      await s.sink.replicationCompleted(
+        {
+          repository,
+          ...(tag !== undefined && { tag }),
+          replication: {
+            rule: rule.name,
+            run: run.id,
+            direction: rule.direction,
+            remote: rule.remote.url,
+            trigger: run.trigger,
+            status: run.status,
+            ...run.counts,
+            failures: run.failures.slice(0, 10),
+            startedAt: new Date(run.startedAt).toISOString(),
+            finishedAt: run.finishedAt === null ? null : new Date(run.finishedAt).toISOString(),
+          },
+        },
+        systemRequest(SYSTEM_ACTORS.replication),
+      );
+    },
+  });
+}

@@ -1,0 +1,140 @@
+/**
+ * The two ends of a replication rule, alike: berth itself (its registry domain, no HTTP) and the
+ * remote registry (the copy engine's HTTP client). A pull rule copies remote -> local, a push rule
+ * local -> remote, with the same code (run.ts).
+ */
+import type { ManifestStore } from '../registry/manifests.ts';
+import { ManifestUnknownError, NameUnknownError } from '../registry/errors.ts';
+import { LocalDestination, LocalSource } from '../copy/local-transport.ts';
+import type { RegistryClient } from '../copy/registry-client.ts';
+import { RegistryDestination, RegistrySource } from '../copy/registry-transport.ts';
+import type { ImageDestination, ImageSource } from '../copy/transport.ts';
+import type { Registry } from '../registry/registry.ts';
+import { causedBy } from '../events/emitting-stores.ts';
+import { systemCause, SYSTEM_ACTORS } from '../events/context.ts';
+
+/** One end, in its own repository names. */
+export interface Side {
+  readonly description: string;
+  /** Every repository (a catalog); may be refused by a remote (Docker Hub): then only named ones replicate. */
+  repositories(): Promise<string[]>;
+  tags(repository: string): Promise<string[]>;
+  /** The digest a tag points to, or undefined when there is no such tag. */
+  digest(repository: string, tag: string): Promise<string | undefined>;
+  source(repository: string, tag: string): Promise<ImageSource>;
+  destination(repository: string): Promise<ImageDestination>;
+  /** Remove a tag (not what it points to, where the other end can tell them apart). */
+  deleteTag(repository: string, tag: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+const PAGE = 1000;
+
+/** berth itself, through the stores it serves (events, quotas and immutable tags apply). */
+export class LocalSide implements Side {
+  readonly description = 'berth';
+
+  /** The served manifests, their changes caused by replication (events name berth-replication). */
+  private readonly manifests: ManifestStore;
+
+  constructor(private readonly registry: Registry) {
+    this.manifests = causedBy(registry.manifests, systemCause(SYSTEM_ACTORS.replication));
+  }
+
+  async repositories(): Promise<string[]> {
+    const all: string[] = [];
+    for (let page = await this.manifests.catalog({ n: PAGE }); page.length > 0; page = await this.manifests.catalog({ n: PAGE, last: page.at(-1) ?? '' })) {
+      all.push(...page);
+      if (page.length < PAGE) break;
+    }
+    return all;
+  }
+
+  async tags(repository: string): Promise<string[]> {
+    const all: string[] = [];
+    try {
+      for (let page = await this.manifests.tags(repository, { n: PAGE }); page.length > 0; page = await this.manifests.tags(repository, { n: PAGE, last: page.at(-1) ?? '' })) {
+        all.push(...page);
+        if (page.length < PAGE) break;
+      }
+    } catch (err) {
+      if (err instanceof NameUnknownError) return [];
+      throw err;
+    }
+    return all;
+  }
+
+  async digest(repository: string, tag: string): Promise<string | undefined> {
+    try {
+      return (await this.manifests.stat(repository, tag)).digest;
+    } catch (err) {
+      if (err instanceof ManifestUnknownError || err instanceof NameUnknownError) return undefined;
+      throw err;
+    }
+  }
+
+  async source(repository: string, tag: string): Promise<ImageSource> {
+    return new LocalSource(this.registry, repository, tag);
+  }
+
+  async destination(repository: string): Promise<ImageDestination> {
+    return new LocalDestination(this.registry, repository);
+  }
+
+  async deleteTag(repository: string, tag: string): Promise<void> {
+    await this.manifests.delete(repository, tag);
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** The remote registry of a rule, one client (its tokens and connections) for the whole run. */
+export class RemoteSide implements Side {
+  readonly description: string;
+
+  constructor(private readonly client: RegistryClient) {
+    this.description = client.host;
+  }
+
+  repositories(): Promise<string[]> {
+    return this.client.catalog(PAGE);
+  }
+
+  tags(repository: string): Promise<string[]> {
+    return this.client.listTags(repository, PAGE);
+  }
+
+  async digest(repository: string, tag: string): Promise<string | undefined> {
+    return (await this.client.headManifest(repository, tag))?.digest;
+  }
+
+  async source(repository: string, tag: string): Promise<ImageSource> {
+    return new RegistrySource(this.client, { host: this.client.host, repository, tag });
+  }
+
+  async destination(repository: string): Promise<ImageDestination> {
+    // No upload state across runs: a run that stops is run again whole, and the blobs it sent are there.
+    return new RegistryDestination(this.client, { host: this.client.host, repository }, {});
+  }
+
+  async deleteTag(repository: string, tag: string): Promise<void> {
+    try {
+      await this.client.deleteManifest(repository, tag);
+    } catch {
+      // distribution deletes manifests by digest only (which takes every tag of it along).
+      const digest = await this.digest(repository, tag);
+      if (digest === undefined) return;
+      const others = await this.tags(repository);
+      for (const other of others) {
+        if (other !== tag && (await this.digest(repository, other)) === digest) {
+          throw new Error(`${this.description} deletes by digest only, and ${repository}:${other} is the same image: ${tag} was left`);
+        }
+      }
+      await this.client.deleteManifest(repository, digest);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.client.close();
+  }
+}

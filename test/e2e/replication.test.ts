@@ -1,0 +1,192 @@
+/**
+ * Replication rules end to end: a berth (a process, as it is run) with a pull rule from another
+ * berth (repository and tag filters, delete propagation), a push rule to distribution 2.8.2 with
+ * htpasswd credentials that copies on push, and a scheduled rule; triggered through the API and the
+ * CLI, watched through their runs and the replication.completed notifications; the remote's password
+ * in no answer, output or log.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { stringify } from 'yaml';
+import { TestReceiver } from '../../src/events/test-receiver.ts';
+import { copyImage } from '../../src/copy/engine.ts';
+import { ociLayoutSource } from '../../src/copy/oci-layout.ts';
+import { openRegistryDestination } from '../../src/copy/registry-transport.ts';
+import { writeSingleArchLayout } from '../fixtures/oci.ts';
+import { startTestRegistry, type TestRegistry } from '../helpers/inproc.ts';
+import { startDistribution, type Distribution } from '../helpers/mirror.ts';
+import { REPO_ROOT, requireTools, runOk, startBerth, tempDir, type BerthProcess } from '../helpers/process.ts';
+
+const tools = requireTools('docker-registry');
+
+interface RunView {
+  id: number;
+  rule: string;
+  trigger: string;
+  status: string;
+  scope: string | null;
+  copied: number;
+  skipped: number;
+  failed: number;
+  deleted: number;
+  bytes: number;
+  failures: { what: string; reason: string }[];
+}
+
+interface ReplicationEvent {
+  action: string;
+  target: { repository: string; tag?: string; replication?: { rule: string; run: number; trigger: string; status: string } };
+}
+
+const host = (url: string): string => url.replace(/^http:\/\//, '');
+
+describe('replication rules', { skip: tools.skip }, () => {
+  let work: string;
+  let upstream: TestRegistry;
+  let dist: Distribution;
+  let receiver: TestReceiver;
+  let server: BerthProcess;
+  let configFile: string;
+  const digests = new Map<string, string>();
+
+  /** Push an image of its own to `url` as repository:tag; remembers its digest. */
+  const pushTo = async (url: string, repository: string, tag: string): Promise<string> => {
+    const layout = await writeSingleArchLayout(path.join(work, 'images', `${repository.replaceAll('/', '_')}-${tag}`), { tag, label: `${repository}:${tag}` });
+    const dst = await openRegistryDestination(`docker://${host(url)}/${repository}:${tag}`, { uploadStateDir: false });
+    const result = await copyImage(ociLayoutSource(layout.dir, tag), dst, { tag });
+    await dst.close();
+    digests.set(`${repository}:${tag}`, result.digest);
+    return result.digest;
+  };
+  const events = (): ReplicationEvent[] =>
+    receiver.requests.flatMap((r) => (JSON.parse(r.body) as { events: ReplicationEvent[] }).events).filter((e) => e.action === 'replication.completed');
+  /** The replication.completed event of run `id`, once it came. */
+  const completed = async (match: (e: ReplicationEvent) => boolean): Promise<ReplicationEvent> => {
+    await receiver.waitFor('a replication.completed event', () => events().some(match), 30_000);
+    const e = events().find(match);
+    assert.ok(e);
+    return e;
+  };
+  const api = (method: string, p: string) => fetch(`${server.url}${p}`, { method });
+  const digestAt = async (url: string, repository: string, tag: string, auth?: string): Promise<string | null> => {
+    const res = await fetch(`${url}/v2/${repository}/manifests/${tag}`, {
+      method: 'HEAD',
+      headers: { accept: 'application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json', ...(auth !== undefined && { authorization: `Basic ${Buffer.from(auth).toString('base64')}` }) },
+    });
+    return res.status === 200 ? res.headers.get('docker-content-digest') : null;
+  };
+
+  before(async () => {
+    tools.check();
+    work = await tempDir('replication');
+    [upstream, dist, receiver] = await Promise.all([startTestRegistry(), startDistribution(), TestReceiver.start()]);
+    for (const [repo, tag] of [['lib/one', 'v1'], ['lib/one', 'v2'], ['lib/two', 'v1'], ['lib/one', 'dev'], ['other/x', 'v1'], ['sched/y', 'v1']] as const) await pushTo(upstream.url, repo, tag);
+    const root = path.join(work, 'root');
+    configFile = path.join(work, 'config.yml');
+    await fs.writeFile(
+      configFile,
+      stringify({
+        version: '0.1',
+        storage: { filesystem: { rootdirectory: root } },
+        notifications: { endpoints: [{ name: 'watch', url: receiver.url, backoff: '10ms', ignore: { actions: ['pull', 'push', 'mount'] } }] },
+        replication: {
+          rules: [
+            { name: 'frombase', direction: 'pull', remote: { url: upstream.url }, filters: { repositories: ['lib/*'], tags: ['v*'] }, deletes: true },
+            { name: 'todist', direction: 'push', remote: { url: dist.url, username: dist.user, password: dist.password }, filters: { repositories: ['app/*'] }, trigger: { onpush: true } },
+            // every second (croner's six fields): the schedule is seen to fire
+            { name: 'tick', direction: 'pull', remote: { url: upstream.url }, filters: { repositories: ['sched/y'] }, trigger: { schedule: '* * * * * *' } },
+          ],
+        },
+      }),
+    );
+    server = await startBerth({ configFile, root });
+  });
+
+  after(async () => {
+    await server?.stop();
+    await Promise.allSettled([upstream?.stop(), dist?.stop(), receiver?.down()]);
+    if (work !== undefined) await fs.rm(work, { recursive: true, force: true });
+  });
+
+  it('pulls the repositories and tags the filters take, then deletes what the remote no longer has', async () => {
+    const res = await api('POST', '/api/v1/replication/frombase/trigger');
+    assert.equal(res.status, 202, await res.clone().text());
+    const run = (await res.json()) as RunView;
+    assert.equal(run.status, 'running');
+    const again = await api('POST', '/api/v1/replication/frombase/trigger');
+    assert.ok(again.status === 409 || again.status === 202, 'refused while it runs, or it ended already');
+    const ended = await completed((e) => e.target.replication?.run === run.id);
+    // the first run was over already: let that second one end too
+    if (again.status === 202) {
+      const id = ((await again.json()) as RunView).id;
+      await completed((e) => e.target.replication?.run === id);
+    }
+    assert.equal(ended.target.replication?.status, 'succeeded');
+    for (const key of ['lib/one:v1', 'lib/one:v2', 'lib/two:v1']) {
+      const [repo = '', tag = ''] = key.split(':');
+      assert.equal(await digestAt(server.url, repo, tag), digests.get(key), key);
+    }
+    assert.equal(await digestAt(server.url, 'lib/one', 'dev'), null, 'the tag filter leaves dev');
+    assert.equal(await digestAt(server.url, 'other/x', 'v1'), null, 'the repository filter leaves other/x');
+    // the remote loses v2: the next run deletes it here
+    assert.equal((await fetch(`${upstream.url}/v2/lib/one/manifests/${digests.get('lib/one:v2')}`, { method: 'DELETE' })).status, 202);
+    const second = (await (await api('POST', '/api/v1/replication/frombase/trigger')).json()) as RunView;
+    await completed((e) => e.target.replication?.run === second.id);
+    const runs = (await (await api('GET', '/api/v1/replication/frombase/runs')).json()) as RunView[];
+    assert.equal(runs[0]?.id, second.id);
+    assert.equal(runs.at(-1)?.id, run.id);
+    assert.equal(runs[0]?.deleted, 1);
+    assert.equal(runs[0]?.skipped, 2);
+    assert.equal(runs[0]?.copied, 0);
+    assert.equal(runs.at(-1)?.copied, 3);
+    assert.equal(await digestAt(server.url, 'lib/one', 'v2'), null);
+  });
+
+  it('copies a tag to distribution as it is pushed, with the rule\'s credentials shown nowhere', async () => {
+    const digest = await pushTo(server.url, 'app/web', '1.0');
+    const e = await completed((x) => x.target.replication?.rule === 'todist' && x.target.tag === '1.0');
+    assert.equal(e.target.replication?.trigger, 'onpush');
+    assert.equal(e.target.repository, 'app/web');
+    assert.equal(e.target.replication?.status, 'succeeded');
+    assert.equal(await digestAt(dist.url, 'app/web', '1.0', `${dist.user}:${dist.password}`), digest);
+    const listed = await (await api('GET', '/api/v1/replication')).text();
+    const rules = JSON.parse(listed) as { name: string; remote: Record<string, unknown>; lastRun: RunView | null }[];
+    assert.deepEqual(rules.map((r) => r.name), ['frombase', 'todist', 'tick']);
+    assert.equal(rules[1]?.remote['username'], dist.user);
+    assert.ok(!listed.includes(dist.password) && !server.logs().includes(dist.password), 'the password is in no answer or log');
+  });
+
+  it('runs a rule on its schedule, and from the CLI beside the server', async () => {
+    const scheduled = await completed((e) => e.target.replication?.rule === 'tick' && e.target.replication.trigger === 'schedule');
+    assert.match(scheduled.target.replication?.status ?? '', /succeeded/);
+    assert.equal(await digestAt(server.url, 'sched/y', 'v1'), digests.get('sched/y:v1'));
+    const env = { BERTH_FROM_SOURCE: '1' };
+    const list = JSON.parse((await runOk(process.execPath, ['bin/berth.js', 'replication', 'list', '--config', configFile, '--json'], { cwd: REPO_ROOT, env })).stdout) as { name: string }[];
+    assert.deepEqual(list.map((r) => r.name), ['frombase', 'todist', 'tick']);
+    const cli = await runOk(process.execPath, ['bin/berth.js', 'replication', 'trigger', 'frombase', '--config', configFile, '--json'], { cwd: REPO_ROOT, env });
+    const ran = JSON.parse(cli.stdout) as { status: string; counts: { skipped: number } };
+    assert.equal(ran.status, 'succeeded');
+    assert.equal(ran.counts.skipped, 2);
+    const runs = await runOk(process.execPath, ['bin/berth.js', 'replication', 'runs', 'frombase', '--config', configFile], { cwd: REPO_ROOT, env });
+    assert.match(runs.stdout, /manual\s+succeeded/);
+    assert.ok(!`${list}${cli.stdout}${cli.stderr}${runs.stdout}`.includes(dist.password));
+  });
+
+  it('answers 404 for a rule that is not there, and refuses anyone but administrators once access control is on', async () => {
+    assert.equal((await api('POST', '/api/v1/replication/nope/trigger')).status, 404);
+    assert.equal((await api('GET', '/api/v1/replication/nope/runs')).status, 404);
+    const env = { BERTH_FROM_SOURCE: '1' };
+    const user = (name: string, ...flags: string[]) => runOk(process.execPath, ['bin/berth.js', 'user', 'add', name, ...flags, '--password-stdin', '--config', configFile], { cwd: REPO_ROOT, env, input: `${name}-password-1\n` });
+    await user('boss', '--admin');
+    await user('bob');
+    const as = (name: string | undefined, method: string, p: string) =>
+      fetch(`${server.url}${p}`, { method, headers: name === undefined ? {} : { authorization: `Basic ${Buffer.from(`${name}:${name}-password-1`).toString('base64')}` } });
+    for (const [method, p] of [['GET', '/api/v1/replication'], ['POST', '/api/v1/replication/frombase/trigger'], ['GET', '/api/v1/replication/frombase/runs']] as const) {
+      assert.equal((await as(undefined, method, p)).status, 401, `${method} ${p} anonymous`);
+      assert.equal((await as('bob', method, p)).status, 403, `${method} ${p} as a user who is not an administrator`);
+    }
+    assert.equal((await as('boss', 'GET', '/api/v1/replication')).status, 200);
+  });
+});
