@@ -21,6 +21,7 @@ const OrgsPage = lazyPage(() => import('./pages/Orgs.tsx'));
 const OrgPage = lazyPage(() => import('./pages/Org.tsx'));
 const AdminPage = lazyPage(() => import('./pages/Admin.tsx'));
 const AdminGcPage = lazyPage(() => import('./pages/AdminGc.tsx'));
+const AdminReplicationPage = lazyPage(() => import('./pages/AdminReplication.tsx'));
 
 // Repository names hold slashes: /r/alice/web, /r/alice/web/settings, /r/alice/web/tag/1.0.
 const REPO_SETTINGS = /^\/r\/(?<name>[^?#]+?)\/settings\/?$/;
@@ -46,6 +47,7 @@ function Routes() {
       <Route path="/orgs/:org" component={OrgPage} />
       <Route path="/admin" component={AdminPage} />
       <Route path="/admin/gc" component={AdminGcPage} />
+      <Route path="/admin/replication" component={AdminReplicationPage} />
       <Route component={NotFoundPage} />
     </Switch>
   );

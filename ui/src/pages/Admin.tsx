@@ -33,6 +33,7 @@ export default function AdminPage() {
         <a href="#mirror-title">Mirror</a>
         <a href="#notifications-title">Notifications</a>
         <Link href="/admin/gc">Garbage collection</Link>
+        <Link href="/admin/replication">Replication</Link>
       </nav>
       <Users />
       <Storage />
