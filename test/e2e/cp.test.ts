@@ -98,6 +98,27 @@ describe('berth cp', { skip: tools.skip }, () => {
     assert.equal(mounted.blobs.mounted, again.blobs.skipped);
   });
 
+  it('copies the pairs of a file, carries on past one that fails, and exits 1', async () => {
+    const list = path.join(work, 'list.txt');
+    await fs.writeFile(
+      list,
+      [
+        '# images for the other registry',
+        `docker://${host(a.url)}/alice/multi:v1 docker://${host(b.url)}/listed/one:v1`,
+        '',
+        `docker://${host(a.url)}/alice/missing:v9 docker://${host(b.url)}/listed/two:v9`,
+        `oci:${multi.dir}:v1 docker://${host(b.url)}/listed/three:v1`,
+      ].join('\n'),
+    );
+    const r = await run(process.execPath, ['bin/berth.js', 'cp', '--from-file', list, '--all', '--json'], { cwd: REPO_ROOT, env });
+    assert.equal(r.code, 1, r.stderr);
+    const results = JSON.parse(r.stdout) as (Summary & { error?: string; destination: string })[];
+    assert.deepEqual(results.map((x) => x.error === undefined), [true, false, true]);
+    assert.match(results[1]?.error ?? '', /alice\/missing/);
+    assert.equal(results[0]?.digest, multi.indexDigest);
+    assert.equal(await skopeoDigest(`docker://${host(b.url)}/listed/three:v1`), multi.indexDigest);
+  });
+
   it('copies to a registry that needs credentials, and never prints them', async () => {
     const refused = await run(process.execPath, ['bin/berth.js', 'cp', `docker://${host(a.url)}/alice/multi:v1`, `docker://${host(dist.url)}/team/multi:v1`, '--all'], { cwd: REPO_ROOT, env });
     assert.equal(refused.code, 1);

@@ -94,7 +94,7 @@ describe('replication rules', { skip: tools.skip }, () => {
         replication: {
           rules: [
             { name: 'frombase', direction: 'pull', remote: { url: upstream.url }, filters: { repositories: ['lib/*'], tags: ['v*'] }, deletes: true },
-            { name: 'todist', direction: 'push', remote: { url: dist.url, username: dist.user, password: dist.password }, filters: { repositories: ['app/*'] }, trigger: { onpush: true } },
+            { name: 'todist', direction: 'push', remote: { url: dist.url, username: dist.user, password: dist.password }, filters: { repositories: ['app/*'] }, trigger: { onpush: true }, deletes: true },
             // every second (croner's six fields): the schedule is seen to fire
             { name: 'tick', direction: 'pull', remote: { url: upstream.url }, filters: { repositories: ['sched/y'] }, trigger: { schedule: '* * * * * *' } },
           ],
@@ -156,6 +156,24 @@ describe('replication rules', { skip: tools.skip }, () => {
     assert.deepEqual(rules.map((r) => r.name), ['frombase', 'todist', 'tick']);
     assert.equal(rules[1]?.remote['username'], dist.user);
     assert.ok(!listed.includes(dist.password) && !server.logs().includes(dist.password), 'the password is in no answer or log');
+    // a second tag, then deleted here: a full run of the push rule deletes it at distribution (which
+    // deletes by digest only), keeps 1.0, copies nothing; and the metrics count what the runs did
+    await pushTo(server.url, 'app/web', '2.0');
+    await completed((x) => x.target.replication?.rule === 'todist' && x.target.tag === '2.0');
+    assert.equal(await digestAt(dist.url, 'app/web', '2.0', `${dist.user}:${dist.password}`), digests.get('app/web:2.0'));
+    assert.equal((await fetch(`${server.url}/v2/app/web/manifests/2.0`, { method: 'DELETE' })).status, 202);
+    const full = (await (await api('POST', '/api/v1/replication/todist/trigger')).json()) as RunView;
+    await completed((x) => x.target.replication?.run === full.id);
+    const [last] = (await (await api('GET', '/api/v1/replication/todist/runs?limit=1')).json()) as RunView[];
+    assert.equal(last?.skipped, 1, JSON.stringify(last));
+    assert.equal(last?.deleted, 1, JSON.stringify(last));
+    assert.equal(await digestAt(dist.url, 'app/web', '2.0', `${dist.user}:${dist.password}`), null);
+    assert.equal(await digestAt(dist.url, 'app/web', '1.0', `${dist.user}:${dist.password}`), digest);
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    assert.match(metrics, /berth_replication_runs_total\{rule="todist",status="succeeded"\} [2-9]/);
+    assert.match(metrics, /berth_replication_images_total\{rule="todist",outcome="copied"\} 2/);
+    assert.match(metrics, /berth_replication_images_total\{rule="todist",outcome="deleted"\} 1/);
+    assert.match(metrics, /berth_replication_bytes_total\{rule="todist"\} [1-9]/);
   });
 
   it('runs a rule on its schedule, and from the CLI beside the server', async () => {
