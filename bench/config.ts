@@ -14,6 +14,8 @@
 //   BENCH_ISSUE18=1      only the sections issue 18's targets read (1-6b, 8, 15, 16): skips 7 and 9-14
 //   BENCH_CURL_RUNS=N    interleaved runs of the 256 MiB `curl -T` push rows (default 3; quick 1)
 //   BENCH_CURL_PULL_RUNS=N interleaved runs of the 256 MiB `curl` pull rows (default 5; quick 1)
+//   BENCH_COPY=0         skip section 18 (moving images: `berth cp` beside `skopeo copy` of a 1 GiB image, replication
+//                        of 1,000 tags; bench/copy.ts, ~3 min); full runs only, never with BENCH_ISSUE18=1
 
 import { existsSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';

@@ -33,6 +33,7 @@ import { searchSection } from './search.ts';
 import { uiSection } from './ui.ts';
 import { notRunSection, scaleOutSections } from './scale-out.ts';
 import { buildsSection } from './builds.ts';
+import { copySection } from './copy.ts';
 import { gcSection } from './gc.ts';
 import { curlPullSections, curlPushSection } from './curl-transfer.ts';
 import { concurrentPushSection, concurrentSmallPushSection } from './concurrent.ts';
@@ -124,11 +125,12 @@ async function main(): Promise<void> {
   let scaleOutSecs: Section[] = [];
   let gcSec: Section | undefined;
   let buildsSec: Section | undefined;
+  let copySecs: Section[] = [];
   let limitsSec: Section | undefined;
   // Issue 18's summary reads these (a missing one: "not measured").
   const sources: TargetSources = { rss };
   const emit = (): string => {
-    const all = [...sections, rss, ...(bigSec ? [bigSec] : []), ...(authSec ? [authSec] : []), ...(mirrorSec ? [mirrorSec] : []), ...(searchSec ? [searchSec] : []), ...uiSecs, ...scaleOutSecs, ...(gcSec ? [gcSec] : []), ...(buildsSec ? [buildsSec] : []), ...(limitsSec ? [limitsSec] : [])];
+    const all = [...sections, rss, ...(bigSec ? [bigSec] : []), ...(authSec ? [authSec] : []), ...(mirrorSec ? [mirrorSec] : []), ...(searchSec ? [searchSec] : []), ...uiSecs, ...scaleOutSecs, ...(gcSec ? [gcSec] : []), ...(buildsSec ? [buildsSec] : []), ...copySecs, ...(limitsSec ? [limitsSec] : [])];
     if (ctx.peakOverall.size) {
       for (const [name, peak] of ctx.peakOverall) rss.add('peak RSS over all sections (MiB)', name, peak / MIB);
       ctx.peakOverall.clear();
@@ -188,6 +190,13 @@ async function main(): Promise<void> {
     }
     // Issue 16: webhook to pushed image, on a berth of its own with builds on.
     if (berth && rest) buildsSec = await buildsSection({ started, runs: cfg.runs }, work).catch((err: unknown) => notRunSection('17. Automated builds', `failed: ${errMsg(err)}`));
+    // Issue 17: berth cp beside skopeo copy, replication of 1,000 tags; berths of their own.
+    const copyTitle = '18. Moving images';
+    if (berth && rest) {
+      copySecs = process.env.BENCH_COPY === '0'
+        ? [notRunSection(copyTitle, 'skipped (BENCH_COPY=0)')]
+        : await copySection({ started, runs: cfg.runs, quick: cfg.quick }, work).catch((err: unknown) => [notRunSection(copyTitle, `failed: ${errMsg(err)}`)]);
+    }
     // Last: it switches berth's access control on.
     if (berth && rest) authSec = await authSection(ctx, berth);
     // Issue 14: S3 on Ceph RGW, nginx to 1 vs 3 nodes, PostgreSQL vs SQLite; servers of their own.
