@@ -21,6 +21,7 @@ import https from 'node:https';
 import { createHash } from 'node:crypto';
 import { readAtMost } from '../registry/body.ts';
 import { parseChallenge, tokenFromResponse, TokenCache, type Challenge } from '../proxy/challenge.ts';
+import { socketReason, timedRequest } from '../proxy/timed-request.ts';
 import type { RegistryCredential } from './credentials.ts';
 import { CopyError, type ManifestBytes } from './transport.ts';
 
@@ -392,28 +393,9 @@ export class RegistryClient {
 
   /** The request, its body written by `write` (which ends it); resolves with the response. */
   exchange(method: Method, url: URL, headers: Record<string, string>, write: (req: http.ClientRequest) => void): Promise<IncomingMessage> {
-    const connectTimeoutMs = this.opts.connectTimeoutMs ?? 30_000;
-    const idleTimeoutMs = this.opts.idleTimeoutMs ?? 120_000;
-    const secure = url.protocol === 'https:';
+    const timeouts = { connectTimeoutMs: this.opts.connectTimeoutMs ?? 30_000, idleTimeoutMs: this.opts.idleTimeoutMs ?? 120_000 };
     const agent = url.origin === this.base.origin ? this.agent : undefined;
-    return new Promise((resolve, reject) => {
-      const req = (secure ? https : http).request(url, { method, headers, agent }, (res) => {
-        res.on('error', () => undefined);
-        resolve(res);
-      });
-      let connectTimer: NodeJS.Timeout | undefined;
-      req.on('socket', (socket) => {
-        if (!socket.connecting) return;
-        connectTimer = setTimeout(() => req.destroy(new Error(`no connection within ${connectTimeoutMs} ms`)), connectTimeoutMs);
-        socket.once('connect', () => clearTimeout(connectTimer));
-      });
-      req.setTimeout(idleTimeoutMs, () => req.destroy(new Error(`nothing received for ${idleTimeoutMs} ms`)));
-      req.on('error', (e: NodeJS.ErrnoException) => {
-        clearTimeout(connectTimer);
-        reject(e instanceof CopyError ? e : new TransientError(e.code !== undefined ? `${e.code} ${e.message}` : e.message));
-      });
-      write(req);
-    });
+    return timedRequest(url, { method, headers, agent }, timeouts, write, (e) => (e instanceof CopyError ? e : new TransientError(socketReason(e))));
   }
 
   /** A CopyError for an unexpected answer: the status, and the registry's error code and message. */

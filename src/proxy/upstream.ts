@@ -12,6 +12,7 @@ import https from 'node:https';
 import { readAtMost } from '../registry/body.ts';
 import { UpstreamUnavailableError, type RegistryError } from '../registry/errors.ts';
 import { parseChallenge, tokenFromResponse, TokenCache, type Challenge } from './challenge.ts';
+import { socketReason, timedRequest } from './timed-request.ts';
 
 export interface UpstreamOptions {
   /** For logs, metrics and errors. */
@@ -128,27 +129,8 @@ export class UpstreamClient {
   }
 
   private send(method: 'GET' | 'HEAD', url: URL, headers: Record<string, string>): Promise<IncomingMessage> {
-    const { connectTimeoutMs, idleTimeoutMs } = this.opts;
     const secure = url.protocol === 'https:';
-    return new Promise((resolve, reject) => {
-      const req = (secure ? https : http).request(url, { method, headers, agent: secure ? this.agents.https : this.agents.http }, (res) => {
-        // A transfer cut later is seen by whoever reads the body; nobody reading must not crash the process.
-        res.on('error', () => undefined);
-        resolve(res);
-      });
-      let connectTimer: NodeJS.Timeout | undefined;
-      req.on('socket', (socket) => {
-        if (!socket.connecting) return;
-        connectTimer = setTimeout(() => req.destroy(new Error(`no connection within ${connectTimeoutMs} ms`)), connectTimeoutMs);
-        socket.once('connect', () => clearTimeout(connectTimer));
-      });
-      req.setTimeout(idleTimeoutMs, () => req.destroy(new Error(`nothing received for ${idleTimeoutMs} ms`)));
-      req.on('error', (e: NodeJS.ErrnoException) => {
-        clearTimeout(connectTimer);
-        reject(new UpstreamUnavailableError(this.name, e.code !== undefined ? `${e.code} ${e.message}` : e.message));
-      });
-      req.end();
-    });
+    return timedRequest(url, { method, headers, agent: secure ? this.agents.https : this.agents.http }, this.opts, (req) => req.end(), (e) => new UpstreamUnavailableError(this.name, socketReason(e)));
   }
 }
 
