@@ -11,7 +11,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { IN_CI, REPO_ROOT, requireTools, runOk, startBerth, tempDir, type BerthProcess } from '../helpers/process.ts';
+import { IN_CI, REPO_ROOT, requireTools, run, runOk, startBerth, tempDir, type BerthProcess } from '../helpers/process.ts';
 import { API, api, baseRootfs, finished, type BuildView } from '../helpers/builds.ts';
 import { repoWith } from '../helpers/git-repos.ts';
 
@@ -147,5 +147,23 @@ describe('automated builds with berth run as an unprivileged user (rootless buil
     // and the build's files on this machine belong to that user
     const { uid } = await fs.stat(path.join(work, 'root', 'builds'));
     assert.equal(uid, who.uid);
+  });
+
+  it('refuses to start with builds.user when it is not root', async () => {
+    const r = await run('setpriv', ['--reuid', USER, '--regid', USER, '--init-groups', '--', process.execPath, 'bin/berth.js', 'serve'], {
+      cwd: REPO_ROOT,
+      timeout: 30_000,
+      env: {
+        BERTH_FROM_SOURCE: '1',
+        HOME: path.join(work, 'root'),
+        REGISTRY_HTTP_ADDR: '127.0.0.1:0',
+        REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: path.join(work, 'root', 'other'),
+        REGISTRY_BUILDS_ENABLED: 'true',
+        REGISTRY_BUILDS_USER: 'nobody',
+        REGISTRY_BUILDS_WORKDIR: path.join(work, 'root', 'builds'),
+      },
+    });
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr + r.stdout, /builds\.user: berth must run as root to run builds as another user/);
   });
 });
