@@ -188,6 +188,10 @@ class Copy {
     const from = this.src.registry;
     const to = this.dst.registry;
     if (from !== undefined && to !== undefined && from.host === to.host && this.dst.mountBlob !== undefined && (await this.dst.mountBlob(ref, from.repository))) return done('mounted');
+    // Another repository of the destination's registry had it in an earlier copy: mount from there.
+    for (const repository of (await this.dst.knownLocations?.(ref)) ?? []) {
+      if (this.dst.mountBlob !== undefined && (await this.dst.mountBlob(ref, repository))) return done('mounted');
+    }
     observer?.blobStart?.(ref);
     const attempts = Math.max(1, this.opts.attempts ?? 4);
     for (let attempt = 1; ; attempt++) {

@@ -5,6 +5,7 @@
  * `registry-1.docker.io`, and a Hub name of one component is under `library/`. No tag and no
  * digest means `latest`.
  */
+import { BlobLocations } from './blob-locations.ts';
 import type { Readable } from 'node:stream';
 import { credentialsFor, type CredentialOptions } from './credentials.ts';
 import { RegistryClient, type RegistryClientOptions } from './registry-client.ts';
@@ -67,6 +68,8 @@ export interface RegistryTransportOptions extends CredentialOptions, UploadOptio
   insecure?: boolean;
   /** The directory of upload sessions (default ~/.cache/berth/uploads); `false`: keep none. */
   uploadStateDir?: string | false;
+  /** Where blobs were seen in each registry, to mount from (berth cp: ~/.cache/berth/blob-locations, blob-locations.ts); default none. */
+  blobLocationsDir?: string | false;
   client?: Omit<RegistryClientOptions, 'host' | 'credential' | 'insecure'>;
 }
 
@@ -112,22 +115,36 @@ export class RegistryDestination implements ImageDestination {
     private readonly client: RegistryClient,
     readonly ref: DockerReference,
     private readonly upload: UploadOptions,
+    /** Where this registry holds blobs, from earlier copies (blob-locations.ts); none: no memory. */
+    private readonly locations?: BlobLocations,
   ) {
     this.description = formatDockerReference(ref);
     this.registry = { host: ref.host, repository: ref.repository };
   }
 
-  hasBlob(ref: BlobRef): Promise<boolean> {
-    return this.client.hasBlob(this.ref.repository, ref.digest);
+  private async noted<T>(result: T, ref: BlobRef, holds: boolean): Promise<T> {
+    if (holds) await this.locations?.note(this.ref.host, ref.digest, this.ref.repository);
+    return result;
   }
 
-  mountBlob(ref: BlobRef, from: string): Promise<boolean> {
-    return this.client.mountBlob(this.ref.repository, ref.digest, from);
+  async hasBlob(ref: BlobRef): Promise<boolean> {
+    const has = await this.client.hasBlob(this.ref.repository, ref.digest);
+    return this.noted(has, ref, has);
+  }
+
+  async mountBlob(ref: BlobRef, from: string): Promise<boolean> {
+    const mounted = await this.client.mountBlob(this.ref.repository, ref.digest, from);
+    return this.noted(mounted, ref, mounted);
+  }
+
+  async knownLocations(ref: BlobRef): Promise<string[]> {
+    return (await this.locations?.where(this.ref.host, ref.digest, this.ref.repository)) ?? [];
   }
 
   /** Resumable: a session an interrupted copy left is continued (see registry-upload.ts). `sent` counts the bytes the registry already held at once. */
-  putBlob(ref: BlobRef, open: (offset: number) => Promise<Readable>, sent: (bytes: number) => void): Promise<void> {
-    return uploadBlob(this.client, this.ref.repository, ref, open, sent, this.upload);
+  async putBlob(ref: BlobRef, open: (offset: number) => Promise<Readable>, sent: (bytes: number) => void): Promise<void> {
+    await uploadBlob(this.client, this.ref.repository, ref, open, sent, this.upload);
+    await this.noted(undefined, ref, true);
   }
 
   /** A blob named only once its bytes went by (a legacy `docker save` layer): one PATCH, then the PUT with the digest. */
@@ -140,7 +157,9 @@ export class RegistryDestination implements ImageDestination {
     await this.client.putManifest(this.ref.repository, tag ?? manifest.digest, manifest);
   }
 
-  async commit(): Promise<void> {}
+  async commit(): Promise<void> {
+    await this.locations?.save().catch(() => undefined);
+  }
 
   async close(): Promise<void> {
     this.client.close();
@@ -155,5 +174,6 @@ export async function openRegistrySource(reference: string | DockerReference, op
 export async function openRegistryDestination(reference: string | DockerReference, opts: RegistryTransportOptions = {}): Promise<RegistryDestination> {
   const ref = typeof reference === 'string' ? parseDockerReference(reference) : reference;
   const state = opts.uploadStateDir === false ? undefined : new UploadStateDir(opts.uploadStateDir);
-  return new RegistryDestination(await clientFor(ref, opts), ref, { ...(opts.chunkSize !== undefined ? { chunkSize: opts.chunkSize } : {}), ...(state !== undefined ? { state } : {}) });
+  const locations = opts.blobLocationsDir === undefined || opts.blobLocationsDir === false ? undefined : new BlobLocations(opts.blobLocationsDir);
+  return new RegistryDestination(await clientFor(ref, opts), ref, { ...(opts.chunkSize !== undefined ? { chunkSize: opts.chunkSize } : {}), ...(state !== undefined ? { state } : {}) }, locations);
 }

@@ -62,6 +62,8 @@ export interface ImageDestination {
    * (a repository of the same registry). False when it could not (the engine then sends it).
    */
   mountBlob?(ref: BlobRef, from: string): Promise<boolean>;
+  /** Repositories of the destination's registry known (from earlier copies) to hold the blob: mounted from, when they do. */
+  knownLocations?(ref: BlobRef): Promise<string[]>;
   /**
    * Store a blob. `open(offset)` gives its bytes from offset: a destination that can resume an
    * upload an earlier, interrupted copy left (a registry's upload session) asks for the rest

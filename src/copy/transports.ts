@@ -3,6 +3,7 @@
  * becomes an image source or destination (transport.ts), for `berth cp`, `berth push-images` and
  * replication.
  */
+import { defaultBlobLocationsDir } from './blob-locations.ts';
 import { dockerArchiveDestination, dockerArchiveSource } from './docker-archive.ts';
 import { ociArchiveDestination, ociArchiveSource } from './oci-archive.ts';
 import { ociLayoutDestination, ociLayoutSource } from './oci-layout.ts';
@@ -50,7 +51,7 @@ function fileAndName(rest: string): { path: string; name?: string } {
 }
 
 function registryOptions(opts: TransportOptions): RegistryTransportOptions {
-  return { ...opts.registry, ...(opts.env !== undefined && { env: opts.env }), ...(opts.creds !== undefined && { creds: opts.creds }), ...(opts.insecure === true && { insecure: true }) };
+  return { blobLocationsDir: defaultBlobLocationsDir(opts.env), ...opts.registry, ...(opts.env !== undefined && { env: opts.env }), ...(opts.creds !== undefined && { creds: opts.creds }), ...(opts.insecure === true && { insecure: true }) };
 }
 
 /** A registry reference's explicit tag (`repo:tag`), or undefined when it names none (a digest, or nothing). */

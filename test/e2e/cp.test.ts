@@ -96,6 +96,11 @@ describe('berth cp', { skip: tools.skip }, () => {
     assert.equal(mounted.bytes, 0);
     assert.equal(mounted.blobs.copied + mounted.blobs.skipped, 0);
     assert.equal(mounted.blobs.mounted, again.blobs.skipped);
+    // B got these blobs in bob/multi from an earlier copy (from A): a copy into another repository of B mounts them from there
+    const remembered = await cp(`docker://${host(a.url)}/alice/multi:v1`, `docker://${host(b.url)}/dave/multi:v1`, '--all');
+    assert.equal(remembered.bytes, 0);
+    assert.equal(remembered.blobs.mounted, again.blobs.skipped);
+    assert.equal(await skopeoDigest(`docker://${host(b.url)}/dave/multi:v1`), multi.indexDigest);
   });
 
   it('copies the pairs of a file, carries on past one that fails, and exits 1', async () => {
