@@ -182,19 +182,21 @@ async function cpRows(ctx: CopyCtx, work: string, sec: Section): Promise<void> {
           }
         }
       }
-      // One destination that has the image (an untimed skopeo copy, which also tells skopeo's
-      // blob-info cache where the blobs are), then a new repository each run, then the same tag again.
+      // One destination that has the image (an untimed copy by each tool, which also tells its
+      // blob-location memory where the blobs are: skopeo's blob-info cache, berth cp's
+      // ~/.cache/berth/blob-locations), then a new repository each run, then the same tag again.
       const dest = await startDest(d.kind, join(work, 'copy-dest'));
       try {
         const host = dest.srv.base.host;
         await timed(copyCommand('skopeo', image.ref, `${host}/warm/x:1`), scratch);
+        await timed(copyCommand('berth', image.ref, `${host}/warm-berth/x:1`), scratch);
         const fresh = `${d.label}, into a new repository of a registry that has the blobs (s)`;
         const again = `${d.label}, onto the same tag again: all skipped (s)`;
         for (let run = 1; run <= (ctx.quick ? 1 : 5); run++) {
           for (const tool of TOOLS) {
             const rows = [
               // the same finding for either destination: measured into a berth only, 3 runs (5 s a copy)
-              ...(d.kind === 'berth' && run <= 3 ? [[fresh, `${host}/${tool}/run-${run}:1`, /blobs 21 copied, 0 skipped/] as const] : []),
+              ...(d.kind === 'berth' && run <= 3 ? [[fresh, `${host}/${tool}/run-${run}:1`, /blobs 0 copied, 0 skipped, 21 mounted/] as const] : []),
               [again, `${host}/warm/x:1`, /blobs 0 copied, 21 skipped/] as const,
             ];
             for (const [metric, to, summary] of rows) {
@@ -297,6 +299,8 @@ async function replicationRows(ctx: CopyCtx, work: string, sec: Section): Promis
 
 /** Section 18: the two tables. `work` holds the registries' storage (removed as each part ends). */
 export async function copySection(ctx: CopyCtx, work: string): Promise<Section[]> {
+  // berth cp's upload sessions and blob locations in the bench's own directory, not the user's cache
+  process.env['XDG_CACHE_HOME'] = join(work, 'xdg-cache');
   const cp = new Section(
     '18a. Moving images: `berth cp` beside `skopeo copy`, registry to registry',
     [
