@@ -7,8 +7,9 @@ import fs from 'node:fs/promises';
 import { parseCommandLine, UsageError } from './args.ts';
 import type { CliIO, Command } from './command.ts';
 import { json } from './table.ts';
+import { parseSize } from '../config/size.ts';
 
-const USAGE = `usage: berth cp SRC DST [--all] [--parallel N] [--creds USER:PASSWORD]
+const USAGE = `usage: berth cp SRC DST [--all] [--parallel N] [--limit-rate SIZE] [--creds USER:PASSWORD]
                  [--src-creds USER:PASSWORD] [--dest-creds USER:PASSWORD] [--insecure] [--json] [--quiet]
        berth cp --from-file FILE [same options]
 
@@ -22,6 +23,7 @@ const USAGE = `usage: berth cp SRC DST [--all] [--parallel N] [--creds USER:PASS
   --from-file    copy each line's "SRC DST" (blank lines and # comments skipped); carries on past
                  a failure, and exits 1 if any failed
   --parallel     blobs sent at once (default 4)
+  --limit-rate   bytes a second for all of them together (50MiB, 10MB); the --from-file copies share it
   --creds        credentials for both registries (else ~/.docker/config.json and its helpers);
                  --src-creds and --dest-creds for one side
   --insecure     plain HTTP (and no TLS check) for registries that are not on this machine
@@ -36,6 +38,7 @@ const OPTIONS = {
   all: { type: 'boolean' },
   'from-file': { type: 'string' },
   parallel: { type: 'string' },
+  'limit-rate': { type: 'string' },
   creds: { type: 'string' },
   'src-creds': { type: 'string' },
   'dest-creds': { type: 'string' },
@@ -70,12 +73,23 @@ export const cp: Command = {
     const { values, positionals } = parseCommandLine(argv, OPTIONS, ['SRC DST...']);
     const parallel = values.parallel === undefined ? 4 : Number(values.parallel);
     if (!Number.isInteger(parallel) || parallel < 1 || parallel > 64) throw new UsageError('--parallel is a number from 1 to 64');
+    let rateBytes: number | undefined;
+    if (values['limit-rate'] !== undefined) {
+      try {
+        rateBytes = parseSize(values['limit-rate']);
+      } catch (err) {
+        throw new UsageError(`--limit-rate: ${(err as Error).message}`);
+      }
+      if (rateBytes < 1024) throw new UsageError('--limit-rate is at least 1KiB (a second)');
+    }
     const todo = await pairs(positionals, values['from-file']);
-    const [{ copyImage }, { openSource, openDestination }, { copyProgress, silentProgress, human }] = await Promise.all([
+    const [{ copyImage }, { openSource, openDestination }, { copyProgress, silentProgress, human }, { RateLimit }] = await Promise.all([
       import('../copy/engine.ts'),
       import('../copy/transports.ts'),
       import('../copy/progress.ts'),
+      import('../copy/rate.ts'),
     ]);
+    const rate = rateBytes === undefined ? undefined : new RateLimit(rateBytes);
     const quiet = values.json === true || values.quiet === true;
     const common = { env: io.env, insecure: values.insecure === true };
     const srcCreds = values['src-creds'] ?? values.creds;
@@ -91,7 +105,7 @@ export const cp: Command = {
           const dst = await openDestination(to, { ...common, ...(destCreds !== undefined && { creds: destCreds }), sourceTag: src.tag });
           try {
             progress.note(`${src.source.description} -> ${dst.destination.description}`);
-            const result = await copyImage(src.source, dst.destination, { all: values.all === true, ...(dst.tag !== undefined && { tag: dst.tag }), parallel, observer: progress });
+            const result = await copyImage(src.source, dst.destination, { all: values.all === true, ...(dst.tag !== undefined && { tag: dst.tag }), parallel, observer: progress, ...(rate !== undefined && { rate }) });
             progress.stop();
             const seconds = (Date.now() - started) / 1000;
             summaries.push({ source: from, destination: to, ...result, seconds });

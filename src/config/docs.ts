@@ -291,6 +291,7 @@ export const KEY_DOCS: Readonly<Record<string, KeyDoc>> = {
   'replication.rules[].deletes': { description: 'Tags the source no longer has (within the filters) are deleted at the destination.' },
   'replication.rules[].parallel': { description: 'Blobs of one image copied at once.' },
   'replication.rules[].concurrency': { description: 'Images copied at once.' },
+  'replication.rules[].bandwidth': { description: 'Bytes a second a run may send, all its images and blobs together (`50MiB`, `10MB`); none: no limit.', example: '50MiB' },
   'builds.user': {
     description:
       "The account builds run as (git, and buildah rootless in the account's subordinate ids, each in a PID namespace of its own), when berth runs as root: a RUN step that escapes its chroot is then that account, which cannot read berth's data directory or keys. The account needs /etc/subuid and /etc/subgid ranges (docs/builds.md). Without root, berth refuses to start with it set.",

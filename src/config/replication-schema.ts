@@ -5,6 +5,7 @@
  */
 import { Cron } from 'croner';
 import { z } from 'zod';
+import { parseSize } from './size.ts';
 
 /** A rule's name: it is in URLs (`/api/v1/replication/NAME/trigger`) and in metrics' labels. */
 const NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
@@ -59,6 +60,20 @@ const rule = z
     parallel: z.number().int().min(1).max(32).default(4),
     /** Images copied at once. */
     concurrency: z.number().int().min(1).max(32).default(2),
+    /** Bytes a second a run may send, all its blobs together (`50MiB`); none: no limit. */
+    bandwidth: z
+      .union([z.string(), z.number()])
+      .transform((value, ctx) => {
+        try {
+          const bytes = parseSize(value);
+          if (bytes >= 1024) return bytes;
+          ctx.addIssue({ code: 'custom', message: 'at least 1KiB a second' });
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        }
+        return z.NEVER;
+      })
+      .optional(),
   })
   .superRefine((r, ctx) => {
     if (r.trigger.onpush && r.direction !== 'push') ctx.addIssue({ code: 'custom', path: ['trigger', 'onpush'], message: 'only a push rule copies on push' });

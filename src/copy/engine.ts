@@ -13,6 +13,7 @@
 import { Transform, type Readable } from 'node:stream';
 import { DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, INDEX_TYPES, IMAGE_MANIFEST_TYPES, isForeignLayer, OCI_INDEX, OCI_MANIFEST } from '../registry/media-types.ts';
 import { Limiter } from './limiter.ts';
+import type { RateLimit } from './rate.ts';
 import { CopyError, type BlobRef, type ImageDestination, type ImageSource, type ManifestBytes } from './transport.ts';
 
 export interface Platform {
@@ -51,6 +52,8 @@ export interface CopyOptions {
   backoffMs?: number;
   observer?: CopyObserver;
   signal?: AbortSignal;
+  /** A bandwidth limit for the blobs sent (shared with other copies given the same one). */
+  rate?: RateLimit;
 }
 
 export interface CopyResult {
@@ -117,6 +120,14 @@ function sized(body: Readable, expected: number, ref: BlobRef, onBytes: (n: numb
   });
   body.on('error', (err) => counter.destroy(err));
   return body.pipe(counter);
+}
+
+/** `body` held to `rate`, when there is one. */
+function throttled(body: Readable, rate: RateLimit | undefined): Readable {
+  if (rate === undefined) return body;
+  const t = rate.throttle();
+  body.on('error', (err) => t.destroy(err));
+  return body.pipe(t);
 }
 
 /** berth's errors that a second try may get past; every other `BERTH_` code is a refusal. */
@@ -200,7 +211,7 @@ class Copy {
           ref,
           // What is read from the source is what is sent (a resumed upload opens it at its offset);
           // `sent` also counts what the destination held already (progress).
-          async (offset) => sized(await this.src.blob(ref, offset), ref.size - offset, ref, (n) => (this.result.bytes += n)),
+          async (offset) => throttled(sized(await this.src.blob(ref, offset), ref.size - offset, ref, (n) => (this.result.bytes += n)), this.opts.rate),
           (n) => observer?.blobBytes?.(ref, n),
         );
         return done('copied');

@@ -7,6 +7,7 @@
  */
 import { copyImage } from '../copy/engine.ts';
 import { Limiter } from '../copy/limiter.ts';
+import { RateLimit } from '../copy/rate.ts';
 import type { ReplicationRule } from '../config/replication-schema.ts';
 import { globMatches } from '../registry/glob.ts';
 import { EMPTY_COUNTS, MAX_FAILURES, type RunCounts, type RunFailure, type RunStatus } from './model.ts';
@@ -74,6 +75,8 @@ export async function runRule(plan: RunPlan): Promise<RunOutcome> {
   }
 
   const limiter = new Limiter(rule.concurrency);
+  // one limit for the whole run: every image and blob of it together
+  const rate = rule.bandwidth === undefined ? undefined : new RateLimit(rule.bandwidth);
   let listedAny = false;
   const tell = async (): Promise<void> => plan.progress?.({ ...counts }, [...failures]);
   for (const repository of repositories) {
@@ -106,6 +109,7 @@ export async function runRule(plan: RunPlan): Promise<RunOutcome> {
               all: true,
               tag,
               parallel: rule.parallel,
+              ...(rate !== undefined && { rate }),
               ...(signal !== undefined && { signal }),
             });
             counts.copied++;

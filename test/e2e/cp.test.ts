@@ -60,7 +60,7 @@ describe('berth cp', { skip: tools.skip }, () => {
   });
 
   it('copies an index with --all through every transport, its digest unchanged', async () => {
-    const toA = await cp(`oci:${multi.dir}:v1`, `docker://${host(a.url)}/alice/multi:v1`, '--all');
+    const toA = await cp(`oci:${multi.dir}:v1`, `docker://${host(a.url)}/alice/multi:v1`, '--all', '--limit-rate', '100MiB');
     assert.equal(toA.digest, multi.indexDigest);
     assert.equal(toA.images, 2);
     // no tag on the destination: the source's
@@ -101,6 +101,14 @@ describe('berth cp', { skip: tools.skip }, () => {
     assert.equal(remembered.bytes, 0);
     assert.equal(remembered.blobs.mounted, again.blobs.skipped);
     assert.equal(await skopeoDigest(`docker://${host(b.url)}/dave/multi:v1`), multi.indexDigest);
+  });
+
+  it('refuses a rate limit that is not one', async () => {
+    for (const bad of ['0', 'fast', '100']) {
+      const r = await run(process.execPath, ['bin/berth.js', 'cp', `oci:${multi.dir}:v1`, `docker://${host(a.url)}/alice/never:v1`, '--limit-rate', bad], { cwd: REPO_ROOT, env });
+      assert.equal(r.code, 2, `${bad}: ${r.stderr}`);
+      assert.match(r.stderr, /--limit-rate/);
+    }
   });
 
   it('copies the pairs of a file, carries on past one that fails, and exits 1', async () => {

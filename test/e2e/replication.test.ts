@@ -93,7 +93,7 @@ describe('replication rules', { skip: tools.skip }, () => {
         notifications: { endpoints: [{ name: 'watch', url: receiver.url, backoff: '10ms', ignore: { actions: ['pull', 'push', 'mount'] } }] },
         replication: {
           rules: [
-            { name: 'frombase', direction: 'pull', remote: { url: upstream.url }, filters: { repositories: ['lib/*'], tags: ['v*'] }, deletes: true },
+            { name: 'frombase', direction: 'pull', remote: { url: upstream.url }, filters: { repositories: ['lib/*'], tags: ['v*'] }, deletes: true, bandwidth: '100MiB' },
             { name: 'todist', direction: 'push', remote: { url: dist.url, username: dist.user, password: dist.password }, filters: { repositories: ['app/*'] }, trigger: { onpush: true }, deletes: true },
             // every second (croner's six fields): the schedule is seen to fire
             { name: 'tick', direction: 'pull', remote: { url: upstream.url }, filters: { repositories: ['sched/y'] }, trigger: { schedule: '* * * * * *' } },
