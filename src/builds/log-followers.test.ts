@@ -13,7 +13,7 @@ import { mapError, sendError } from '../http/errors.ts';
 import { buildLog } from '../http/handlers/api-builds.ts';
 import { LogFollowers, type DropReason, type Following, type LogFollowersOptions, type LogSink, type Refusal, type Schedule } from './log-followers.ts';
 import type { Build, BuildStore, LogChunk } from './model.ts';
-import { MemorySealingKey, SecretBox } from './secret-box.ts';
+import { MemorySealingKey, SecretBox } from '../secrets/secret-box.ts';
 import { ServedBuildService } from './setup.ts';
 import { rule } from './store-conformance.ts';
 

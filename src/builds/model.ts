@@ -3,7 +3,7 @@
  * registry's metadata (SQLite or PostgreSQL, meta/sqlite/build-store.ts and meta/postgres/build-store.ts,
  * one suite for both: store-conformance.ts). A rule says which Git references of a remote are
  * built into which tag of a repository; a build is one run of a rule for one reference, queued,
- * claimed by one node, and finished. The store keeps secrets only sealed (secret-box.ts).
+ * claimed by one node, and finished. The store keeps secrets only sealed (secrets/secret-box.ts).
  */
 
 export const BUILD_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;

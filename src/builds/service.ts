@@ -13,7 +13,7 @@ import type { Build, BuildRule, BuildStore, CredentialKind, LogChunk, SourceType
 import { BuildNotFoundError, BuildRuleError } from './errors.ts';
 import { fixedRef, isRefName, matchRef, ruleProblem, tagFor } from './rules.ts';
 import type { Sandbox } from './sandbox.ts';
-import type { SecretBox } from './secret-box.ts';
+import type { SecretBox } from '../secrets/secret-box.ts';
 
 
 /** What a rule is made of, as the API and the CLI give it. */

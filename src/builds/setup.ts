@@ -7,7 +7,6 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { AccessControl } from '../auth/access-control.ts';
-import { keyDirectory } from '../auth/setup.ts';
 import type { Config } from '../config/schema.ts';
 import { SYSTEM_ACTORS, systemRequest } from '../events/context.ts';
 import type { EventSink } from '../events/sink.ts';
@@ -18,15 +17,9 @@ import { LogFollowers } from './log-followers.ts';
 import type { Build } from './model.ts';
 import { BuildRunner } from './runner.ts';
 import { NO_SANDBOX, Sandbox } from './sandbox.ts';
-import { FileSealingKey, MemorySealingKey, SecretBox, type SealingKeySource } from './secret-box.ts';
+import { sealingKeySource } from '../secrets/key-source.ts';
+import { SecretBox } from '../secrets/secret-box.ts';
 import { BuildService, type BuildServiceDeps } from './service.ts';
-
-/** Where the key sealing build rules' secrets is: the database's (PostgreSQL), else a file beside the signing keys. */
-export function sealingKeySource(config: Config, backend: Pick<Backend, 'sealingKey'>): SealingKeySource {
-  if (backend.sealingKey !== undefined) return backend.sealingKey;
-  const dir = keyDirectory(config);
-  return dir === undefined ? new MemorySealingKey() : new FileSealingKey(dir);
-}
 
 /** The service as the API serves it: with this node's live followers of build logs (one store poll per followed build). */
 export class ServedBuildService extends BuildService {

@@ -8,7 +8,7 @@ import type { FailureCounts } from '../auth/failure-store.ts';
 import type { SigningKeySource } from '../auth/keys.ts';
 import type { AccountStore } from '../auth/store.ts';
 import type { BuildStore } from '../builds/model.ts';
-import type { SealingKeySource } from '../builds/secret-box.ts';
+import type { SealingKeySource } from '../secrets/secret-box.ts';
 import type { ReplicationStore } from '../replication/model.ts';
 import type { EventQueue } from '../events/queue.ts';
 import type { MetaChanges } from './changes.ts';

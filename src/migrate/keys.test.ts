@@ -6,7 +6,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { KeyFiles } from '../auth/key-files.ts';
 import { SigningKeys, type SigningKeySource, type StoredKey } from '../auth/keys.ts';
-import { FileSealingKey } from '../builds/secret-box.ts';
+import { FileSealingKey } from '../secrets/secret-box.ts';
 import { copySealingKey, copySigningKeys, readOnlyKeyFiles } from './keys.ts';
 
 function memoryKeys(): SigningKeySource & { keys: Map<string, StoredKey> } {

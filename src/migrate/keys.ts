@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { calculateJwkThumbprint } from 'jose';
 import type { SigningKeySource, StoredKey } from '../auth/keys.ts';
-import { SEALING_KEY_FILE } from '../builds/secret-box.ts';
+import { SEALING_KEY_FILE } from '../secrets/secret-box.ts';
 
 /** The JWK files of a key directory as KeyFiles (auth/key-files.ts) writes them. */
 const SUFFIX = '.jwk.json';
@@ -70,7 +70,7 @@ export interface SealingKeyTarget {
 }
 
 /**
- * The key that seals build rules' secrets (a file in the source's key directory, builds/secret-box.ts)
+ * The key that seals build rules' secrets (a file in the source's key directory, secrets/secret-box.ts)
  * into the target, so that the rules copied keep their secrets. A target that already holds a
  * different key fails the phase: its own sealed secrets would no longer open, or the source's would not.
  */

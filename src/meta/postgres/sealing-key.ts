@@ -1,9 +1,9 @@
 /**
- * The key that seals build rules' secrets (builds/secret-box.ts), in PostgreSQL (table
+ * The key that seals build rules' secrets (secrets/secret-box.ts), in PostgreSQL (table
  * sealing_keys), so that every node opens what any node sealed. The first node to need it inserts
  * one; ON CONFLICT DO NOTHING makes nodes starting at once agree on the first.
  */
-import { newSealingKey, type SealingKeySource } from '../../builds/secret-box.ts';
+import { newSealingKey, type SealingKeySource } from '../../secrets/secret-box.ts';
 import type { PgDatabase } from './database.ts';
 
 export const BUILDS_SEALING_KEY = 'builds';

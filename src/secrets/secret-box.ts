@@ -1,9 +1,10 @@
 /**
- * Secrets of build rules (a Git token or SSH deploy key, the webhook's secret) sealed with
- * AES-256-GCM before they are stored: the API, the CLI, logs and exports of the builds tables
- * never hold them in the clear. The key is berth's own, kept where the token signing keys are:
- * a file beside the SQLite database (FileSealingKey), or a row PostgreSQL shares among nodes
- * (meta/postgres/sealing-key.ts). A copy of the database together with that key opens them.
+ * Secrets berth keeps for its own use: build rules' secrets (a Git token or SSH deploy key, the
+ * webhook's secret) and replication rules' remote passwords, sealed with AES-256-GCM before they
+ * are stored: the API, the CLI, logs and exports of the tables never hold them in the clear. The
+ * key is berth's own, kept where the token signing keys are: a file beside the SQLite database
+ * (FileSealingKey), or a row PostgreSQL shares among nodes (meta/postgres/sealing-key.ts). A copy
+ * of the database together with that key opens them.
  *
  * Sealed text: `v1:` + base64url(12-byte IV | 16-byte tag | ciphertext). The additional data
  * binds a sealed value to its rule and field, so it cannot be moved to another rule and opened there.
