@@ -8,6 +8,10 @@
  *    and not emitted (it is no blob to store); else it is emitted from memory.
  *  - a top-level `<hex>.json` (legacy config): read whole (configs are small), emitted as a `blob`
  *    by the digest of its bytes, and kept to synthesize the manifest.
+ *  - a top-level `<hex>.tar` (podman's export, skopeo's docker-archive: containers/image names a
+ *    layer by its uncompressed digest, and writes it before the config): a `blob` by the digest its
+ *    name gives, so it can be skipped or mounted like a Docker 25+ one; its bytes are hashed as they
+ *    are read and must be that digest (a mismatch fails the body at its end).
  *  - any other regular file but the metadata (`manifest.json`, `index.json`, `oci-layout`,
  *    `repositories`, legacy `<id>/json` and `<id>/VERSION`): a legacy layer tar, whose name is
  *    not its digest: an `unnamed-blob`, hashed as it is read, its digest known at its end.
@@ -115,9 +119,11 @@ export class DockerSaveStream implements SequentialSource {
           configs.set(name, bytes);
           yield { kind: 'blob', ref: { digest: digestOf(bytes), size }, body: Readable.from([bytes], { objectMode: false }) };
         } else {
-          const { body, digest } = hashing(entry, size, `${this.description}: ${name}`);
+          const expected = digestFromLayerName(name);
+          const { body, digest } = hashing(entry, size, `${this.description}: ${name}`, expected);
           layers.set(name, { size, digest });
-          yield { kind: 'unnamed-blob', size, body, digest };
+          if (expected !== undefined) yield { kind: 'blob', ref: { digest: expected, size }, body };
+          else yield { kind: 'unnamed-blob', size, body, digest };
           if (!body.readableEnded) await finished(body.resume());
         }
       }
@@ -139,14 +145,23 @@ export class DockerSaveStream implements SequentialSource {
   }
 }
 
-/** A body that hashes its bytes as they are read; `digest` resolves at its end. */
-function hashing(entry: AsyncIterable<Buffer>, size: number, what: string): { body: Readable; digest: Promise<string> } {
+/** The digest a top-level `<hex>.tar` names (containers/image's docker-archive layer), else undefined. */
+function digestFromLayerName(name: string): string | undefined {
+  const match = /^([a-f0-9]{64})\.tar$/.exec(name);
+  return match?.[1] === undefined ? undefined : `sha256:${match[1]}`;
+}
+
+/**
+ * A body that hashes its bytes as they are read; `digest` resolves at its end. With `expected`,
+ * the body fails at its end unless that is their digest.
+ */
+function hashing(entry: AsyncIterable<Buffer>, size: number, what: string, expected?: string): { body: Readable; digest: Promise<string> } {
   let settle!: { resolve: (d: string) => void; reject: (e: Error) => void };
   const digest = new Promise<string>((resolve, reject) => (settle = { resolve, reject }));
   digest.catch(() => {}); // a consumer that never asks is not an unhandled rejection
   async function* hashed(): AsyncGenerator<Buffer> {
     const hash = createHash('sha256');
-    let done = false;
+    let got: string | undefined;
     let seen = 0;
     try {
       for await (const chunk of entry) {
@@ -154,9 +169,10 @@ function hashing(entry: AsyncIterable<Buffer>, size: number, what: string): { bo
         seen += chunk.length;
         yield chunk;
       }
-      done = seen === size;
+      if (seen === size) got = `sha256:${hash.digest('hex')}`;
+      if (got !== undefined && expected !== undefined && got !== expected) throw new CopyError('BERTH_COPY_DIGEST_MISMATCH', `${what}: its bytes are ${got}, not the digest its name says`);
     } finally {
-      if (done) settle.resolve(`sha256:${hash.digest('hex')}`);
+      if (got !== undefined) settle.resolve(got);
       else settle.reject(new CopyError('BERTH_COPY_STREAM_INCOMPLETE', `${what}: read ${seen} of ${size} bytes`));
     }
   }
