@@ -56,8 +56,8 @@ export interface RunningRegistry {
   retention: RetentionService;
   /** Automated builds, with builds.enabled. */
   builds?: Builds;
-  /** Replication, with at least one rule configured. */
-  replication?: Replication;
+  /** Replication: the rules, their schedules and runs. */
+  replication: Replication;
   /** The address actually listened on (port resolved when 0 was asked). */
   address: { host: string; port: number };
   log: Logger;
@@ -164,7 +164,7 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
     onCacheLookup: metrics && ((cache, hit) => metrics.cacheLookup(cache, hit)),
     // push rules that copy on push hear of each tag pushed (replication is made below, with the registry)
     decorate: emittingDecorator(
-      config.replication.rules.some((r) => r.trigger.onpush) ? withPushHook(notifications.sink, (repo, tag) => late.replication?.pushed(repo, tag)) : notifications.sink,
+      withPushHook(notifications.sink, (repo, tag) => late.replication?.pushed(repo, tag)),
       mirror?.decorate,
     ),
   });
@@ -222,7 +222,7 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
     ? createBuilds({ config, backend, access, log, node, runOnce, ended: announceBuilds(notifications.sink, log) })
     : undefined;
   // replication rules: their schedules start once berth listens
-  const replication = createReplication({ config, store: backend.replication, registry, node, log, sink: notifications.sink, metrics, ...(opts.now !== undefined && { now: opts.now }) });
+  const replication = createReplication({ config, backend, registry, node, log, sink: notifications.sink, metrics, ...(opts.now !== undefined && { now: opts.now }) });
   late.replication = replication;
   const storageSampler = new StorageSampler(backend.usage, {
     runOnce,
@@ -262,7 +262,7 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
       quotas: guards.quotas,
       gc: { collector, store: backend.gc, config: gcConfig },
       ...(builds !== undefined && { builds: builds.service }),
-      ...(replication !== undefined && { replication }),
+      replication,
       ...(ui !== undefined && !('missing' in ui) && { ui }),
       eventsStatus: (failedOnly) => eventsStatus(notifications.queue, { failedOnly }),
       mirrorStatus: mirror?.status,
@@ -289,7 +289,7 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
   storageSampler.start();
   const gcSchedule = startGcSchedule(collector, gcConfig, runOnce, log);
   builds?.start(localAddress(address));
-  replication?.start();
+  await replication.start();
   log.info({ addr: `${address.host}:${address.port}`, storage: config.storage.driver, meta: config.database.enabled ? 'postgresql' : config.meta.sqlite.path }, 'listening');
   return {
     server,
@@ -298,7 +298,7 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
     search,
     retention,
     ...(builds !== undefined && { builds }),
-    ...(replication !== undefined && { replication }),
+    replication,
     address,
     log,
     async reload(next: Config) {
@@ -310,7 +310,7 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
       purger.stop();
       gcSchedule.stop();
       await builds?.stop();
-      await replication?.stop();
+      await replication.stop();
       health.stop();
       await Promise.all([closeServer(server, deadlineMs), debugServer && closeServer(debugServer, 0)]);
       await notifications.stop(Math.min(deadlineMs, 5_000));

@@ -23,7 +23,8 @@ const remote = z.strictObject({
   insecure: z.boolean().default(false),
 });
 
-const rule = z
+/** One rule: an entry of `replication.rules`, and the body of the API's and the CLI's rules (replication/rule-book.ts). */
+export const replicationRuleSchema = z
   .strictObject({
     name: z.string().regex(NAME, 'a lowercase name of letters, digits, ".", "_" and "-" (up to 63)'),
     direction: z.enum(['pull', 'push']),
@@ -83,7 +84,7 @@ const rule = z
 export function replicationSchema() {
   return z
     .strictObject({
-      rules: z.array(rule).default([]),
+      rules: z.array(replicationRuleSchema).default([]),
     })
     .prefault({})
     .superRefine((r, ctx) => {

@@ -87,6 +87,7 @@ const REQUIREMENTS: Record<RouteName, Requirement> = {
   'api-admin-gc': 'admin',
   // Replication copies between registries with the rules' credentials: administrators only.
   'api-replication': 'admin',
+  'api-replication-rule': 'admin',
   'api-replication-trigger': 'admin',
   'api-replication-runs': 'admin',
 };

@@ -89,7 +89,7 @@ export interface App {
   retention?: RetentionService;
   /** Automated builds (/api/v1/repositories/{name}/_builds, .../builds/*); absent (builds.enabled off), those routes answer 404. */
   builds?: ServedBuildService;
-  /** Replication rules and their runs (/api/v1/replication); absent when no rule is configured. */
+  /** Replication rules and their runs (/api/v1/replication); absent in tests that make no replication. */
   replication?: Replication;
   /** Garbage collection (GET/POST /api/v1/admin/gc); absent, those routes answer 404. */
   gc?: { collector: GarbageCollector; store: GcStore; config: GcConfig };

@@ -61,8 +61,9 @@ export const ROUTES = [
   { name: 'api-admin-quotas', pattern: /^\/api\/v1\/admin\/quotas$/, methods: ['GET'] },
   { name: 'api-namespace-quota', pattern: /^\/api\/v1\/namespaces\/(?<namespace>[^/]+)\/quota$/, methods: ['GET', 'PUT', 'DELETE'] },
   { name: 'api-admin-gc', pattern: /^\/api\/v1\/admin\/gc$/, methods: ['GET', 'POST'] },
-  // Replication (handlers/api-replication.ts): the configured rules and their runs.
-  { name: 'api-replication', pattern: /^\/api\/v1\/replication$/, methods: ['GET'] },
+  // Replication (handlers/api-replication.ts): the rules (the config's and the API's) and their runs.
+  { name: 'api-replication', pattern: /^\/api\/v1\/replication$/, methods: ['GET', 'POST'] },
+  { name: 'api-replication-rule', pattern: /^\/api\/v1\/replication\/(?<name>[a-z0-9][a-z0-9._-]{0,62})$/, methods: ['GET', 'PUT', 'DELETE'] },
   { name: 'api-replication-trigger', pattern: /^\/api\/v1\/replication\/(?<name>[a-z0-9][a-z0-9._-]{0,62})\/trigger$/, methods: ['POST'] },
   { name: 'api-replication-runs', pattern: /^\/api\/v1\/replication\/(?<name>[a-z0-9][a-z0-9._-]{0,62})\/runs$/, methods: ['GET'] },
 ] as const;

@@ -9,7 +9,7 @@ import type { SigningKeySource } from '../auth/keys.ts';
 import type { AccountStore } from '../auth/store.ts';
 import type { BuildStore } from '../builds/model.ts';
 import type { SealingKeySource } from '../secrets/secret-box.ts';
-import type { ReplicationStore } from '../replication/model.ts';
+import type { ReplicationRuleStore, ReplicationStore } from '../replication/model.ts';
 import type { EventQueue } from '../events/queue.ts';
 import type { MetaChanges } from './changes.ts';
 import type { BlobInventory } from './inventory.ts';
@@ -47,6 +47,8 @@ export interface Backend {
   builds: BuildStore;
   /** Replication: each run of a rule, its progress, and which node runs it (src/replication). */
   replication: ReplicationStore;
+  /** Replication rules made through the API or the CLI, beside the config's (src/replication). */
+  replicationRules: ReplicationRuleStore;
   /**
    * Where chunked uploads keep their hash state between requests when several nodes serve them
    * (PostgreSQL); undefined for SQLite: one process keeps it in memory, and hashes faster.

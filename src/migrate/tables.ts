@@ -48,6 +48,8 @@ export const COPIED_TABLES: readonly string[] = [
   'build_logs',
   // as they are: a run still running on the source ends as interrupted on the target when its lease lapses
   'replication_runs',
+  // the passwords stay sealed: the sealing key is copied with the signing keys (migrate/keys.ts)
+  'replication_rules',
 ];
 
 /** The source's tables deliberately not copied, and why. */

@@ -21,3 +21,31 @@ export class ReplicationBusyError extends ReplicationError {
     super('BERTH_REPLICATION_BUSY', `replication rule ${name} is running already: see its runs`);
   }
 }
+
+/** A rule of that name exists already (409). */
+export class ReplicationRuleExistsError extends ReplicationError {
+  constructor(name: string) {
+    super('BERTH_REPLICATION_EXISTS', `a replication rule named ${name} exists already`);
+  }
+}
+
+/** A rule of the configuration file: changed there, not through the API or the CLI (409). */
+export class ReplicationRuleConfiguredError extends ReplicationError {
+  constructor(name: string) {
+    super('BERTH_REPLICATION_CONFIGURED', `replication rule ${name} is defined in the configuration file (replication.rules): change it there`);
+  }
+}
+
+/** A rule that cannot be made as given (400): the message says why. */
+export class ReplicationRuleInvalidError extends ReplicationError {
+  constructor(message: string) {
+    super('BERTH_REPLICATION_INVALID', message);
+  }
+}
+
+/** As many rules as may be made (409). */
+export class ReplicationRulesFullError extends ReplicationError {
+  constructor(max: number) {
+    super('BERTH_REPLICATION_FULL', `at most ${max} replication rules can be made through the API and the CLI: delete one first`);
+  }
+}

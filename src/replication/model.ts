@@ -64,3 +64,38 @@ export interface ReplicationStore {
   /** The newest run of each rule named. */
   latest(rules: readonly string[]): Promise<Map<string, ReplicationRun>>;
 }
+
+/**
+ * A rule made through the API or the CLI, beside the config's: its definition as the config would
+ * hold it (config/replication-schema.ts, as JSON) without the remote's password, which is kept
+ * sealed (secrets/secret-box.ts, bound to the rule's name) and never shown again.
+ */
+export interface StoredRule {
+  name: string;
+  /** The rule as JSON, remote.password left out. */
+  spec: string;
+  /** remote.password, sealed; null when the remote takes no credentials. */
+  sealedPassword: string | null;
+  /** The administrator who made it. */
+  createdBy: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** How many rules the API and the CLI may make (the config's are not counted). */
+export const MAX_STORED_RULES = 100;
+
+export interface ReplicationRuleStore {
+  /** Every stored rule, by name. */
+  list(): Promise<StoredRule[]>;
+  get(name: string): Promise<StoredRule | undefined>;
+  /** 'exists' when a rule has that name; 'full' at `max` rules. */
+  create(rule: StoredRule, max: number): Promise<'created' | 'exists' | 'full'>;
+  /** Replace a rule's definition and password (createdBy, createdAt kept); false when there is none. */
+  replace(rule: Pick<StoredRule, 'name' | 'spec' | 'sealedPassword' | 'updatedAt'>): Promise<boolean>;
+  /**
+   * Delete a rule and its runs; false when there is none. A run of it still going finds itself
+   * gone at its next progress, and stops.
+   */
+  delete(name: string): Promise<boolean>;
+}

@@ -1,5 +1,6 @@
 /**
- * Replication put together: the configured rules, their triggers, and their runs.
+ * Replication put together: the rules (the config's and the API's, rule-book.ts), their triggers,
+ * and their runs.
  *
  * - By hand (API, CLI): a run now; refused (409) while the rule runs (here or on another node).
  * - On a schedule (cron, UTC): every node keeps the timers, and the run store lets one of them run
@@ -9,18 +10,23 @@
  *
  * A run records its progress as it goes (ReplicationStore.progress, which also holds its lease)
  * and ends with a `replication.completed` notification and metrics.
+ *
+ * Rules made or changed on another node (or by the CLI) are read every RELOAD_MS, and their
+ * schedules follow; a change made here is in force at once.
  */
 import { Cron } from 'croner';
 import type { Logger } from 'pino';
 import type { ReplicationRule } from '../config/replication-schema.ts';
 import { globMatches } from '../registry/glob.ts';
-import { ReplicationBusyError, ReplicationRuleUnknownError } from './errors.ts';
+import { ReplicationBusyError } from './errors.ts';
 import type { ReplicationRun, ReplicationStore, RunCounts, RunFailure, RunTrigger } from './model.ts';
+import type { RuleBook, RuleEntry } from './rule-book.ts';
 import { runRule, type RunOutcome } from './run.ts';
 import type { Side } from './sides.ts';
 
 export interface ReplicationDeps {
-  rules: readonly ReplicationRule[];
+  /** The rules in force, the config's and the API's. */
+  book: RuleBook;
   store: ReplicationStore;
   /** This node (run leases). */
   node: string;
@@ -34,26 +40,44 @@ export interface ReplicationDeps {
   now?: () => number;
   /** How long a run's lease holds without progress (renewed as it goes). */
   leaseMs?: number;
+  /** How often the stored rules are read again (changes made on other nodes). */
+  reloadMs?: number;
 }
 
 /** A rule as the API and the CLI show it: never its password. */
 export interface RuleView {
   name: string;
+  /** `config`: the configuration file's (changed there); `api`: made through the API or the CLI. */
+  source: 'config' | 'api';
+  createdBy: string | null;
+  created: string | null;
+  updated: string | null;
   direction: 'pull' | 'push';
-  remote: { url: string; username: string | null; insecure: boolean };
+  /** `password`: whether one is kept (it is never shown). */
+  remote: { url: string; username: string | null; password: boolean; insecure: boolean };
   remoteprefix: string | null;
   filters: { repositories: string[]; tags: string[] };
   trigger: { schedule: string | null; onpush: boolean; next: string | null };
   deletes: boolean;
+  parallel: number;
+  concurrency: number;
+  /** Bytes a second, or null for no limit. */
+  bandwidth: number | null;
 }
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
 /** Progress is written at most this often (and when the run ends). */
 const PROGRESS_MS = 1000;
+/** How often each node reads the stored rules again. */
+const RELOAD_MS = 15_000;
 
 export class Replication {
   private readonly now: () => number;
   private readonly leaseMs: number;
-  private readonly crons: Cron[] = [];
+  /** Each scheduled rule's timer, with the schedule it was made for. */
+  private readonly crons = new Map<string, { schedule: string; cron: Cron }>();
+  private reloader: NodeJS.Timeout | undefined;
   private readonly running = new Set<Promise<void>>();
   private readonly abort = new AbortController();
 
@@ -62,56 +86,108 @@ export class Replication {
     this.leaseMs = deps.leaseMs ?? 60_000;
   }
 
-  /** Start the schedules. */
-  start(): void {
-    for (const rule of this.deps.rules) {
-      const schedule = rule.trigger.schedule;
-      if (schedule === undefined) continue;
-      this.crons.push(
-        new Cron(schedule, { timezone: 'UTC', protect: true }, () => {
-          this.trigger(rule.name, 'schedule').catch((err: unknown) => {
-            if (err instanceof ReplicationBusyError) this.deps.log.info({ rule: rule.name }, 'replication: a scheduled run was skipped: the rule runs already');
-            else this.deps.log.error({ err, rule: rule.name }, 'replication: a scheduled run did not start');
-          });
-        }),
-      );
-    }
+  /** Read the rules, start their schedules, and read them again every reloadMs. */
+  async start(): Promise<void> {
+    this.reloader = setInterval(() => {
+      this.reload().catch((err: unknown) => this.deps.log.error({ err }, 'replication: the rules could not be read again'));
+    }, this.deps.reloadMs ?? RELOAD_MS);
+    this.reloader.unref();
+    await this.reload();
   }
 
   /** Stop the schedules, stop the runs (their leases run out; they end as interrupted), wait for them. */
   async stop(): Promise<void> {
-    for (const c of this.crons) c.stop();
+    if (this.reloader !== undefined) clearInterval(this.reloader);
+    for (const { cron } of this.crons.values()) cron.stop();
+    this.crons.clear();
     this.abort.abort(new Error('berth is stopping'));
     await Promise.allSettled([...this.running]);
   }
 
-  private rule(name: string): ReplicationRule {
-    const rule = this.deps.rules.find((r) => r.name === name);
-    if (rule === undefined) throw new ReplicationRuleUnknownError(name);
-    return rule;
+  /** Read the rules again and make the schedules follow them. */
+  async reload(): Promise<void> {
+    this.schedule(await this.deps.book.load());
   }
 
-  views(): RuleView[] {
-    return this.deps.rules.map((r) => {
-      const next = r.trigger.schedule === undefined ? null : new Cron(r.trigger.schedule, { timezone: 'UTC' }).nextRun(new Date(this.now()));
-      return {
-        name: r.name,
-        direction: r.direction,
-        remote: { url: r.remote.url, username: r.remote.username ?? null, insecure: r.remote.insecure },
-        remoteprefix: r.remoteprefix ?? null,
-        filters: { repositories: [...r.filters.repositories], tags: [...r.filters.tags] },
-        trigger: { schedule: r.trigger.schedule ?? null, onpush: r.trigger.onpush, next: next?.toISOString() ?? null },
-        deletes: r.deletes,
-      };
-    });
+  private schedule(entries: readonly RuleEntry[]): void {
+    // only a started service keeps timers (the CLI's reads and changes keep none)
+    if (this.reloader === undefined || this.abort.signal.aborted) return;
+    const wanted = new Map<string, string>();
+    for (const { rule } of entries) if (rule.trigger.schedule !== undefined) wanted.set(rule.name, rule.trigger.schedule);
+    for (const [name, timer] of this.crons) {
+      if (wanted.get(name) === timer.schedule) continue;
+      timer.cron.stop();
+      this.crons.delete(name);
+    }
+    for (const [name, schedule] of wanted) {
+      if (this.crons.has(name)) continue;
+      const cron = new Cron(schedule, { timezone: 'UTC', protect: true }, () => {
+        this.trigger(name, 'schedule').catch((err: unknown) => {
+          if (err instanceof ReplicationBusyError) this.deps.log.info({ rule: name }, 'replication: a scheduled run was skipped: the rule runs already');
+          else this.deps.log.error({ err, rule: name }, 'replication: a scheduled run did not start');
+        });
+      });
+      this.crons.set(name, { schedule, cron });
+    }
   }
 
-  async latest(): Promise<Map<string, ReplicationRun>> {
-    return this.deps.store.latest(this.deps.rules.map((r) => r.name));
+  /** The rules as the API and the CLI show them (read now). */
+  async views(): Promise<RuleView[]> {
+    const entries = await this.deps.book.load();
+    this.schedule(entries);
+    return entries.map((e) => this.view(e));
+  }
+
+  view({ rule: r, source, createdBy, createdAt, updatedAt }: RuleEntry): RuleView {
+    const next = r.trigger.schedule === undefined ? null : new Cron(r.trigger.schedule, { timezone: 'UTC' }).nextRun(new Date(this.now()));
+    return {
+      name: r.name,
+      source,
+      createdBy,
+      created: iso(createdAt),
+      updated: iso(updatedAt),
+      direction: r.direction,
+      remote: { url: r.remote.url, username: r.remote.username ?? null, password: r.remote.password !== undefined, insecure: r.remote.insecure },
+      remoteprefix: r.remoteprefix ?? null,
+      filters: { repositories: [...r.filters.repositories], tags: [...r.filters.tags] },
+      trigger: { schedule: r.trigger.schedule ?? null, onpush: r.trigger.onpush, next: next?.toISOString() ?? null },
+      deletes: r.deletes,
+      parallel: r.parallel,
+      concurrency: r.concurrency,
+      bandwidth: r.bandwidth ?? null,
+    };
+  }
+
+  /** Make a rule (a rule's definition, as the config holds one), by administrator `actor`. */
+  async create(body: unknown, actor: string): Promise<RuleView> {
+    const entry = await this.deps.book.create(body, actor);
+    this.schedule(this.deps.book.cached());
+    return this.view(entry);
+  }
+
+  /** Replace a rule made through the API or the CLI. */
+  async replace(name: string, body: unknown): Promise<RuleView> {
+    const entry = await this.deps.book.replace(name, body);
+    this.schedule(this.deps.book.cached());
+    return this.view(entry);
+  }
+
+  /** Delete a rule made through the API or the CLI, and its runs. */
+  async delete(name: string): Promise<void> {
+    await this.deps.book.delete(name);
+    this.schedule(this.deps.book.cached());
+  }
+
+  async rule(name: string): Promise<RuleView> {
+    return this.view(await this.deps.book.find(name));
+  }
+
+  async latest(names: readonly string[]): Promise<Map<string, ReplicationRun>> {
+    return this.deps.store.latest(names);
   }
 
   async runs(name: string, opts: { limit?: number; before?: number } = {}): Promise<ReplicationRun[]> {
-    this.rule(name);
+    await this.deps.book.find(name);
     return this.deps.store.list(name, opts);
   }
 
@@ -120,7 +196,7 @@ export class Replication {
    * resolves when it ended). ReplicationBusyError while the rule runs.
    */
   async trigger(name: string, trigger: RunTrigger = 'manual', only?: { repository: string; tag: string }): Promise<ReplicationRun & { done: Promise<void> }> {
-    const rule = this.rule(name);
+    const { rule } = await this.deps.book.find(name);
     const started = await this.deps.store.start({ rule: name, trigger, scope: only === undefined ? null : `${only.repository}:${only.tag}`, node: this.deps.node }, this.now(), this.now() + this.leaseMs);
     if (started === undefined) throw new ReplicationBusyError(name);
     const done = this.execute(rule, started, only).finally(() => this.running.delete(done));
@@ -131,7 +207,7 @@ export class Replication {
   /** A tag was pushed here: each push rule copying on push that takes it copies it now. */
   pushed(repository: string, tag: string | undefined): void {
     if (tag === undefined) return;
-    for (const rule of this.deps.rules) {
+    for (const { rule } of this.deps.book.cached()) {
       if (rule.direction !== 'push' || !rule.trigger.onpush) continue;
       if (!rule.filters.repositories.some((p) => globMatches(p, repository)) || !rule.filters.tags.some((p) => globMatches(p, tag))) continue;
       this.trigger(rule.name, 'onpush', { repository, tag }).catch((err: unknown) => this.deps.log.error({ err, rule: rule.name, repository, tag }, 'replication: a copy on push did not start'));

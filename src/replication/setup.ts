@@ -1,7 +1,7 @@
 /**
- * Replication put together for the composition root (main.ts): with at least one rule configured,
- * the service (its schedules start once berth listens), its two ends, its completion event and
- * metrics, and the hook that copies on push.
+ * Replication put together for the composition root (main.ts) and the CLI: the service over the
+ * config's and the API's rules (its schedules start once berth listens), its two ends, its
+ * completion event and metrics, and the hook that copies on push.
  */
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
@@ -10,7 +10,11 @@ import { RegistryClient } from '../copy/registry-client.ts';
 import { SYSTEM_ACTORS, systemRequest } from '../events/context.ts';
 import type { EventSink } from '../events/sink.ts';
 import type { Registry } from '../registry/registry.ts';
-import type { ReplicationRun, ReplicationStore } from './model.ts';
+import type { Backend } from '../meta/backend.ts';
+import { sealingKeySource } from '../secrets/key-source.ts';
+import { SecretBox } from '../secrets/secret-box.ts';
+import type { ReplicationRun } from './model.ts';
+import { RuleBook } from './rule-book.ts';
 import { Replication } from './service.ts';
 import { LocalSide, RemoteSide } from './sides.ts';
 
@@ -46,7 +50,8 @@ export function withPushHook(sink: EventSink, pushed: (repository: string, tag: 
 
 export interface ReplicationSetup {
   config: Config;
-  store: ReplicationStore;
+  /** Its runs and the rules made through the API or the CLI (their passwords sealed with berth's key). */
+  backend: Pick<Backend, 'replication' | 'replicationRules' | 'sealingKey'>;
   registry: Registry;
   node: string;
   log: Logger;
@@ -55,16 +60,21 @@ export interface ReplicationSetup {
   now?: () => number;
 }
 
-export function createReplication(s: ReplicationSetup): Replication | undefined {
-  const rules = s.config.replication.rules;
-  if (rules.length === 0) return undefined;
+export function createReplication(s: ReplicationSetup): Replication {
+  const log = s.log.child({ component: 'replication' });
   return new Replication({
-    rules,
-    store: s.store,
+    book: new RuleBook({
+      configured: s.config.replication.rules,
+      store: s.backend.replicationRules,
+      box: new SecretBox(sealingKeySource(s.config, s.backend)),
+      log,
+      ...(s.now !== undefined && { now: s.now }),
+    }),
+    store: s.backend.replication,
     node: s.node,
     local: () => new LocalSide(s.registry),
     remote: (rule) => new RemoteSide(remoteClient(rule)),
-    log: s.log.child({ component: 'replication' }),
+    log,
     ...(s.now !== undefined && { now: s.now }),
     ended: async (rule, run) => {
       s.metrics?.replicationRun(rule.name, run.status, run.counts);

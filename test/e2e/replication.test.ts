@@ -7,40 +7,14 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { stringify } from 'yaml';
-import { TestReceiver } from '../../src/events/test-receiver.ts';
-import { copyImage } from '../../src/copy/engine.ts';
-import { ociLayoutSource } from '../../src/copy/oci-layout.ts';
-import { openRegistryDestination } from '../../src/copy/registry-transport.ts';
-import { writeSingleArchLayout } from '../fixtures/oci.ts';
-import { startTestRegistry, type TestRegistry } from '../helpers/inproc.ts';
-import { startDistribution, type Distribution } from '../helpers/mirror.ts';
+import type { TestReceiver } from '../../src/events/test-receiver.ts';
+import type { TestRegistry } from '../helpers/inproc.ts';
+import type { Distribution } from '../helpers/mirror.ts';
 import { REPO_ROOT, requireTools, runOk, startBerth, tempDir, type BerthProcess } from '../helpers/process.ts';
+import { completedEvent, digestAt, startReplicationWorld, type ReplicationEvent, type ReplicationWorld, type RunView, type TestImages } from '../helpers/replication.ts';
 
 const tools = requireTools('docker-registry');
-
-interface RunView {
-  id: number;
-  rule: string;
-  trigger: string;
-  status: string;
-  scope: string | null;
-  copied: number;
-  skipped: number;
-  failed: number;
-  deleted: number;
-  bytes: number;
-  failures: { what: string; reason: string }[];
-}
-
-interface ReplicationEvent {
-  action: string;
-  target: { repository: string; tag?: string; replication?: { rule: string; run: number; trigger: string; status: string } };
-}
-
-const host = (url: string): string => url.replace(/^http:\/\//, '');
 
 describe('replication rules', { skip: tools.skip }, () => {
   let work: string;
@@ -49,64 +23,30 @@ describe('replication rules', { skip: tools.skip }, () => {
   let receiver: TestReceiver;
   let server: BerthProcess;
   let configFile: string;
-  const digests = new Map<string, string>();
-
-  /** Push an image of its own to `url` as repository:tag; remembers its digest. */
-  const pushTo = async (url: string, repository: string, tag: string): Promise<string> => {
-    const layout = await writeSingleArchLayout(path.join(work, 'images', `${repository.replaceAll('/', '_')}-${tag}`), { tag, label: `${repository}:${tag}` });
-    const dst = await openRegistryDestination(`docker://${host(url)}/${repository}:${tag}`, { uploadStateDir: false });
-    const result = await copyImage(ociLayoutSource(layout.dir, tag), dst, { tag });
-    await dst.close();
-    digests.set(`${repository}:${tag}`, result.digest);
-    return result.digest;
-  };
-  const events = (): ReplicationEvent[] =>
-    receiver.requests.flatMap((r) => (JSON.parse(r.body) as { events: ReplicationEvent[] }).events).filter((e) => e.action === 'replication.completed');
-  /** The replication.completed event of run `id`, once it came. */
-  const completed = async (match: (e: ReplicationEvent) => boolean): Promise<ReplicationEvent> => {
-    await receiver.waitFor('a replication.completed event', () => events().some(match), 30_000);
-    const e = events().find(match);
-    assert.ok(e);
-    return e;
-  };
+  let images: TestImages;
+  let world: ReplicationWorld;
+  const digests = (): Map<string, string> => images.digests;
+  const pushTo = (url: string, repository: string, tag: string): Promise<string> => images.push(url, repository, tag);
+  const completed = (match: (e: ReplicationEvent) => boolean): Promise<ReplicationEvent> => completedEvent(receiver, match);
   const api = (method: string, p: string) => fetch(`${server.url}${p}`, { method });
-  const digestAt = async (url: string, repository: string, tag: string, auth?: string): Promise<string | null> => {
-    const res = await fetch(`${url}/v2/${repository}/manifests/${tag}`, {
-      method: 'HEAD',
-      headers: { accept: 'application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json', ...(auth !== undefined && { authorization: `Basic ${Buffer.from(auth).toString('base64')}` }) },
-    });
-    return res.status === 200 ? res.headers.get('docker-content-digest') : null;
-  };
 
   before(async () => {
     tools.check();
     work = await tempDir('replication');
-    [upstream, dist, receiver] = await Promise.all([startTestRegistry(), startDistribution(), TestReceiver.start()]);
-    for (const [repo, tag] of [['lib/one', 'v1'], ['lib/one', 'v2'], ['lib/two', 'v1'], ['lib/one', 'dev'], ['other/x', 'v1'], ['sched/y', 'v1']] as const) await pushTo(upstream.url, repo, tag);
-    const root = path.join(work, 'root');
-    configFile = path.join(work, 'config.yml');
-    await fs.writeFile(
-      configFile,
-      stringify({
-        version: '0.1',
-        storage: { filesystem: { rootdirectory: root } },
-        notifications: { endpoints: [{ name: 'watch', url: receiver.url, backoff: '10ms', ignore: { actions: ['pull', 'push', 'mount'] } }] },
-        replication: {
-          rules: [
-            { name: 'frombase', direction: 'pull', remote: { url: upstream.url }, filters: { repositories: ['lib/*'], tags: ['v*'] }, deletes: true, bandwidth: '100MiB' },
-            { name: 'todist', direction: 'push', remote: { url: dist.url, username: dist.user, password: dist.password }, filters: { repositories: ['app/*'] }, trigger: { onpush: true }, deletes: true },
-            // every second (croner's six fields): the schedule is seen to fire
-            { name: 'tick', direction: 'pull', remote: { url: upstream.url }, filters: { repositories: ['sched/y'] }, trigger: { schedule: '* * * * * *' } },
-          ],
-        },
-      }),
-    );
+    world = await startReplicationWorld(work, [['lib/one', 'v1'], ['lib/one', 'v2'], ['lib/two', 'v1'], ['lib/one', 'dev'], ['other/x', 'v1'], ['sched/y', 'v1']], ({ upstream: u, dist: d }) => [
+      { name: 'frombase', direction: 'pull', remote: { url: u.url }, filters: { repositories: ['lib/*'], tags: ['v*'] }, deletes: true, bandwidth: '100MiB' },
+      { name: 'todist', direction: 'push', remote: { url: d.url, username: d.user, password: d.password }, filters: { repositories: ['app/*'] }, trigger: { onpush: true }, deletes: true },
+      // every second (croner's six fields): the schedule is seen to fire
+      { name: 'tick', direction: 'pull', remote: { url: u.url }, filters: { repositories: ['sched/y'] }, trigger: { schedule: '* * * * * *' } },
+    ]);
+    ({ upstream, dist, receiver, images, configFile } = world);
+    const root = world.root;
     server = await startBerth({ configFile, root });
   });
 
   after(async () => {
     await server?.stop();
-    await Promise.allSettled([upstream?.stop(), dist?.stop(), receiver?.down()]);
+    await world?.stop();
     if (work !== undefined) await fs.rm(work, { recursive: true, force: true });
   });
 
@@ -126,12 +66,12 @@ describe('replication rules', { skip: tools.skip }, () => {
     assert.equal(ended.target.replication?.status, 'succeeded');
     for (const key of ['lib/one:v1', 'lib/one:v2', 'lib/two:v1']) {
       const [repo = '', tag = ''] = key.split(':');
-      assert.equal(await digestAt(server.url, repo, tag), digests.get(key), key);
+      assert.equal(await digestAt(server.url, repo, tag), digests().get(key), key);
     }
     assert.equal(await digestAt(server.url, 'lib/one', 'dev'), null, 'the tag filter leaves dev');
     assert.equal(await digestAt(server.url, 'other/x', 'v1'), null, 'the repository filter leaves other/x');
     // the remote loses v2: the next run deletes it here
-    assert.equal((await fetch(`${upstream.url}/v2/lib/one/manifests/${digests.get('lib/one:v2')}`, { method: 'DELETE' })).status, 202);
+    assert.equal((await fetch(`${upstream.url}/v2/lib/one/manifests/${digests().get('lib/one:v2')}`, { method: 'DELETE' })).status, 202);
     const second = (await (await api('POST', '/api/v1/replication/frombase/trigger')).json()) as RunView;
     await completed((e) => e.target.replication?.run === second.id);
     const runs = (await (await api('GET', '/api/v1/replication/frombase/runs')).json()) as RunView[];
@@ -160,7 +100,7 @@ describe('replication rules', { skip: tools.skip }, () => {
     // deletes by digest only), keeps 1.0, copies nothing; and the metrics count what the runs did
     await pushTo(server.url, 'app/web', '2.0');
     await completed((x) => x.target.replication?.rule === 'todist' && x.target.tag === '2.0');
-    assert.equal(await digestAt(dist.url, 'app/web', '2.0', `${dist.user}:${dist.password}`), digests.get('app/web:2.0'));
+    assert.equal(await digestAt(dist.url, 'app/web', '2.0', `${dist.user}:${dist.password}`), digests().get('app/web:2.0'));
     assert.equal((await fetch(`${server.url}/v2/app/web/manifests/2.0`, { method: 'DELETE' })).status, 202);
     const full = (await (await api('POST', '/api/v1/replication/todist/trigger')).json()) as RunView;
     await completed((x) => x.target.replication?.run === full.id);
@@ -179,7 +119,7 @@ describe('replication rules', { skip: tools.skip }, () => {
   it('runs a rule on its schedule, and from the CLI beside the server', async () => {
     const scheduled = await completed((e) => e.target.replication?.rule === 'tick' && e.target.replication.trigger === 'schedule');
     assert.match(scheduled.target.replication?.status ?? '', /succeeded/);
-    assert.equal(await digestAt(server.url, 'sched/y', 'v1'), digests.get('sched/y:v1'));
+    assert.equal(await digestAt(server.url, 'sched/y', 'v1'), digests().get('sched/y:v1'));
     const env = { BERTH_FROM_SOURCE: '1' };
     const list = JSON.parse((await runOk(process.execPath, ['bin/berth.js', 'replication', 'list', '--config', configFile, '--json'], { cwd: REPO_ROOT, env })).stdout) as { name: string }[];
     assert.deepEqual(list.map((r) => r.name), ['frombase', 'todist', 'tick']);

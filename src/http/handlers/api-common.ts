@@ -3,6 +3,7 @@
  * handler runs, by the route's need in http/authorize.ts), JSON bodies read under a size limit and
  * checked with a zod schema, and the JSON shapes of the answers.
  */
+import { describeIssues } from '../../config/zod-issues.ts';
 import { z } from 'zod';
 import type { App, RequestContext } from '../context.ts';
 import { HttpError } from '../errors.ts';
@@ -47,10 +48,6 @@ export function param(ctx: RequestContext, key: string): string {
   const value = ctx.params[key];
   if (value === undefined) throw new Error(`route ${ctx.route} has no parameter ${key}`);
   return value;
-}
-
-function describeIssues(error: z.ZodError): string {
-  return error.issues.map((i) => (i.path.length === 0 ? i.message : `${i.path.join('.')}: ${i.message}`)).join('; ');
 }
 
 /** Read the JSON body (Content-Type: application/json) and check it against `schema`; an empty body reads as `{}`. */

@@ -30,7 +30,7 @@ import { getStorage } from './api-admin.ts';
 import { deleteImmutableRule, listImmutableRules, putImmutableRule } from './api-immutable.ts';
 import { deleteQuota, getQuota, listQuotas, putQuota } from './api-quotas.ts';
 import { getGc, postGc } from './api-gc.ts';
-import { listReplication, listReplicationRuns, triggerReplication } from './api-replication.ts';
+import { createReplicationRule, deleteReplicationRule, getReplicationRule, listReplication, listReplicationRuns, replaceReplicationRule, triggerReplication } from './api-replication.ts';
 import { deleteSession, getSession, postSession } from './api-session.ts';
 import { getApiSearch, getV1Ping, getV1Search } from './search.ts';
 import { deleteStar, putStar } from './api-stars.ts';
@@ -81,7 +81,8 @@ export const HANDLERS: Record<RouteName, Partial<Record<Method, Handler>>> = {
   'api-admin-quotas': { GET: listQuotas },
   'api-namespace-quota': { GET: getQuota, PUT: putQuota, DELETE: deleteQuota },
   'api-admin-gc': { GET: getGc, POST: postGc },
-  'api-replication': { GET: listReplication },
+  'api-replication': { GET: listReplication, POST: createReplicationRule },
+  'api-replication-rule': { GET: getReplicationRule, PUT: replaceReplicationRule, DELETE: deleteReplicationRule },
   'api-replication-trigger': { POST: triggerReplication },
   'api-replication-runs': { GET: listReplicationRuns },
   'v1-ping': { GET: getV1Ping, HEAD: getV1Ping },

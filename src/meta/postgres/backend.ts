@@ -17,6 +17,7 @@ import { PgLoginFailures } from './login-failures.ts';
 import { PgMetaChanges } from './meta-changes.ts';
 import { PgMetaStore } from './meta-store.ts';
 import { PgReplicationStore } from './replication-store.ts';
+import { PgReplicationRuleStore } from './replication-rule-store.ts';
 import { migratePostgres } from './migrations.ts';
 import { PgSearchIndex } from './search-index.ts';
 import { PgSettingsStore } from './settings.ts';
@@ -58,6 +59,7 @@ export async function postgresBackend(db: PgDatabase, now?: () => number): Promi
     tagActivity: new PgTagActivity(db),
     builds: new PgBuildStore(db),
     replication: new PgReplicationStore(db),
+    replicationRules: new PgReplicationRuleStore(db),
     sealingKey: new PgSealingKey(db),
     keys: new PgSigningKeys(db),
     uploadState: new PgUploadStateStore(db),

@@ -13,7 +13,7 @@ import { GC_SCHEMA } from './schema/gc.ts';
 import { EVENTS_SCHEMA } from './schema/events.ts';
 import { LOGIN_FAILURES_SCHEMA } from './schema/login-failures.ts';
 import { META_CHANGES_SCHEMA } from './schema/meta-changes.ts';
-import { REPLICATION_SCHEMA } from './schema/replication.ts';
+import { REPLICATION_RULES_SCHEMA, REPLICATION_SCHEMA } from './schema/replication.ts';
 import { SEARCH_SCHEMA } from './schema/search.ts';
 import { SETTINGS_SCHEMA } from './schema/settings.ts';
 import { TAG_ACTIVITY_SCHEMA } from './schema/tag-activity.ts';
@@ -49,6 +49,8 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   { version: 15, name: 'builds by rule and reference', sql: BUILDS_RULE_REF_INDEX },
   // Each run of a replication rule, its counts and failures, leased to the node running it (SQLite's 18).
   { version: 16, name: 'replication runs', sql: REPLICATION_SCHEMA },
+  // Rules made through the API or the CLI, their passwords sealed (SQLite's 19).
+  { version: 17, name: 'replication rules', sql: REPLICATION_RULES_SCHEMA },
 ];
 
 /** pg_advisory_lock's key for migrations: "berth" in ASCII, so it names berth in pg_locks. */

@@ -11,6 +11,7 @@ import { SqliteBlobInventory } from './inventory.ts';
 import { SqliteGcStore } from './gc-store.ts';
 import { SqliteJobLeases } from './leases.ts';
 import { SqliteReplicationStore } from './replication-store.ts';
+import { SqliteReplicationRuleStore } from './replication-rule-store.ts';
 import { SqliteSearchIndex } from './search-index.ts';
 import { SqliteSettingsStore } from './settings.ts';
 import { SqliteMetaStore } from './sqlite-store.ts';
@@ -42,6 +43,7 @@ export function openSqliteBackend({ path, now, readOnly }: SqliteBackendConfig):
     tagActivity: new SqliteTagActivity(db),
     builds: new SqliteBuildStore(db),
     replication: new SqliteReplicationStore(db),
+    replicationRules: new SqliteReplicationRuleStore(db),
     close: () => meta.close(),
   };
 }

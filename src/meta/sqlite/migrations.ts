@@ -4,7 +4,7 @@
  */
 import { BUILDS_RULE_REF_INDEX, BUILDS_SCHEMA } from './builds-schema.ts';
 import { GC_SCHEMA } from './gc-schema.ts';
-import { REPLICATION_SCHEMA } from './replication-schema.ts';
+import { REPLICATION_RULES_SCHEMA, REPLICATION_SCHEMA } from './replication-schema.ts';
 import { TAG_ACTIVITY_SCHEMA } from './tag-activity-schema.ts';
 import { SEARCH_SCHEMA } from './search-schema.ts';
 import { USAGE_COUNTERS_SCHEMA } from './usage-schema.ts';
@@ -293,5 +293,11 @@ CREATE TABLE settings (
     name: 'replication runs',
     // Each run of a replication rule, its counts and failures, leased to the node running it (replication-schema.ts).
     sql: REPLICATION_SCHEMA,
+  },
+  {
+    version: 19,
+    name: 'replication rules',
+    // Rules made through the API or the CLI, their passwords sealed (replication-schema.ts).
+    sql: REPLICATION_RULES_SCHEMA,
   },
 ];

@@ -25,3 +25,18 @@ CREATE TABLE replication_runs (
 CREATE INDEX replication_runs_rule ON replication_runs(rule, id);
 CREATE INDEX replication_runs_running ON replication_runs(rule) WHERE status = 'running';
 `;
+
+/**
+ * Migration 19: replication rules made through the API or the CLI (replication/model.ts StoredRule),
+ * beside the config's. `spec` is the rule's JSON without its password; the password is sealed.
+ */
+export const REPLICATION_RULES_SCHEMA = `
+CREATE TABLE replication_rules (
+  name TEXT PRIMARY KEY,
+  spec TEXT NOT NULL,
+  sealed_password TEXT,
+  created_by TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+`;

@@ -22,3 +22,15 @@ CREATE TABLE replication_runs (
 CREATE INDEX replication_runs_rule ON replication_runs(rule, id);
 CREATE INDEX replication_runs_running ON replication_runs(rule) WHERE status = 'running';
 `;
+
+/** Replication rules made through the API or the CLI (SQLite's migration 19): the password sealed. */
+export const REPLICATION_RULES_SCHEMA = `
+CREATE TABLE replication_rules (
+  name TEXT COLLATE "C" PRIMARY KEY,
+  spec TEXT NOT NULL,
+  sealed_password TEXT,
+  created_by TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+`;
