@@ -5,7 +5,7 @@
  * (bin/berth.js, src/cli) starts it through `berth serve`; nothing here imports the CLI.
  */
 import { announceBuilds, createBuilds, localAddress, type Builds } from './builds/setup.ts';
-import { createReplication, withPushHook } from './replication/setup.ts';
+import { createReplication, withReplicationHooks } from './replication/setup.ts';
 import type { Replication } from './replication/service.ts';
 import type { Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
@@ -162,9 +162,9 @@ export async function startRegistry(config: Config, log: Logger = createLogger(c
     readOnly: config.storage.maintenance.readonly.enabled,
     log,
     onCacheLookup: metrics && ((cache, hit) => metrics.cacheLookup(cache, hit)),
-    // push rules that copy on push hear of each tag pushed (replication is made below, with the registry)
+    // push rules that follow pushes and deletes hear of them (replication is made below, with the registry)
     decorate: emittingDecorator(
-      withPushHook(notifications.sink, (repo, tag) => late.replication?.pushed(repo, tag)),
+      withReplicationHooks(notifications.sink, () => late.replication),
       mirror?.decorate,
     ),
   });

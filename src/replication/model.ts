@@ -5,7 +5,8 @@
  * one node at a time runs a rule.
  */
 
-export type RunTrigger = 'manual' | 'schedule' | 'onpush';
+/** `onpush`: a push rule's run after a push here; `ondelete`: after a delete here (rules with deletes). */
+export type RunTrigger = 'manual' | 'schedule' | 'onpush' | 'ondelete';
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'partial';
 
 /** What a run did, so far or in the end. */
@@ -36,7 +37,7 @@ export interface ReplicationRun {
   counts: RunCounts;
   /** At most MAX_FAILURES kept (the counts have them all). */
   failures: RunFailure[];
-  /** For onpush runs: the one repository:tag it copies. */
+  /** For onpush and ondelete runs: the one repository:tag, or the one repository, it covers. */
   scope: string | null;
   startedAt: number;
   finishedAt: number | null;

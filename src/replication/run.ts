@@ -18,8 +18,12 @@ export interface RunPlan {
   /** Where images come from and go to: remote -> local for pull rules, local -> remote for push. */
   from: Side;
   to: Side;
-  /** Only this repository:tag (an onpush run), named as here (local). */
-  only?: { repository: string; tag: string };
+  /**
+   * Only this repository (named as here), or only this repository:tag: the runs of a push rule
+   * that follow a push or a delete here. A tag gone from the source is then deleted at the
+   * destination too (with `deletes`).
+   */
+  only?: { repository: string; tag?: string | undefined };
   /** Told after each tag (progress, leases); a rejection stops the run. */
   progress?: (counts: RunCounts, failures: RunFailure[]) => Promise<void>;
   signal?: AbortSignal;
@@ -83,7 +87,7 @@ export async function runRule(plan: RunPlan): Promise<RunOutcome> {
     signal?.throwIfAborted();
     let tags: string[];
     try {
-      tags = plan.only !== undefined ? [plan.only.tag] : await from.tags(fromName(repository));
+      tags = plan.only?.tag !== undefined ? [plan.only.tag] : await from.tags(fromName(repository));
       listedAny = true;
     } catch (err) {
       fail(repository, err);
@@ -98,7 +102,12 @@ export async function runRule(plan: RunPlan): Promise<RunOutcome> {
           try {
             const have = await from.digest(fromName(repository), tag);
             if (have === undefined) {
-              // gone since the listing (or an onpush of a tag deleted meanwhile)
+              // deleted here (a run after a delete): deleted there too, with `deletes`
+              if (plan.only?.tag !== undefined && rule.deletes && (await to.digest(toName(repository), tag)) !== undefined) {
+                await to.deleteTag(toName(repository), tag);
+                counts.deleted++;
+              }
+              // else gone since the listing (or a push of a tag deleted meanwhile)
               return;
             }
             if ((await to.digest(toName(repository), tag)) === have) {
@@ -123,7 +132,7 @@ export async function runRule(plan: RunPlan): Promise<RunOutcome> {
         }),
       ),
     );
-    if (rule.deletes && plan.only === undefined) {
+    if (rule.deletes && plan.only?.tag === undefined) {
       let theirs: string[] = [];
       try {
         theirs = await to.tags(toName(repository));

@@ -6,7 +6,10 @@
  * - On a schedule (cron, UTC): every node keeps the timers, and the run store lets one of them run
  *   each firing (the others find the rule running and skip it).
  * - On push (push rules with `trigger.onpush`): a tag pushed here that the rule's filters take is
- *   copied to the remote at once, in a run of its own (scoped to that repository:tag).
+ *   copied to the remote at once, in a run of its own (scoped to that repository:tag). With
+ *   `deletes` too, a tag deleted here is deleted there at once (an `ondelete` run of that tag), and
+ *   a manifest deleted here by digest (which takes its tags along) brings a run of its repository,
+ *   which deletes there the tags gone here.
  *
  * A run records its progress as it goes (ReplicationStore.progress, which also holds its lease)
  * and ends with a `replication.completed` notification and metrics.
@@ -66,6 +69,9 @@ export interface RuleView {
 }
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+/** What a run after a push or a delete covers: one repository, or one tag of it. */
+type Scope = { repository: string; tag?: string | undefined };
 
 /** Progress is written at most this often (and when the run ends). */
 const PROGRESS_MS = 1000;
@@ -195,9 +201,10 @@ export class Replication {
    * Start a run of rule `name` and answer it as started; it goes on in the background (`done`
    * resolves when it ended). ReplicationBusyError while the rule runs.
    */
-  async trigger(name: string, trigger: RunTrigger = 'manual', only?: { repository: string; tag: string }): Promise<ReplicationRun & { done: Promise<void> }> {
+  async trigger(name: string, trigger: RunTrigger = 'manual', only?: Scope): Promise<ReplicationRun & { done: Promise<void> }> {
     const { rule } = await this.deps.book.find(name);
-    const started = await this.deps.store.start({ rule: name, trigger, scope: only === undefined ? null : `${only.repository}:${only.tag}`, node: this.deps.node }, this.now(), this.now() + this.leaseMs);
+    const scope = only === undefined ? null : only.tag === undefined ? only.repository : `${only.repository}:${only.tag}`;
+    const started = await this.deps.store.start({ rule: name, trigger, scope, node: this.deps.node }, this.now(), this.now() + this.leaseMs);
     if (started === undefined) throw new ReplicationBusyError(name);
     const done = this.execute(rule, started, only).finally(() => this.running.delete(done));
     this.running.add(done);
@@ -206,15 +213,27 @@ export class Replication {
 
   /** A tag was pushed here: each push rule copying on push that takes it copies it now. */
   pushed(repository: string, tag: string | undefined): void {
-    if (tag === undefined) return;
+    if (tag !== undefined) this.follow('onpush', { repository, tag });
+  }
+
+  /**
+   * A tag was deleted here, or (tag undefined) a manifest by digest, with whatever tags it had:
+   * each push rule copying on push with `deletes` that takes it deletes it there now.
+   */
+  deleted(repository: string, tag: string | undefined): void {
+    this.follow('ondelete', { repository, tag });
+  }
+
+  private follow(trigger: 'onpush' | 'ondelete', only: Scope): void {
     for (const { rule } of this.deps.book.cached()) {
-      if (rule.direction !== 'push' || !rule.trigger.onpush) continue;
-      if (!rule.filters.repositories.some((p) => globMatches(p, repository)) || !rule.filters.tags.some((p) => globMatches(p, tag))) continue;
-      this.trigger(rule.name, 'onpush', { repository, tag }).catch((err: unknown) => this.deps.log.error({ err, rule: rule.name, repository, tag }, 'replication: a copy on push did not start'));
+      if (rule.direction !== 'push' || !rule.trigger.onpush || (trigger === 'ondelete' && !rule.deletes)) continue;
+      if (!rule.filters.repositories.some((p) => globMatches(p, only.repository))) continue;
+      if (only.tag !== undefined && !rule.filters.tags.some((p) => globMatches(p, only.tag ?? ''))) continue;
+      this.trigger(rule.name, trigger, only).catch((err: unknown) => this.deps.log.error({ err, rule: rule.name, ...only }, `replication: a run ${trigger} did not start`));
     }
   }
 
-  private async execute(rule: ReplicationRule, run: ReplicationRun, only: { repository: string; tag: string } | undefined): Promise<void> {
+  private async execute(rule: ReplicationRule, run: ReplicationRun, only: Scope | undefined): Promise<void> {
     const { store, node, log } = this.deps;
     const local = this.deps.local();
     const remote = this.deps.remote(rule);
@@ -230,7 +249,7 @@ export class Replication {
         progress: async (counts: RunCounts, failures: RunFailure[]) => {
           if (this.now() - last < PROGRESS_MS) return;
           last = this.now();
-          if (!(await store.progress(run.id, node, counts, failures, this.now() + this.leaseMs))) throw new Error('the run was taken over (its lease ran out)');
+          if (!(await store.progress(run.id, node, counts, failures, this.now() + this.leaseMs))) throw new Error('the run was taken over (its lease ran out) or its rule deleted');
         },
       });
     } catch (err) {

@@ -29,20 +29,29 @@ export function remoteClient(rule: ReplicationRule): RegistryClient {
   });
 }
 
-/** `sink` that also tells `pushed` of every tag pushed (push rules that copy on push), after the sink has it. */
-export function withPushHook(sink: EventSink, pushed: (repository: string, tag: string | undefined) => void): EventSink {
+/**
+ * `sink` that also tells replication of every tag pushed and every tag or manifest deleted (push
+ * rules that follow them), after the sink has it.
+ */
+export function withReplicationHooks(sink: EventSink, hooks: () => Pick<Replication, 'pushed' | 'deleted'> | undefined): EventSink {
   return {
     manifestPushed: async (t, r) => {
       await sink.manifestPushed(t, r);
-      pushed(t.repository, t.tag);
+      hooks()?.pushed(t.repository, t.tag);
     },
     manifestPulled: (t, r) => sink.manifestPulled(t, r),
-    manifestDeleted: (t, r) => sink.manifestDeleted(t, r),
+    manifestDeleted: async (t, r) => {
+      await sink.manifestDeleted(t, r);
+      hooks()?.deleted(t.repository, undefined);
+    },
     blobPushed: (t, r) => sink.blobPushed(t, r),
     blobPulled: (t, r) => sink.blobPulled(t, r),
     blobMounted: (t, r) => sink.blobMounted(t, r),
     blobDeleted: (t, r) => sink.blobDeleted(t, r),
-    tagDeleted: (t, r) => sink.tagDeleted(t, r),
+    tagDeleted: async (t, r) => {
+      await sink.tagDeleted(t, r);
+      hooks()?.deleted(t.repository, t.tag);
+    },
     buildCompleted: (t, r) => sink.buildCompleted(t, r),
     replicationCompleted: (t, r) => sink.replicationCompleted(t, r),
   };
@@ -79,7 +88,8 @@ export function createReplication(s: ReplicationSetup): Replication {
     ended: async (rule, run) => {
       s.metrics?.replicationRun(rule.name, run.status, run.counts);
       if (run.status === 'running') return;
-      const [repository = '', tag] = run.scope === null ? [] : [run.scope.slice(0, run.scope.lastIndexOf(':')), run.scope.slice(run.scope.lastIndexOf(':') + 1)];
+      // a scope is repository:tag, or a repository alone (names and tags hold no ':')
+      const [repository = '', tag] = run.scope === null ? [] : run.scope.split(':');
       await s.sink.replicationCompleted(
         {
           repository,

@@ -84,7 +84,7 @@ describe('replication rules', { skip: tools.skip }, () => {
     assert.equal(await digestAt(server.url, 'lib/one', 'v2'), null);
   });
 
-  it('copies a tag to distribution as it is pushed, with the rule\'s credentials shown nowhere', async () => {
+  it('copies a tag to distribution as it is pushed and deletes it there as it is deleted here, with the rule\'s credentials shown nowhere', async () => {
     const digest = await pushTo(server.url, 'app/web', '1.0');
     const e = await completed((x) => x.target.replication?.rule === 'todist' && x.target.tag === '1.0');
     assert.equal(e.target.replication?.trigger, 'onpush');
@@ -96,23 +96,33 @@ describe('replication rules', { skip: tools.skip }, () => {
     assert.deepEqual(rules.map((r) => r.name), ['frombase', 'todist', 'tick']);
     assert.equal(rules[1]?.remote['username'], dist.user);
     assert.ok(!listed.includes(dist.password) && !server.logs().includes(dist.password), 'the password is in no answer or log');
-    // a second tag, then deleted here: a full run of the push rule deletes it at distribution (which
-    // deletes by digest only), keeps 1.0, copies nothing; and the metrics count what the runs did
+    // a second tag, then its tag deleted here: deleted at distribution at once (which deletes by
+    // digest only), in a run of its own
+    const d = `${dist.user}:${dist.password}`;
     await pushTo(server.url, 'app/web', '2.0');
     await completed((x) => x.target.replication?.rule === 'todist' && x.target.tag === '2.0');
-    assert.equal(await digestAt(dist.url, 'app/web', '2.0', `${dist.user}:${dist.password}`), digests().get('app/web:2.0'));
+    assert.equal(await digestAt(dist.url, 'app/web', '2.0', d), digests().get('app/web:2.0'));
     assert.equal((await fetch(`${server.url}/v2/app/web/manifests/2.0`, { method: 'DELETE' })).status, 202);
+    const gone = await completed((x) => x.target.replication?.rule === 'todist' && x.target.replication.trigger === 'ondelete' && x.target.tag === '2.0');
+    assert.equal(gone.target.replication?.status, 'succeeded');
+    assert.equal(await digestAt(dist.url, 'app/web', '2.0', d), null);
+    // a third, deleted here by digest (its tags go along): a run of the repository deletes it there
+    const third = await pushTo(server.url, 'app/web', '3.0');
+    await completed((x) => x.target.replication?.rule === 'todist' && x.target.tag === '3.0');
+    assert.equal((await fetch(`${server.url}/v2/app/web/manifests/${third}`, { method: 'DELETE' })).status, 202);
+    const byDigest = await completed((x) => x.target.replication?.rule === 'todist' && x.target.replication.trigger === 'ondelete' && x.target.tag === undefined);
+    assert.equal(byDigest.target.repository, 'app/web');
+    assert.equal(await digestAt(dist.url, 'app/web', '3.0', d), null);
+    assert.equal(await digestAt(dist.url, 'app/web', '1.0', d), digest, 'the rest stays');
+    // a full run finds the two the same: 1.0 skipped, nothing to copy or delete; and the metrics count what the runs did
     const full = (await (await api('POST', '/api/v1/replication/todist/trigger')).json()) as RunView;
     await completed((x) => x.target.replication?.run === full.id);
     const [last] = (await (await api('GET', '/api/v1/replication/todist/runs?limit=1')).json()) as RunView[];
-    assert.equal(last?.skipped, 1, JSON.stringify(last));
-    assert.equal(last?.deleted, 1, JSON.stringify(last));
-    assert.equal(await digestAt(dist.url, 'app/web', '2.0', `${dist.user}:${dist.password}`), null);
-    assert.equal(await digestAt(dist.url, 'app/web', '1.0', `${dist.user}:${dist.password}`), digest);
+    assert.deepEqual([last?.skipped, last?.copied, last?.deleted], [1, 0, 0], JSON.stringify(last));
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
-    assert.match(metrics, /berth_replication_runs_total\{rule="todist",status="succeeded"\} [2-9]/);
-    assert.match(metrics, /berth_replication_images_total\{rule="todist",outcome="copied"\} 2/);
-    assert.match(metrics, /berth_replication_images_total\{rule="todist",outcome="deleted"\} 1/);
+    assert.match(metrics, /berth_replication_runs_total\{rule="todist",status="succeeded"\} [4-9]/);
+    assert.match(metrics, /berth_replication_images_total\{rule="todist",outcome="copied"\} 3/);
+    assert.match(metrics, /berth_replication_images_total\{rule="todist",outcome="deleted"\} 2/);
     assert.match(metrics, /berth_replication_bytes_total\{rule="todist"\} [1-9]/);
   });
 
