@@ -95,7 +95,7 @@ describe('replication rules made through the API and the CLI', { skip: tools.ski
     if (work !== undefined) await fs.rm(work, { recursive: true, force: true });
   });
 
-  it('makes a pull rule, runs it, changes its filters, and deletes it with its runs', async () => {
+  it('makes a pull rule, runs it, changes its filters, and deletes it with its runs; and a push rule back to the other berth', async () => {
     const made = await admin('POST', '/api/v1/replication', { name: 'api-pull', direction: 'pull', remote: { url: upstream.url }, filters: { repositories: ['lib/*'], tags: ['v*'] } });
     assert.equal(made.status, 201, await made.clone().text());
     assert.equal(made.headers.get('location'), '/api/v1/replication/api-pull');
@@ -121,6 +121,13 @@ describe('replication rules made through the API and the CLI', { skip: tools.ski
     assert.equal(second.copied, 1, 'dev now');
     assert.equal(second.skipped, 1);
     assert.equal(await digestAt(server.url, 'lib/one', 'dev', `${ADMIN}:${PASSWORD(ADMIN)}`), images.digests.get('lib/one:dev'));
+
+    // and back the other way, berth to berth: pushed under a prefix at the remote
+    assert.equal((await admin('POST', '/api/v1/replication', { name: 'api-back', direction: 'push', remote: { url: upstream.url }, remoteprefix: 'backup', filters: { repositories: ['lib/one'] } })).status, 201);
+    const back = await runNow('api-back');
+    assert.equal(back.copied, 2, JSON.stringify(back));
+    assert.equal(await digestAt(upstream.url, 'backup/lib/one', 'dev'), images.digests.get('lib/one:dev'));
+    assert.equal((await admin('DELETE', '/api/v1/replication/api-back')).status, 204);
 
     assert.equal((await admin('DELETE', '/api/v1/replication/api-pull')).status, 204);
     assert.equal((await admin('GET', '/api/v1/replication/api-pull')).status, 404);
