@@ -13,7 +13,7 @@ import { startTestRegistry, type TestRegistry } from '../../test/helpers/inproc.
 import { pushBuiltImage, basicAuth } from '../../test/helpers/mirror.ts';
 import { tempDir } from '../../test/helpers/process.ts';
 import { SYSTEM } from '../auth/principal.ts';
-import { credentialsFor, DOCKER_HUB_KEY, parseCreds, type RegistryCredential } from './credentials.ts';
+import { credentialFiles, credentialsFor, DOCKER_HUB_KEY, parseCreds, type RegistryCredential } from './credentials.ts';
 import { RegistryClient } from './registry-client.ts';
 import { CopyError } from './transport.ts';
 
@@ -88,6 +88,22 @@ describe('credentialsFor', () => {
     const d = await config('env', { auths: { 'e.example.com': { auth: b64('e:f') } } });
     assert.deepEqual(await credentialsFor('e.example.com', { env: { DOCKER_CONFIG: d } }), { kind: 'basic', username: 'e', password: 'f' });
     assert.equal(await credentialsFor('e.example.com', { configDir: path.join(dir, 'absent') }), undefined);
+  });
+
+  it("reads podman's auth.json after docker's config.json, and $REGISTRY_AUTH_FILE alone when set", async () => {
+    const docker = await config('docker-first', { auths: { 'both.example.com': { auth: b64('docker:1') } } });
+    const runtime = path.join(dir, 'runtime');
+    await mkdir(path.join(runtime, 'containers'), { recursive: true });
+    const podmanFile = path.join(runtime, 'containers', 'auth.json');
+    await writeFile(podmanFile, JSON.stringify({ auths: { 'both.example.com': { auth: b64('podman:2') }, 'podman.example.com': { auth: b64('podman:3') } } }));
+    const both = { DOCKER_CONFIG: docker, XDG_RUNTIME_DIR: runtime };
+    assert.deepEqual(credentialFiles({ env: both }), [path.join(docker, 'config.json'), podmanFile]);
+    assert.deepEqual(await credentialsFor('both.example.com', { env: both }), { kind: 'basic', username: 'docker', password: '1' });
+    assert.deepEqual(await credentialsFor('podman.example.com', { env: both }), { kind: 'basic', username: 'podman', password: '3' });
+    const only = { ...both, REGISTRY_AUTH_FILE: podmanFile };
+    assert.deepEqual(credentialFiles({ env: only }), [podmanFile]);
+    assert.deepEqual(await credentialsFor('both.example.com', { env: only }), { kind: 'basic', username: 'podman', password: '2' });
+    assert.equal(await credentialsFor('none.example.com', { env: only }), undefined);
   });
 
   it('asks credHelpers first, then credsStore, then auths; <token> is an identity token', async () => {

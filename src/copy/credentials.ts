@@ -1,7 +1,8 @@
 /**
  * Registry credentials for `docker://` (issue 17), found as docker finds them: `--creds
  * user:password` first, else the docker client's config.json (`$DOCKER_CONFIG/config.json`, else
- * `~/.docker/config.json`): a `credHelpers` entry for the host, else the `credsStore`, else the
+ * `~/.docker/config.json`; podman's auth.json after it, or `$REGISTRY_AUTH_FILE` alone, see
+ * credentialFiles): a `credHelpers` entry for the host, else the `credsStore`, else the
  * `auths` entry (`auth`: base64 user:password; `identitytoken`: an OAuth2 refresh token from
  * `docker login`). A helper is `docker-credential-NAME get`, the server on stdin and
  * `{"Username","Secret"}` on stdout; the user name `<token>` means the secret is an identity token.
@@ -77,14 +78,39 @@ async function readConfig(file: string): Promise<DockerConfig | undefined> {
   }
 }
 
+/**
+ * The files credentials are read from, in order: `$REGISTRY_AUTH_FILE` alone when set (as podman
+ * and skopeo do); else docker's config.json, then podman's auth.json (`podman login` writes it to
+ * `$XDG_RUNTIME_DIR/containers/auth.json`, for root without that variable `/run/containers/0/`).
+ */
+export function credentialFiles(opts: Pick<CredentialOptions, 'configDir' | 'env'> = {}): string[] {
+  const env = opts.env ?? process.env;
+  const authFile = env['REGISTRY_AUTH_FILE'];
+  if (opts.configDir === undefined && authFile !== undefined && authFile !== '') return [authFile];
+  const dockerDir = opts.configDir ?? env['DOCKER_CONFIG'] ?? path.join(os.homedir(), '.docker');
+  const files = [path.join(dockerDir, 'config.json')];
+  if (opts.configDir !== undefined) return files;
+  const runtime = env['XDG_RUNTIME_DIR'];
+  if (runtime !== undefined && runtime !== '') files.push(path.join(runtime, 'containers', 'auth.json'));
+  else if (process.getuid?.() === 0) files.push('/run/containers/0/auth.json');
+  return files;
+}
+
 /** The credential for `host` (host[:port] as in the image reference), or undefined: anonymous. */
 export async function credentialsFor(host: string, opts: CredentialOptions = {}): Promise<RegistryCredential | undefined> {
   if (opts.creds !== undefined) return parseCreds(opts.creds);
+  for (const file of credentialFiles(opts)) {
+    const config = await readConfig(file);
+    if (config === undefined) continue;
+    const found = await fromConfig(config, file, host, opts);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+/** The credential one config file (docker's config.json, or podman's auth.json) has for `host`. */
+async function fromConfig(config: DockerConfig, file: string, host: string, opts: CredentialOptions): Promise<RegistryCredential | undefined> {
   const env = opts.env ?? process.env;
-  const dir = opts.configDir ?? env['DOCKER_CONFIG'] ?? path.join(os.homedir(), '.docker');
-  const file = path.join(dir, 'config.json');
-  const config = await readConfig(file);
-  if (config === undefined) return undefined;
   const server = serverKey(host);
   const wanted = keyHost(server);
   const helper = config.credHelpers?.[server] ?? findByHost(config.credHelpers ?? {}, wanted);
