@@ -17,7 +17,7 @@ import { bytes, json, table, when } from './table.ts';
 
 const USAGE = `usage: berth replication list [--json]
        berth replication add NAME --direction pull|push --url URL [--username USER [--password-stdin]]
-                             [--repository PATTERN]... [--tag PATTERN]... [--remoteprefix PREFIX]
+                             [--repository PATTERN]... [--tag PATTERN]... [--platform OS/ARCH]... [--remoteprefix PREFIX]
                              [--schedule CRON] [--onpush] [--deletes] [--insecure]
                              [--parallel N] [--concurrency N] [--bandwidth SIZE] [--replace] [--json]
        berth replication remove NAME
@@ -59,6 +59,7 @@ const ADD_OPTIONS = {
   'password-stdin': { type: 'boolean' },
   repository: { type: 'string', multiple: true },
   tag: { type: 'string', multiple: true },
+  platform: { type: 'string', multiple: true },
   remoteprefix: { type: 'string' },
   schedule: { type: 'string' },
   onpush: { type: 'boolean' },
@@ -114,7 +115,11 @@ export const replication = withSubcommands(USAGE, {
         direction: values.direction,
         remote: { url: values.url, ...(values.username !== undefined && { username: values.username }), ...(password !== undefined && { password }), insecure: values.insecure === true },
         ...(values.remoteprefix !== undefined && { remoteprefix: values.remoteprefix }),
-        filters: { ...(values.repository !== undefined && { repositories: values.repository }), ...(values.tag !== undefined && { tags: values.tag }) },
+        filters: {
+          ...(values.repository !== undefined && { repositories: values.repository }),
+          ...(values.tag !== undefined && { tags: values.tag }),
+          ...(values.platform !== undefined && { platforms: values.platform }),
+        },
         trigger: { ...(values.schedule !== undefined && { schedule: values.schedule }), onpush: values.onpush === true },
         deletes: values.deletes === true,
         ...(values.parallel !== undefined && { parallel: whole(values.parallel) }),

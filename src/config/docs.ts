@@ -285,6 +285,11 @@ export const KEY_DOCS: Readonly<Record<string, KeyDoc>> = {
   'replication.rules[].filters': { description: 'Which repositories and tags the rule copies (names as they are here).' },
   'replication.rules[].filters.repositories': { description: 'Repository patterns (`*` any run of characters, `?` one). Names without a wildcard are copied without listing the remote\'s catalog (Docker Hub has none).' },
   'replication.rules[].filters.tags': { description: 'Tag patterns, as for repositories.' },
+  'replication.rules[].filters.platforms': {
+    description:
+      'Of a multi-platform image (an index), only the images of these platforms (`linux/amd64`, `linux/arm64/v8`; no variant: any), in an index of their own whose digest is not the source\'s; unset: every platform.',
+    example: ['linux/amd64', 'linux/arm64'],
+  },
   'replication.rules[].trigger': { description: 'When the rule runs besides by hand.' },
   'replication.rules[].trigger.schedule': { description: 'A cron schedule, in UTC: five fields (minute hour day month weekday), or six with seconds first; one node of a cluster runs each firing.', example: '0 * * * *' },
   'replication.rules[].trigger.onpush': { description: 'Push rules: copy each tag the filters take as soon as it is pushed here.' },

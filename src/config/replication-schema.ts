@@ -5,6 +5,7 @@
  */
 import { Cron } from 'croner';
 import { z } from 'zod';
+import { PLATFORM_PATTERN } from '../copy/platforms.ts';
 import { parseSize } from './size.ts';
 
 /** A rule's name: it is in URLs (`/api/v1/replication/NAME/trigger`) and in metrics' labels. */
@@ -36,6 +37,11 @@ export const replicationRuleSchema = z
         /** Repositories (their names here) to replicate; a pattern without wildcards names one. */
         repositories: z.array(pattern).min(1).default(['*']),
         tags: z.array(pattern).min(1).default(['*']),
+        /**
+         * Of a multi-platform image (an index), only the images of these platforms
+         * (`os/architecture[/variant]`), in an index of their own; none: every platform.
+         */
+        platforms: z.array(z.string().regex(PLATFORM_PATTERN, 'a platform is os/architecture[/variant], e.g. linux/amd64')).min(1).max(32).optional(),
       })
       .prefault({}),
     trigger: z

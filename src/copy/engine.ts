@@ -13,6 +13,7 @@
 import { Transform, type Readable } from 'node:stream';
 import { DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, INDEX_TYPES, IMAGE_MANIFEST_TYPES, isForeignLayer, OCI_INDEX, OCI_MANIFEST } from '../registry/media-types.ts';
 import { Limiter } from './limiter.ts';
+import { narrowIndex, type PlatformPattern } from './platforms.ts';
 import type { RateLimit } from './rate.ts';
 import { CopyError, type BlobRef, type ImageDestination, type ImageSource, type ManifestBytes } from './transport.ts';
 
@@ -45,6 +46,8 @@ export interface CopyOptions {
   tag?: string;
   /** Default: this machine's (linux and Node's architecture). */
   platform?: Platform;
+  /** With `all`: an index's images of these platforms only, in an index of their own (platforms.ts). */
+  platforms?: readonly PlatformPattern[];
   /** Blobs sent at once (default 4). */
   parallel?: number;
   /** Tries of one blob (default 4), with backoff from `backoffMs` (default 500) doubling. */
@@ -237,6 +240,11 @@ export async function copyImage(src: ImageSource, dst: ImageDestination, opts: C
       throw new CopyError('BERTH_COPY_NO_PLATFORM', `${src.description} has no image for ${platform.os}/${platform.architecture}${platform.variant ? `/${platform.variant}` : ''}: copy them all with --all`);
     }
     top = await src.childManifest(child.digest);
+  }
+  if (kind(top) === 'index' && opts.platforms !== undefined) {
+    const narrowed = narrowIndex(top, opts.platforms);
+    if (narrowed === undefined) throw new CopyError('BERTH_COPY_NO_PLATFORM', `${src.description} has no image for ${opts.platforms.map((p) => [p.os, p.architecture, p.variant].filter(Boolean).join('/')).join(', ')}`);
+    top = narrowed;
   }
   if (kind(top) === 'index') {
     // Every child first (each with its blobs), in parallel; the index, under its tag, last.

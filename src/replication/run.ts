@@ -7,7 +7,9 @@
  */
 import { copyImage } from '../copy/engine.ts';
 import { Limiter } from '../copy/limiter.ts';
+import { narrowIndex, parsePlatform } from '../copy/platforms.ts';
 import { RateLimit } from '../copy/rate.ts';
+import type { ImageSource } from '../copy/transport.ts';
 import type { ReplicationRule } from '../config/replication-schema.ts';
 import { globMatches } from '../registry/glob.ts';
 import { EMPTY_COUNTS, MAX_FAILURES, type RunCounts, type RunFailure, type RunStatus } from './model.ts';
@@ -78,6 +80,7 @@ export async function runRule(plan: RunPlan): Promise<RunOutcome> {
     }
   }
 
+  const platforms = rule.filters.platforms?.map(parsePlatform);
   const limiter = new Limiter(rule.concurrency);
   // one limit for the whole run: every image and blob of it together
   const rate = rule.bandwidth === undefined ? undefined : new RateLimit(rule.bandwidth);
@@ -100,7 +103,18 @@ export async function runRule(plan: RunPlan): Promise<RunOutcome> {
           signal?.throwIfAborted();
           const what = `${repository}:${tag}`;
           try {
-            const have = await from.digest(fromName(repository), tag);
+            let source: ImageSource | undefined;
+            let have = await from.digest(fromName(repository), tag);
+            if (have !== undefined && platforms !== undefined) {
+              // an index narrowed to the rule's platforms: the destination has that, not the source's index
+              source = await from.source(fromName(repository), tag);
+              const narrowed = narrowIndex(await source.manifest(), platforms);
+              if (narrowed === undefined) {
+                counts.skipped++;
+                return;
+              }
+              have = narrowed.digest;
+            }
             if (have === undefined) {
               // deleted here (a run after a delete): deleted there too, with `deletes`
               if (plan.only?.tag !== undefined && rule.deletes && (await to.digest(toName(repository), tag)) !== undefined) {
@@ -114,8 +128,9 @@ export async function runRule(plan: RunPlan): Promise<RunOutcome> {
               counts.skipped++;
               return;
             }
-            const result = await copyImage(await from.source(fromName(repository), tag), await to.destination(toName(repository)), {
+            const result = await copyImage(source ?? (await from.source(fromName(repository), tag)), await to.destination(toName(repository)), {
               all: true,
+              ...(platforms !== undefined && { platforms }),
               tag,
               parallel: rule.parallel,
               ...(rate !== undefined && { rate }),

@@ -178,6 +178,26 @@ describe('replication rules made through the API and the CLI', { skip: tools.ski
     for (const name of ['api-push', 'seed']) assert.equal((await admin('DELETE', `/api/v1/replication/${name}`)).status, 204);
   });
 
+  it('copies only the platforms a rule names out of a multi-platform image, and finds it the same the next time', async () => {
+    const layout = await images.pushIndex(upstream.url, 'multi/app', '1.0', ['amd64', 'arm64', 's390x']);
+    const rule = { name: 'arm-only', direction: 'pull', remote: { url: upstream.url }, filters: { repositories: ['multi/app'], platforms: ['linux/arm64', 'linux/s390x'] } };
+    assert.equal((await admin('POST', '/api/v1/replication', rule)).status, 201);
+    const first = await runNow('arm-only');
+    assert.equal(first.copied, 1, JSON.stringify(first));
+    const index = (await (await fetch(`${server.url}/v2/multi/app/manifests/1.0`, { headers: { authorization: basic(ADMIN), accept: 'application/vnd.oci.image.index.v1+json' } })).json()) as { manifests: { digest: string; platform: { architecture: string } }[] };
+    assert.deepEqual(index.manifests.map((m) => m.platform.architecture), ['arm64', 's390x']);
+    const byArch = new Map(layout.images.map((i) => [i.architecture, i.manifestDigest]));
+    assert.deepEqual(index.manifests.map((m) => m.digest), [byArch.get('arm64'), byArch.get('s390x')]);
+    assert.equal(await digestAt(server.url, 'multi/app', byArch.get('amd64') ?? '', `${ADMIN}:${PASSWORD(ADMIN)}`), null, 'the amd64 image is not copied');
+    assert.equal((await runNow('arm-only')).skipped, 1, 'the narrowed index is the same the next run');
+    // a platform no image has: nothing to copy
+    assert.equal((await admin('PUT', '/api/v1/replication/arm-only', { ...rule, filters: { ...rule.filters, platforms: ['windows/amd64'] } })).status, 200);
+    const none = await runNow('arm-only');
+    assert.deepEqual([none.copied, none.skipped, none.failed], [0, 1, 0]);
+    assert.equal((await admin('POST', '/api/v1/replication', { ...rule, name: 'bad-platform', filters: { platforms: ['linux'] } })).status, 400);
+    assert.equal((await admin('DELETE', '/api/v1/replication/arm-only')).status, 204);
+  });
+
   it('refuses bad rules, the configuration\'s rules, taken names, and anyone but administrators', async () => {
     const bad: [unknown, RegExp][] = [
       [{ name: 'x', direction: 'sideways', remote: { url: upstream.url } }, /direction/],

@@ -12,7 +12,7 @@ import { copyImage } from '../../src/copy/engine.ts';
 import { ociLayoutSource } from '../../src/copy/oci-layout.ts';
 import { openRegistryDestination } from '../../src/copy/registry-transport.ts';
 import { TestReceiver } from '../../src/events/test-receiver.ts';
-import { writeSingleArchLayout } from '../fixtures/oci.ts';
+import { writeMultiArchLayout, writeSingleArchLayout, type MultiArchLayout } from '../fixtures/oci.ts';
 import { startTestRegistry, type TestRegistry } from './inproc.ts';
 import { startDistribution, type Distribution } from './mirror.ts';
 
@@ -50,6 +50,16 @@ export class TestImages {
     await dst.close();
     this.digests.set(`${repository}:${tag}`, result.digest);
     return result.digest;
+  }
+
+  /** An index of one image for each of `architectures` (linux), as repository:tag. */
+  async pushIndex(url: string, repository: string, tag: string, architectures: string[]): Promise<MultiArchLayout> {
+    const layout = await writeMultiArchLayout(path.join(this.dir, `${repository.replaceAll('/', '_')}-${tag}`), { tag, label: `${repository}:${tag}`, architectures });
+    const dst = await openRegistryDestination(`docker://${hostOf(url)}/${repository}:${tag}`, { uploadStateDir: false });
+    const result = await copyImage(ociLayoutSource(layout.dir, tag), dst, { all: true, tag });
+    await dst.close();
+    this.digests.set(`${repository}:${tag}`, result.digest);
+    return layout;
   }
 }
 
