@@ -63,8 +63,11 @@ export class TestReceiver {
     await closed;
   }
 
-  /** Resolve once `done` holds, polling; fail after `timeoutMs`. */
-  async waitFor(what: string, done: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+  /**
+   * Resolve once `done` holds, polling; fail after `timeoutMs`. The default is generous: a
+   * passing wait ends as soon as the condition holds, and a loaded CI machine can take seconds.
+   */
+  async waitFor(what: string, done: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
     const until = Date.now() + timeoutMs;
     while (!(await done())) {
       if (Date.now() > until) throw new Error(`timed out waiting for ${what} (${this.requests.length} requests received)`);
