@@ -27,8 +27,11 @@ export const SCREENSHOTS = join(REPO_ROOT, 'docs', 'screenshots');
 
 const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
-/** How long a user-visible condition may take to appear (the UI fetches, then renders). */
-export const WAIT = 5000;
+/**
+ * How long a user-visible condition may take to appear (the UI fetches, then renders). Passing
+ * waits end as soon as it holds; the bound is for a loaded CI machine of two cores.
+ */
+export const WAIT = 15_000;
 
 /**
  * Gate for a UI suite, as requireTools() in process.ts: `skip` is a reason (pass it to describe's
