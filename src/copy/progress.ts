@@ -3,7 +3,8 @@
  * flight and one for the whole (cli-progress); elsewhere (a pipe, a log, CI) a line when a blob
  * starts, ends or is tried again; nothing with --json or --quiet.
  */
-import cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
+import type CliProgress from 'cli-progress';
 import type { BlobOutcome, CopyObserver } from './engine.ts';
 import type { BlobRef, ManifestBytes } from './transport.ts';
 
@@ -51,7 +52,16 @@ export function lineProgress(out: ProgressOutput): CopyProgress {
   };
 }
 
+/**
+ * cli-progress is loaded only for bars, on a terminal: with its dependencies it costs about 7 MiB of
+ * RSS, which a copy logging lines (a pipe, --quiet, replication) has no use for.
+ */
+function loadCliProgress(): typeof CliProgress {
+  return createRequire(import.meta.url)('cli-progress') as typeof CliProgress;
+}
+
 function barProgress(out: ProgressOutput): CopyProgress {
+  const cliProgress = loadCliProgress();
   const multi = new cliProgress.MultiBar(
     {
       stream: out as unknown as NodeJS.WritableStream,
@@ -66,7 +76,7 @@ function barProgress(out: ProgressOutput): CopyProgress {
   const total = multi.create(0, 0, { name: 'total       ', shown: '' });
   let all = 0;
   let done = 0;
-  const bars = new Map<string, { bar: cliProgress.SingleBar; sent: number }>();
+  const bars = new Map<string, { bar: CliProgress.SingleBar; sent: number }>();
   const showTotal = (): void => {
     total.setTotal(Math.max(all, 1));
     total.update(done, { shown: `${human(done)} of ${human(all)}` });

@@ -2,12 +2,13 @@
  * The one place a place's name (`docker://…`, `oci:…`, `oci-archive:…`, `docker-archive:…`)
  * becomes an image source or destination (transport.ts), for `berth cp`, `berth push-images` and
  * replication.
+ *
+ * Each transport's module is imported when a place names it: a copy between registries does not
+ * load the layouts' and archives' code (tar-stream among it, about 5 MiB of RSS), nor a copy from
+ * an archive the registry client.
  */
 import { defaultBlobLocationsDir } from './blob-locations.ts';
-import { dockerArchiveDestination, dockerArchiveSource } from './docker-archive.ts';
-import { ociArchiveDestination, ociArchiveSource } from './oci-archive.ts';
-import { ociLayoutDestination, ociLayoutSource } from './oci-layout.ts';
-import { openRegistryDestination, openRegistrySource, parseDockerReference, type RegistryTransportOptions } from './registry-transport.ts';
+import type { RegistryTransportOptions } from './registry-transport.ts';
 import { CopyError, type ImageDestination, type ImageSource } from './transport.ts';
 
 export interface TransportOptions {
@@ -72,18 +73,22 @@ export async function openSource(spec: string, opts: TransportOptions = {}): Pro
   const place = placeOf(spec);
   switch (place.transport) {
     case 'docker': {
+      const { openRegistrySource, parseDockerReference } = await import('./registry-transport.ts');
       const ref = parseDockerReference(place.rest);
       return { source: await openRegistrySource(ref, registryOptions(opts)), tag: ref.digest === undefined ? ref.tag : explicitTag(place.rest) };
     }
     case 'oci': {
+      const { ociLayoutSource } = await import('./oci-layout.ts');
       const { path, ref } = pathAndRef(place.rest);
       return { source: ociLayoutSource(path, ref), tag: ref };
     }
     case 'oci-archive': {
+      const { ociArchiveSource } = await import('./oci-archive.ts');
       const { path, ref } = pathAndRef(place.rest);
       return { source: await ociArchiveSource(path, ref), tag: ref };
     }
     case 'docker-archive': {
+      const { dockerArchiveSource } = await import('./docker-archive.ts');
       const { path, name } = fileAndName(place.rest);
       return { source: await dockerArchiveSource(path, name), tag: name === undefined ? undefined : explicitTag(name) };
     }
@@ -100,6 +105,7 @@ export async function openDestination(spec: string, opts: TransportOptions & { s
   const place = placeOf(spec);
   switch (place.transport) {
     case 'docker': {
+      const { openRegistryDestination, parseDockerReference } = await import('./registry-transport.ts');
       const own = explicitTag(place.rest);
       const named = place.rest.includes('@') ? place.rest : own !== undefined ? place.rest : `${place.rest}:${opts.sourceTag ?? 'latest'}`;
       const ref = parseDockerReference(named);
@@ -107,16 +113,19 @@ export async function openDestination(spec: string, opts: TransportOptions & { s
       return { destination: await openRegistryDestination(ref, registryOptions(opts)), tag: ref.tag };
     }
     case 'oci': {
+      const { ociLayoutDestination } = await import('./oci-layout.ts');
       const { path, ref } = pathAndRef(place.rest);
       const tag = ref ?? opts.sourceTag;
       return { destination: ociLayoutDestination(path, tag), tag };
     }
     case 'oci-archive': {
+      const { ociArchiveDestination } = await import('./oci-archive.ts');
       const { path, ref } = pathAndRef(place.rest);
       const tag = ref ?? opts.sourceTag;
       return { destination: ociArchiveDestination(path, tag), tag };
     }
     case 'docker-archive': {
+      const { dockerArchiveDestination } = await import('./docker-archive.ts');
       const { path, name } = fileAndName(place.rest);
       return { destination: dockerArchiveDestination(path, name), tag: name === undefined ? opts.sourceTag : explicitTag(name) };
     }
