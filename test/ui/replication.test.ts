@@ -6,6 +6,11 @@
  * runs the pull rule and sees it succeed with its counts and bytes (the image is then here), runs
  * the push rule (a second run refused while it goes on) and sees it fail with its reason; a user
  * who is not an administrator is told the page is for administrators, and the API refuses them.
+ * Then an administrator adds a push rule through the form (its invalid cron refused by the
+ * server, the reason shown in the form) whose remote needs a password: this berth itself, under
+ * mirror/, as the administrator. It runs, its filters change with the password kept (it runs
+ * again, so the kept password still opens the remote), and it is deleted with its runs; the
+ * configuration file's rules have no Edit or Delete.
  */
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
@@ -19,10 +24,10 @@ import { writeSingleArchLayout } from '../fixtures/oci.ts';
 import { api } from '../helpers/api.ts';
 import { expectAccessControl, headStatus, startAuthRegistry } from '../helpers/auth.ts';
 import { AuthClient } from '../helpers/auth-client.ts';
-import { eventually, screenshot, visible } from '../helpers/browser.ts';
+import { eventually, failedResource, gone, screenshot, visible } from '../helpers/browser.ts';
 import { startTestRegistry } from '../helpers/inproc.ts';
 import { tempDir } from '../helpers/process.ts';
-import { accessibilityProblems, PHONE, scrollWidth } from '../helpers/ui-checks.ts';
+import { accessibilityProblems, contrastProblems, PHONE, scrollWidth } from '../helpers/ui-checks.ts';
 import { USERS } from '../helpers/ui-seed.ts';
 import { uiSuiteOn } from '../helpers/ui-suite.ts';
 
@@ -185,5 +190,125 @@ uiSuiteOn('web UI: replication', seedReplication, (ui) => {
         assertClean();
       },
       { signIn: USERS.alice },
+    ));
+
+  it('adds a rule through the form, runs it, changes its filters keeping the password, and deletes it; the configuration\'s rules stay as they are', () =>
+    session(
+      'replication-rule-form',
+      async ({ page, goto, assertClean }) => {
+        const { seed } = ui;
+        // the remote of the rule: this berth, which refuses anonymous pushes
+        const anonymous = await fetch(`${seed.url}/v2/mirror/alice/app/manifests/1`, { method: 'HEAD' });
+        assert.equal(anonymous.status, 401, 'the remote needs credentials');
+        await goto('/admin/replication');
+        await visible(page.getByRole('heading', { level: 1, name: 'Replication' }));
+        for (const name of ['from-upstream', 'to-nowhere']) {
+          const rule = page.getByRole('region', { name });
+          await visible(rule.getByText(/^From the configuration file/));
+          assert.equal(await rule.getByRole('button', { name: /^(Edit|Delete)/ }).count(), 0, `no Edit or Delete for ${name}, a rule of the configuration file`);
+        }
+
+        await page.getByRole('button', { name: 'Add rule' }).click();
+        const form = page.getByRole('form', { name: 'New replication rule' });
+        await visible(form);
+        assert.equal(await page.evaluate(() => document.activeElement?.id), 'rr-new-name', 'the name field has the focus');
+        assert.equal(await form.getByRole('checkbox', { name: /^On push/ }).count(), 0, 'on push only for push rules');
+        await form.getByLabel('Name', { exact: true }).fill('ui-push');
+        await form.getByLabel('Direction').selectOption('push');
+        await visible(form.getByRole('checkbox', { name: /^On push/ }));
+        await form.getByLabel('Remote URL').fill(seed.url);
+        await form.getByLabel('Username', { exact: true }).fill(USERS.admin.user);
+        const password = form.getByLabel('Password', { exact: true });
+        assert.equal(await password.getAttribute('type'), 'password');
+        await password.fill(USERS.admin.password);
+        await form.getByLabel('Remote prefix (optional)').fill('mirror');
+        await form.getByLabel('Repositories', { exact: true }).fill('alice/*');
+        await form.getByLabel('Tags', { exact: true }).fill('1');
+        await form.getByLabel('Schedule (cron, UTC)').fill('every day');
+        assert.deepEqual(await accessibilityProblems(page), []);
+        assert.deepEqual(await contrastProblems(page), []);
+        await form.getByRole('button', { name: 'Add rule' }).click();
+        // the server's reason, beside the form, which stays as it was
+        await visible(form.getByRole('alert').getByText(/^That request was not accepted \(REQUEST_INVALID: invalid rule: trigger\.schedule: not a cron schedule: .+\)\.$/));
+        assert.equal(await page.getByRole('region', { name: 'ui-push' }).count(), 0);
+        await screenshot(page, 'admin-replication-rule-form', { fullPage: true });
+        await form.getByLabel('Schedule (cron, UTC)').fill('0 4 * * *');
+        await form.getByRole('button', { name: 'Add rule' }).click();
+        await gone(form);
+
+        const rule = page.getByRole('region', { name: 'ui-push' });
+        await visible(rule.getByText(/^Made here by admin/));
+        await visible(rule.getByText('Push: from berth to the remote'));
+        await visible(rule.getByText(seed.url));
+        await visible(rule.getByText('mirror/', { exact: true }));
+        await visible(rule.getByText('0 4 * * *', { exact: true }));
+        await visible(rule.getByText('Never run'));
+        await visible(rule.getByText(/^4 blobs and 2 images at once; no bandwidth limit$/));
+        assert.equal(await page.getByRole('button', { name: 'Add rule' }).evaluate((b) => b === document.activeElement), true, 'the focus back on Add rule');
+        const made = await seed.call('GET', '/api/v1/replication/ui-push', { as: USERS.admin });
+        assert.equal(made.status, 200, made.text);
+        const view = made.body as { source: string; createdBy: string; remote: { username: string; password: boolean }; filters: unknown; remoteprefix: string };
+        assert.deepEqual([view.source, view.createdBy, view.remote.username, view.remote.password, view.remoteprefix], ['api', USERS.admin.user, USERS.admin.user, true, 'mirror']);
+        assert.deepEqual(view.filters, { repositories: ['alice/*'], tags: ['1'] });
+        assert.ok(!(await page.content()).includes(USERS.admin.password), 'the remote password in the page');
+
+        await rule.getByRole('button', { name: 'Run now' }).click();
+        await visible(rule.getByText('Succeeded', { exact: true }), 30_000);
+        await visible(rule.getByText(/^1 copied, 0 skipped, 0 failed, 0 deleted; .+ sent$/));
+        assert.equal(await headStatus({ url: seed.url }, 'mirror/alice/app', '1', USERS.admin), 200, 'alice/app:1 pushed to mirror/alice/app');
+
+        // a second tag; the filters changed to take it, the password left empty: kept
+        await new AuthClient(seed.url, USERS.alice, 'basic').pushImage('alice/app', '2', { layer: 'the second tag' });
+        await rule.getByRole('button', { name: 'Edit rule ui-push' }).click();
+        const edit = page.getByRole('form', { name: 'Change replication rule ui-push' });
+        await visible(edit);
+        assert.equal(await edit.getByLabel('Name', { exact: true }).count(), 0, 'a name does not change');
+        const kept = edit.getByLabel('Password', { exact: true });
+        assert.equal(await kept.inputValue(), '');
+        assert.equal(await kept.getAttribute('placeholder'), 'Kept (leave empty to keep it)');
+        assert.equal(await edit.getByLabel('Remote URL').inputValue(), seed.url);
+        assert.equal(await edit.getByLabel('Tags', { exact: true }).inputValue(), '1');
+        assert.equal(await edit.getByLabel('Schedule (cron, UTC)').inputValue(), '0 4 * * *');
+        assert.equal(await edit.getByLabel('Blobs at once').inputValue(), '4');
+        assert.deepEqual(await accessibilityProblems(page), []);
+        // another username would need the password again: the hint says so, and then the server
+        await edit.getByLabel('Username', { exact: true }).fill('someone');
+        await visible(edit.getByText(/^The remote URL or the username changed: give the password again/));
+        await edit.getByRole('button', { name: 'Save rule' }).click();
+        await visible(edit.getByRole('alert').getByText(/give remote\.password again/));
+        await edit.getByLabel('Username', { exact: true }).fill(USERS.admin.user);
+        await edit.getByLabel('Tags', { exact: true }).fill('1, 2');
+        await edit.getByLabel('Bandwidth limit').fill('50MiB');
+        await edit.getByRole('button', { name: 'Save rule' }).click();
+        await gone(edit);
+        await visible(rule.getByText('2', { exact: true }));
+        await visible(rule.getByText('50MiB', { exact: true }));
+        const changed = await seed.call('GET', '/api/v1/replication/ui-push', { as: USERS.admin });
+        const after = changed.body as { filters: unknown; remote: { password: boolean }; bandwidth: number; updated: string; created: string };
+        assert.deepEqual(after.filters, { repositories: ['alice/*'], tags: ['1', '2'] });
+        assert.equal(after.remote.password, true, 'the password kept');
+        assert.equal(after.bandwidth, 50 * 2 ** 20);
+        await rule.getByRole('button', { name: 'Run now' }).click();
+        await visible(rule.getByText(/^1 copied, 1 skipped, 0 failed, 0 deleted; .+ sent$/), 30_000);
+        await visible(rule.getByText('Succeeded', { exact: true }));
+        assert.equal(await headStatus({ url: seed.url }, 'mirror/alice/app', '2', USERS.admin), 200, 'alice/app:2 pushed with the kept password');
+        await rule.getByRole('button', { name: 'Edit rule ui-push' }).click();
+        assert.equal(await page.getByRole('form', { name: 'Change replication rule ui-push' }).getByLabel('Bandwidth limit').inputValue(), '50MiB');
+        await page.getByRole('button', { name: 'Cancel' }).click();
+
+        // deleted with its runs, after a confirmation that says so
+        await rule.getByRole('button', { name: 'Delete rule ui-push' }).click();
+        const dialog = page.getByRole('dialog', { name: 'Delete replication rule ui-push?' });
+        await visible(dialog.getByText(/^Its runs are deleted with it/));
+        await dialog.getByRole('button', { name: 'Delete rule' }).click();
+        await gone(rule);
+        await visible(page.getByText('Replication rule ui-push deleted'));
+        for (const path of ['/api/v1/replication/ui-push', '/api/v1/replication/ui-push/runs']) {
+          assert.equal((await seed.call('GET', path, { as: USERS.admin })).status, 404, path);
+        }
+        await visible(page.getByRole('region', { name: 'from-upstream' }));
+        assertClean([failedResource(400)]);
+      },
+      { signIn: USERS.admin },
     ));
 });

@@ -1,17 +1,21 @@
 /**
- * Replication for administrators: each configured rule (direction, remote and user, never a
- * password; filters, schedule, on push, deletes) with its last run, a "Run now" button, and its runs
- * on demand. While a rule's last run goes on, the rules (and the runs shown) are fetched again
- * every 2 s, until none runs or the page is left.
+ * Replication for administrators: each rule (direction, remote and user, never a password;
+ * filters, schedule, on push, deletes) with its last run, a "Run now" button, and its runs on
+ * demand. Rules are added here (ReplicationRuleForm); those made here or with the CLI are changed
+ * and deleted here too, the configuration file's only in the file. While a rule's last run goes
+ * on, the rules (and the runs shown) are fetched again every 2 s, until none runs or the page is left.
  */
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { errorMessage, isStatus } from '../api/messages.ts';
-import { listReplication, listReplicationRuns, triggerReplication, type ReplicationRule, type ReplicationRun } from '../api/replication.ts';
+import { deleteReplicationRule, listReplication, listReplicationRuns, triggerReplication, type ReplicationRule, type ReplicationRun } from '../api/replication.ts';
+import { ConfirmDialog } from '../components/ConfirmDialog.tsx';
 import { ErrorNotice } from '../components/ErrorNotice.tsx';
 import { Loading } from '../components/Loading.tsx';
 import { Time } from '../components/Time.tsx';
 import { useAsync } from '../hooks/useAsync.ts';
+import { plural } from '../lib/format.ts';
 import { useToasts } from '../lib/toasts.tsx';
+import { bandwidthText, ReplicationRuleForm } from './ReplicationRuleForm.tsx';
 import { ReplicationRuns, RunFailures, runCounts, runDuration, RunStatusBadge, runTrigger } from './ReplicationRuns.tsx';
 
 /** How often a running rule's progress is fetched again. */
@@ -38,9 +42,9 @@ function NoRules() {
   return (
     <>
       <p class="notice">
-        No replication rule is configured. Rules copy images between berth and another registry (another berth, distribution, or any OCI registry): add them
-        under <code>replication.rules</code> in the configuration and restart berth. docs/replication.md describes them; for example, to copy the tagged releases
-        of the <code>library/*</code> repositories of another registry here every night:
+        No replication rule yet. Rules copy images between berth and another registry (another berth, distribution, or any OCI registry): add one here, with{' '}
+        <code>berth replication add</code>, or under <code>replication.rules</code> in the configuration (then restart berth). docs/replication.md describes them;
+        for example, to copy the tagged releases of the <code>library/*</code> repositories of another registry here every night:
       </p>
       <pre>
         <code>{EXAMPLE}</code>
@@ -87,11 +91,44 @@ function RulesRuns({ rule }: { rule: ReplicationRule }) {
   return <ReplicationRuns rule={rule.name} runs={runs.data} />;
 }
 
-function Rule({ rule, onStarted, onBusy }: { rule: ReplicationRule; onStarted: (run: ReplicationRun) => void; onBusy: () => void }) {
+/** Where the rule is defined: the configuration file (changed there), or here (by whom, when). */
+function RuleSource({ rule }: { rule: ReplicationRule }) {
+  if (rule.source === 'config') {
+    return (
+      <p class="hint">
+        From the configuration file (<code>replication.rules</code>): changed there, not here.
+      </p>
+    );
+  }
+  return (
+    <p class="hint">
+      Made here{rule.createdBy !== null && <> by {rule.createdBy}</>} <Time at={rule.created} />
+      {rule.updated !== null && rule.updated !== rule.created && (
+        <>
+          , changed <Time at={rule.updated} />
+        </>
+      )}
+    </p>
+  );
+}
+
+interface RuleProps {
+  rule: ReplicationRule;
+  onStarted: (run: ReplicationRun) => void;
+  onBusy: () => void;
+  /** After a change or a deletion here. */
+  onChanged: () => void;
+}
+
+function Rule({ rule, onStarted, onBusy, onChanged }: RuleProps) {
   const { notify } = useToasts();
   const [open, setOpen] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState('');
+  const [editing, setEditing] = useState(false);
+  const [deleting, setDeleting] = useState(false);
+  const editButton = useRef<HTMLButtonElement>(null);
+  const mine = rule.source === 'api';
   const running = rule.lastRun?.status === 'running';
   const id = `replication-${rule.name}`;
   const pull = rule.direction === 'pull';
@@ -116,11 +153,36 @@ function Rule({ rule, onStarted, onBusy }: { rule: ReplicationRule; onStarted: (
     }
   };
 
+  const stopEditing = (): void => {
+    setEditing(false);
+    // back to the button that opened the form (after it is rendered again)
+    setTimeout(() => editButton.current?.focus(), 0);
+  };
+
+  if (editing) {
+    return (
+      <section class="card replication-rule" aria-labelledby={`${id}-title`}>
+        <h2 id={`${id}-title`}>
+          <span class="mono">{rule.name}</span>
+        </h2>
+        <ReplicationRuleForm
+          rule={rule}
+          onCancel={stopEditing}
+          onSaved={() => {
+            stopEditing();
+            onChanged();
+          }}
+        />
+      </section>
+    );
+  }
+
   return (
     <section class="card replication-rule" aria-labelledby={`${id}-title`}>
       <h2 id={`${id}-title`}>
         <span class="mono">{rule.name}</span>
       </h2>
+      <RuleSource rule={rule} />
       <dl class="facts">
         <dt>Direction</dt>
         <dd>{pull ? 'Pull: from the remote into berth' : 'Push: from berth to the remote'}</dd>
@@ -160,6 +222,11 @@ function Rule({ rule, onStarted, onBusy }: { rule: ReplicationRule; onStarted: (
         <dd>{rule.trigger.onpush ? 'yes: each tag is copied as it is pushed here' : 'no'}</dd>
         <dt>Deletes</dt>
         <dd>{rule.deletes ? 'yes: tags the source no longer has are deleted at the destination' : 'no'}</dd>
+        <dt>Copies</dt>
+        <dd>
+          {plural(rule.parallel, 'blob')} and {plural(rule.concurrency, 'image')} at once;{' '}
+          {rule.bandwidth === null ? 'no bandwidth limit' : <>at most <span class="mono">{bandwidthText(rule.bandwidth)}</span> a second</>}
+        </dd>
         <dt>Last run</dt>
         <dd>
           <LastRun run={rule.lastRun} />
@@ -172,6 +239,16 @@ function Rule({ rule, onStarted, onBusy }: { rule: ReplicationRule; onStarted: (
         <button type="button" class="button secondary" aria-expanded={open} aria-controls={`${id}-runs`} onClick={() => setOpen(!open)}>
           {open ? 'Hide runs' : 'Show runs'}
         </button>
+        {mine && (
+          <>
+            <button ref={editButton} type="button" class="button secondary" aria-label={`Edit rule ${rule.name}`} onClick={() => setEditing(true)}>
+              Edit
+            </button>
+            <button type="button" class="button danger-outline" aria-label={`Delete rule ${rule.name}`} onClick={() => setDeleting(true)}>
+              Delete
+            </button>
+          </>
+        )}
       </div>
       <p class="form-error" role="alert">
         {error}
@@ -184,6 +261,53 @@ function Rule({ rule, onStarted, onBusy }: { rule: ReplicationRule; onStarted: (
           </>
         )}
       </div>
+      {deleting && (
+        <ConfirmDialog
+          title={`Delete replication rule ${rule.name}?`}
+          confirmLabel="Delete rule"
+          onClose={() => setDeleting(false)}
+          onConfirm={async () => {
+            await deleteReplicationRule(rule.name);
+            notify(`Replication rule ${rule.name} deleted`);
+            onChanged();
+          }}
+        >
+          <p>
+            Its runs are deleted with it, and a run still going stops. Images it has copied stay where they are.
+          </p>
+        </ConfirmDialog>
+      )}
+    </section>
+  );
+}
+
+/** "Add rule", and the form it opens. */
+function AddRule({ onAdded }: { onAdded: () => void }) {
+  const [adding, setAdding] = useState(false);
+  const button = useRef<HTMLButtonElement>(null);
+  const close = (): void => {
+    setAdding(false);
+    setTimeout(() => button.current?.focus(), 0);
+  };
+  if (!adding) {
+    return (
+      <div class="actions gc-hint">
+        <button ref={button} type="button" class="button" onClick={() => setAdding(true)}>
+          Add rule
+        </button>
+      </div>
+    );
+  }
+  return (
+    <section class="card replication-rule" aria-labelledby="replication-new-title">
+      <h2 id="replication-new-title">New replication rule</h2>
+      <ReplicationRuleForm
+        onCancel={close}
+        onSaved={() => {
+          close();
+          onAdded();
+        }}
+      />
     </section>
   );
 }
@@ -200,7 +324,14 @@ export function Replication() {
 
   if (rules.error !== undefined && data === undefined) return <ErrorNotice error={rules.error} what="see replication" retry={rules.reload} />;
   if (data === undefined) return <Loading />;
-  if (data.length === 0) return <NoRules />;
+  if (data.length === 0) {
+    return (
+      <>
+        <NoRules />
+        <AddRule onAdded={rules.reload} />
+      </>
+    );
+  }
   const started = (run: ReplicationRun): void => {
     rules.setData(data.map((r) => (r.name === run.rule ? { ...r, lastRun: run } : r)));
     rules.reload();
@@ -208,12 +339,14 @@ export function Replication() {
   return (
     <>
       <p class="hint gc-hint">
-        Rules from the configuration&apos;s <code>replication.rules</code> (docs/replication.md). Each runs by hand here or with <code>berth replication trigger</code>,
-        on its schedule, and (push rules) as images are pushed.{running && ' A run is going on: its progress is refreshed every 2 seconds.'}
+        Rules of the configuration&apos;s <code>replication.rules</code>, and those made here or with <code>berth replication add</code> (docs/replication.md). Each
+        runs by hand here or with <code>berth replication trigger</code>, on its schedule, and (push rules) as images are pushed.
+        {running && ' A run is going on: its progress is refreshed every 2 seconds.'}
       </p>
+      <AddRule onAdded={rules.reload} />
       {rules.error !== undefined && <ErrorNotice error={rules.error} retry={rules.reload} />}
       {data.map((rule) => (
-        <Rule key={rule.name} rule={rule} onStarted={started} onBusy={rules.reload} />
+        <Rule key={rule.name} rule={rule} onStarted={started} onBusy={rules.reload} onChanged={rules.reload} />
       ))}
     </>
   );
