@@ -244,12 +244,13 @@ uiSuiteOn('web UI: replication', seedReplication, (ui) => {
         await visible(rule.getByText('0 4 * * *', { exact: true }));
         await visible(rule.getByText('Never run'));
         await visible(rule.getByText(/^4 blobs and 2 images at once; no bandwidth limit$/));
+        await visible(rule.getByText('every platform', { exact: true }));
         assert.equal(await page.getByRole('button', { name: 'Add rule' }).evaluate((b) => b === document.activeElement), true, 'the focus back on Add rule');
         const made = await seed.call('GET', '/api/v1/replication/ui-push', { as: USERS.admin });
         assert.equal(made.status, 200, made.text);
         const view = made.body as { source: string; createdBy: string; remote: { username: string; password: boolean }; filters: unknown; remoteprefix: string };
         assert.deepEqual([view.source, view.createdBy, view.remote.username, view.remote.password, view.remoteprefix], ['api', USERS.admin.user, USERS.admin.user, true, 'mirror']);
-        assert.deepEqual(view.filters, { repositories: ['alice/*'], tags: ['1'] });
+        assert.deepEqual(view.filters, { repositories: ['alice/*'], tags: ['1'], platforms: null });
         assert.ok(!(await page.content()).includes(USERS.admin.password), 'the remote password in the page');
 
         await rule.getByRole('button', { name: 'Run now' }).click();
@@ -273,19 +274,22 @@ uiSuiteOn('web UI: replication', seedReplication, (ui) => {
         assert.deepEqual(await accessibilityProblems(page), []);
         // another username would need the password again: the hint says so, and then the server
         await edit.getByLabel('Username', { exact: true }).fill('someone');
-        await visible(edit.getByText(/^The remote URL or the username changed: give the password again/));
+        await visible(edit.getByText(/^The remote URL, the username or insecure changed: give the password again/));
         await edit.getByRole('button', { name: 'Save rule' }).click();
         await visible(edit.getByRole('alert').getByText(/give remote\.password again/));
         await edit.getByLabel('Username', { exact: true }).fill(USERS.admin.user);
         await edit.getByLabel('Tags', { exact: true }).fill('1, 2');
         await edit.getByLabel('Bandwidth limit').fill('50MiB');
+        // single-platform images are copied as they are: the filter changes the rule, not this run
+        await edit.getByLabel('Platforms (optional)').fill('linux/amd64');
         await edit.getByRole('button', { name: 'Save rule' }).click();
         await gone(edit);
         await visible(rule.getByText('2', { exact: true }));
         await visible(rule.getByText('50MiB', { exact: true }));
+        await visible(rule.getByText('linux/amd64', { exact: true }));
         const changed = await seed.call('GET', '/api/v1/replication/ui-push', { as: USERS.admin });
         const after = changed.body as { filters: unknown; remote: { password: boolean }; bandwidth: number; updated: string; created: string };
-        assert.deepEqual(after.filters, { repositories: ['alice/*'], tags: ['1', '2'] });
+        assert.deepEqual(after.filters, { repositories: ['alice/*'], tags: ['1', '2'], platforms: ['linux/amd64'] });
         assert.equal(after.remote.password, true, 'the password kept');
         assert.equal(after.bandwidth, 50 * 2 ** 20);
         await rule.getByRole('button', { name: 'Run now' }).click();
@@ -293,7 +297,10 @@ uiSuiteOn('web UI: replication', seedReplication, (ui) => {
         await visible(rule.getByText('Succeeded', { exact: true }));
         assert.equal(await headStatus({ url: seed.url }, 'mirror/alice/app', '2', USERS.admin), 200, 'alice/app:2 pushed with the kept password');
         await rule.getByRole('button', { name: 'Edit rule ui-push' }).click();
-        assert.equal(await page.getByRole('form', { name: 'Change replication rule ui-push' }).getByLabel('Bandwidth limit').inputValue(), '50MiB');
+        const again = page.getByRole('form', { name: 'Change replication rule ui-push' });
+        assert.equal(await again.getByLabel('Bandwidth limit').inputValue(), '50MiB');
+        assert.equal(await again.getByLabel('Platforms (optional)').inputValue(), 'linux/amd64');
+        assert.equal(await again.getByLabel('Tags', { exact: true }).inputValue(), '1\n2');
         await page.getByRole('button', { name: 'Cancel' }).click();
 
         // deleted with its runs, after a confirmation that says so
@@ -303,6 +310,7 @@ uiSuiteOn('web UI: replication', seedReplication, (ui) => {
         await dialog.getByRole('button', { name: 'Delete rule' }).click();
         await gone(rule);
         await visible(page.getByText('Replication rule ui-push deleted'));
+        await eventually('the focus on the page heading once the rule is gone', () => page.evaluate(() => document.activeElement?.tagName), (tag) => tag === 'H1');
         for (const path of ['/api/v1/replication/ui-push', '/api/v1/replication/ui-push/runs']) {
           assert.equal((await seed.call('GET', path, { as: USERS.admin })).status, 404, path);
         }

@@ -116,11 +116,13 @@ interface RuleProps {
   rule: ReplicationRule;
   onStarted: (run: ReplicationRun) => void;
   onBusy: () => void;
-  /** After a change or a deletion here. */
+  /** After a change here. */
   onChanged: () => void;
+  /** After its deletion. */
+  onDeleted: () => void;
 }
 
-function Rule({ rule, onStarted, onBusy, onChanged }: RuleProps) {
+function Rule({ rule, onStarted, onBusy, onChanged, onDeleted }: RuleProps) {
   const { notify } = useToasts();
   const [open, setOpen] = useState(false);
   const [busy, setBusy] = useState(false);
@@ -208,6 +210,8 @@ function Rule({ rule, onStarted, onBusy, onChanged }: RuleProps) {
         <dd>
           <Patterns patterns={rule.filters.tags} />
         </dd>
+        <dt>Platforms</dt>
+        <dd>{rule.filters.platforms === null ? 'every platform' : <Patterns patterns={rule.filters.platforms} />}</dd>
         <dt>Schedule</dt>
         <dd>
           {rule.trigger.schedule === null ? (
@@ -269,7 +273,7 @@ function Rule({ rule, onStarted, onBusy, onChanged }: RuleProps) {
           onConfirm={async () => {
             await deleteReplicationRule(rule.name);
             notify(`Replication rule ${rule.name} deleted`);
-            onChanged();
+            onDeleted();
           }}
         >
           <p>
@@ -316,6 +320,13 @@ export function Replication() {
   const rules = useAsync((signal) => listReplication(signal), []);
   const data = rules.data;
   const running = data?.some((r) => r.lastRun?.status === 'running') ?? false;
+  // a deleted rule's card goes with the focus it had: the page's heading takes it
+  const [deleted, setDeleted] = useState<string | undefined>(undefined);
+  useEffect(() => {
+    if (deleted === undefined || data === undefined || data.some((r) => r.name === deleted)) return;
+    setDeleted(undefined);
+    document.querySelector<HTMLElement>('h1')?.focus();
+  }, [data, deleted]);
   useEffect(() => {
     if (!running) return undefined;
     const timer = setInterval(rules.reload, REFRESH_MS);
@@ -346,7 +357,17 @@ export function Replication() {
       <AddRule onAdded={rules.reload} />
       {rules.error !== undefined && <ErrorNotice error={rules.error} retry={rules.reload} />}
       {data.map((rule) => (
-        <Rule key={rule.name} rule={rule} onStarted={started} onBusy={rules.reload} onChanged={rules.reload} />
+        <Rule
+          key={rule.name}
+          rule={rule}
+          onStarted={started}
+          onBusy={rules.reload}
+          onChanged={rules.reload}
+          onDeleted={() => {
+            setDeleted(rule.name);
+            rules.reload();
+          }}
+        />
       ))}
     </>
   );

@@ -3,7 +3,8 @@
  * changed there). It sends the rule as the config holds it; the server checks it and its refusal
  * (an invalid cron, a taken name, a remote or username changed without the password) is shown
  * beside the buttons. The remote's password is write-only: when editing, an empty field keeps the
- * stored one, which the server allows only for the same remote URL and username.
+ * stored one, which the server allows only for the same remote (origin, username, and insecure or not).
+ * A change replaces the whole rule: every field the rule has is in the form, so none is lost.
  */
 import { useEffect, useState } from 'preact/hooks';
 import { createReplicationRule, replaceReplicationRule, type ReplicationRule, type ReplicationRuleInput } from '../api/replication.ts';
@@ -42,6 +43,15 @@ function numberOrNothing(text: string): number | undefined {
   return text.trim() === '' ? undefined : Number(text);
 }
 
+/** The same registry origin (`http://h:1/` is `http://h:1`), as the server compares them. */
+function sameOrigin(a: string, b: string): boolean {
+  try {
+    return new URL(a).origin === new URL(b).origin;
+  } catch {
+    return a === b;
+  }
+}
+
 export function ReplicationRuleForm({ rule, onSaved, onCancel }: Props) {
   const form = useFormAction();
   const editing = rule !== undefined;
@@ -56,6 +66,7 @@ export function ReplicationRuleForm({ rule, onSaved, onCancel }: Props) {
   const [prefix, setPrefix] = useState(rule?.remoteprefix ?? '');
   const [repositories, setRepositories] = useState(rule?.filters.repositories.join('\n') ?? '*');
   const [tags, setTags] = useState(rule?.filters.tags.join('\n') ?? '*');
+  const [platforms, setPlatforms] = useState(rule?.filters.platforms?.join(', ') ?? '');
   const [schedule, setSchedule] = useState(rule?.trigger.schedule ?? '');
   const [onpush, setOnpush] = useState(rule?.trigger.onpush ?? false);
   const [deletes, setDeletes] = useState(rule?.deletes ?? false);
@@ -67,17 +78,18 @@ export function ReplicationRuleForm({ rule, onSaved, onCancel }: Props) {
   useEffect(() => document.getElementById(id(editing ? 'direction' : 'name'))?.focus(), []);
 
   const stored = rule?.remote.password === true;
-  // the server keeps the stored password only for the same remote URL and username
-  const keeps = stored && url.trim() === rule?.remote.url && username.trim() === (rule.remote.username ?? '');
+  // the server keeps the stored password only for the same remote origin, username and insecure
+  const keeps = stored && sameOrigin(url.trim(), rule?.remote.url ?? '') && username.trim() === (rule?.remote.username ?? '') && insecure === rule?.remote.insecure;
   const passwordHint = !stored
     ? 'Stored sealed, never shown again. Give it with a username, or neither for anonymous access.'
     : keeps
       ? 'A password is kept for this remote and username: leave empty to keep it, or type a new one. Clear the username to send no credentials.'
-      : 'The remote URL or the username changed: give the password again (the kept one is only sent where it was given for).';
+      : 'The remote URL, the username or insecure changed: give the password again (the kept one is only sent where it was given for).';
 
   const body = (): ReplicationRuleInput => {
     const repos = patternList(repositories);
     const tagList = patternList(tags);
+    const platformList = patternList(platforms);
     const parallelN = numberOrNothing(parallel);
     const concurrencyN = numberOrNothing(concurrency);
     return {
@@ -90,7 +102,11 @@ export function ReplicationRuleForm({ rule, onSaved, onCancel }: Props) {
       },
       ...(prefix.trim() !== '' && { remoteprefix: prefix.trim() }),
       // empty: the server's default, every repository or tag (*)
-      filters: { ...(repos.length > 0 && { repositories: repos }), ...(tagList.length > 0 && { tags: tagList }) },
+      filters: {
+        ...(repos.length > 0 && { repositories: repos }),
+        ...(tagList.length > 0 && { tags: tagList }),
+        ...(platformList.length > 0 && { platforms: platformList }),
+      },
       trigger: { ...(schedule.trim() !== '' && { schedule: schedule.trim() }), onpush: direction === 'push' && onpush },
       deletes,
       ...(parallelN !== undefined && { parallel: parallelN }),
@@ -208,6 +224,23 @@ export function ReplicationRuleForm({ rule, onSaved, onCancel }: Props) {
           Patterns separated by commas or lines, names here: <code>*</code> is any run of characters (<code>/</code> too), <code>?</code> one. Empty: every one
           (<code>*</code>).
         </p>
+        <div class="field">
+          <label for={id('platforms')}>Platforms (optional)</label>
+          <input
+            id={id('platforms')}
+            class="mono"
+            spellcheck={false}
+            autoCapitalize="none"
+            placeholder="linux/amd64, linux/arm64"
+            value={platforms}
+            aria-describedby={id('platforms-hint')}
+            onInput={(e) => setPlatforms(e.currentTarget.value)}
+          />
+          <p id={id('platforms-hint')} class="hint">
+            <code>os/architecture[/variant]</code>, separated by commas: of a multi-platform image, only these platforms&apos; images, in an index of their own.
+            Empty: every platform. Single-platform images are copied as they are.
+          </p>
+        </div>
       </fieldset>
       <fieldset>
         <legend>When it runs</legend>

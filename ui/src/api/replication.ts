@@ -48,7 +48,8 @@ export interface ReplicationRule {
   /** password: whether one is kept (it is never shown). */
   remote: { url: string; username: string | null; password: boolean; insecure: boolean };
   remoteprefix: string | null;
-  filters: { repositories: string[]; tags: string[] };
+  /** platforms: of a multi-platform image, only these (os/architecture[/variant]); null: every platform. */
+  filters: { repositories: string[]; tags: string[]; platforms: string[] | null };
   /** schedule: cron, in UTC; next: its next firing. */
   trigger: { schedule: string | null; onpush: boolean; next: string | null };
   deletes: boolean;
@@ -70,7 +71,8 @@ export interface ReplicationRuleInput {
   direction: 'pull' | 'push';
   remote: { url: string; username?: string; password?: string; insecure?: boolean };
   remoteprefix?: string;
-  filters?: { repositories?: string[]; tags?: string[] };
+  /** Omitted: every repository, tag (`*`) or platform. */
+  filters?: { repositories?: string[]; tags?: string[]; platforms?: string[] };
   trigger?: { schedule?: string; onpush?: boolean };
   deletes?: boolean;
   parallel?: number;
