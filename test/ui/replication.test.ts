@@ -315,6 +315,13 @@ uiSuiteOn('web UI: replication', seedReplication, (ui) => {
           assert.equal((await seed.call('GET', path, { as: USERS.admin })).status, 404, path);
         }
         await visible(page.getByRole('region', { name: 'from-upstream' }));
+
+        // the form on a phone: no sideways scrolling
+        await page.setViewportSize(PHONE.viewport);
+        await page.getByRole('button', { name: 'Add rule' }).click();
+        await visible(page.getByRole('form', { name: 'New replication rule' }));
+        const width = await scrollWidth(page);
+        assert.ok(width <= PHONE.viewport.width + 1, `the form scrolls sideways on a phone: scrollWidth ${width}`);
         assertClean([failedResource(400)]);
       },
       { signIn: USERS.admin },
