@@ -9,6 +9,7 @@ import { tar, type TarEntry } from '../../test/fixtures/tar.ts';
 import { startDockerd, stopDockerd } from '../../test/helpers/dockerd.ts';
 import { requireTools, runOk, tempDir } from '../../test/helpers/process.ts';
 import { dockerArchiveDestination, dockerArchiveSource, readDockerSave } from './docker-archive.ts';
+import { copyImage } from './engine.ts';
 import { copyInto, digestStream, verifyBlobs } from './file-test-support.ts';
 import { ociLayoutSource } from './oci-layout.ts';
 import { CopyError, type ManifestBytes, type SequentialSource } from './transport.ts';
@@ -144,6 +145,23 @@ describe('docker-archive: source, destination and docker save streams', () => {
     const multi = await writeMultiArchLayout(join(work, 'fixture3m'), { label: 'docker-dst-multi' });
     await assert.rejects(copyInto(ociLayoutSource(multi.dir), dockerArchiveDestination(join(work, 'multi3.tar'), 'probe/m:1'), 'latest'), (err: CopyError) => err.code === 'BERTH_COPY_UNSUPPORTED');
     assert.deepEqual((await readdir(work)).filter((n) => n.includes('multi3')), []);
+  });
+
+  it('puts every blob the engine sends in parallel into the archive, through one scratch directory', async () => {
+    const { image, dir } = await writeSingleArchLayout(join(work, 'fixture6'), { label: 'docker-parallel' });
+    const file = join(work, 'parallel6.tar');
+    const dst = dockerArchiveDestination(file, 'probe/parallel:v6');
+    try {
+      const result = await copyImage(ociLayoutSource(dir), dst, { parallel: 4 });
+      assert.equal(result.blobs.copied, 3);
+    } finally {
+      await dst.close();
+    }
+    assert.deepEqual((await readdir(work)).filter((n) => n.startsWith('.parallel6')), [], 'no scratch directory is left');
+    const back = await dockerArchiveSource(file, 'probe/parallel:v6');
+    assert.equal((await back.manifest()).digest, image.manifestDigest);
+    assert.equal(await verifyBlobs(back), 3);
+    await back.close();
   });
 
   it('reads a legacy archive as a stream: layers hashed as they come, the manifest skopeo would synthesize', { skip: skopeo.skip }, async () => {

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { sha256, writeMultiArchLayout, writeSingleArchLayout } from '../../test/fixtures/oci.ts';
 import { tar } from '../../test/fixtures/tar.ts';
 import { requireTools, runOk, tempDir } from '../../test/helpers/process.ts';
+import { copyImage } from './engine.ts';
 import { copyInto, readImage, verifyBlobs } from './file-test-support.ts';
 import { ociArchiveDestination, ociArchiveSource } from './oci-archive.ts';
 import { ociLayoutSource } from './oci-layout.ts';
@@ -88,6 +89,25 @@ describe('oci-archive: source and destination', () => {
     assert.equal(read.top.digest, multi.indexDigest);
     assert.deepEqual(read.children.map((c) => c.digest), multi.images.map((i) => i.manifestDigest));
     assert.equal(await verifyBlobs(src), 6);
+  });
+
+  it('puts every blob the engine sends in parallel into the one archive, through one scratch directory', async () => {
+    // Before: each parallel blob's first call made a scratch layout of its own; blobs put in all but
+    // the last were never packed (an archive without some layers) and those directories stayed.
+    const multi = await writeMultiArchLayout(join(work, 'fixture5'), { label: 'archive-parallel', tag: 'p' });
+    const file = join(work, 'parallel5.tar');
+    const dst = ociArchiveDestination(file, 'p');
+    try {
+      const result = await copyImage(ociLayoutSource(multi.dir, 'p'), dst, { all: true, parallel: 4 });
+      assert.equal(result.blobs.copied, 6);
+    } finally {
+      await dst.close();
+    }
+    assert.deepEqual((await readdir(work)).filter((n) => n.startsWith('.parallel5')), [], 'no scratch directory is left');
+    const src = await ociArchiveSource(file, 'p');
+    assert.equal((await src.manifest()).digest, multi.indexDigest);
+    assert.equal(await verifyBlobs(src), 6);
+    await src.close();
   });
 
   it('leaves no file when closed without commit, and an existing one as it was; refuses a bad blob', async () => {

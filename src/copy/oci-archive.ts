@@ -46,8 +46,12 @@ export async function scratchBeside(file: string): Promise<string> {
 
 /** A layout in a scratch directory, turned into an archive at commit(). */
 export class ArchiveDestination implements ImageDestination {
-  private layout: LayoutDestination | undefined;
-  private scratch: string | undefined;
+  /**
+   * The scratch layout, made once: the engine's parallel blobs all call open() before the first
+   * mkdir has returned, and each must get this same layout (a second one would hold blobs that
+   * commit() never packs).
+   */
+  private opening: Promise<LayoutDestination> | undefined;
 
   constructor(
     readonly file: string,
@@ -57,12 +61,9 @@ export class ArchiveDestination implements ImageDestination {
     private readonly finish: (layout: LayoutDestination) => Promise<void> = async () => {},
   ) {}
 
-  protected async open(): Promise<LayoutDestination> {
-    if (this.layout === undefined) {
-      this.scratch = await scratchBeside(this.file);
-      this.layout = new LayoutDestination(this.scratch, this.description, this.ref);
-    }
-    return this.layout;
+  protected open(): Promise<LayoutDestination> {
+    this.opening ??= scratchBeside(this.file).then((scratch) => new LayoutDestination(scratch, this.description, this.ref));
+    return this.opening;
   }
 
   async hasBlob(ref: BlobRef): Promise<boolean> {
@@ -86,9 +87,11 @@ export class ArchiveDestination implements ImageDestination {
   }
 
   async close(): Promise<void> {
-    if (this.scratch !== undefined) await rm(this.scratch, { recursive: true, force: true });
-    this.scratch = undefined;
-    this.layout = undefined;
+    const opening = this.opening;
+    this.opening = undefined;
+    // One still being made is waited for, so that close() leaves no directory behind.
+    const layout = await opening?.catch(() => undefined);
+    if (layout !== undefined) await rm(layout.dir, { recursive: true, force: true });
   }
 }
 
