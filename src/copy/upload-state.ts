@@ -5,9 +5,15 @@
  * registry's Location, the last one it gave) and how many bytes the registry had accepted;
  * never a credential. Written atomically (temporary file, then rename); removed once the blob is
  * committed. A file that cannot be read is treated as absent: the upload starts over.
+ *
+ * A copy killed while it saved leaves its temporary file (`<record>.<random>.tmp`); the record
+ * beside it (the previous save) still resumes the upload, since the registry is asked where it
+ * stands. remove() takes such leftovers of the same upload with the record, so they do not pile
+ * up; a save whose temporary file was taken that way (another copy of the same blob finished
+ * meanwhile) is dropped, not an error.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -53,10 +59,20 @@ export class UploadStateDir {
     const target = this.file(record.registry, record.repository, record.digest);
     const tmp = `${target}.${randomBytes(4).toString('hex')}.tmp`;
     await writeFile(tmp, JSON.stringify(record), { mode: 0o600 });
-    await rename(tmp, target);
+    await rename(tmp, target).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
   }
 
+  /** Removes the record and any temporary file a save of it left. */
   async remove(registry: string, repository: string, digest: string): Promise<void> {
-    await rm(this.file(registry, repository, digest), { force: true });
+    const target = this.file(registry, repository, digest);
+    const prefix = `${path.basename(target)}.`;
+    const names = await readdir(this.dir).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return [];
+      throw err;
+    });
+    const leftovers = names.filter((n) => n.startsWith(prefix) && n.endsWith('.tmp')).map((n) => path.join(this.dir, n));
+    await Promise.all([target, ...leftovers].map((f) => rm(f, { force: true })));
   }
 }

@@ -150,12 +150,20 @@ describe('berth cp', { skip: tools.skip }, () => {
     const args = ['bin/berth.js', 'cp', `oci:${big.dir}:big`, `docker://${host(b.url)}/bob/big:1`, '--json'];
     const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: 'ignore' });
     // Stop it as soon as an upload's state says the registry has part of the layer (a notification, not a poll).
+    // The state's temporary file counts too: a kill between its write and its rename must leave nothing that
+    // breaks the next copy or stays once it is done. One read half-written (or renamed away) says nothing yet.
+    const offsetIn = (text: string): number => {
+      try {
+        return (JSON.parse(text) as { offset?: number }).offset ?? 0;
+      } catch {
+        return 0;
+      }
+    };
     await new Promise<void>((resolve, reject) => {
       const watcher = watch(states, () => {
         void (async () => {
           for (const f of await fs.readdir(states)) {
-            const text = await fs.readFile(path.join(states, f), 'utf8').catch(() => '');
-            const offset = (JSON.parse(text || '{}') as { offset?: number }).offset ?? 0;
+            const offset = offsetIn(await fs.readFile(path.join(states, f), 'utf8').catch(() => ''));
             if (offset > 0 && offset < layer) {
               child.kill('SIGKILL');
               watcher.close();
