@@ -8,26 +8,29 @@
  */
 import type { Config } from '../config/schema.ts';
 import type { ReplicationRun } from '../replication/model.ts';
-import type { Replication } from '../replication/service.ts';
+import type { Replication, RuleView } from '../replication/service.ts';
 import { parse, readNewPassword, type ConfigValues } from './account-context.ts';
-import { UsageError } from './args.ts';
+import { UsageError, type Values } from './args.ts';
 import { withSubcommands, type CliIO } from './command.ts';
 import { CONFIG_HELP, loadCliConfig, requireSharedMeta } from './config-options.ts';
 import { bytes, json, table, when } from './table.ts';
 
 const USAGE = `usage: berth replication list [--json]
        berth replication add NAME --direction pull|push --url URL [--username USER [--password-stdin]]
-                             [--repository PATTERN]... [--tag PATTERN]... [--platform OS/ARCH]... [--remoteprefix PREFIX]
-                             [--schedule CRON] [--onpush] [--deletes] [--insecure]
-                             [--parallel N] [--concurrency N] [--bandwidth SIZE] [--replace] [--json]
+                             [--repository PATTERN]... [--tag PATTERN]... [--platform OS/ARCH]...
+                             [--remoteprefix PREFIX] [--schedule CRON] [--onpush] [--deletes] [--insecure]
+                             [--parallel N] [--concurrency N] [--bandwidth SIZE] [--json]
+       berth replication edit NAME [the options of add] [--no-schedule] [--no-onpush] [--no-deletes]
+                             [--no-insecure] [--json]
        berth replication remove NAME
        berth replication trigger NAME [--json]
        berth replication runs NAME [--limit N] [--json]
 
   list      the rules (the configuration file's and those added; never a password), with their last run
-  add       make a rule, as replication.rules would hold it; the remote's password is asked for
-            (or read from standard input with --password-stdin), kept sealed, never shown again.
-            --replace changes a rule added before (its password is kept for the same URL and user)
+  add       make a rule, as replication.rules would hold it; with --username the remote's password is
+            asked for (or read from standard input with --password-stdin), kept sealed, never shown again
+  edit      change a rule added before: only what the options name (a list option replaces the list);
+            its password is kept for the same URL, user and --insecure, else give it with --password-stdin
   remove    delete a rule added before, and its runs (the configuration file's are changed there)
   trigger   run the rule now, here, and print how it ended (exit 1 unless it succeeded)
   runs      the rule's runs, newest first
@@ -51,7 +54,7 @@ async function withReplication<T>(values: ConfigValues, io: CliIO, fn: (config: 
   });
 }
 
-const ADD_OPTIONS = {
+const RULE_OPTIONS = {
   json: { type: 'boolean' },
   direction: { type: 'string' },
   url: { type: 'string' },
@@ -68,8 +71,74 @@ const ADD_OPTIONS = {
   parallel: { type: 'string' },
   concurrency: { type: 'string' },
   bandwidth: { type: 'string' },
-  replace: { type: 'boolean' },
 } as const;
+
+const EDIT_OPTIONS = {
+  ...RULE_OPTIONS,
+  'no-schedule': { type: 'boolean' },
+  'no-onpush': { type: 'boolean' },
+  'no-deletes': { type: 'boolean' },
+  'no-insecure': { type: 'boolean' },
+} as const;
+
+type RuleValues = Values<typeof RULE_OPTIONS>;
+
+/** A rule's body as the API takes it (only what `edit` changes is written out). */
+interface RuleBody {
+  name?: string;
+  direction?: string;
+  remote: { url?: string; username?: string; password?: string; insecure: boolean };
+  remoteprefix?: string;
+  filters?: { repositories?: string[]; tags?: string[]; platforms?: string[] };
+  trigger: { schedule?: string; onpush?: boolean };
+  deletes?: boolean;
+  parallel?: number | string;
+  concurrency?: number | string;
+  bandwidth?: number | string;
+}
+
+/** The body of a rule as shown (never with a password: the stored one is kept for the same remote). */
+function bodyOf(v: RuleView): RuleBody {
+  return {
+    direction: v.direction,
+    remote: { url: v.remote.url, ...(v.remote.username !== null && { username: v.remote.username }), insecure: v.remote.insecure },
+    ...(v.remoteprefix !== null && { remoteprefix: v.remoteprefix }),
+    filters: { repositories: v.filters.repositories, tags: v.filters.tags, ...(v.filters.platforms !== null && { platforms: v.filters.platforms }) },
+    trigger: { ...(v.trigger.schedule !== null && { schedule: v.trigger.schedule }), onpush: v.trigger.onpush },
+    deletes: v.deletes,
+    parallel: v.parallel,
+    concurrency: v.concurrency,
+    ...(v.bandwidth !== null && { bandwidth: v.bandwidth }),
+  };
+}
+
+/** `base` with the options given written over it. */
+function ruleBody(values: RuleValues, base: RuleBody, password: string | undefined): RuleBody {
+  const username = values.username ?? base.remote.username;
+  const url = values.url ?? base.remote.url;
+  return {
+    ...base,
+    ...(values.direction !== undefined && { direction: values.direction }),
+    remote: {
+      ...(url !== undefined && { url }),
+      ...(username !== undefined && { username }),
+      ...(password !== undefined && { password }),
+      insecure: values.insecure === true || base.remote.insecure,
+    },
+    ...(values.remoteprefix !== undefined && { remoteprefix: values.remoteprefix }),
+    filters: {
+      ...base.filters,
+      ...(values.repository !== undefined && { repositories: values.repository }),
+      ...(values.tag !== undefined && { tags: values.tag }),
+      ...(values.platform !== undefined && { platforms: values.platform }),
+    },
+    trigger: { ...base.trigger, ...(values.schedule !== undefined && { schedule: values.schedule }), ...(values.onpush === true && { onpush: true }) },
+    deletes: values.deletes === true || base.deletes === true,
+    ...(values.parallel !== undefined && { parallel: whole(values.parallel) }),
+    ...(values.concurrency !== undefined && { concurrency: whole(values.concurrency) }),
+    ...(values.bandwidth !== undefined && { bandwidth: values.bandwidth }),
+  };
+}
 
 /** A whole number option, as the rule's schema wants it (a word stays a word, for its message). */
 const whole = (text: string | undefined): number | string | undefined => (text === undefined ? undefined : /^\d+$/.test(text) ? Number(text) : text);
@@ -101,35 +170,34 @@ export const replication = withSubcommands(USAGE, {
   },
 
   async add(args, io) {
-    const { values, positionals } = parse(args, ADD_OPTIONS, ['NAME']);
+    const { values, positionals } = parse(args, RULE_OPTIONS, ['NAME']);
     const name = positionals[0] ?? '';
     if (values.direction === undefined) throw new UsageError('give --direction pull or --direction push');
     if (values.url === undefined) throw new UsageError("give the remote's --url");
     if (values['password-stdin'] === true && values.username === undefined) throw new UsageError('--password-stdin goes with --username');
     return withReplication(values, io, async (_config, r) => {
-      // with --replace and the same remote and user, no password: the stored one is kept
-      const keep = values.replace === true && values.username !== undefined && values['password-stdin'] !== true && io.stdin.isTTY !== true;
-      const password = values.username === undefined || keep ? undefined : await readNewPassword(io, values['password-stdin'] === true);
-      const body = {
-        name,
-        direction: values.direction,
-        remote: { url: values.url, ...(values.username !== undefined && { username: values.username }), ...(password !== undefined && { password }), insecure: values.insecure === true },
-        ...(values.remoteprefix !== undefined && { remoteprefix: values.remoteprefix }),
-        filters: {
-          ...(values.repository !== undefined && { repositories: values.repository }),
-          ...(values.tag !== undefined && { tags: values.tag }),
-          ...(values.platform !== undefined && { platforms: values.platform }),
-        },
-        trigger: { ...(values.schedule !== undefined && { schedule: values.schedule }), onpush: values.onpush === true },
-        deletes: values.deletes === true,
-        ...(values.parallel !== undefined && { parallel: whole(values.parallel) }),
-        ...(values.concurrency !== undefined && { concurrency: whole(values.concurrency) }),
-        ...(values.bandwidth !== undefined && { bandwidth: values.bandwidth }),
-      };
+      const password = values.username === undefined ? undefined : await readNewPassword(io, values['password-stdin'] === true);
       const { userInfo } = await import('node:os');
-      const view = values.replace === true ? await r.replace(name, body) : await r.create(body, `${userInfo().username} (berth replication add)`);
+      const view = await r.create(ruleBody(values, { name, remote: { insecure: false }, trigger: {} }, password), `${userInfo().username} (berth replication add)`);
       if (values.json === true) io.stdout.write(json(view));
-      else io.stderr.write(`replication rule ${view.name} ${values.replace === true ? 'replaced' : 'added'}${view.trigger.next === null ? '' : `; next run ${view.trigger.next}`}\n`);
+      else io.stderr.write(`replication rule ${view.name} added${view.trigger.next === null ? '' : `; next run ${view.trigger.next}`}\n`);
+      return 0;
+    });
+  },
+
+  async edit(args, io) {
+    const { values, positionals } = parse(args, EDIT_OPTIONS, ['NAME']);
+    const name = positionals[0] ?? '';
+    return withReplication(values, io, async (_config, r) => {
+      const password = values['password-stdin'] === true ? await readNewPassword(io, true) : undefined;
+      const current = bodyOf(await r.rule(name));
+      if (values['no-schedule'] === true) delete current.trigger.schedule;
+      if (values['no-onpush'] === true) current.trigger.onpush = false;
+      if (values['no-deletes'] === true) current.deletes = false;
+      if (values['no-insecure'] === true) current.remote.insecure = false;
+      const view = await r.replace(name, ruleBody(values, current, password));
+      if (values.json === true) io.stdout.write(json(view));
+      else io.stderr.write(`replication rule ${view.name} changed${view.trigger.next === null ? '' : `; next run ${view.trigger.next}`}\n`);
       return 0;
     });
   },

@@ -6,6 +6,7 @@
 import { Cron } from 'croner';
 import { z } from 'zod';
 import { PLATFORM_PATTERN } from '../copy/platforms.ts';
+import { isValidName } from '../registry/reference.ts';
 import { parseSize } from './size.ts';
 
 /** A rule's name: it is in URLs (`/api/v1/replication/NAME/trigger`) and in metrics' labels. */
@@ -14,9 +15,19 @@ const NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 /** Repository and tag patterns: `*` any run of characters (`/` too), `?` one (src/registry/glob.ts). */
 const pattern = z.string().min(1).max(256);
 
+/** Repository patterns: a name without wildcards must be a repository name (it is written here as it is). */
+const repositoryPattern = pattern.refine((p) => /[*?]/.test(p) || isValidName(p), 'a repository name (lowercase, with / between its parts), or a pattern with * or ?');
+
 const remote = z.strictObject({
-  /** http(s)://host[:port]; a host on 127.0.0.0/8 or localhost may be plain HTTP. */
-  url: z.string().url().refine((u) => /^https?:\/\/[^/]+\/?$/.test(u), 'a registry URL: http(s)://host[:port], no path'),
+  /**
+   * http(s)://host[:port], kept as its origin; a host on 127.0.0.0/8 or localhost may be plain
+   * HTTP. No user or password in it (they would be shown: use username and password), no path.
+   */
+  url: z
+    .string()
+    .url()
+    .refine((u) => /^https?:\/\/[^/@?#]+\/?$/.test(u), 'a registry URL: http(s)://host[:port], with no user, path, query or fragment')
+    .transform((u) => new URL(u).origin),
   username: z.string().min(1).optional(),
   /** Never shown by the API, the CLI or a log (use `_env:VAR` to keep it out of the file). */
   password: z.string().min(1).optional(),
@@ -35,8 +46,8 @@ export const replicationRuleSchema = z
     filters: z
       .strictObject({
         /** Repositories (their names here) to replicate; a pattern without wildcards names one. */
-        repositories: z.array(pattern).min(1).default(['*']),
-        tags: z.array(pattern).min(1).default(['*']),
+        repositories: z.array(repositoryPattern).min(1).max(100).default(['*']),
+        tags: z.array(pattern).min(1).max(100).default(['*']),
         /**
          * Of a multi-platform image (an index), only the images of these platforms
          * (`os/architecture[/variant]`), in an index of their own; none: every platform.

@@ -84,6 +84,7 @@ export class RegistryClient {
   /** The registry challenged with Basic: send the credentials up front from then on. */
   private basic = false;
   private readonly retries: number;
+  private closed = false;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
 
@@ -101,8 +102,14 @@ export class RegistryClient {
     return new URL(`v2/${path}`, this.base);
   }
 
+  /** Close the connections; a request after (a retry included) fails at once. */
   close(): void {
+    this.closed = true;
     this.agent.destroy();
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new CopyError('BERTH_COPY_STOPPED', `the copy with ${this.host} was stopped`);
   }
 
   // --- manifests ---
@@ -252,6 +259,7 @@ export class RegistryClient {
    */
   async call(method: Method, url: URL, send: SendOptions): Promise<IncomingMessage> {
     for (let attempt = 0; ; attempt++) {
+      this.checkOpen();
       let res: IncomingMessage;
       try {
         res = await this.authorized(method, url, send);
@@ -357,6 +365,7 @@ export class RegistryClient {
   /** A token request: retried as any idempotent step, but never answered with a challenge itself. */
   private async callOnce(method: Method, url: URL, send: SendOptions): Promise<IncomingMessage> {
     for (let attempt = 0; ; attempt++) {
+      this.checkOpen();
       try {
         const res = await this.send(method, url, send, send.headers?.['Authorization']);
         if (!retriable(res.statusCode) || attempt >= this.retries) return res;
@@ -416,7 +425,7 @@ export class RegistryClient {
             : status === 429
               ? 'BERTH_COPY_RATE_LIMITED'
               : 'BERTH_COPY_REGISTRY';
-    return new CopyError(code, `${this.host}: ${what} answered ${status}${detail}`);
+    return new CopyError(code, `${this.host}: ${what} answered ${status}${detail}`, status);
   }
 }
 

@@ -113,6 +113,8 @@ export class CopyError extends Error {
   constructor(
     readonly code: string,
     message: string,
+    /** The registry's HTTP status, when a registry refused. */
+    readonly status?: number,
   ) {
     super(message);
   }

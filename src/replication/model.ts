@@ -64,7 +64,12 @@ export interface ReplicationStore {
   list(rule: string, opts?: { limit?: number; before?: number }): Promise<ReplicationRun[]>;
   /** The newest run of each rule named. */
   latest(rules: readonly string[]): Promise<Map<string, ReplicationRun>>;
+  /** Delete the rule's ended runs but the newest `keep` (runs still going stay); how many went. */
+  prune(rule: string, keep: number): Promise<number>;
 }
+
+/** The runs kept of each rule (older ones are pruned as runs end). */
+export const RUNS_KEPT = 1000;
 
 /**
  * A rule made through the API or the CLI, beside the config's: its definition as the config would

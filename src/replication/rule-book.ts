@@ -5,8 +5,9 @@
  *
  * Both kinds have one definition (config/replication-schema.ts): an API body is a rule as the
  * config would hold it. A change keeps the stored password when the remote's URL and user stay the
- * same and no password is given; a new remote or user needs the password again, so that a sealed
- * password is only ever sent where it was first given for.
+ * same (and `insecure` too) and no password is given; a new remote or user needs the password
+ * again, so that a sealed password is only ever sent where it was first given for; the sealing
+ * binds it to that endpoint as well.
  *
  * Every node reloads the stored rules (Replication.start's timer, and at once after a change it
  * made), so a rule made on one node runs on all.
@@ -37,8 +38,33 @@ export interface RuleBookDeps {
   max?: number;
 }
 
-/** The sealed password's additional data: it opens for this rule's remote password only. */
-const passwordAad = (name: string): string => `replication-rule:${name}:remote.password`;
+/** Where a password is sent: the remote's origin, whether over plain HTTP, and as whom. */
+interface Endpoint {
+  url: string;
+  username: string | undefined;
+  insecure: boolean;
+}
+
+/**
+ * The sealed password's additional data: it opens for this rule's remote password, at this
+ * endpoint, only; a row changed to name another remote no longer opens.
+ */
+const passwordAad = (name: string, e: Endpoint): string => `replication-rule:${JSON.stringify([name, e.url, e.username ?? null, e.insecure])}:remote.password`;
+
+/** The endpoint a body names (its URL as the schema keeps it: the origin), or undefined when it names none. */
+function endpointOf(remote: unknown): Endpoint | undefined {
+  if (!isObject(remote) || typeof remote.url !== 'string') return undefined;
+  let url: string;
+  try {
+    url = new URL(remote.url).origin;
+  } catch {
+    return undefined;
+  }
+  return { url, username: typeof remote.username === 'string' ? remote.username : undefined, insecure: remote.insecure === true };
+}
+
+const sameEndpoint = (a: Endpoint | undefined, b: Endpoint | undefined): boolean =>
+  a !== undefined && b !== undefined && a.url === b.url && a.username === b.username && a.insecure === b.insecure;
 
 const configEntry = (rule: ReplicationRule): RuleEntry => ({ rule, source: 'config', createdBy: null, createdAt: null, updatedAt: null });
 
@@ -104,7 +130,9 @@ export class RuleBook {
   private async open(stored: StoredRule): Promise<RuleEntry> {
     const spec = JSON.parse(stored.spec) as Record<string, unknown>;
     const remote = isObject(spec.remote) ? spec.remote : {};
-    const password = stored.sealedPassword === null ? undefined : await this.deps.box.open(passwordAad(stored.name), stored.sealedPassword);
+    const endpoint = endpointOf(remote);
+    if (stored.sealedPassword !== null && endpoint === undefined) throw new Error('the stored rule names no remote');
+    const password = stored.sealedPassword === null || endpoint === undefined ? undefined : await this.deps.box.open(passwordAad(stored.name, endpoint), stored.sealedPassword);
     const rule = parseRule({ ...spec, remote: { ...remote, ...(password !== undefined && { password }) } });
     return { rule, source: 'api', createdBy: stored.createdBy, createdAt: stored.createdAt, updatedAt: stored.updatedAt };
   }
@@ -121,16 +149,22 @@ export class RuleBook {
     const rule = parseRule(body);
     if (this.deps.configured.some((r) => r.name === rule.name)) throw new ReplicationRuleExistsError(rule.name);
     const now = this.now();
-    const sealedPassword = rule.remote.password === undefined ? null : await this.deps.box.seal(passwordAad(rule.name), rule.remote.password);
+    const sealedPassword = await this.seal(rule);
     const made = await this.deps.store.create({ name: rule.name, spec: specOf(rule), sealedPassword, createdBy: actor, createdAt: now, updatedAt: now }, this.max);
     if (made === 'exists') throw new ReplicationRuleExistsError(rule.name);
     if (made === 'full') throw new ReplicationRulesFullError(this.max);
     return this.find(rule.name);
   }
 
+  private async seal(rule: ReplicationRule): Promise<string | null> {
+    const { url, username, insecure, password } = rule.remote;
+    return password === undefined ? null : this.deps.box.seal(passwordAad(rule.name, { url, username, insecure }), password);
+  }
+
   /**
    * Replace rule `name`'s definition with `body`. Without remote.password, the stored one is kept
-   * if the remote's url and username are unchanged; otherwise the password must be given again.
+   * if the remote's origin, username and `insecure` are unchanged (it is sent nowhere else, and
+   * never in clear where it went over TLS); otherwise the password must be given again.
    */
   async replace(name: string, body: unknown): Promise<RuleEntry> {
     if (this.deps.configured.some((r) => r.name === name)) throw new ReplicationRuleConfiguredError(name);
@@ -140,14 +174,14 @@ export class RuleBook {
     if (body.name !== undefined && body.name !== name) throw new ReplicationRuleInvalidError("a rule's name does not change: delete it and make another");
     const next: Record<string, unknown> = { ...body, name };
     if (isObject(body.remote) && body.remote.password === undefined && body.remote.username !== undefined && existing.sealedPassword !== null) {
-      const before = JSON.parse(existing.spec) as { remote?: { url?: unknown; username?: unknown } };
-      if (before.remote?.url !== body.remote.url || before.remote?.username !== body.remote.username) {
-        throw new ReplicationRuleInvalidError("give remote.password again: the rule's remote or its username changed");
+      const before = endpointOf((JSON.parse(existing.spec) as { remote?: unknown }).remote);
+      if (before === undefined || !sameEndpoint(before, endpointOf(body.remote))) {
+        throw new ReplicationRuleInvalidError("give remote.password again: the rule's remote URL, username or insecure changed");
       }
-      next.remote = { ...body.remote, password: await this.deps.box.open(passwordAad(name), existing.sealedPassword) };
+      next.remote = { ...body.remote, password: await this.deps.box.open(passwordAad(name, before), existing.sealedPassword) };
     }
     const rule = parseRule(next);
-    const sealedPassword = rule.remote.password === undefined ? null : await this.deps.box.seal(passwordAad(name), rule.remote.password);
+    const sealedPassword = await this.seal(rule);
     if (!(await this.deps.store.replace({ name, spec: specOf(rule), sealedPassword, updatedAt: this.now() }))) throw new ReplicationRuleUnknownError(name);
     return this.find(name);
   }

@@ -22,7 +22,7 @@ import type { Logger } from 'pino';
 import type { ReplicationRule } from '../config/replication-schema.ts';
 import { globMatches } from '../registry/glob.ts';
 import { ReplicationBusyError } from './errors.ts';
-import type { ReplicationRun, ReplicationStore, RunCounts, RunFailure, RunTrigger } from './model.ts';
+import { RUNS_KEPT, type ReplicationRun, type ReplicationStore, type RunCounts, type RunFailure, type RunTrigger } from './model.ts';
 import type { RuleBook, RuleEntry } from './rule-book.ts';
 import { runRule, type RunOutcome } from './run.ts';
 import type { Side } from './sides.ts';
@@ -59,7 +59,8 @@ export interface RuleView {
   /** `password`: whether one is kept (it is never shown). */
   remote: { url: string; username: string | null; password: boolean; insecure: boolean };
   remoteprefix: string | null;
-  filters: { repositories: string[]; tags: string[] };
+  /** `platforms`: null for every platform. */
+  filters: { repositories: string[]; tags: string[]; platforms: string[] | null };
   trigger: { schedule: string | null; onpush: boolean; next: string | null };
   deletes: boolean;
   parallel: number;
@@ -72,6 +73,17 @@ const iso = (ms: number | null): string | null => (ms === null ? null : new Date
 
 /** What a run after a push or a delete covers: one repository, or one tag of it. */
 type Scope = { repository: string; tag?: string | undefined };
+
+/** A rule's pushes and deletes waiting for their run, by scope (repository[:tag]). */
+interface FollowQueue {
+  scopes: Map<string, { trigger: 'onpush' | 'ondelete'; only: Scope }>;
+  /** More came than MAX_FOLLOWS_QUEUED: a full run instead. */
+  overflow: boolean;
+  draining: boolean;
+}
+
+/** Scopes a rule's queue holds before a full run takes their place. */
+const MAX_FOLLOWS_QUEUED = 1000;
 
 /** Progress is written at most this often (and when the run ends). */
 const PROGRESS_MS = 1000;
@@ -86,6 +98,10 @@ export class Replication {
   private reloader: NodeJS.Timeout | undefined;
   private readonly running = new Set<Promise<void>>();
   private readonly abort = new AbortController();
+  /** The runs of each rule going on here, to stop them when the rule is deleted. */
+  private readonly stoppers = new Map<string, Set<AbortController>>();
+  /** Each rule's pushes and deletes to follow, one run at a time (followQueue). */
+  private readonly follows = new Map<string, FollowQueue>();
 
   constructor(private readonly deps: ReplicationDeps) {
     this.now = deps.now ?? Date.now;
@@ -116,6 +132,9 @@ export class Replication {
   }
 
   private schedule(entries: readonly RuleEntry[]): void {
+    const names = new Set(entries.map((e) => e.rule.name));
+    for (const name of this.stoppers.keys()) if (!names.has(name)) this.stopRuns(name, 'its rule was deleted');
+    for (const name of this.follows.keys()) if (!names.has(name)) this.follows.delete(name);
     // only a started service keeps timers (the CLI's reads and changes keep none)
     if (this.reloader === undefined || this.abort.signal.aborted) return;
     const wanted = new Map<string, string>();
@@ -155,7 +174,7 @@ export class Replication {
       direction: r.direction,
       remote: { url: r.remote.url, username: r.remote.username ?? null, password: r.remote.password !== undefined, insecure: r.remote.insecure },
       remoteprefix: r.remoteprefix ?? null,
-      filters: { repositories: [...r.filters.repositories], tags: [...r.filters.tags] },
+      filters: { repositories: [...r.filters.repositories], tags: [...r.filters.tags], platforms: r.filters.platforms === undefined ? null : [...r.filters.platforms] },
       trigger: { schedule: r.trigger.schedule ?? null, onpush: r.trigger.onpush, next: next?.toISOString() ?? null },
       deletes: r.deletes,
       parallel: r.parallel,
@@ -178,10 +197,15 @@ export class Replication {
     return this.view(entry);
   }
 
-  /** Delete a rule made through the API or the CLI, and its runs. */
+  /** Delete a rule made through the API or the CLI, and its runs; its runs going on here stop. */
   async delete(name: string): Promise<void> {
     await this.deps.book.delete(name);
     this.schedule(this.deps.book.cached());
+  }
+
+  private stopRuns(name: string, why: string): void {
+    for (const stopper of this.stoppers.get(name) ?? []) stopper.abort(new Error(`the run stopped: ${why}`));
+    this.stoppers.delete(name);
   }
 
   async rule(name: string): Promise<RuleView> {
@@ -202,7 +226,8 @@ export class Replication {
    * resolves when it ended). ReplicationBusyError while the rule runs.
    */
   async trigger(name: string, trigger: RunTrigger = 'manual', only?: Scope): Promise<ReplicationRun & { done: Promise<void> }> {
-    const { rule } = await this.deps.book.find(name);
+    // by hand: the rule as stored now; by its timers and hooks: as last read (read again when missing)
+    const { rule } = trigger === 'manual' ? await this.deps.book.find(name) : (this.deps.book.cached().find((e) => e.rule.name === name) ?? (await this.deps.book.find(name)));
     const scope = only === undefined ? null : only.tag === undefined ? only.repository : `${only.repository}:${only.tag}`;
     const started = await this.deps.store.start({ rule: name, trigger, scope, node: this.deps.node }, this.now(), this.now() + this.leaseMs);
     if (started === undefined) throw new ReplicationBusyError(name);
@@ -225,18 +250,81 @@ export class Replication {
   }
 
   private follow(trigger: 'onpush' | 'ondelete', only: Scope): void {
+    if (this.abort.signal.aborted) return;
     for (const { rule } of this.deps.book.cached()) {
       if (rule.direction !== 'push' || !rule.trigger.onpush || (trigger === 'ondelete' && !rule.deletes)) continue;
       if (!rule.filters.repositories.some((p) => globMatches(p, only.repository))) continue;
       if (only.tag !== undefined && !rule.filters.tags.some((p) => globMatches(p, only.tag ?? ''))) continue;
-      this.trigger(rule.name, trigger, only).catch((err: unknown) => this.deps.log.error({ err, rule: rule.name, ...only }, `replication: a run ${trigger} did not start`));
+      let queue = this.follows.get(rule.name);
+      if (queue === undefined) {
+        queue = { scopes: new Map(), overflow: false, draining: false };
+        this.follows.set(rule.name, queue);
+      }
+      const key = only.tag === undefined ? only.repository : `${only.repository}:${only.tag}`;
+      if (!queue.scopes.has(key)) {
+        if (queue.scopes.size < MAX_FOLLOWS_QUEUED) queue.scopes.set(key, { trigger, only });
+        else queue.overflow = true;
+      }
+      if (!queue.draining) void this.drain(rule.name, queue);
+    }
+  }
+
+  /**
+   * Work a rule's queue of pushes and deletes to follow: one run at a time, each scope once however
+   * often it came while queued (a run copies or deletes the tag as it is then, so the last state
+   * wins). Past MAX_FOLLOWS_QUEUED a full run of the rule covers them all.
+   */
+  private async drain(name: string, queue: FollowQueue): Promise<void> {
+    queue.draining = true;
+    try {
+      while (!this.abort.signal.aborted && this.follows.get(name) === queue) {
+        let next: { trigger: 'onpush' | 'ondelete'; only: Scope | undefined };
+        if (queue.overflow) {
+          queue.overflow = false;
+          queue.scopes.clear();
+          next = { trigger: 'onpush', only: undefined };
+        } else {
+          const first = queue.scopes.entries().next();
+          if (first.done === true) break;
+          queue.scopes.delete(first.value[0]);
+          next = first.value[1];
+        }
+        try {
+          await (await this.trigger(name, next.trigger, next.only)).done;
+        } catch (err) {
+          if (err instanceof ReplicationBusyError) {
+            // a full run of the rule is going: it covers this one
+            this.deps.log.info({ rule: name }, 'replication: the rule runs already; its run covers what was pushed or deleted');
+          } else {
+            this.deps.log.error({ err, rule: name, ...next.only }, `replication: a run ${next.trigger} did not start`);
+          }
+        }
+      }
+    } finally {
+      queue.draining = false;
     }
   }
 
   private async execute(rule: ReplicationRule, run: ReplicationRun, only: Scope | undefined): Promise<void> {
+    const stopper = new AbortController();
+    const stoppers = this.stoppers.get(rule.name) ?? new Set<AbortController>();
+    stoppers.add(stopper);
+    this.stoppers.set(rule.name, stoppers);
+    try {
+      await this.executeRun(rule, run, only, AbortSignal.any([this.abort.signal, stopper.signal]));
+    } finally {
+      stoppers.delete(stopper);
+      if (stoppers.size === 0 && this.stoppers.get(rule.name) === stoppers) this.stoppers.delete(rule.name);
+    }
+  }
+
+  private async executeRun(rule: ReplicationRule, run: ReplicationRun, only: Scope | undefined, signal: AbortSignal): Promise<void> {
     const { store, node, log } = this.deps;
     const local = this.deps.local();
     const remote = this.deps.remote(rule);
+    // stopped (rule deleted, berth stopping): the remote's connections go at once, and no retry follows
+    const closeRemote = (): void => void remote.close().catch(() => undefined);
+    signal.addEventListener('abort', closeRemote, { once: true });
     let last = 0;
     let outcome: RunOutcome;
     try {
@@ -245,7 +333,7 @@ export class Replication {
         from: rule.direction === 'pull' ? remote : local,
         to: rule.direction === 'pull' ? local : remote,
         ...(only !== undefined && { only }),
-        signal: this.abort.signal,
+        signal,
         progress: async (counts: RunCounts, failures: RunFailure[]) => {
           if (this.now() - last < PROGRESS_MS) return;
           last = this.now();
@@ -255,10 +343,12 @@ export class Replication {
     } catch (err) {
       outcome = { status: 'failed', counts: { ...run.counts }, failures: [{ what: rule.name, reason: err instanceof Error ? err.message : String(err) }] };
     } finally {
+      signal.removeEventListener('abort', closeRemote);
       await Promise.allSettled([local.close(), remote.close()]);
     }
     log.info({ rule: rule.name, run: run.id, status: outcome.status, ...outcome.counts }, 'replication run ended');
     if (!(await store.finish(run.id, node, outcome.status, outcome.counts, outcome.failures, this.now()).catch(() => false))) return;
+    await store.prune(rule.name, RUNS_KEPT).catch((err: unknown) => log.error({ err, rule: rule.name }, 'replication: old runs were not pruned'));
     const ended = await store.get(run.id);
     if (ended !== undefined) await this.deps.ended?.(rule, ended).catch((err: unknown) => log.error({ err, rule: rule.name }, 'replication: the completion event failed'));
   }

@@ -8,7 +8,8 @@ import { ManifestUnknownError, NameUnknownError } from '../registry/errors.ts';
 import { LocalDestination, LocalSource } from '../copy/local-transport.ts';
 import type { RegistryClient } from '../copy/registry-client.ts';
 import { RegistryDestination, RegistrySource } from '../copy/registry-transport.ts';
-import type { ImageDestination, ImageSource } from '../copy/transport.ts';
+import { CopyError, type ImageDestination, type ImageSource, type ManifestBytes } from '../copy/transport.ts';
+import { INDEX_TYPES } from '../registry/media-types.ts';
 import type { Registry } from '../registry/registry.ts';
 import { causedBy } from '../events/emitting-stores.ts';
 import { systemCause, SYSTEM_ACTORS } from '../events/context.ts';
@@ -117,24 +118,46 @@ export class RemoteSide implements Side {
     return new RegistryDestination(this.client, { host: this.client.host, repository }, {});
   }
 
+  /**
+   * Delete the tag; at a registry that deletes manifests by digest only (distribution 2.x answers
+   * a tag's DELETE with 400 or 405), its manifest by digest, which takes every tag of it along:
+   * only when no other tag names the same manifest or an index holding it.
+   */
   async deleteTag(repository: string, tag: string): Promise<void> {
     try {
       await this.client.deleteManifest(repository, tag);
-    } catch {
-      // distribution deletes manifests by digest only (which takes every tag of it along).
-      const digest = await this.digest(repository, tag);
-      if (digest === undefined) return;
-      const others = await this.tags(repository);
-      for (const other of others) {
-        if (other !== tag && (await this.digest(repository, other)) === digest) {
-          throw new Error(`${this.description} deletes by digest only, and ${repository}:${other} is the same image: ${tag} was left`);
-        }
-      }
-      await this.client.deleteManifest(repository, digest);
+      return;
+    } catch (err) {
+      if (!(err instanceof CopyError) || (err.status !== 400 && err.status !== 405)) throw err;
     }
+    const digest = await this.digest(repository, tag);
+    if (digest === undefined) return;
+    for (const other of await this.tags(repository)) {
+      if (other === tag) continue;
+      const theirs = await this.client.getManifest(repository, other).catch((err: unknown) => {
+        if (err instanceof CopyError && err.status === 404) return undefined;
+        throw err;
+      });
+      if (theirs === undefined) continue;
+      if (theirs.digest === digest) throw new Error(`${this.description} deletes by digest only, and ${repository}:${other} is the same image: ${tag} was left`);
+      if (INDEX_TYPES.has(theirs.mediaType) && indexHolds(theirs, digest)) {
+        throw new Error(`${this.description} deletes by digest only, and the index ${repository}:${other} holds the image: ${tag} was left`);
+      }
+    }
+    await this.client.deleteManifest(repository, digest);
   }
 
   async close(): Promise<void> {
     this.client.close();
+  }
+}
+
+/** Whether an index's entries name `digest`. */
+function indexHolds(index: ManifestBytes, digest: string): boolean {
+  try {
+    const doc = JSON.parse(index.bytes.toString('utf8')) as { manifests?: { digest?: unknown }[] };
+    return (doc.manifests ?? []).some((m) => m.digest === digest);
+  } catch {
+    return false;
   }
 }

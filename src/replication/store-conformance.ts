@@ -187,5 +187,25 @@ export function runReplicationStoreConformance(name: string, make: () => Promise
       const push = await s.start(run({ scope: 'alice/app:v1', trigger: 'onpush' }), T0 + 9, T0 + LEASE);
       assert.equal((await s.latest(['nightly'])).get('nightly')?.id, push?.id);
     });
+
+    it('prunes a rule\'s ended runs beyond the newest kept, leaving runs still going and other rules', async () => {
+      const ids: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const r = await s.start(run({ rule: 'busy', trigger: 'manual' }), T0 + i, T0 + LEASE);
+        assert.ok(r !== undefined);
+        await s.finish(r.id, 'node-a', 'succeeded', counts(), [], T0 + i);
+        ids.push(r.id);
+      }
+      const going = await s.start(run({ rule: 'busy', trigger: 'onpush', scope: 'a/b:1' }), T0 + 10, T0 + LEASE);
+      const other = await s.start(run({ rule: 'quiet', trigger: 'manual' }), T0 + 11, T0 + LEASE);
+      assert.ok(going !== undefined && other !== undefined);
+      assert.equal(await s.prune('busy', 2), 4, 'the five ended but the newest one (the running run counts among the two kept)');
+      assert.deepEqual((await s.list('busy')).map((r) => r.id), [going.id, ids[4]]);
+      assert.equal(await s.prune('busy', 2), 0);
+      assert.equal(await s.prune('busy', 0), 1, 'a run still going is never pruned');
+      assert.deepEqual((await s.list('busy')).map((r) => r.id), [going.id]);
+      assert.equal((await s.list('quiet')).length, 1);
+      assert.equal(await s.prune('none', 0), 0);
+    });
   });
 }

@@ -23,7 +23,7 @@ interface RuleView {
   createdBy: string | null;
   direction: string;
   remote: { url: string; username: string | null; password: boolean };
-  filters: { repositories: string[]; tags: string[] };
+  filters: { repositories: string[]; tags: string[]; platforms: string[] | null };
   trigger: { schedule: string | null; onpush: boolean; next: string | null };
   lastRun: RunView | null;
 }
@@ -102,7 +102,7 @@ describe('replication rules made through the API and the CLI', { skip: tools.ski
     const view = (await made.json()) as RuleView;
     assert.equal(view.source, 'api');
     assert.equal(view.createdBy, ADMIN);
-    assert.deepEqual(view.filters, { repositories: ['lib/*'], tags: ['v*'] });
+    assert.deepEqual(view.filters, { repositories: ['lib/*'], tags: ['v*'], platforms: null });
     const listed = (await (await admin('GET', '/api/v1/replication')).json()) as RuleView[];
     assert.deepEqual(listed.map((r) => [r.name, r.source]), [['fromfile', 'config'], ['api-pull', 'api']]);
 
@@ -115,7 +115,7 @@ describe('replication rules made through the API and the CLI', { skip: tools.ski
     const changed = await admin('PUT', '/api/v1/replication/api-pull', { direction: 'pull', remote: { url: upstream.url }, filters: { repositories: ['lib/one'], tags: ['*'] } });
     assert.equal(changed.status, 200, await changed.clone().text());
     const after = (await changed.json()) as RuleView;
-    assert.deepEqual(after.filters, { repositories: ['lib/one'], tags: ['*'] });
+    assert.deepEqual(after.filters, { repositories: ['lib/one'], tags: ['*'], platforms: null });
     assert.equal(after.lastRun?.id, first.id);
     const second = await runNow('api-pull');
     assert.equal(second.copied, 1, 'dev now');
@@ -158,7 +158,7 @@ describe('replication rules made through the API and the CLI', { skip: tools.ski
     assert.equal(kept.status, 200, await kept.clone().text());
     assert.equal(((await kept.json()) as RuleView).remote.password, true);
     // another remote, or another user: the password must come again (a sealed one goes only where it was given for)
-    for (const remote of [{ url: 'http://127.0.0.1:9', username: dist.user }, { url: dist.url, username: 'someone' }]) {
+    for (const remote of [{ url: 'http://127.0.0.1:9', username: dist.user }, { url: dist.url, username: 'someone' }, { url: dist.url, username: dist.user, insecure: true }]) {
       const refused = await admin('PUT', '/api/v1/replication/api-push', { ...body, remote });
       assert.equal(refused.status, 400);
       assert.match(((await refused.json()) as { errors: { message: string }[] }).errors[0]?.message ?? '', /remote\.password/);
@@ -205,6 +205,12 @@ describe('replication rules made through the API and the CLI', { skip: tools.ski
       [{ name: 'x', direction: 'pull', remote: { url: upstream.url }, trigger: { schedule: 'every day' } }, /not a cron schedule/],
       [{ name: 'x', direction: 'pull', remote: { url: upstream.url, username: 'u' } }, /both username and password/],
       [{ name: 'x', direction: 'pull', remote: { url: 'ftp://host' } }, /registry URL/],
+      // a user in the URL would be shown (and in notifications): refused, as is a host hidden behind one
+      [{ name: 'x', direction: 'pull', remote: { url: 'https://robot:secret@registry.example.com' } }, /no user/],
+      [{ name: 'x', direction: 'pull', remote: { url: 'https://good.example.com@192.0.2.2:9443' } }, /no user/],
+      [{ name: 'x', direction: 'pull', remote: { url: 'https://registry.example.com/?q#f' } }, /no user, path, query/],
+      // an exact repository name is written here as it is: it must be one
+      [{ name: 'x', direction: 'pull', remote: { url: upstream.url }, filters: { repositories: ['alice/multi/../multi'] } }, /repository name/],
       [{ name: 'Bad Name', direction: 'pull', remote: { url: upstream.url } }, /lowercase name/],
       [{ name: 'x', direction: 'pull', remote: { url: upstream.url }, extra: 1 }, /extra/],
       [{ name: 'x', direction: 'pull', remote: { url: upstream.url }, bandwidth: '1B' }, /1KiB/],
@@ -260,6 +266,17 @@ describe('replication rules made through the API and the CLI', { skip: tools.ski
     assert.ok(!`${withCreds.stdout}${withCreds.stderr}${list.stdout}`.includes(dist.password));
     const ran = await berthCli(['trigger', 'cli-push', '--json']);
     assert.equal(ran.code, 0, ran.stdout + ran.stderr);
+    // edit changes what its options name and keeps the rest, the password too (the same remote)
+    const edited = await berthCli(['edit', 'cli-push', '--tag', 'v*', '--deletes', '--json']);
+    assert.equal(edited.code, 0, edited.stderr);
+    const view = JSON.parse(edited.stdout) as RuleView & { deletes: boolean };
+    assert.deepEqual(view.filters, { repositories: ['lib/two'], tags: ['v*'], platforms: null });
+    assert.equal(view.deletes, true);
+    assert.equal(view.remote.password, true);
+    assert.equal((await berthCli(['trigger', 'cli-push'])).code, 0, 'the kept password still opens');
+    const insecure = await berthCli(['edit', 'cli-push', '--insecure']);
+    assert.equal(insecure.code, 1, 'another way to the remote needs the password again');
+    assert.match(insecure.stderr, /remote\.password/);
 
     const refused = await berthCli(['remove', 'fromfile']);
     assert.equal(refused.code, 1);

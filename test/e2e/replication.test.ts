@@ -114,14 +114,30 @@ describe('replication rules', { skip: tools.skip }, () => {
     assert.equal(byDigest.target.repository, 'app/web');
     assert.equal(await digestAt(dist.url, 'app/web', '3.0', d), null);
     assert.equal(await digestAt(dist.url, 'app/web', '1.0', d), digest, 'the rest stays');
+    // an index there holds the image of a tag deleted here: distribution would take it out of the
+    // index with it (it deletes by digest), so the tag is left, with the reason
+    const multi = await images.pushIndex(server.url, 'app/multi', 'all', ['amd64', 'arm64']);
+    await completed((x) => x.target.replication?.rule === 'todist' && x.target.tag === 'all');
+    const child = multi.images[0];
+    assert.ok(child !== undefined);
+    const put = await fetch(`${server.url}/v2/app/multi/manifests/amd64`, { method: 'PUT', headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' }, body: new Uint8Array(child.manifest) });
+    assert.equal(put.status, 201);
+    await completed((x) => x.target.replication?.rule === 'todist' && x.target.tag === 'amd64');
+    assert.equal((await fetch(`${server.url}/v2/app/multi/manifests/amd64`, { method: 'DELETE' })).status, 202);
+    const kept = await completed((x) => x.target.replication?.rule === 'todist' && x.target.replication.trigger === 'ondelete' && x.target.tag === 'amd64');
+    assert.equal(kept.target.replication?.status, 'failed');
+    const [refused] = (await (await api('GET', '/api/v1/replication/todist/runs?limit=1')).json()) as RunView[];
+    assert.match(refused?.failures[0]?.reason ?? '', /the index app\/multi:all holds the image/);
+    assert.equal(await digestAt(dist.url, 'app/multi', child.manifestDigest, d), child.manifestDigest, 'the image the index holds is still there');
     // a full run finds the two the same: 1.0 skipped, nothing to copy or delete; and the metrics count what the runs did
     const full = (await (await api('POST', '/api/v1/replication/todist/trigger')).json()) as RunView;
     await completed((x) => x.target.replication?.run === full.id);
     const [last] = (await (await api('GET', '/api/v1/replication/todist/runs?limit=1')).json()) as RunView[];
-    assert.deepEqual([last?.skipped, last?.copied, last?.deleted], [1, 0, 0], JSON.stringify(last));
+    // 1.0 and the index the same; amd64 still refused
+    assert.deepEqual([last?.skipped, last?.copied, last?.deleted, last?.failed], [2, 0, 0, 1], JSON.stringify(last));
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     assert.match(metrics, /berth_replication_runs_total\{rule="todist",status="succeeded"\} [4-9]/);
-    assert.match(metrics, /berth_replication_images_total\{rule="todist",outcome="copied"\} 3/);
+    assert.match(metrics, /berth_replication_images_total\{rule="todist",outcome="copied"\} 5/);
     assert.match(metrics, /berth_replication_images_total\{rule="todist",outcome="deleted"\} 2/);
     assert.match(metrics, /berth_replication_bytes_total\{rule="todist"\} [1-9]/);
   });

@@ -33,6 +33,10 @@ const SQL = {
   // whole history when they do not (a rule that last ran long ago: measured, EXPLAIN, 100k runs).
   list: `SELECT ${RUN_COLUMNS} FROM replication_runs WHERE (rule, id) < ($1, $2) AND (rule, id) >= ($1, 0)
          ORDER BY rule DESC, id DESC LIMIT $3`,
+  // the keep+1-th newest run's id, walking (rule, id) backwards; the ended runs below it go
+  prune: `DELETE FROM replication_runs WHERE rule = $1 AND status != 'running'
+          AND id <= (SELECT id FROM replication_runs WHERE (rule, id) <= ($1, 9223372036854775807) AND rule = $1
+                     ORDER BY rule DESC, id DESC LIMIT 1 OFFSET $2)`,
   // one index step per name, to its newest run, if any (a GROUP BY would read every run of every rule named)
   latest: `SELECT r.* FROM unnest($1::text[]) AS n(rule)
            CROSS JOIN LATERAL (SELECT ${RUN_COLUMNS} FROM replication_runs WHERE (rule, id) <= (n.rule, 9223372036854775807)
@@ -72,6 +76,10 @@ export class PgReplicationStore implements ReplicationStore {
 
   async list(rule: string, opts: { limit?: number; before?: number } = {}): Promise<ReplicationRun[]> {
     return (await this.db.rows<RunRow>(SQL.list, [rule, opts.before ?? Number.MAX_SAFE_INTEGER, opts.limit ?? 50])).map(toRun);
+  }
+
+  async prune(rule: string, keep: number): Promise<number> {
+    return (await this.db.query(SQL.prune, [rule, keep])).rowCount ?? 0;
   }
 
   async latest(rules: readonly string[]): Promise<Map<string, ReplicationRun>> {

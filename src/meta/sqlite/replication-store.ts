@@ -33,6 +33,11 @@ function prepare(db: Database.Database) {
     ),
     get: db.prepare<[number], RunRow>(`SELECT ${RUN_COLUMNS} FROM replication_runs WHERE id = ?`),
     list: db.prepare<[string, number, number], RunRow>(`SELECT ${RUN_COLUMNS} FROM replication_runs WHERE rule = ? AND id < ? ORDER BY id DESC LIMIT ?`),
+    // the keep+1-th newest run's id, on (rule, id); the ended runs below it go
+    prune: db.prepare<[string, string, number]>(
+      `DELETE FROM replication_runs WHERE rule = ? AND status != 'running'
+        AND id <= (SELECT id FROM replication_runs WHERE rule = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`,
+    ),
     // one index seek per name (a GROUP BY rule would read every run of every rule named)
     latest: db.prepare<[string], RunRow>(
       `SELECT ${R_COLUMNS} FROM json_each(?) n JOIN replication_runs r
@@ -76,6 +81,10 @@ export class SqliteReplicationStore implements ReplicationStore {
 
   async list(rule: string, opts: { limit?: number; before?: number } = {}): Promise<ReplicationRun[]> {
     return this.st.list.all(rule, opts.before ?? Number.MAX_SAFE_INTEGER, opts.limit ?? 50).map(toRun);
+  }
+
+  async prune(rule: string, keep: number): Promise<number> {
+    return this.st.prune.run(rule, rule, keep).changes;
   }
 
   async latest(rules: readonly string[]): Promise<Map<string, ReplicationRun>> {

@@ -17,7 +17,7 @@ export function RunStatusBadge({ status }: { status: RunStatus }) {
   return <span class={s.badge}>{s.label}</span>;
 }
 
-/** "By hand", "Scheduled", "On push of lib/app:1". */
+/** "By hand", "Scheduled", "On push of lib/app:1", "On delete of lib/app:1". */
 export function runTrigger(run: ReplicationRun): string {
   switch (run.trigger) {
     case 'manual':
@@ -26,6 +26,8 @@ export function runTrigger(run: ReplicationRun): string {
       return 'Scheduled';
     case 'onpush':
       return run.scope === null ? 'On push' : `On push of ${run.scope}`;
+    case 'ondelete':
+      return run.scope === null ? 'On delete' : `On delete of ${run.scope}`;
     default:
       return String(run.trigger);
   }

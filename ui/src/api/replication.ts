@@ -1,7 +1,7 @@
 /** Replication rules and their runs, for administrators (docs/replication.md; src/http/handlers/api-replication.ts). */
 import { api } from './client.ts';
 
-export type RunTrigger = 'manual' | 'schedule' | 'onpush';
+export type RunTrigger = 'manual' | 'schedule' | 'onpush' | 'ondelete';
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'partial';
 
 export interface RunFailure {
@@ -16,7 +16,7 @@ export interface ReplicationRun {
   rule: string;
   trigger: RunTrigger;
   status: RunStatus;
-  /** onpush runs: the one repository:tag it copies. */
+  /** onpush and ondelete runs: the one repository:tag, or repository, they cover. */
   scope: string | null;
   /** Tags copied. */
   copied: number;
