@@ -24,8 +24,9 @@ const USAGE = `usage: berth cp SRC DST [--all] [--parallel N] [--limit-rate SIZE
                  a failure, and exits 1 if any failed
   --parallel     blobs sent at once (default 4)
   --limit-rate   bytes a second for all of them together (50MiB, 10MB); the --from-file copies share it
-  --creds        credentials for both registries (else ~/.docker/config.json and its helpers);
-                 --src-creds and --dest-creds for one side
+  --creds        credentials for both registries; --src-creds and --dest-creds for one side. Else
+                 $BERTH_CREDS, $BERTH_SRC_CREDS, $BERTH_DEST_CREDS (out of the process list), else
+                 ~/.docker/config.json and its helpers, then podman's auth.json ($REGISTRY_AUTH_FILE alone when set)
   --insecure     plain HTTP (and no TLS check) for registries that are not on this machine
   --json         print a summary per image as JSON (no progress)
   --quiet        no progress
@@ -92,8 +93,9 @@ export const cp: Command = {
     const rate = rateBytes === undefined ? undefined : new RateLimit(rateBytes);
     const quiet = values.json === true || values.quiet === true;
     const common = { env: io.env, insecure: values.insecure === true };
-    const srcCreds = values['src-creds'] ?? values.creds;
-    const destCreds = values['dest-creds'] ?? values.creds;
+    // options first, then the environment (kept out of the process list): BERTH_SRC_CREDS, BERTH_DEST_CREDS, BERTH_CREDS
+    const srcCreds = values['src-creds'] ?? values.creds ?? io.env['BERTH_SRC_CREDS'] ?? io.env['BERTH_CREDS'];
+    const destCreds = values['dest-creds'] ?? values.creds ?? io.env['BERTH_DEST_CREDS'] ?? io.env['BERTH_CREDS'];
     const summaries: Record<string, unknown>[] = [];
     let failed = 0;
     for (const [from, to] of todo) {

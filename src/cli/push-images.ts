@@ -19,7 +19,8 @@ const USAGE = `usage: berth push-images IMAGE... [--to HOST:PORT] [--namespace N
 
   --to           the registry (default 127.0.0.1:5000; on 127.0.0.0/8 or localhost: plain HTTP)
   --namespace    put every image under this namespace
-  --creds        the registry's credentials (else ~/.docker/config.json and its helpers)
+  --creds        the registry's credentials (else $BERTH_CREDS, else ~/.docker/config.json and its
+                 helpers, then podman's auth.json)
   --insecure     plain HTTP (and no TLS check) for a registry that is not on this machine
   --json         print what was pushed as JSON (no progress)
   --quiet        no progress
@@ -78,11 +79,12 @@ export const pushImages: Command = {
     const quiet = values.json === true || values.quiet === true;
     const mountable = new Map<string, string>();
     const pushed: Record<string, unknown>[] = [];
+    const creds = values.creds ?? io.env['BERTH_CREDS'];
     for (const t of targets) {
       const destination = `docker://${to}/${t.repository}:${t.tag}`;
       const progress = quiet ? silentProgress : copyProgress(io.stderr);
       const started = Date.now();
-      const dst = await openDestination(destination, { env: io.env, insecure: values.insecure === true, ...(values.creds !== undefined && { creds: values.creds }) });
+      const dst = await openDestination(destination, { env: io.env, insecure: values.insecure === true, ...(creds !== undefined && { creds }) });
       try {
         progress.note(`${t.image} -> ${destination.slice('docker://'.length)}`);
         const src = readDockerSave(await engine.export(t.image), `${t.image} (docker save)`);

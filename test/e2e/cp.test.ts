@@ -140,6 +140,10 @@ describe('berth cp', { skip: tools.skip }, () => {
     const r = await runOk(process.execPath, ['bin/berth.js', 'cp', `docker://${host(a.url)}/alice/multi:v1`, `docker://${host(dist.url)}/team/multi:v1`, '--all', '--dest-creds', creds], { cwd: REPO_ROOT, env });
     assert.ok(!`${r.stdout}${r.stderr}${refused.stderr}`.includes(dist.password), 'the password is in no output');
     assert.equal(await skopeoDigest(`docker://${host(dist.url)}/team/multi:v1`, creds), multi.indexDigest);
+    // or from the environment, out of the process list
+    const fromEnv = await run(process.execPath, ['bin/berth.js', 'cp', `docker://${host(a.url)}/alice/multi:v1`, `docker://${host(dist.url)}/team/multi:v2`, '--all'], { cwd: REPO_ROOT, env: { ...env, BERTH_DEST_CREDS: creds } });
+    assert.equal(fromEnv.code, 0, fromEnv.stderr);
+    assert.equal(await skopeoDigest(`docker://${host(dist.url)}/team/multi:v2`, creds), multi.indexDigest);
   });
 
   it('continues a copy killed in the middle of a blob, sending only what the registry lacks', async () => {
