@@ -14,16 +14,10 @@ import { podmanSandbox, type PodmanSandbox } from '../helpers/podman.ts';
 import { startPodmanService, type PodmanService } from '../helpers/podman-service.ts';
 import { startTestRegistry, type TestRegistry } from '../helpers/inproc.ts';
 import { REPO_ROOT, requireTools, run, runOk, tempDir } from '../helpers/process.ts';
+import type { Pushed } from '../helpers/push-images.ts';
 
 const tools = requireTools('podman', 'skopeo');
 
-interface Pushed {
-  image: string;
-  pushed: string;
-  digest: string;
-  blobs: { copied: number; skipped: number; mounted: number };
-  bytes: number;
-}
 
 interface Manifest {
   config: { digest: string };

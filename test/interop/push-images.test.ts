@@ -11,16 +11,10 @@ import { writeDockerArchive, type BuiltImage } from '../fixtures/oci.ts';
 import { dockerdWarnings, startDockerd, stopDockerd, type Daemon } from '../helpers/dockerd.ts';
 import { startTestRegistry, type TestRegistry } from '../helpers/inproc.ts';
 import { REPO_ROOT, requireTools, run, runOk, tempDir } from '../helpers/process.ts';
+import type { Pushed } from '../helpers/push-images.ts';
 
 const tools = requireTools('dockerd', 'docker');
 
-interface Pushed {
-  image: string;
-  pushed: string;
-  digest: string;
-  blobs: { copied: number; skipped: number; mounted: number };
-  bytes: number;
-}
 
 describe('berth push-images against a Docker Engine', { skip: tools.skip }, () => {
   let work: string;
