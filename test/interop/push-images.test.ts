@@ -5,6 +5,7 @@
  * engine does not have fails before anything is pushed.
  */
 import assert from 'node:assert/strict';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { writeDockerArchive, type BuiltImage } from '../fixtures/oci.ts';
@@ -43,6 +44,7 @@ describe('berth push-images against a Docker Engine', { skip: tools.skip }, () =
   after(async () => {
     if (daemon !== undefined) await stopDockerd(daemon, work);
     await reg?.stop();
+    if (work !== undefined) await rm(work, { recursive: true, force: true });
   });
 
   it('pushes each image under its own name, and docker pulls the same images back', async () => {
