@@ -317,7 +317,7 @@ export async function copySection(ctx: CopyCtx, work: string): Promise<Section[]
       "peak RSS: /usr/bin/time's maximum resident set of the client. `sync` before each timed copy.",
     'Into an empty registry: a destination (berth, or distribution 2.8.2) started empty for each copy, so every byte is sent ' +
       "(berth cp's summary is checked: 21 copied). Into a new repository of a berth that has the blobs (3 runs; not repeated for distribution): skopeo mounts them " +
-      "(its blob-info cache knows where they are in that registry), berth cp sends them again. Onto the same tag again: nothing to send, HEADs and the manifest.",
+      "(its blob-info cache knows where they are in that registry), berth cp mounts them too (it remembers where it saw each blob, ~/.cache/berth/blob-locations). Onto the same tag again: nothing to send, HEADs and the manifest.",
   );
   const repl = new Section(`18b. Replication: a pull rule over one repository of ${TAGS.toLocaleString('en')} small tags, berth from berth`, [
     { key: 'first', label: `first run (${TAGS.toLocaleString('en')} copied)` },
