@@ -49,3 +49,10 @@ export class ReplicationRulesFullError extends ReplicationError {
     super('BERTH_REPLICATION_FULL', `at most ${max} replication rules can be made through the API and the CLI: delete one first`);
   }
 }
+
+/** A stored rule that cannot run (its password does not open): replace it, or delete it (409). */
+export class ReplicationRuleUnusableError extends ReplicationError {
+  constructor(name: string, problem: string) {
+    super('BERTH_REPLICATION_UNUSABLE', `replication rule ${name} ${problem}: give its password again (PUT), or delete it`);
+  }
+}

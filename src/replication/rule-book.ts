@@ -15,7 +15,7 @@
 import type { Logger } from 'pino';
 import { replicationRuleSchema, type ReplicationRule } from '../config/replication-schema.ts';
 import { describeIssues } from '../config/zod-issues.ts';
-import type { SecretBox } from '../secrets/secret-box.ts';
+import { SealedSecretError, type SecretBox } from '../secrets/secret-box.ts';
 import { ReplicationRuleConfiguredError, ReplicationRuleExistsError, ReplicationRuleInvalidError, ReplicationRulesFullError, ReplicationRuleUnknownError } from './errors.ts';
 import { MAX_STORED_RULES, type ReplicationRuleStore, type StoredRule } from './model.ts';
 
@@ -27,6 +27,11 @@ export interface RuleEntry {
   createdBy: string | null;
   createdAt: number | null;
   updatedAt: number | null;
+  /**
+   * Why a stored rule cannot run (its password does not open: berth's sealing key changed, or the
+   * row was changed): it is listed with this, never run, and can be replaced or deleted.
+   */
+  problem: string | null;
 }
 
 export interface RuleBookDeps {
@@ -66,7 +71,7 @@ function endpointOf(remote: unknown): Endpoint | undefined {
 const sameEndpoint = (a: Endpoint | undefined, b: Endpoint | undefined): boolean =>
   a !== undefined && b !== undefined && a.url === b.url && a.username === b.username && a.insecure === b.insecure;
 
-const configEntry = (rule: ReplicationRule): RuleEntry => ({ rule, source: 'config', createdBy: null, createdAt: null, updatedAt: null });
+const configEntry = (rule: ReplicationRule): RuleEntry => ({ rule, source: 'config', createdBy: null, createdAt: null, updatedAt: null, problem: null });
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -114,7 +119,10 @@ export class RuleBook {
       try {
         entries.push(await this.open(stored));
       } catch (err) {
-        this.report(stored.name, `the stored rule cannot be used: ${(err as Error).message}`);
+        const problem = `it cannot be used: ${(err as Error).message}`;
+        this.report(stored.name, problem);
+        const shown = this.shell(stored, problem);
+        if (shown !== undefined) entries.push(shown);
       }
     }
     this.current = entries;
@@ -127,6 +135,19 @@ export class RuleBook {
     this.deps.log.error({ rule: name }, `replication: ${message}`);
   }
 
+  /** A stored rule whose password does not open, as it is shown (its definition without the password). */
+  private shell(stored: StoredRule, problem: string): RuleEntry | undefined {
+    try {
+      const spec = JSON.parse(stored.spec) as Record<string, unknown>;
+      const remote = isObject(spec.remote) ? spec.remote : {};
+      // a stand-in so that the schema takes a user without a password; never sent (the rule never runs)
+      const rule = parseRule({ ...spec, remote: { ...remote, ...(remote.username !== undefined && { password: '(sealed)' }) } });
+      return { rule: { ...rule, remote: { ...rule.remote, password: undefined } }, source: 'api', createdBy: stored.createdBy, createdAt: stored.createdAt, updatedAt: stored.updatedAt, problem };
+    } catch {
+      return undefined;
+    }
+  }
+
   private async open(stored: StoredRule): Promise<RuleEntry> {
     const spec = JSON.parse(stored.spec) as Record<string, unknown>;
     const remote = isObject(spec.remote) ? spec.remote : {};
@@ -134,7 +155,7 @@ export class RuleBook {
     if (stored.sealedPassword !== null && endpoint === undefined) throw new Error('the stored rule names no remote');
     const password = stored.sealedPassword === null || endpoint === undefined ? undefined : await this.deps.box.open(passwordAad(stored.name, endpoint), stored.sealedPassword);
     const rule = parseRule({ ...spec, remote: { ...remote, ...(password !== undefined && { password }) } });
-    return { rule, source: 'api', createdBy: stored.createdBy, createdAt: stored.createdAt, updatedAt: stored.updatedAt };
+    return { rule, source: 'api', createdBy: stored.createdBy, createdAt: stored.createdAt, updatedAt: stored.updatedAt, problem: null };
   }
 
   /** The rule named, as now stored; ReplicationRuleUnknownError when there is none. */
@@ -178,7 +199,11 @@ export class RuleBook {
       if (before === undefined || !sameEndpoint(before, endpointOf(body.remote))) {
         throw new ReplicationRuleInvalidError("give remote.password again: the rule's remote URL, username or insecure changed");
       }
-      next.remote = { ...body.remote, password: await this.deps.box.open(passwordAad(name, before), existing.sealedPassword) };
+      const kept = await this.deps.box.open(passwordAad(name, before), existing.sealedPassword).catch((err: unknown) => {
+        if (err instanceof SealedSecretError) throw new ReplicationRuleInvalidError('give remote.password again: the kept one does not open (berth\'s sealing key changed?)');
+        throw err;
+      });
+      next.remote = { ...body.remote, password: kept };
     }
     const rule = parseRule(next);
     const sealedPassword = await this.seal(rule);

@@ -170,6 +170,33 @@ describe('replication service', () => {
     assert.equal((await runs.list('dr')).length, 3);
   });
 
+  it('lists a rule whose password no longer opens with why, never runs it, and takes its password again', { timeout: 20_000 }, async () => {
+    const body = { name: 'locked', direction: 'push', remote: { url: 'https://dr.example.com', username: 'robot', password: 'robot-password-1' } };
+    await service.create(body, 'admin');
+    // the same database with another sealing key (the key file lost, say)
+    const log = pino({ level: 'silent' });
+    const other = new Replication({
+      book: new RuleBook({ configured: [], store: new SqliteReplicationRuleStore(meta.database), box: new SecretBox(new MemorySealingKey()), log }),
+      store: runs,
+      node: 'node-b',
+      local,
+      remote: () => new HeldSide(gate),
+      log,
+    });
+    const locked = (await other.views()).find((v) => v.name === 'locked');
+    assert.match(locked?.problem ?? '', /cannot be used/);
+    assert.equal(locked?.remote.username, 'robot');
+    assert.equal((await other.views()).find((v) => v.name === 'dr')?.problem, null);
+    await assert.rejects(other.trigger('locked', 'manual'), (err: Error) => (err as { code?: string }).code === 'BERTH_REPLICATION_UNUSABLE');
+    const { password: _password, ...remote } = body.remote;
+    await assert.rejects(other.replace('locked', { ...body, remote }), /give remote\.password again: the kept one does not open/);
+    const mended = await other.replace('locked', body);
+    assert.equal(mended.problem, null);
+    assert.equal(mended.remote.password, true);
+    await other.delete('locked');
+    await other.stop();
+  });
+
   it("stops a rule's runs when the rule is deleted: its remote is closed at once, and no run of it is left", { timeout: 20_000 }, async () => {
     const run = await service.trigger('dr', 'manual');
     await gate.asks(1);

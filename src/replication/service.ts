@@ -21,7 +21,7 @@ import { Cron } from 'croner';
 import type { Logger } from 'pino';
 import type { ReplicationRule } from '../config/replication-schema.ts';
 import { globMatches } from '../registry/glob.ts';
-import { ReplicationBusyError } from './errors.ts';
+import { ReplicationBusyError, ReplicationRuleUnusableError } from './errors.ts';
 import { RUNS_KEPT, type ReplicationRun, type ReplicationStore, type RunCounts, type RunFailure, type RunTrigger } from './model.ts';
 import type { RuleBook, RuleEntry } from './rule-book.ts';
 import { runRule, type RunOutcome } from './run.ts';
@@ -55,6 +55,8 @@ export interface RuleView {
   createdBy: string | null;
   created: string | null;
   updated: string | null;
+  /** Why the rule cannot run (its kept password does not open), or null. */
+  problem: string | null;
   direction: 'pull' | 'push';
   /** `password`: whether one is kept (it is never shown). */
   remote: { url: string; username: string | null; password: boolean; insecure: boolean };
@@ -138,7 +140,7 @@ export class Replication {
     // only a started service keeps timers (the CLI's reads and changes keep none)
     if (this.reloader === undefined || this.abort.signal.aborted) return;
     const wanted = new Map<string, string>();
-    for (const { rule } of entries) if (rule.trigger.schedule !== undefined) wanted.set(rule.name, rule.trigger.schedule);
+    for (const { rule, problem } of entries) if (rule.trigger.schedule !== undefined && problem === null) wanted.set(rule.name, rule.trigger.schedule);
     for (const [name, timer] of this.crons) {
       if (wanted.get(name) === timer.schedule) continue;
       timer.cron.stop();
@@ -163,7 +165,7 @@ export class Replication {
     return entries.map((e) => this.view(e));
   }
 
-  view({ rule: r, source, createdBy, createdAt, updatedAt }: RuleEntry): RuleView {
+  view({ rule: r, source, createdBy, createdAt, updatedAt, problem }: RuleEntry): RuleView {
     const next = r.trigger.schedule === undefined ? null : new Cron(r.trigger.schedule, { timezone: 'UTC' }).nextRun(new Date(this.now()));
     return {
       name: r.name,
@@ -171,6 +173,7 @@ export class Replication {
       createdBy,
       created: iso(createdAt),
       updated: iso(updatedAt),
+      problem,
       direction: r.direction,
       remote: { url: r.remote.url, username: r.remote.username ?? null, password: r.remote.password !== undefined, insecure: r.remote.insecure },
       remoteprefix: r.remoteprefix ?? null,
@@ -227,7 +230,8 @@ export class Replication {
    */
   async trigger(name: string, trigger: RunTrigger = 'manual', only?: Scope): Promise<ReplicationRun & { done: Promise<void> }> {
     // by hand: the rule as stored now; by its timers and hooks: as last read (read again when missing)
-    const { rule } = trigger === 'manual' ? await this.deps.book.find(name) : (this.deps.book.cached().find((e) => e.rule.name === name) ?? (await this.deps.book.find(name)));
+    const { rule, problem } = trigger === 'manual' ? await this.deps.book.find(name) : (this.deps.book.cached().find((e) => e.rule.name === name) ?? (await this.deps.book.find(name)));
+    if (problem !== null) throw new ReplicationRuleUnusableError(name, problem);
     const scope = only === undefined ? null : only.tag === undefined ? only.repository : `${only.repository}:${only.tag}`;
     const started = await this.deps.store.start({ rule: name, trigger, scope, node: this.deps.node }, this.now(), this.now() + this.leaseMs);
     if (started === undefined) throw new ReplicationBusyError(name);
@@ -251,8 +255,8 @@ export class Replication {
 
   private follow(trigger: 'onpush' | 'ondelete', only: Scope): void {
     if (this.abort.signal.aborted) return;
-    for (const { rule } of this.deps.book.cached()) {
-      if (rule.direction !== 'push' || !rule.trigger.onpush || (trigger === 'ondelete' && !rule.deletes)) continue;
+    for (const { rule, problem } of this.deps.book.cached()) {
+      if (problem !== null || rule.direction !== 'push' || !rule.trigger.onpush || (trigger === 'ondelete' && !rule.deletes)) continue;
       if (!rule.filters.repositories.some((p) => globMatches(p, only.repository))) continue;
       if (only.tag !== undefined && !rule.filters.tags.some((p) => globMatches(p, only.tag ?? ''))) continue;
       let queue = this.follows.get(rule.name);

@@ -101,14 +101,21 @@ function RuleSource({ rule }: { rule: ReplicationRule }) {
     );
   }
   return (
-    <p class="hint">
-      Made here{rule.createdBy !== null && <> by {rule.createdBy}</>} <Time at={rule.created} />
-      {rule.updated !== null && rule.updated !== rule.created && (
-        <>
-          , changed <Time at={rule.updated} />
-        </>
+    <>
+      <p class="hint">
+        Made here{rule.createdBy !== null && <> by {rule.createdBy}</>} <Time at={rule.created} />
+        {rule.updated !== null && rule.updated !== rule.created && (
+          <>
+            , changed <Time at={rule.updated} />
+          </>
+        )}
+      </p>
+      {rule.problem !== null && (
+        <div class="error-box">
+          <p>This rule does not run: {rule.problem}. Edit it to give the remote&apos;s password again, or delete it.</p>
+        </div>
       )}
-    </p>
+    </>
   );
 }
 
@@ -237,7 +244,7 @@ function Rule({ rule, onStarted, onBusy, onChanged, onDeleted }: RuleProps) {
         </dd>
       </dl>
       <div class="actions replication-actions">
-        <button type="button" class="button" disabled={busy || running} aria-busy={busy} onClick={() => void runNow()}>
+        <button type="button" class="button" disabled={busy || running || rule.problem !== null} aria-busy={busy} onClick={() => void runNow()}>
           Run now
         </button>
         <button type="button" class="button secondary" aria-expanded={open} aria-controls={`${id}-runs`} onClick={() => setOpen(!open)}>

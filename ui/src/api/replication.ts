@@ -43,6 +43,8 @@ export interface ReplicationRule {
   createdBy: string | null;
   created: string | null;
   updated: string | null;
+  /** Why the rule cannot run (its kept password no longer opens), or null. */
+  problem: string | null;
   /** pull: remote -> berth; push: berth -> remote. */
   direction: 'pull' | 'push';
   /** password: whether one is kept (it is never shown). */
