@@ -280,7 +280,7 @@ export const KEY_DOCS: Readonly<Record<string, KeyDoc>> = {
   'replication.rules[].remote.url': { description: 'Its address, `https://host[:port]` (`http://` for a registry on this machine, or with `insecure`).', example: 'https://registry.example.com' },
   'replication.rules[].remote.username': { description: 'Its user (with `password`); none: anonymous.', example: 'robot' },
   'replication.rules[].remote.password': { description: 'Its password or token; never shown by the API, the CLI or a log. Keep it out of the file with `_env:VAR`.', example: 'a-robot-token' },
-  'replication.rules[].remote.insecure': { description: 'Plain HTTP (no TLS) to a registry that is not on this machine.' },
+  'replication.rules[].remote.insecure': { description: 'Plain HTTP (no TLS) to a registry that is not on this machine; its URL is then http://. An https:// URL is always TLS, a loopback one too.' },
   'replication.rules[].remoteprefix': { description: 'A namespace prefix at the remote: with `mirror`, the repository `lib/app` here is `mirror/lib/app` there.', example: 'mirror' },
   'replication.rules[].filters': { description: 'Which repositories and tags the rule copies (names as they are here).' },
   'replication.rules[].filters.repositories': { description: 'Repository patterns (`*` any run of characters, `?` one). Names without a wildcard are copied without listing the remote\'s catalog (Docker Hub has none).' },

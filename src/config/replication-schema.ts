@@ -6,6 +6,7 @@
 import { Cron } from 'croner';
 import { z } from 'zod';
 import { PLATFORM_PATTERN } from '../copy/platforms.ts';
+import { isLoopbackHost } from '../copy/loopback.ts';
 import { isValidName } from '../registry/reference.ts';
 import { parseSize } from './size.ts';
 
@@ -31,7 +32,7 @@ const remote = z.strictObject({
   username: z.string().min(1).optional(),
   /** Never shown by the API, the CLI or a log (use `_env:VAR` to keep it out of the file). */
   password: z.string().min(1).optional(),
-  /** Plain HTTP (and no TLS check) to a host that is not on this machine. */
+  /** Plain HTTP to a host that is not on this machine (the URL then is http://). */
   insecure: z.boolean().default(false),
 });
 
@@ -96,6 +97,12 @@ export const replicationRuleSchema = z
   .superRefine((r, ctx) => {
     if (r.trigger.onpush && r.direction !== 'push') ctx.addIssue({ code: 'custom', path: ['trigger', 'onpush'], message: 'only a push rule copies on push' });
     if ((r.remote.username === undefined) !== (r.remote.password === undefined)) ctx.addIssue({ code: 'custom', path: ['remote'], message: 'give both username and password, or neither' });
+    // the scheme is what the client speaks: https is TLS, http plain (credentials in clear)
+    const url = new URL(r.remote.url);
+    if (url.protocol === 'https:' && r.remote.insecure) ctx.addIssue({ code: 'custom', path: ['remote', 'insecure'], message: 'insecure is plain HTTP: write the URL as http://' });
+    if (url.protocol === 'http:' && !r.remote.insecure && !isLoopbackHost(url.host)) {
+      ctx.addIssue({ code: 'custom', path: ['remote', 'url'], message: 'plain HTTP to a host that is not on this machine: give insecure: true, or use https://' });
+    }
   });
 
 export function replicationSchema() {

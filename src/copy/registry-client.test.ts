@@ -14,7 +14,8 @@ import { startTestRegistry, type TestRegistry } from '../../test/helpers/inproc.
 import { startDistribution, type Distribution } from '../../test/helpers/mirror.ts';
 import { requireTools, tempDir } from '../../test/helpers/process.ts';
 import { SYSTEM } from '../auth/principal.ts';
-import { isLoopbackHost, push, RegistryClient } from './registry-client.ts';
+import { isLoopbackHost } from './loopback.ts';
+import { push, RegistryClient } from './registry-client.ts';
 import { uploadBlob } from './registry-upload.ts';
 import { UploadStateDir } from './upload-state.ts';
 import { CopyError, type BlobRef } from './transport.ts';

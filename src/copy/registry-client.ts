@@ -23,6 +23,7 @@ import { readAtMost } from '../registry/body.ts';
 import { parseChallenge, tokenFromResponse, TokenCache, type Challenge } from '../proxy/challenge.ts';
 import { socketReason, timedRequest } from '../proxy/timed-request.ts';
 import type { RegistryCredential } from './credentials.ts';
+import { isLoopbackHost } from './loopback.ts';
 import { CopyError, type ManifestBytes } from './transport.ts';
 
 export const MANIFEST_ACCEPT = [
@@ -38,6 +39,11 @@ export interface RegistryClientOptions {
   credential?: RegistryCredential;
   /** Plain HTTP for a host that is not loopback (`--tls-verify=false`). */
   insecure?: boolean;
+  /**
+   * TLS or not, whatever the host, when the caller was told the scheme (a replication rule's
+   * `https://` is TLS even on loopback); else as `insecure` and the host say.
+   */
+  tls?: boolean;
   /** Tries after the first on a connection error, 429 or 5xx (default 4). */
   retries?: number;
   /** The first backoff (default 500 ms); it doubles, capped at 10 s, with full jitter. */
@@ -67,13 +73,9 @@ const SMALL_BODY_LIMIT = 4 * 1024 * 1024;
 const RETRY_AFTER_CAP_MS = 60_000;
 const BACKOFF_CAP_MS = 10_000;
 
-/** Plain HTTP without asking: 127.0.0.0/8, localhost and [::1], with or without a port. */
-export function isLoopbackHost(host: string): boolean {
-  const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.replace(/:\d+$/, '');
-  return name === 'localhost' || name === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name);
-}
 
 /** A connection-level failure (refused, reset, timed out): worth another try. */
+
 export class TransientError extends Error {}
 
 export class RegistryClient {
@@ -90,7 +92,7 @@ export class RegistryClient {
 
   constructor(private readonly opts: RegistryClientOptions) {
     this.host = opts.host;
-    const secure = !(opts.insecure === true || isLoopbackHost(opts.host));
+    const secure = opts.tls ?? !(opts.insecure === true || isLoopbackHost(opts.host));
     this.base = new URL(`${secure ? 'https' : 'http'}://${opts.host}/`);
     this.agent = secure ? new https.Agent({ keepAlive: true, maxSockets: 16 }) : new http.Agent({ keepAlive: true, maxSockets: 16 });
     this.retries = opts.retries ?? 4;

@@ -24,7 +24,7 @@ const DIGEST = `sha256:${'a'.repeat(64)}`;
 class Gate {
   readonly asked: string[] = [];
   held = true;
-  readonly waiting = new Set<{ resolve: (d: string) => void; reject: (e: Error) => void }>();
+  readonly waiting = new Set<{ what: string; resolve: (d: string) => void; reject: (e: Error) => void }>();
   private onAsk: (() => void) | undefined;
 
   /** Resolves once `digest` was asked `n` times in all. */
@@ -45,6 +45,15 @@ class Gate {
     notify?.();
   }
 
+  /** Answer the asks for `what` only, the gate still held for the rest. */
+  releaseOnly(what: string): void {
+    for (const w of this.waiting) {
+      if (w.what !== what) continue;
+      this.waiting.delete(w);
+      w.resolve(DIGEST);
+    }
+  }
+
   release(): void {
     this.held = false;
     for (const w of this.waiting) w.resolve(DIGEST);
@@ -56,7 +65,7 @@ class Gate {
 class HeldSide implements Side {
   readonly description = 'held';
   closed = false;
-  private readonly mine = new Set<{ resolve: (d: string) => void; reject: (e: Error) => void }>();
+  private readonly mine = new Set<{ what: string; resolve: (d: string) => void; reject: (e: Error) => void }>();
 
   constructor(private readonly gate: Gate) {}
 
@@ -71,7 +80,7 @@ class HeldSide implements Side {
     if (this.closed) return Promise.reject(new Error('closed'));
     if (!this.gate.held) return Promise.resolve(DIGEST);
     return new Promise((resolve, reject) => {
-      const w = { resolve, reject };
+      const w = { what: `${repository}:${tag}`, resolve, reject };
       this.mine.add(w);
       this.gate.waiting.add(w);
     });
@@ -137,6 +146,7 @@ describe('replication service', () => {
         return side;
       },
       log,
+      retryMs: 1,
       ended: async (_rule, run) => {
         ended.push(run);
         const notify = onEnded;
@@ -168,6 +178,42 @@ describe('replication service', () => {
       ['onpush', 'a/b:2', 'succeeded', 1],
     ]);
     assert.equal((await runs.list('dr')).length, 3);
+  });
+
+  it('drops what waits to be followed once the rule follows pushes no more', { timeout: 20_000 }, async () => {
+    service.pushed('a/b', '1');
+    await gate.asks(1);
+    service.pushed('a/b', '2');
+    // now a pull rule that deletes: a push waiting to be copied must not become a pull deleting it here
+    await service.replace('dr', { direction: 'pull', remote: { url: 'http://127.0.0.1:1' }, deletes: true });
+    gate.release();
+    await endedCount(1);
+    const manual = await service.trigger('dr', 'manual');
+    await manual.done;
+    assert.deepEqual((await runs.list('dr')).map((r) => [r.trigger, r.scope]).reverse(), [
+      ['onpush', 'a/b:1'],
+      ['manual', null],
+    ]);
+  });
+
+  it('past 1,000 waiting keeps repositories, past 2,000 a full run, tried again while one started before runs', { timeout: 30_000 }, async () => {
+    const before = await service.trigger('dr', 'manual');
+    await gate.asks(1);
+    for (let i = 0; i <= 2001; i++) service.pushed(`r${i}`, '1');
+    await gate.asks(2);
+    // r0's run ends while the manual one still runs: the full run is refused, and tried again
+    gate.releaseOnly('r0:1');
+    await endedCount(1);
+    assert.equal((await runs.list('dr', { limit: 10 })).filter((r) => r.scope === null && r.trigger === 'onpush').length, 0);
+    gate.release();
+    await before.done;
+    await endedCount(3);
+    // r0 ran at once; the rest overflowed into one full run, which waited for the manual one to end
+    const all = await runs.list('dr', { limit: 200 });
+    const full = all.filter((r) => r.scope === null && r.trigger === 'onpush');
+    assert.equal(full.length, 1, JSON.stringify(all.map((r) => [r.trigger, r.scope])));
+    assert.ok((full[0]?.startedAt ?? 0) >= ((await runs.get(before.id))?.finishedAt ?? Infinity), 'after the run that started before the pushes');
+    assert.deepEqual(all.filter((r) => r.scope !== null).map((r) => r.scope), ['r0:1']);
   });
 
   it('lists a rule whose password no longer opens with why, never runs it, and takes its password again', { timeout: 20_000 }, async () => {

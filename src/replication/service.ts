@@ -45,6 +45,8 @@ export interface ReplicationDeps {
   leaseMs?: number;
   /** How often the stored rules are read again (changes made on other nodes). */
   reloadMs?: number;
+  /** How soon a full run after too many pushes, refused while the rule ran, is tried again. */
+  retryMs?: number;
 }
 
 /** A rule as the API and the CLI show it: never its password. */
@@ -84,8 +86,13 @@ interface FollowQueue {
   draining: boolean;
 }
 
-/** Scopes a rule's queue holds before a full run takes their place. */
+/** Scopes a rule's queue holds before its repositories (then a full run) take their place. */
 const MAX_FOLLOWS_QUEUED = 1000;
+/** How soon a full run that found the rule running is tried again. */
+const FULL_RUN_RETRY_MS = 10_000;
+
+/** Whether a rule follows pushes (and deletes) here: a usable push rule with onpush. */
+const follows = ({ rule, problem }: Pick<RuleEntry, 'rule' | 'problem'>): boolean => problem === null && rule.direction === 'push' && rule.trigger.onpush;
 
 /** Progress is written at most this often (and when the run ends). */
 const PROGRESS_MS = 1000;
@@ -232,6 +239,8 @@ export class Replication {
     // by hand: the rule as stored now; by its timers and hooks: as last read (read again when missing)
     const { rule, problem } = trigger === 'manual' ? await this.deps.book.find(name) : (this.deps.book.cached().find((e) => e.rule.name === name) ?? (await this.deps.book.find(name)));
     if (problem !== null) throw new ReplicationRuleUnusableError(name, problem);
+    // a run after a push or a delete here only for a rule that (still) follows them
+    if (only !== undefined && !follows({ rule, problem })) throw new Error(`replication rule ${name} no longer follows pushes`);
     const scope = only === undefined ? null : only.tag === undefined ? only.repository : `${only.repository}:${only.tag}`;
     const started = await this.deps.store.start({ rule: name, trigger, scope, node: this.deps.node }, this.now(), this.now() + this.leaseMs);
     if (started === undefined) throw new ReplicationBusyError(name);
@@ -265,8 +274,11 @@ export class Replication {
         this.follows.set(rule.name, queue);
       }
       const key = only.tag === undefined ? only.repository : `${only.repository}:${only.tag}`;
-      if (!queue.scopes.has(key)) {
+      if (!queue.scopes.has(key) && !queue.scopes.has(only.repository)) {
+        // past MAX_FOLLOWS_QUEUED a tag waits as its repository (a run of it covers every tag);
+        // past twice that, a full run of the rule covers them all
         if (queue.scopes.size < MAX_FOLLOWS_QUEUED) queue.scopes.set(key, { trigger, only });
+        else if (queue.scopes.size < 2 * MAX_FOLLOWS_QUEUED) queue.scopes.set(only.repository, { trigger, only: { repository: only.repository } });
         else queue.overflow = true;
       }
       if (!queue.draining) void this.drain(rule.name, queue);
@@ -282,6 +294,12 @@ export class Replication {
     queue.draining = true;
     try {
       while (!this.abort.signal.aborted && this.follows.get(name) === queue) {
+        // the rule as it is now: one changed to follow no more (or deleted, or unusable) drops its queue
+        const entry = this.deps.book.cached().find((e) => e.rule.name === name);
+        if (entry === undefined || !follows(entry)) {
+          this.follows.delete(name);
+          break;
+        }
         let next: { trigger: 'onpush' | 'ondelete'; only: Scope | undefined };
         if (queue.overflow) {
           queue.overflow = false;
@@ -296,9 +314,10 @@ export class Replication {
         try {
           await (await this.trigger(name, next.trigger, next.only)).done;
         } catch (err) {
-          if (err instanceof ReplicationBusyError) {
-            // a full run of the rule is going: it covers this one
-            this.deps.log.info({ rule: name }, 'replication: the rule runs already; its run covers what was pushed or deleted');
+          if (err instanceof ReplicationBusyError && next.only === undefined) {
+            // a full run of the rule started before these pushes: it does not cover them; try again
+            queue.overflow = true;
+            await this.pause(this.deps.retryMs ?? FULL_RUN_RETRY_MS);
           } else {
             this.deps.log.error({ err, rule: name, ...next.only }, `replication: a run ${next.trigger} did not start`);
           }
@@ -309,11 +328,26 @@ export class Replication {
     }
   }
 
+  /** Wait `ms`, or less when the service stops. */
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.abort.signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.abort.signal.addEventListener('abort', done, { once: true });
+    });
+  }
+
   private async execute(rule: ReplicationRule, run: ReplicationRun, only: Scope | undefined): Promise<void> {
     const stopper = new AbortController();
     const stoppers = this.stoppers.get(rule.name) ?? new Set<AbortController>();
     stoppers.add(stopper);
     this.stoppers.set(rule.name, stoppers);
+    // deleted between its start and now: stopRuns did not see this run
+    if (!this.deps.book.cached().some((e) => e.rule.name === rule.name)) stopper.abort(new Error('the run stopped: its rule was deleted'));
     try {
       await this.executeRun(rule, run, only, AbortSignal.any([this.abort.signal, stopper.signal]));
     } finally {

@@ -18,14 +18,15 @@ import { RuleBook } from './rule-book.ts';
 import { Replication } from './service.ts';
 import { LocalSide, RemoteSide } from './sides.ts';
 
-/** A client of the rule's remote: Basic or a token with its credentials; plain HTTP for http:// (loopback, or `insecure`). */
+/** A client of the rule's remote: Basic or a token with its credentials; TLS for https://, plain HTTP for http:// (loopback, or `insecure`). */
 export function remoteClient(rule: ReplicationRule): RegistryClient {
   const url = new URL(rule.remote.url);
   const { username, password } = rule.remote;
   return new RegistryClient({
     host: url.host,
     ...(username !== undefined && password !== undefined && { credential: { kind: 'basic' as const, username, password } }),
-    insecure: rule.remote.insecure || url.protocol === 'http:',
+    // the URL's scheme, as written: https is TLS (loopback too), http is plain (the schema allows it on loopback or with insecure)
+    tls: url.protocol === 'https:',
   });
 }
 

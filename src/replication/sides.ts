@@ -93,6 +93,9 @@ export class LocalSide implements Side {
 export class RemoteSide implements Side {
   readonly description: string;
 
+  /** What each tag of a repository names, read once a run (deleteTag at digest-only remotes). */
+  private readonly named = new Map<string, Promise<Map<string, { digest: string; holds: Set<string> }>>>();
+
   constructor(private readonly client: RegistryClient) {
     this.description = client.host;
   }
@@ -121,7 +124,8 @@ export class RemoteSide implements Side {
   /**
    * Delete the tag; at a registry that deletes manifests by digest only (distribution 2.x answers
    * a tag's DELETE with 400 or 405), its manifest by digest, which takes every tag of it along:
-   * only when no other tag names the same manifest or an index holding it.
+   * only when no other tag names the same manifest or an index holding it. What the repository's
+   * tags name is read once a run (a HEAD a tag, a GET an index), not once a deleted tag.
    */
   async deleteTag(repository: string, tag: string): Promise<void> {
     try {
@@ -130,21 +134,47 @@ export class RemoteSide implements Side {
     } catch (err) {
       if (!(err instanceof CopyError) || (err.status !== 400 && err.status !== 405)) throw err;
     }
-    const digest = await this.digest(repository, tag);
-    if (digest === undefined) return;
-    for (const other of await this.tags(repository)) {
+    const named = await this.namedBy(repository);
+    const mine = named.get(tag);
+    if (mine === undefined) return; // gone already
+    for (const [other, theirs] of named) {
       if (other === tag) continue;
-      const theirs = await this.client.getManifest(repository, other).catch((err: unknown) => {
+      if (theirs.digest === mine.digest) throw new Error(`${this.description} deletes by digest only, and ${repository}:${other} is the same image: ${tag} was left`);
+      if (theirs.holds.has(mine.digest)) throw new Error(`${this.description} deletes by digest only, and the index ${repository}:${other} holds the image: ${tag} was left`);
+    }
+    await this.client.deleteManifest(repository, mine.digest);
+    // every tag of that manifest went with it
+    for (const [other, theirs] of named) if (theirs.digest === mine.digest) named.delete(other);
+  }
+
+  /** Each tag of the repository at the remote: its manifest's digest, and what it holds if an index. */
+  private namedBy(repository: string): Promise<Map<string, { digest: string; holds: Set<string> }>> {
+    let named = this.named.get(repository);
+    if (named === undefined) {
+      named = this.readNamed(repository);
+      named.catch(() => this.named.delete(repository));
+      this.named.set(repository, named);
+    }
+    return named;
+  }
+
+  private async readNamed(repository: string): Promise<Map<string, { digest: string; holds: Set<string> }>> {
+    const out = new Map<string, { digest: string; holds: Set<string> }>();
+    for (const tag of await this.tags(repository)) {
+      const head = await this.client.headManifest(repository, tag);
+      if (head === undefined) continue;
+      if (head.digest !== undefined && head.mediaType !== undefined && !INDEX_TYPES.has(head.mediaType)) {
+        out.set(tag, { digest: head.digest, holds: new Set() });
+        continue;
+      }
+      // an index (or a registry that did not say): read it
+      const manifest = await this.client.getManifest(repository, tag).catch((err: unknown) => {
         if (err instanceof CopyError && err.status === 404) return undefined;
         throw err;
       });
-      if (theirs === undefined) continue;
-      if (theirs.digest === digest) throw new Error(`${this.description} deletes by digest only, and ${repository}:${other} is the same image: ${tag} was left`);
-      if (INDEX_TYPES.has(theirs.mediaType) && indexHolds(theirs, digest)) {
-        throw new Error(`${this.description} deletes by digest only, and the index ${repository}:${other} holds the image: ${tag} was left`);
-      }
+      if (manifest !== undefined) out.set(tag, { digest: manifest.digest, holds: INDEX_TYPES.has(manifest.mediaType) ? indexEntries(manifest) : new Set() });
     }
-    await this.client.deleteManifest(repository, digest);
+    return out;
   }
 
   async close(): Promise<void> {
@@ -152,12 +182,13 @@ export class RemoteSide implements Side {
   }
 }
 
-/** Whether an index's entries name `digest`. */
-function indexHolds(index: ManifestBytes, digest: string): boolean {
+/** The digests an index's entries name. */
+function indexEntries(index: ManifestBytes): Set<string> {
   try {
-    const doc = JSON.parse(index.bytes.toString('utf8')) as { manifests?: { digest?: unknown }[] };
-    return (doc.manifests ?? []).some((m) => m.digest === digest);
+    const doc = JSON.parse(index.bytes.toString('utf8')) as { manifests?: unknown };
+    const entries = Array.isArray(doc.manifests) ? (doc.manifests as { digest?: unknown }[]) : [];
+    return new Set(entries.map((m) => m?.digest).filter((d): d is string => typeof d === 'string'));
   } catch {
-    return false;
+    return new Set();
   }
 }
