@@ -3,13 +3,11 @@
  * DELETE), blobs (HEAD, GET from an offset, cross-repository mount; uploads are in
  * registry-upload.ts), tags and the catalog with `Link` pagination.
  *
- * Authentication follows the registry's challenge as berth's mirror does (../proxy/challenge.ts): a
- * Bearer token from the realm for the request's scopes (`repository:NAME:pull` or `pull,push`, the
- * source's `pull` too for a mount), cached per scope until it expires, fetched with Basic
- * credentials (GET) or with docker login's identity token (the OAuth2 POST, grant_type
- * refresh_token); or Basic, sent up front once the registry asked for it. Redirects are followed
- * without our credentials to another origin. Plain HTTP for loopback hosts (127.0.0.0/8,
- * localhost, [::1]) as docker does, or with `insecure`; HTTPS otherwise.
+ * Authentication answers the registry's challenge (registry-auth.ts) for the request's scopes
+ * (`repository:NAME:pull` or `pull,push`, the source's `pull` too for a mount). Redirects are
+ * followed without our credentials to another origin. Plain HTTP for loopback hosts (127.0.0.0/8,
+ * localhost, [::1]) as docker does, or with `insecure`; HTTPS otherwise; or as `tls` says, when
+ * the caller was told the scheme.
  *
  * Retries: a connection error, 429 or 5xx is tried again up to `retries` times (default 4, so 5
  * tries), after an exponential backoff with full jitter (base 500 ms, doubling, at most 10 s; a
@@ -20,10 +18,11 @@ import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http'
 import https from 'node:https';
 import { createHash } from 'node:crypto';
 import { readAtMost } from '../registry/body.ts';
-import { parseChallenge, tokenFromResponse, TokenCache, type Challenge } from '../proxy/challenge.ts';
+import { parseChallenge } from '../proxy/challenge.ts';
 import { socketReason, timedRequest } from '../proxy/timed-request.ts';
 import type { RegistryCredential } from './credentials.ts';
 import { isLoopbackHost } from './loopback.ts';
+import { RegistryAuth } from './registry-auth.ts';
 import { CopyError, type ManifestBytes } from './transport.ts';
 
 export const MANIFEST_ACCEPT = [
@@ -82,9 +81,7 @@ export class RegistryClient {
   readonly host: string;
   readonly base: URL;
   private readonly agent: http.Agent;
-  private readonly tokens = new TokenCache();
-  /** The registry challenged with Basic: send the credentials up front from then on. */
-  private basic = false;
+  private readonly auth: RegistryAuth;
   private readonly retries: number;
   private closed = false;
   private readonly sleep: (ms: number) => Promise<void>;
@@ -98,6 +95,7 @@ export class RegistryClient {
     this.retries = opts.retries ?? 4;
     this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
     this.random = opts.random ?? Math.random;
+    this.auth = new RegistryAuth(opts.host, opts.credential, (method, url, send) => this.callOnce(method, url, send));
   }
 
   url(path: string): URL {
@@ -259,20 +257,25 @@ export class RegistryClient {
    * One request with authentication and retries: a 401 is answered once (its challenge), a
    * connection error, 429 or 5xx is tried again with backoff. Resolves with the last response.
    */
-  async call(method: Method, url: URL, send: SendOptions): Promise<IncomingMessage> {
-    for (let attempt = 0; ; attempt++) {
+  call(method: Method, url: URL, send: SendOptions): Promise<IncomingMessage> {
+    return this.retrying(method, url, () => this.authorized(method, url, send));
+  }
+
+  /** `attempt` until it answers other than 429 or 5xx, or the tries run out; a TransientError is tried again. */
+  private async retrying(method: Method, url: URL, attempt: () => Promise<IncomingMessage>): Promise<IncomingMessage> {
+    for (let tried = 0; ; tried++) {
       this.checkOpen();
       let res: IncomingMessage;
       try {
-        res = await this.authorized(method, url, send);
+        res = await attempt();
       } catch (e) {
-        if (!(e instanceof TransientError) || attempt >= this.retries) throw this.unreachable(e, method, url);
-        await this.backoff(attempt, undefined);
+        if (!(e instanceof TransientError) || tried >= this.retries) throw this.unreachable(e, method, url);
+        await this.backoff(tried, undefined);
         continue;
       }
-      if (!retriable(res.statusCode) || attempt >= this.retries) return res;
+      if (!retriable(res.statusCode) || tried >= this.retries) return res;
       res.resume();
-      await this.backoff(attempt, header(res.headers, 'retry-after'));
+      await this.backoff(tried, header(res.headers, 'retry-after'));
     }
   }
 
@@ -293,91 +296,31 @@ export class RegistryClient {
   }
 
   private async authorized(method: Method, url: URL, send: SendOptions): Promise<IncomingMessage> {
-    const res = await this.follow(method, url, send, this.authorization(send.scopes));
+    const res = await this.follow(method, url, send, this.auth.authorization(send.scopes));
     if (res.statusCode !== 401) return res;
     const challenge = parseChallenge(res.headers['www-authenticate']);
     res.resume();
     if (challenge === undefined) return this.follow(method, url, send, undefined);
-    this.tokens.delete(send.scopes.join(' '));
-    const auth = await this.authenticate(challenge, send.scopes);
-    return this.follow(method, url, send, auth);
+    this.auth.forget(send.scopes);
+    return this.follow(method, url, send, await this.auth.authenticate(challenge, send.scopes));
   }
 
   /** The Authorization header we hold for these scopes, if any. */
   authorization(scopes: string[]): string | undefined {
-    const token = this.tokens.get(scopes.join(' '));
-    if (token !== undefined) return `Bearer ${token}`;
-    return this.basic ? this.basicCredentials() : undefined;
+    return this.auth.authorization(scopes);
   }
 
   /** Answer a 401's challenge: after this, authorization(scopes) has what to send. */
   async answer(res: IncomingMessage, scopes: string[]): Promise<void> {
     const challenge = parseChallenge(res.headers['www-authenticate']);
     res.resume();
-    this.tokens.delete(scopes.join(' '));
-    if (challenge !== undefined) await this.authenticate(challenge, scopes);
-  }
-
-  private basicCredentials(): string | undefined {
-    const c = this.opts.credential;
-    if (c?.kind !== 'basic') return undefined;
-    return `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}`;
-  }
-
-  private async authenticate(challenge: Challenge, scopes: string[]): Promise<string | undefined> {
-    if (challenge.scheme === 'basic') {
-      this.basic = true;
-      return this.basicCredentials();
-    }
-    const realm = challenge.params['realm'];
-    if (realm === undefined || !URL.canParse(realm)) throw new CopyError('BERTH_COPY_REGISTRY', `${this.host}: Bearer challenge without a valid realm`);
-    const asked = [...scopes];
-    const extra = challenge.params['scope'];
-    if (extra !== undefined) for (const s of extra.split(' ')) if (s !== '' && !asked.includes(s)) asked.push(s);
-    const service = challenge.params['service'];
-    const url = new URL(realm);
-    const credential = this.opts.credential;
-    let res: IncomingMessage;
-    if (credential?.kind === 'identity-token') {
-      // docker login's identity token: the OAuth2 refresh-token grant, as a form POST.
-      const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: credential.token, client_id: 'berth', scope: asked.join(' ') });
-      if (service !== undefined) form.set('service', service);
-      res = await this.callOnce('POST', url, { scopes: [], body: Buffer.from(form.toString()), headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
-    } else {
-      if (service !== undefined) url.searchParams.set('service', service);
-      for (const s of asked) url.searchParams.append('scope', s);
-      const auth = this.basicCredentials();
-      res = await this.callOnce('GET', url, { scopes: [], accept: 'application/json', headers: auth === undefined ? {} : { Authorization: auth } });
-    }
-    const body = await readAtMost(res, 1024 * 1024);
-    if (res.statusCode === 401 || res.statusCode === 403) {
-      throw new CopyError('BERTH_COPY_UNAUTHORIZED', `${this.host}: the token server ${url.host} refused the credentials (${res.statusCode})`);
-    }
-    if (res.statusCode !== 200 || body === undefined) throw new CopyError('BERTH_COPY_REGISTRY', `${this.host}: the token server ${url.host} answered ${res.statusCode ?? 0}`);
-    let token;
-    try {
-      token = tokenFromResponse(safeJson(body), Date.now());
-    } catch {
-      throw new CopyError('BERTH_COPY_REGISTRY', `${this.host}: the token server ${url.host} answered without a token`);
-    }
-    this.tokens.set(scopes.join(' '), token);
-    return `Bearer ${token.token}`;
+    this.auth.forget(scopes);
+    if (challenge !== undefined) await this.auth.authenticate(challenge, scopes);
   }
 
   /** A token request: retried as any idempotent step, but never answered with a challenge itself. */
-  private async callOnce(method: Method, url: URL, send: SendOptions): Promise<IncomingMessage> {
-    for (let attempt = 0; ; attempt++) {
-      this.checkOpen();
-      try {
-        const res = await this.send(method, url, send, send.headers?.['Authorization']);
-        if (!retriable(res.statusCode) || attempt >= this.retries) return res;
-        res.resume();
-        await this.backoff(attempt, header(res.headers, 'retry-after'));
-      } catch (e) {
-        if (!(e instanceof TransientError) || attempt >= this.retries) throw this.unreachable(e, method, url);
-        await this.backoff(attempt, undefined);
-      }
-    }
+  private callOnce(method: Method, url: URL, send: SendOptions): Promise<IncomingMessage> {
+    return this.retrying(method, url, () => this.send(method, url, send, send.headers?.['Authorization']));
   }
 
   /** Send, following redirects for GET and HEAD; credentials go only to the registry's origin. */
