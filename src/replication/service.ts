@@ -81,7 +81,7 @@ type Scope = { repository: string; tag?: string | undefined };
 /** A rule's pushes and deletes waiting for their run, by scope (repository[:tag]). */
 interface FollowQueue {
   scopes: Map<string, { trigger: 'onpush' | 'ondelete'; only: Scope }>;
-  /** More came than MAX_FOLLOWS_QUEUED: a full run instead. */
+  /** More came than twice MAX_FOLLOWS_QUEUED: a full run instead. */
   overflow: boolean;
   draining: boolean;
 }
@@ -109,7 +109,7 @@ export class Replication {
   private readonly abort = new AbortController();
   /** The runs of each rule going on here, to stop them when the rule is deleted. */
   private readonly stoppers = new Map<string, Set<AbortController>>();
-  /** Each rule's pushes and deletes to follow, one run at a time (followQueue). */
+  /** Each rule's pushes and deletes to follow, one run at a time (follow, drain). */
   private readonly follows = new Map<string, FollowQueue>();
 
   constructor(private readonly deps: ReplicationDeps) {
@@ -264,8 +264,9 @@ export class Replication {
 
   private follow(trigger: 'onpush' | 'ondelete', only: Scope): void {
     if (this.abort.signal.aborted) return;
-    for (const { rule, problem } of this.deps.book.cached()) {
-      if (problem !== null || rule.direction !== 'push' || !rule.trigger.onpush || (trigger === 'ondelete' && !rule.deletes)) continue;
+    for (const entry of this.deps.book.cached()) {
+      const { rule } = entry;
+      if (!follows(entry) || (trigger === 'ondelete' && !rule.deletes)) continue;
       if (!rule.filters.repositories.some((p) => globMatches(p, only.repository))) continue;
       if (only.tag !== undefined && !rule.filters.tags.some((p) => globMatches(p, only.tag ?? ''))) continue;
       let queue = this.follows.get(rule.name);
